@@ -1,0 +1,5 @@
+"""``python -m reloader APP.py ...``"""
+
+from ._cli import cli
+
+cli()

@@ -1,0 +1,107 @@
+"""``devreload APP.py [options] [-- APP_ARGS...]``: parse, build a Config, run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._config import Config
+from ._errors import EXIT_USAGE, UserError
+from ._report import Reporter
+
+__all__ = ["build_parser", "cli", "main", "parse_config"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="devreload",
+        description=(
+            "Run a Python UI app once and update it in place on every save: the running "
+            "server and every open browser tab show the change, and objects created "
+            "under `if gr.NO_RELOAD:` / `if reloader.NO_RELOAD:` are kept."
+        ),
+        epilog="Arguments after `--` are passed to the app as sys.argv[1:].",
+    )
+    parser.add_argument("app", help="the app file, e.g. app.py")
+    parser.add_argument(
+        "--demo-name",
+        metavar="NAME",
+        help="the global that holds the app (default: the one the file launches, "
+        "else the only one)",
+    )
+    parser.add_argument("--adapter", metavar="NAME", help="framework adapter (default: detect)")
+    parser.add_argument("--host", default=None, help="interface to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default: the app's or 7860)")
+    parser.add_argument(
+        "--watch",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="also watch DIR (repeatable); the app's folder and the current one always are",
+    )
+    parser.add_argument(
+        "--ignore",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="ignore changes to paths matching GLOB (repeatable)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
+    return parser
+
+
+def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:
+    argv = list(argv)
+    app_args: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, app_args = argv[:split], argv[split + 1 :]
+    options = build_parser().parse_args(argv)
+    app_path = Path(options.app)
+    if not app_path.is_file():
+        raise UserError(f"{options.app} does not exist; pass the path of your app file.")
+    for folder in options.watch:
+        if not Path(folder).is_dir():
+            raise UserError(f"--watch {folder}: no such folder.")
+    if options.port is not None and not 0 < options.port < 65536:
+        raise UserError(f"--port {options.port}: a port is a number from 1 to 65535.")
+    config = Config(
+        app_path=app_path,
+        app_args=tuple(app_args),
+        app_name=options.demo_name,
+        adapter=options.adapter,
+        host=options.host,
+        port=options.port,
+        watch=tuple(Path(folder) for folder in options.watch),
+        ignore=tuple(options.ignore),
+    )
+    return config, options.verbose
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run devreload; return the exit code. Every user error is one line on stderr."""
+    reporter = Reporter()
+    try:
+        config, verbose = parse_config(sys.argv[1:] if argv is None else argv)
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.WARNING,
+            format="devreload[%(name)s]: %(message)s",
+        )
+        from ._engine import Engine
+        from .adapters import load_adapters
+
+        engine = Engine(config, load_adapters(config.adapter), reporter)
+        return engine.run()
+    except UserError as error:
+        reporter.say(f"error: {error}")
+        return error.exit_code
+    except SystemExit as exit_:  # argparse
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+
+
+def cli() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

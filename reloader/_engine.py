@@ -1,0 +1,334 @@
+"""The reload loop: watch, plan, execute, swap, notify. Framework-free."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ._config import Config
+from ._errors import EXIT_NO_APP, EXIT_OK, EXIT_SERVE, UserError
+from ._execute import ExecutionError, Executor, LocalImporter, Result
+from ._hooks import AfterImport
+from ._plan import LocalModule, Plan, Planner
+from ._report import ReloadTiming, Reporter
+from ._watch import Batch, SourceFilter, Watcher, watch_roots
+from .adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+
+__all__ = ["Engine"]
+
+logger = logging.getLogger("reloader.engine")
+
+#: A file that vanished in a batch (an editor's rename-away-and-back) gets this
+#: long to reappear before its absence is treated as a deletion.
+REAPPEAR_SECONDS = 0.25
+
+
+class _Stop(BaseException):
+    """Raised in the main thread by SIGTERM, like KeyboardInterrupt for SIGINT."""
+
+
+class Engine:
+    def __init__(
+        self, config: Config, adapters: list[Adapter], reporter: Reporter | None = None
+    ) -> None:
+        self.config = config
+        self.adapters = adapters
+        self.reporter = reporter or Reporter()
+        self.cwd = Path.cwd()
+        self.app_path = config.app_path.resolve()
+        self.roots = watch_roots(config.watch_paths(self.cwd))
+        self.app_module = LocalModule("__main__", self.app_path)
+        self.executor = Executor(self.roots)
+        self.planner = Planner(self.roots, self.app_module)
+        self.watcher = Watcher(self.roots, SourceFilter(config.ignore), step_ms=config.step_ms)
+        self.adapter: Adapter | None = None
+        self.app: Any = None
+        #: The last execution failed: the next relevant save retries the whole app.
+        self.failing = False
+        self.reloads = 0
+        self._hashes: dict[Path, str] = {}
+
+    # -- set-up --------------------------------------------------------------
+
+    def _prepare_interpreter(self) -> None:
+        """Make the process look like `python app.py ARGS` to the app."""
+        sys.argv = [str(self.config.app_path), *self.config.app_args]
+        sys.path.insert(0, str(self.app_path.parent))
+        sys.meta_path.insert(0, LocalImporter(self.executor, self.planner.is_local))
+        hooks = {}
+        for adapter in self.adapters:
+            for module_name in adapter.framework_modules:
+                hooks[module_name] = _bind(adapter.framework_imported, module_name)
+        AfterImport(hooks).install()
+
+    @contextmanager
+    def _executing(self, first_load: bool) -> Iterator[None]:
+        with ExitStack() as stack:
+            for adapter in self.adapters if self.adapter is None else [self.adapter]:
+                stack.enter_context(adapter.executing(first_load))
+            with _HangReporter(self.reporter, self.config.hang_report_seconds, self.roots):
+                yield
+
+    def _find_app(self, namespace: dict[str, Any]) -> tuple[Adapter, Any]:
+        candidates = self.adapters if self.adapter is None else [self.adapter]
+        for adapter in candidates:
+            app = adapter.find_app(namespace, self.config.app_name)
+            if app is not None:
+                return adapter, app
+        if self.config.app_name is not None:
+            raise AppNotFound(f"{self.config.app_path} has no app named {self.config.app_name!r}.")
+        kinds = ", ".join(adapter.name for adapter in candidates)
+        raise AppNotFound(
+            f"{self.config.app_path} defines no app that devreload can serve (tried: {kinds}); "
+            "create one at module level, or name it with --demo-name NAME."
+        )
+
+    # -- running ---------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve the app and reload it on every save until Ctrl+C or SIGTERM."""
+        previous_term = signal.signal(signal.SIGTERM, _raise_stop)
+        try:
+            return self._run()
+        except (KeyboardInterrupt, _Stop):
+            self.reporter.say("stopping")
+            return EXIT_OK
+        finally:
+            self._shutdown()
+            signal.signal(signal.SIGTERM, previous_term)
+
+    def _run(self) -> int:
+        if not self.app_path.is_file():
+            raise UserError(
+                f"{self.config.app_path} does not exist; pass the path of your app file."
+            )
+        self._prepare_interpreter()
+        self.watcher.start()
+        while not self._first_load():
+            self.reporter.say("waiting for a fix: save the file to try again")
+            self._wait_for_changes()
+        assert self.adapter is not None
+        try:
+            url = self.adapter.serve(
+                self.app,
+                ServeOptions(
+                    host=self.config.host, port=self.config.port, watch_roots=tuple(self.roots)
+                ),
+            )
+        except ServeError as error:
+            raise UserError(str(error), EXIT_SERVE) from None
+        self.reporter.serving(url, self.adapter.name, self.roots)
+        if self.config.host == "0.0.0.0":
+            self.reporter.say(
+                "warning: --host 0.0.0.0 makes the app, its reload channel and its error "
+                "tracebacks reachable from the network."
+            )
+        while True:
+            batch = self._wait_for_changes()
+            self.reload(batch)
+
+    def _first_load(self) -> bool:
+        try:
+            with self._executing(first_load=True):
+                result = self.executor.run(Plan(modules=[self.app_module]))
+        except ExecutionError as error:
+            self.reporter.failed(error.headline, error.report, 0)
+            return False
+        self._remember_sources()
+        try:
+            self.adapter, self.app = self._find_app(result.modules["__main__"].__dict__)
+        except AppNotFound as error:
+            raise UserError(str(error), EXIT_NO_APP) from None
+        return True
+
+    def _wait_for_changes(self) -> Batch:
+        while True:
+            batch = self.watcher.next_changes()
+            assert batch is not None
+            batch = self._settle(batch)
+            changed = self._really_changed(batch.paths)
+            if changed:
+                return Batch(frozenset(changed), batch.received)
+
+    def _settle(self, batch: Batch) -> Batch:
+        """Give files that vanished (renamed away by an editor) a moment to come back."""
+        deadline = time.monotonic() + REAPPEAR_SECONDS
+        paths = set(batch.paths)
+        while any(not path.exists() for path in paths) and time.monotonic() < deadline:
+            more = self.watcher.next_changes(timeout=max(0.0, deadline - time.monotonic()))
+            if more is not None:
+                paths |= more.paths
+        return Batch(frozenset(paths), batch.received)
+
+    def _really_changed(self, paths: frozenset[Path]) -> list[Path]:
+        """Drop files whose content is what we last saw (touches, no-op saves)."""
+        changed = []
+        for path in sorted(paths):
+            digest = _digest(path)
+            if digest is not None and self._hashes.get(path) == digest:
+                continue
+            self._hashes[path] = digest or ""
+            changed.append(path)
+        return changed
+
+    def _remember_sources(self) -> None:
+        for module in [self.app_module, *self.planner.local_modules()]:
+            digest = _digest(module.path)
+            if digest is not None:
+                self._hashes.setdefault(module.path, digest)
+
+    def reload(self, batch: Batch) -> None:
+        assert self.adapter is not None
+        started = time.perf_counter()
+        changed = sorted(batch.paths)
+        detect_ms = _detect_ms(changed, batch.received)
+        assets = [path for path in changed if path.suffix != ".py"]
+        if assets == changed and self.adapter.handles_without_reexecution(assets):
+            told = self.adapter.notify(ReloadEvent("css", tuple(changed)))
+            push_ms = (time.perf_counter() - started) * 1000
+            self.reporter.reloaded(ReloadTiming(changed, detect_ms, 0, 0, push_ms, told))
+            return
+        plan = self.planner.plan(changed, retry_app=self.failing)
+        for path in plan.unused:
+            logger.info("%s changed but nothing loaded imports it", path)
+        if plan.empty:
+            return
+        try:
+            with self._executing(first_load=False):
+                result = self.executor.run(plan)
+            app = self._app_from(result)
+        except (ExecutionError, AppNotFound) as error:
+            self._report_failure(error, changed)
+            return
+        executed = time.perf_counter()
+        self.adapter.swap(app)
+        self.app = app
+        swapped = time.perf_counter()
+        told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
+        pushed = time.perf_counter()
+        self.failing = False
+        self.reloads += 1
+        self._remember_sources()
+        self.reporter.reloaded(
+            ReloadTiming(
+                changed,
+                detect_ms,
+                (executed - started) * 1000,
+                (swapped - executed) * 1000,
+                (pushed - swapped) * 1000,
+                told,
+            )
+        )
+
+    def _app_from(self, result: Result) -> Any:
+        assert self.adapter is not None
+        namespace = result.modules["__main__"].__dict__
+        app = self.adapter.find_app(namespace, self.config.app_name)
+        if app is None:
+            raise AppNotFound(
+                f"{self.config.app_path} no longer defines a {self.adapter.name} app; "
+                "the last good one keeps serving."
+            )
+        return app
+
+    def _report_failure(self, error: ExecutionError | AppNotFound, changed: list[Path]) -> None:
+        assert self.adapter is not None
+        self.failing = True
+        if isinstance(error, ExecutionError):
+            headline, details = error.headline, error.report
+        else:
+            headline, details = str(error), ""
+        told = self.adapter.notify(
+            ReloadEvent("error", tuple(changed), headline=headline, details=details)
+        )
+        self.reporter.failed(headline, details, told)
+
+    def _shutdown(self) -> None:
+        # Whatever happens below, the process is gone within two seconds.
+        killer = threading.Timer(1.5, os._exit, args=(EXIT_OK,))
+        killer.daemon = True
+        killer.start()
+        self.watcher.stop()
+        if self.adapter is not None:
+            try:
+                self.adapter.shutdown()
+            except Exception:  # shutting down: report, never hang
+                logger.exception("adapter shutdown failed")
+
+
+class _HangReporter:
+    """Says where a module's top level is stuck when it runs for too long."""
+
+    def __init__(self, reporter: Reporter, after_seconds: float, roots: list[Path]) -> None:
+        self._reporter = reporter
+        self._after = after_seconds
+        self._roots = roots
+        self._thread_id = threading.get_ident()
+        self._done = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="devreload-hang", daemon=True)
+
+    def __enter__(self) -> None:
+        self._watchdog.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+
+    def _watch(self) -> None:
+        if self._done.wait(self._after):
+            return
+        frame = sys._current_frames().get(self._thread_id)
+        where = _innermost_user_frame(frame, self._roots)
+        self._reporter.say(
+            f"the reload has been running for {self._after:.0f} s; it is at {where}. "
+            "The last good version keeps serving; save a fix to try again."
+        )
+
+
+def _innermost_user_frame(frame: FrameType | None, roots: list[Path]) -> str:
+    stack = traceback.extract_stack(frame) if frame is not None else []
+    for summary in reversed(stack):
+        path = Path(summary.filename)
+        if any(root in path.parents for root in roots) and "site-packages" not in path.parts:
+            return f"{summary.filename}, line {summary.lineno}"
+    return f"{stack[-1].filename}, line {stack[-1].lineno}" if stack else "an unknown place"
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def _bind(callback: Any, argument: str) -> Any:
+    return lambda: callback(argument)
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        return None
+
+
+def _detect_ms(changed: list[Path], received: float) -> float:
+    """From the newest save (its mtime) to the batch reaching the engine."""
+    mtimes = []
+    for path in changed:
+        try:
+            mtimes.append(path.stat().st_mtime)
+        except OSError:
+            continue
+    if not mtimes:
+        return 0.0
+    # received is perf_counter(); convert the wall-clock mtime into that scale.
+    saved_at = max(mtimes) - time.time() + time.perf_counter()
+    return max(0.0, (received - saved_at) * 1000)

@@ -1,0 +1,235 @@
+"""Run a plan of modules in fresh namespaces, all or nothing.
+
+Each module of the plan is executed into a brand-new module object, so names
+deleted from the source do not linger. The new objects go into ``sys.modules``
+as they are made (a later module of the plan imports the earlier ones), and if
+anything raises, every entry is put back as it was: the running app, and every
+module it uses, stay exactly as before.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import CodeType, ModuleType, TracebackType
+
+from ._no_reload import RUNTIME_NAME, NoReloadRuntime, NoReloadStore, transform
+from ._plan import LocalModule, Plan
+
+__all__ = ["ExecutionError", "Executor", "LocalImporter", "Result"]
+
+logger = logging.getLogger("reloader.execute")
+
+_SENTINEL = ModuleType("__devreload_absent__")
+
+
+@dataclass
+class Result:
+    modules: dict[str, ModuleType] = field(default_factory=dict)
+    #: NO_RELOAD block keys that ran, and that were carried over, per module.
+    ran_blocks: dict[str, list[str]] = field(default_factory=dict)
+    restored_blocks: dict[str, list[str]] = field(default_factory=dict)
+
+
+class ExecutionError(Exception):
+    """User code failed; holds a report limited to the user's own frames."""
+
+    def __init__(self, error: BaseException, module: LocalModule, user_roots: list[Path]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.module = module
+        self.filename, self.lineno = _user_location(error, user_roots, module.path)
+        self.report = _user_traceback(error, user_roots)
+
+    @property
+    def headline(self) -> str:
+        """One sentence: what failed, where, and that the last good app is still serving."""
+        where = f"{self.filename}, line {self.lineno}" if self.lineno else self.filename
+        kind = type(self.error).__name__
+        if isinstance(self.error, SyntaxError):
+            message = self.error.msg or ""
+        else:
+            message = str(self.error).splitlines()[0] if str(self.error) else ""
+        return f"{kind} in {where}: {message}".rstrip(": ")
+
+
+def _is_user_frame(filename: str, user_roots: list[Path]) -> bool:
+    if not filename or filename.startswith("<"):
+        return False
+    path = Path(filename)
+    if any(part in {"site-packages", "dist-packages"} for part in path.parts):
+        return False
+    if Path(__file__).parent in path.parents:
+        return False
+    return any(root == path or root in path.parents for root in user_roots)
+
+
+def _walk(error: BaseException) -> Iterator[traceback.FrameSummary]:
+    yield from traceback.extract_tb(error.__traceback__)
+
+
+def _user_location(
+    error: BaseException, user_roots: list[Path], fallback: Path
+) -> tuple[str, int | None]:
+    if isinstance(error, SyntaxError) and error.filename:
+        return error.filename, error.lineno
+    user_frames = [f for f in _walk(error) if _is_user_frame(f.filename, user_roots)]
+    if user_frames:
+        return user_frames[-1].filename, user_frames[-1].lineno
+    return str(fallback), None
+
+
+def _user_traceback(error: BaseException, user_roots: list[Path]) -> str:
+    """The traceback with the reloader's and libraries' frames left out."""
+    if isinstance(error, SyntaxError):
+        return "".join(traceback.format_exception_only(type(error), error))
+    frames = [f for f in _walk(error) if _is_user_frame(f.filename, user_roots)]
+    lines = ["Traceback (most recent call last):\n"]
+    lines.extend(traceback.format_list(frames))
+    lines.extend(traceback.format_exception_only(type(error), error))
+    return "".join(lines)
+
+
+class Executor:
+    """Executes modules from source with NO_RELOAD handling."""
+
+    def __init__(self, user_roots: list[Path], store: NoReloadStore | None = None) -> None:
+        self.user_roots = [root.resolve() for root in user_roots]
+        self.store = store or NoReloadStore()
+
+    def _fresh_module(self, local: LocalModule) -> ModuleType:
+        previous = sys.modules.get(local.name)
+        module = ModuleType(local.name)
+        is_package = local.path.name == "__init__.py"
+        spec = getattr(previous, "__spec__", None)
+        if spec is None:
+            loader = importlib.machinery.SourceFileLoader(local.name, str(local.path))
+            spec = importlib.util.spec_from_file_location(
+                local.name,
+                local.path,
+                loader=loader,
+                submodule_search_locations=[str(local.path.parent)] if is_package else None,
+            )
+        module.__spec__ = spec
+        module.__file__ = str(local.path)
+        module.__loader__ = getattr(spec, "loader", None)
+        if local.name == "__main__":
+            module.__package__ = None
+        else:
+            module.__package__ = local.name if is_package else local.name.rpartition(".")[0]
+        if is_package:
+            module.__path__ = [str(local.path.parent)]
+        module.__dict__["__builtins__"] = __builtins__
+        if local.name == "__main__":
+            # `python app.py` has no spec for __main__; keep that so that
+            # code testing `__spec__` behaves as under plain Python.
+            module.__spec__ = None
+        return module
+
+    def compile(self, local: LocalModule) -> tuple[CodeType, dict[str, frozenset[str]]]:
+        source = importlib.util.decode_source(local.path.read_bytes())
+        tree = ast.parse(source, str(local.path))
+        transformed = transform(tree)
+        code = compile(transformed.tree, str(local.path), "exec", dont_inherit=True)
+        return code, transformed.bound_names
+
+    def exec_into(self, module: ModuleType, local: LocalModule) -> NoReloadRuntime:
+        """Run the module's current source in its namespace, honouring NO_RELOAD."""
+        code, bound_names = self.compile(local)
+        runtime = NoReloadRuntime(module.__dict__, self.store.for_module(local.name), bound_names)
+        module.__dict__[RUNTIME_NAME] = runtime
+        exec(code, module.__dict__)
+        self.store.prune(local.name, set(bound_names))
+        return runtime
+
+    def run(
+        self,
+        plan: Plan,
+        around_each: Callable[[LocalModule], AbstractContextManager[object]] | None = None,
+    ) -> Result:
+        """Execute the plan; on any exception restore sys.modules and raise ExecutionError."""
+        saved: dict[str, ModuleType] = {}
+        result = Result()
+        for name in plan.deleted:
+            saved.setdefault(name, sys.modules.get(name, _SENTINEL))
+            sys.modules.pop(name, None)
+        current: LocalModule | None = None
+        try:
+            for local in plan.modules:
+                current = local
+                module = self._fresh_module(local)
+                saved.setdefault(local.name, sys.modules.get(local.name, _SENTINEL))
+                sys.modules[local.name] = module
+                with around_each(local) if around_each else nullcontext():
+                    runtime = self.exec_into(module, local)
+                result.modules[local.name] = module
+                result.ran_blocks[local.name] = runtime.ran
+                result.restored_blocks[local.name] = runtime.restored
+                _bind_in_parent(local.name, module)
+        except BaseException as error:
+            for name, module in saved.items():
+                if module is _SENTINEL:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module
+                    _bind_in_parent(name, module)
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            assert current is not None
+            raise ExecutionError(_strip(error), current, self.user_roots) from None
+        return result
+
+
+class LocalImporter(importlib.abc.MetaPathFinder):
+    """Imports the user's own modules through the Executor, so their NO_RELOAD
+    blocks are recorded from the very first import."""
+
+    def __init__(self, executor: Executor, is_local: Callable[[Path], bool]) -> None:
+        self._executor = executor
+        self._is_local = is_local
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            return None
+        origin = Path(spec.origin).resolve()
+        if not self._is_local(origin):
+            return None
+        spec.loader = _LocalLoader(self._executor, LocalModule(fullname, origin))
+        return spec
+
+
+class _LocalLoader(importlib.abc.Loader):
+    def __init__(self, executor: Executor, local: LocalModule) -> None:
+        self._executor = executor
+        self._local = local
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._executor.exec_into(module, self._local)
+
+
+def _strip(error: BaseException) -> BaseException:
+    """Drop the executor's own frames from the head of the traceback."""
+    tb: TracebackType | None = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return error.with_traceback(tb)
+
+
+def _bind_in_parent(name: str, module: ModuleType) -> None:
+    """`import pkg.sub` reads `pkg.sub` as an attribute: point it at the new module."""
+    parent_name, _, child = name.rpartition(".")
+    parent = sys.modules.get(parent_name) if parent_name else None
+    if parent is not None:
+        setattr(parent, child, module)

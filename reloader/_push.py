@@ -1,0 +1,102 @@
+"""Browser push: an in-memory broadcast with one queue per connected tab.
+
+Publishing happens on the reload thread; each subscriber is an async generator
+running on the server's event loop, so a message is handed over with
+``call_soon_threadsafe`` and reaches the socket without any polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from importlib import resources
+
+__all__ = ["Broadcaster", "Message", "client_script", "sse"]
+
+logger = logging.getLogger("reloader.push")
+
+HEARTBEAT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Message:
+    event: str
+    data: str = "{}"
+
+
+def sse(message: Message) -> str:
+    return f"event: {message.event}\ndata: {message.data}\n\n"
+
+
+def client_script() -> str:
+    """The error overlay / reload client that adapters inject into pages."""
+    return resources.files("reloader").joinpath("data/client.js").read_text(encoding="utf-8")
+
+
+class _Subscriber:
+    def __init__(self, loop: asyncio.AbstractEventLoop, counted: bool) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Message] = asyncio.Queue()
+        self.counted = counted
+
+
+class Broadcaster:
+    """Fan-out of reload/error messages to every subscribed browser tab."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: set[_Subscriber] = set()
+        #: The current error, replayed to tabs that connect while it stands.
+        self.standing_error: Message | None = None
+
+    @property
+    def tabs(self) -> int:
+        with self._lock:
+            return sum(1 for s in self._subscribers if s.counted)
+
+    def publish(self, message: Message) -> int:
+        """Hand ``message`` to every subscriber (any thread); return the tabs told."""
+        if message.event == "error":
+            self.standing_error = message
+        elif message.event == "reload":
+            self.standing_error = None
+        with self._lock:
+            subscribers = list(self._subscribers)
+        told = 0
+        for subscriber in subscribers:
+            try:
+                subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, message)
+            except RuntimeError:  # its loop is closed: the tab is gone
+                continue
+            told += subscriber.counted
+        return told
+
+    def error(self, headline: str, details: str) -> int:
+        return self.publish(Message("error", json.dumps(f"{headline}\n\n{details}")))
+
+    async def stream(self, *, counted: bool = True) -> AsyncIterator[str]:
+        """Server-sent events for one tab, until it disconnects."""
+        subscriber = _Subscriber(asyncio.get_running_loop(), counted)
+        with self._lock:
+            self._subscribers.add(subscriber)
+        try:
+            # Opening the stream right away lets the client know it is connected.
+            yield ": connected\n\n"
+            if self.standing_error is not None:
+                yield sse(self.standing_error)
+            while True:
+                try:
+                    message = await asyncio.wait_for(
+                        subscriber.queue.get(), timeout=HEARTBEAT_SECONDS
+                    )
+                except TimeoutError:
+                    yield sse(Message("heartbeat"))
+                    continue
+                yield sse(message)
+        finally:
+            with self._lock:
+                self._subscribers.discard(subscriber)

@@ -1,0 +1,66 @@
+"""Adapters plug UI frameworks into the engine; see :mod:`reloader.adapters.base`.
+
+Adapters are found through the ``devreload.adapters`` entry-point group, so a
+third-party package adds one without editing devreload.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+
+from .._errors import EXIT_USAGE, UserError
+from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Adapter",
+    "AppNotFound",
+    "ReloadEvent",
+    "ServeError",
+    "ServeOptions",
+    "available_adapters",
+    "load_adapters",
+]
+
+logger = logging.getLogger("reloader.adapters")
+
+ENTRY_POINT_GROUP = "devreload.adapters"
+
+#: Built-ins, also usable when devreload runs from a source tree that was never installed.
+_BUILTIN = {
+    "gradio": "reloader.adapters.gradio:GradioAdapter",
+}
+
+
+def available_adapters() -> dict[str, str]:
+    """Adapter name -> "module:Class", built-ins first, then entry points."""
+    found = dict(_BUILTIN)
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(entry_point.name, entry_point.value)
+    return found
+
+
+def _load(name: str, target: str) -> Adapter:
+    from importlib import import_module
+
+    module_name, _, attribute = target.partition(":")
+    try:
+        adapter_class = getattr(import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise UserError(f"The {name!r} adapter ({target}) could not be loaded: {error}.") from None
+    adapter = adapter_class()
+    if not isinstance(adapter, Adapter):
+        raise UserError(f"The {name!r} adapter ({target}) is not a reloader.Adapter subclass.")
+    return adapter
+
+
+def load_adapters(only: str | None = None) -> list[Adapter]:
+    """Instantiate the chosen adapter, or every available one (for detection)."""
+    available = available_adapters()
+    if only is not None:
+        if only not in available:
+            names = ", ".join(sorted(available))
+            raise UserError(f"No adapter named {only!r}; available: {names}.", EXIT_USAGE)
+        return [_load(only, available[only])]
+    return [_load(name, target) for name, target in available.items()]

@@ -1,0 +1,116 @@
+"""The adapter interface: everything the engine needs from a UI framework.
+
+The engine watches files, plans and executes module code, and measures. It
+knows nothing of any framework: an adapter finds the app object in a module's
+namespace, serves it once, swaps a newer one in, and tells connected browsers.
+
+A minimal adapter::
+
+    class ToyAdapter(Adapter):
+        name = "toy"
+
+        def find_app(self, namespace, name=None):
+            app = namespace.get(name or "app")
+            return app if isinstance(app, ToyApp) else None
+
+        def serve(self, app, options):
+            self.server = ToyServer(app, options.host, options.port)
+            self.server.start()  # in a thread: serve() must return
+            return self.server.url
+
+        def swap(self, app):
+            self.server.app = app
+
+        def notify(self, event):
+            return self.server.broadcast(event.kind)
+
+Register it under the ``devreload.adapters`` entry-point group::
+
+    [project.entry-points."devreload.adapters"]
+    toy = "toy_devreload:ToyAdapter"
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+__all__ = ["Adapter", "AppNotFound", "ReloadEvent", "ServeError", "ServeOptions"]
+
+
+class AppNotFound(Exception):
+    """The namespace holds no app this adapter can serve, or several: the message says which."""
+
+
+class ServeError(Exception):
+    """The app could not be served (port in use, bad launch arguments); one sentence."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    #: None means: whatever the app's own launch/run call asked for, else the framework's default.
+    host: str | None = None
+    port: int | None = None
+    #: The folders being watched (an adapter must never serve files outside them because of us).
+    watch_roots: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReloadEvent:
+    kind: Literal["reload", "error", "css"]
+    #: Files whose change caused the event.
+    changed: tuple[Path, ...] = ()
+    #: For "error": the one-line summary and the user-code traceback.
+    headline: str = ""
+    details: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Adapter(ABC):
+    """One UI framework. Instances live for the whole devreload process."""
+
+    #: Used by ``--adapter NAME`` and in messages.
+    name: ClassVar[str]
+    #: Importing any of these (top-level) modules activates the adapter: its
+    #: :meth:`framework_imported` runs right after the import, before user code
+    #: goes on, so it can patch the framework's ``launch()``/``run()``.
+    framework_modules: ClassVar[Sequence[str]] = ()
+
+    def framework_imported(self, module_name: str) -> None:  # noqa: B027 - optional hook
+        """Called once, right after one of :attr:`framework_modules` is imported."""
+
+    def executing(self, first_load: bool) -> AbstractContextManager[object]:
+        """Wraps every execution of the user's modules (e.g. to capture ``launch()`` calls)."""
+        return nullcontext()
+
+    @abstractmethod
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        """The app to serve from the app module's globals.
+
+        Return None when nothing here is this adapter's kind of app; raise
+        :class:`AppNotFound` with a message naming the candidates when it is
+        ambiguous or when ``name`` does not name an app.
+        """
+
+    @abstractmethod
+    def serve(self, app: Any, options: ServeOptions) -> str:
+        """Start serving ``app`` in the background, once. Return the URL. Raise ServeError."""
+
+    @abstractmethod
+    def swap(self, app: Any) -> None:
+        """Make ``app`` the one every new request sees; the server keeps running."""
+
+    @abstractmethod
+    def notify(self, event: ReloadEvent) -> int:
+        """Tell every connected browser tab; return how many were told."""
+
+    def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:
+        """True if these (non-Python) changes need only a notify, no re-run (e.g. a CSS file)."""
+        return False
+
+    def shutdown(self) -> None:  # noqa: B027 - optional hook
+        """Stop serving; called once on exit, must return within a second."""

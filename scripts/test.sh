@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up and run every check: lint, types, the test suite (browser tests included)
+# and a quick benchmark smoke run. Extra arguments go to pytest.
+source "$(dirname "${BASH_SOURCE[0]}")/_env.sh" test
+if [ ! -x /usr/bin/chromium ]; then
+    echo "Installing Chromium (Debian package) for the browser tests..."
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+echo "== ruff"; .venv/bin/ruff check .
+echo "== ruff format"; .venv/bin/ruff format --check .
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"; .venv/bin/python -m pytest "$@"

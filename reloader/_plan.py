@@ -120,10 +120,17 @@ class Planner:
             # imported before; executing it will report the real problem.
             return set()
 
-    def plan(self, changed: Iterable[Path], *, retry_app: bool = False) -> Plan:
+    def plan(
+        self,
+        changed: Iterable[Path],
+        *,
+        retry_app: bool = False,
+        modules: Mapping[str, ModuleType] | None = None,
+    ) -> Plan:
+        """What to re-run for these changed files; ``modules`` defaults to sys.modules."""
         changed = {path.resolve() for path in changed}
         plan = Plan()
-        local = self.local_modules()
+        local = self.local_modules(modules)
         by_path = {module.path: module for module in local}
         dirty: set[str] = set()
         app_changed = retry_app
@@ -156,8 +163,7 @@ class Planner:
             frontier = {name for name in names if name not in affected and deps[name] & frontier}
             frontier -= deleted
             affected |= frontier
-        plan.modules = [by_name for by_name in _dependency_order(local, deps, affected)]
-        plan.modules.append(self.app)
+        plan.modules = [*_dependency_order(local, deps, affected), self.app]
         logger.debug("plan for %s: %s", changed, [m.name for m in plan.modules])
         return plan
 

@@ -48,7 +48,9 @@ def wait_for(
             if result:
                 return result
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}: {last_error}")
+    raise AssertionError(
+        f"timed out after {timeout} s waiting for {what or condition}: {last_error}"
+    )
 
 
 # -- saving files the way editors do ----------------------------------------------
@@ -164,7 +166,9 @@ class DevreloadProcess:
     def config(self) -> dict[str, Any]:
         return dict(json.loads(self.get("/config")))
 
-    def wait_for_config(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15.0) -> dict[str, Any]:
+    def wait_for_config(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 15.0
+    ) -> dict[str, Any]:
         return wait_for(
             lambda: (lambda c: c if predicate(c) else None)(self.config()),
             timeout,
@@ -208,3 +212,30 @@ def devreload(app: Path, **kwargs: Any) -> Iterator[DevreloadProcess]:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+#: Records the page's EventSources so a test can wait until Gradio's frontend
+#: has subscribed to the reload channel (it does so 200 ms after load).
+TRACK_EVENT_SOURCES = """
+(() => {
+  const Original = window.EventSource;
+  window.__eventSources = [];
+  window.EventSource = function (url, options) {
+    const source = new Original(url, options);
+    window.__eventSources.push(source);
+    return source;
+  };
+  window.EventSource.prototype = Original.prototype;
+})();
+"""
+
+
+def open_app_page(page: Any, url: str) -> None:
+    """Open the app and wait until its own frontend listens for reloads."""
+    page.add_init_script(TRACK_EVENT_SOURCES)
+    page.goto(url)
+    page.wait_for_function(
+        "() => (window.__eventSources || []).some("
+        "s => s.url.includes('/dev/reload') && !s.url.includes('client=overlay')"
+        " && s.readyState === 1)",
+        timeout=20_000,
+    )

@@ -1,0 +1,93 @@
+"""Real headless Chromium on a page served by devreload: it follows saves by itself."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import devreload, open_app_page, save_atomic, save_in_place
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Title v1")
+        name = gr.Textbox(label="Name")
+        out = gr.Textbox(label="Out")
+        name.submit(lambda x: x.upper(), name, out)
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    path = tmp_path / "app.py"
+    path.write_text(APP)
+    return path
+
+
+def test_tab_updates_without_refresh(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Title v1").wait_for()
+        page.evaluate("window.__sameDocument = true")
+        save_atomic(app, app.read_text().replace("Title v1", "Title v2"))
+        page.get_by_text("Title v2").wait_for(timeout=10_000)
+        # Updated in place: the page was not reloaded.
+        assert page.evaluate("window.__sameDocument") is True
+        process.wait_for_line("1 tab told")
+
+
+def test_typed_value_survives_a_reload(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_label("Name").fill("typed by hand")
+        save_in_place(app, app.read_text().replace("Title v1", "Title v2"))
+        page.get_by_text("Title v2").wait_for(timeout=10_000)
+        assert page.get_by_label("Name").input_value() == "typed by hand"
+        # The swapped-in app answers events too.
+        page.get_by_label("Name").press("Enter")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('textarea, input')]"
+            ".some(e => e.value === 'TYPED BY HAND')",
+            timeout=10_000,
+        )
+
+
+def test_error_shows_in_page_and_goes_after_fix(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Title v1").wait_for()
+        good = app.read_text()
+        save_in_place(app, good + "\nundefined_name + 1\n")
+        overlay = page.locator("#devreload-error-overlay")
+        overlay.wait_for(timeout=10_000)
+        text = overlay.inner_text()
+        assert "NameError" in text and f"{app}, line" in text
+        # The last good app is still on the page.
+        assert page.get_by_text("Title v1").is_visible()
+        save_in_place(app, good.replace("Title v1", "Title v2"))
+        page.get_by_text("Title v2").wait_for(timeout=10_000)
+        overlay.wait_for(state="detached", timeout=10_000)
+
+
+def test_tab_opened_while_broken_sees_the_error(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        save_in_place(app, APP + "\nraise RuntimeError('model crashed')\n")
+        process.wait_for_line("RuntimeError in")
+        open_app_page(page, process.url)
+        page.locator("#devreload-error-overlay").wait_for(timeout=10_000)
+        assert "model crashed" in page.locator("#devreload-error-overlay").inner_text()

@@ -1,0 +1,281 @@
+"""A real devreload process serving a real Gradio app, edited as editors save files."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import textwrap
+import time
+import urllib.error
+from pathlib import Path
+
+import psutil
+import pytest
+
+from support import (
+    EDITOR_SAVES,
+    DevreloadProcess,
+    devreload,
+    markdown_values,
+    save_in_place,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+APP = textwrap.dedent(
+    """
+    import sys
+    import gradio as gr
+    import helper
+
+    if gr.NO_RELOAD:
+        model = object()
+        print("MODEL LOADED", flush=True)
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# HEADER")
+        gr.Markdown(f"model={{id(model)}} helper={{helper.TEXT}} client={{id(helper.client)}}")
+        gr.Markdown(f"argv={{sys.argv[1:]}}")
+        name = gr.Textbox(label="Name")
+
+    if __name__ == "__main__":
+        demo.launch({launch})
+    """
+)
+HELPER = textwrap.dedent(
+    """
+    import gradio as gr
+
+    if gr.NO_RELOAD:
+        client = object()
+    TEXT = "{text}"
+    """
+)
+
+
+def write_app(folder: Path, header: str = "v1", launch: str = "", helper: str = "h1") -> Path:
+    app = folder / "app.py"
+    app.write_text(APP.format(launch=launch).replace("HEADER", header))
+    (folder / "helper.py").write_text(HELPER.format(text=helper))
+    return app
+
+
+def values(process: DevreloadProcess) -> list[str]:
+    return markdown_values(process.config())
+
+
+def showing(process: DevreloadProcess, text: str) -> list[str]:
+    return wait_for(
+        lambda: (lambda v: v if any(text in value for value in v) else None)(values(process)),
+        timeout=15,
+        what=f"{text!r} in the served config",
+    )
+
+
+def test_no_reload_objects_keep_identity(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        before = values(process)[1]
+        save_in_place(app, app.read_text().replace("# v1", "# v2"))
+        after = showing(process, "# v2")
+        assert after[1] == before  # same id(model), same id(helper.client)
+        assert process.count("MODEL LOADED") == 1
+
+
+@pytest.mark.parametrize("editor", sorted(EDITOR_SAVES))
+def test_each_editor_save_is_one_reload(tmp_path: Path, editor: str) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        for round_ in (2, 3):
+            EDITOR_SAVES[editor](app, app.read_text().replace(f"# v{round_ - 1}", f"# v{round_}"))
+            showing(process, f"# v{round_}")
+            process.wait_for_line("devreload: reloaded", occurrences=round_ - 1)
+        # No stray reload for any of the burst's events.
+        assert process.count("devreload: reloaded") == 2
+
+
+def test_syntax_error_keeps_old_app_serving_and_fix_recovers(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        good = app.read_text()
+        save_in_place(app, good.replace("# v1", "# v2") + "\nwith broken\n")
+        process.wait_for_line("SyntaxError in")
+        assert "# v1" in values(process)
+        assert f"{app}, line" in process.output
+        save_in_place(app, good.replace("# v1", "# v3"))
+        showing(process, "# v3")
+
+
+def test_exception_at_import_keeps_old_app(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        good = app.read_text()
+        save_in_place(app, good.replace("# v1", "# v2").replace("import helper", "import nope"))
+        process.wait_for_line("ModuleNotFoundError in")
+        assert "# v1" in values(process)
+        save_in_place(app, good.replace("# v1", "# v3"))
+        showing(process, "# v3")
+
+
+def test_helper_module_edit_is_picked_up(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        before = values(process)[1]
+        save_in_place(tmp_path / "helper.py", HELPER.format(text="h2"))
+        after = showing(process, "helper=h2")[1]
+        # The helper's own NO_RELOAD client and the app's model are kept.
+        assert after == before.replace("helper=h1", "helper=h2")
+        process.wait_for_line("reloaded helper.py")
+
+
+def test_save_during_a_reload_is_not_lost(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    slow = (
+        'print("EXECUTING", flush=True)\nimport time\ntime.sleep(0.5)\n'
+        'import gradio as gr\nwith gr.Blocks() as demo:\n    gr.Markdown("# {}")\n'
+    )
+    app.write_text(slow.format("v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        save_in_place(app, slow.format("v2"))
+        # The second save lands while the reload of the first one runs.
+        process.wait_for_line("EXECUTING", occurrences=2)
+        save_in_place(app, slow.format("v3"))
+        showing(process, "# v3")
+        process.wait_for_line("devreload: reloaded", occurrences=2)
+
+
+def test_launch_keyword_arguments_are_honoured(tmp_path: Path) -> None:
+    app = write_app(tmp_path, launch='auth=("ann", "secret"), css=".gradio-container {color: red}"')
+    with devreload(app) as process:
+        process.wait_ready()
+        with pytest.raises(urllib.error.HTTPError) as denied:
+            process.get("/config")
+        assert denied.value.code == 401
+        # The reload channel (and its error details) sits behind the same auth.
+        with pytest.raises(urllib.error.HTTPError) as denied_events:
+            process.get("/gradio_api/dev/reload")
+        assert denied_events.value.code == 401
+        import httpx
+
+        with httpx.Client(base_url=process.url) as client:
+            login = client.post("/login", data={"username": "ann", "password": "secret"})
+            assert login.status_code == 200
+            config = client.get("/config").json()
+            assert "color: red" in (config.get("css") or "")
+
+
+def test_app_arguments_after_double_dash(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app, args=["--", "--flag", "value"]) as process:
+        process.wait_ready()
+        assert "argv=['--flag', 'value']" in values(process)
+
+
+def test_dev_reload_pushes_without_polling_delay(tmp_path: Path) -> None:
+    import httpx
+
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        with (
+            httpx.Client(base_url=process.url, timeout=10) as client,
+            client.stream("GET", "/gradio_api/dev/reload") as events,
+        ):
+            lines = (line for line in events.iter_lines() if line)
+            assert next(lines).startswith(":")  # connected
+            save_in_place(app, app.read_text().replace("# v1", "# v2"))
+            assert next(lines) == "event: reload"
+        process.wait_for_line("1 tab told")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stop_leaves_nothing_behind(tmp_path: Path, sig: int) -> None:
+    app = write_app(tmp_path)
+    process = DevreloadProcess(app).start()
+    try:
+        process.wait_ready()
+        assert process.process is not None
+        children = psutil.Process(process.process.pid).children(recursive=True)
+        started = time.monotonic()
+        code = process.stop(sig, timeout=5)
+        assert time.monotonic() - started < 2.0
+        assert code == 0
+        assert not [child for child in children if child.is_running()]
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", process.port))  # the port is free again
+    except BaseException:
+        print(process.output)
+        raise
+    finally:
+        process.stop(signal.SIGKILL)
+
+
+def run_to_exit(app: Path, *args: str) -> tuple[int, str]:
+    process = DevreloadProcess(app, args=args).start()
+    assert process.process is not None
+    code = process.process.wait(timeout=60)
+    wait_for(lambda: process.process is not None and process.process.stdout is not None)
+    return code, process.output
+
+
+def test_missing_file_is_one_sentence(tmp_path: Path) -> None:
+    code, output = run_to_exit(tmp_path / "nope.py")
+    assert code == 2
+    assert "nope.py does not exist" in output and "Traceback" not in output
+
+
+def test_no_app_found_names_the_problem(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text("import gradio as gr\nx = 1\n")
+    code, output = run_to_exit(app)
+    assert code == 3
+    assert "defines no app" in output and "Traceback" not in output
+
+
+def test_several_apps_are_named(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import gradio as gr\n"
+        "with gr.Blocks() as one:\n    gr.Markdown('1')\n"
+        "with gr.Blocks() as two:\n    gr.Markdown('2')\n"
+    )
+    code, output = run_to_exit(app)
+    assert code == 3
+    assert "one, two" in output and "--demo-name" in output
+
+
+def test_port_in_use_is_one_sentence(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = DevreloadProcess(app, port=port).start()
+        assert process.process is not None
+        code = process.process.wait(timeout=60)
+    assert code == 4
+    assert f"Port {port} on 127.0.0.1 is in use" in process.output
+    assert "Traceback" not in process.output
+
+
+def test_python_m_reloader_and_console_script_agree(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "reloader", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "--demo-name" in out.stdout and "--watch" in out.stdout
+    script = Path(sys.executable).parent / "devreload"
+    out2 = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    assert out2.stdout.replace("devreload", "") == out.stdout.replace("devreload", "")
+    assert json  # keep import for readability of config dumps in failures

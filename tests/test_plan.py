@@ -1,0 +1,82 @@
+"""Dependency planning: the changed modules, their dependents in order, then the app."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from types import ModuleType
+
+from reloader._plan import LocalModule, Planner, imported_names
+
+
+def test_imported_names_resolves_relative_and_parents() -> None:
+    tree = ast.parse("import a.b.c\nfrom . import sib\nfrom ..up import x\nfrom pkg.mod import f\n")
+    names = imported_names(tree, "root.pkg.mod", is_package=False)
+    assert {"a", "a.b", "a.b.c", "root.pkg.sib", "root.up", "root.up.x"} <= names
+    assert {"pkg", "pkg.mod", "pkg.mod.f"} <= names
+
+
+def make_tree(tmp_path: Path, files: dict[str, str]) -> dict[str, ModuleType]:
+    modules: dict[str, ModuleType] = {}
+    for name, source in files.items():
+        path = tmp_path / (name.replace(".", "/") + ".py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+        module = ModuleType(name)
+        module.__file__ = str(path)
+        modules[name] = module
+    return modules
+
+
+def planner_for(tmp_path: Path) -> Planner:
+    app = tmp_path / "app.py"
+    app.write_text("import views\n")
+    return Planner([tmp_path], LocalModule("__main__", app.resolve()))
+
+
+def test_plan_reloads_dependents_in_dependency_order(tmp_path: Path) -> None:
+    modules = make_tree(
+        tmp_path,
+        {
+            "models": "X = 1\n",
+            "services": "import models\n",
+            "views": "from services import thing\nimport models\n",
+            "unrelated": "Y = 2\n",
+        },
+    )
+    planner = planner_for(tmp_path)
+    plan = planner.plan([tmp_path / "models.py"], modules=modules)
+    assert [m.name for m in plan.modules] == ["models", "services", "views", "__main__"]
+
+
+def test_plan_for_leaf_change_leaves_others_alone(tmp_path: Path) -> None:
+    modules = make_tree(tmp_path, {"models": "X = 1\n", "views": "import models\n"})
+    plan = planner_for(tmp_path).plan([tmp_path / "views.py"], modules=modules)
+    assert [m.name for m in plan.modules] == ["views", "__main__"]
+
+
+def test_plan_for_asset_change_reruns_app_only(tmp_path: Path) -> None:
+    modules = make_tree(tmp_path, {"views": "X = 1\n"})
+    (tmp_path / "style.css").write_text("body {}")
+    plan = planner_for(tmp_path).plan([tmp_path / "style.css"], modules=modules)
+    assert [m.name for m in plan.modules] == ["__main__"]
+
+
+def test_plan_ignores_unimported_python_file(tmp_path: Path) -> None:
+    (tmp_path / "scratch.py").write_text("")
+    plan = planner_for(tmp_path).plan([tmp_path / "scratch.py"], modules={})
+    assert plan.empty and plan.unused == [(tmp_path / "scratch.py").resolve()]
+
+
+def test_plan_for_deleted_module_drops_it_and_reruns_importers(tmp_path: Path) -> None:
+    modules = make_tree(tmp_path, {"models": "X = 1\n", "views": "import models\n"})
+    (tmp_path / "models.py").unlink()
+    plan = planner_for(tmp_path).plan([tmp_path / "models.py"], modules=modules)
+    assert plan.deleted == ["models"]
+    assert [m.name for m in plan.modules] == ["views", "__main__"]
+
+
+def test_import_cycle_still_plans_every_module(tmp_path: Path) -> None:
+    modules = make_tree(tmp_path, {"a": "import b\n", "b": "import a\n"})
+    plan = planner_for(tmp_path).plan([tmp_path / "a.py"], modules=modules)
+    assert sorted(m.name for m in plan.modules) == ["__main__", "a", "b"]

@@ -329,7 +329,8 @@ def _top_level_blocks(namespace: Mapping[str, Any], blocks_type: type[Any]) -> d
     return {
         name: value
         for name, value in apps.items()
-        if not any(other is not value and value._id in other.blocks for other in apps.values())
+        if getattr(value, "parent", None) is None
+        and not any(other is not value and value._id in other.blocks for other in apps.values())
     }
 
 

@@ -1,0 +1,81 @@
+"""The command's arguments, and its one-sentence failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reloader._cli import main, parse_config
+from reloader._errors import EXIT_USAGE, UserError
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    path = tmp_path / "app.py"
+    path.write_text("")
+    return path
+
+
+def test_defaults(app: Path) -> None:
+    config, verbose = parse_config([str(app)])
+    assert config.app_path == app
+    assert config.host is None and config.port is None  # the adapter binds 127.0.0.1
+    assert config.app_args == () and not verbose
+
+
+def test_every_option(app: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "lib"
+    extra.mkdir()
+    config, verbose = parse_config(
+        [
+            str(app),
+            "--demo-name", "ui",
+            "--host", "0.0.0.0",
+            "--port", "7999",
+            "--watch", str(extra),
+            "--ignore", "*.gen.py",
+            "--ignore", "data/*",
+            "--adapter", "gradio",
+            "-v",
+            "--", "--model", "small", "--",
+        ]
+    )  # fmt: skip
+    assert config.app_name == "ui" and config.adapter == "gradio"
+    assert (config.host, config.port) == ("0.0.0.0", 7999)
+    assert config.watch == (extra,)
+    assert config.ignore == ("*.gen.py", "data/*")
+    assert config.app_args == ("--model", "small", "--")
+    assert verbose
+    assert config.watch_paths(Path("/cwd")) == [app.resolve().parent, extra, Path("/cwd")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["missing.py"], "missing.py does not exist"),
+        (["{app}", "--watch", "/no/such/dir"], "--watch /no/such/dir: no such folder"),
+        (["{app}", "--port", "70000"], "a port is a number from 1 to 65535"),
+    ],
+)
+def test_bad_arguments_are_one_sentence(app: Path, argv: list[str], message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        parse_config([arg.format(app=app) for arg in argv])
+
+
+def test_main_reports_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["missing.py"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        == "devreload: error: missing.py does not exist; pass the path of your app file."
+    )
+
+
+def test_unknown_adapter(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(app), "--adapter", "nope"]) == EXIT_USAGE
+    assert "No adapter named 'nope'; available:" in capsys.readouterr().err
+
+
+def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--port"]) == EXIT_USAGE

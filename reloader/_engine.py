@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
@@ -38,6 +38,14 @@ class _Stop(BaseException):
     """Raised in the main thread by SIGTERM, like KeyboardInterrupt for SIGINT."""
 
 
+class _Abandoned(BaseException):
+    """Raised in the main thread when a newer save arrives while user code hangs."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
 class Engine:
     def __init__(
         self, config: Config, adapters: list[Adapter], reporter: Reporter | None = None
@@ -58,6 +66,8 @@ class Engine:
         self.failing = False
         self.reloads = 0
         self._hashes: dict[Path, str] = {}
+        #: Where stuck user code was when the watchdog interrupted it.
+        self._abandon_where: str | None = None
 
     # -- set-up --------------------------------------------------------------
 
@@ -77,8 +87,17 @@ class Engine:
         with ExitStack() as stack:
             for adapter in self.adapters if self.adapter is None else [self.adapter]:
                 stack.enter_context(adapter.executing(first_load))
-            with _HangReporter(self.reporter, self.config.hang_report_seconds, self.roots):
-                yield
+            with _Watchdog(
+                self.reporter,
+                self.config.hang_report_seconds,
+                self.roots,
+                newer_changes=lambda: not self.watcher.batches.empty(),
+                interrupt=self._interrupt,
+            ):
+                try:
+                    yield
+                finally:
+                    self._abandon_where = None
 
     def _find_app(self, namespace: dict[str, Any]) -> tuple[Adapter, Any]:
         candidates = self.adapters if self.adapter is None else [self.adapter]
@@ -94,11 +113,22 @@ class Engine:
             "create one at module level, or name it with --demo-name NAME."
         )
 
+    def _interrupt(self, where: str) -> None:
+        """From the watchdog thread: stop the stuck execution in the main thread."""
+        self._abandon_where = where
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+
+    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
+        where, self._abandon_where = self._abandon_where, None
+        if where is not None:  # else a stray SIGUSR1 after the execution ended
+            raise _Abandoned(where)
+
     # -- running ---------------------------------------------------------------
 
     def run(self) -> int:
         """Serve the app and reload it on every save until Ctrl+C or SIGTERM."""
         previous_term = signal.signal(signal.SIGTERM, _raise_stop)
+        previous_usr1 = signal.signal(signal.SIGUSR1, self._on_interrupt)
         try:
             return self._run()
         except (KeyboardInterrupt, _Stop):
@@ -107,6 +137,7 @@ class Engine:
         finally:
             self._shutdown()
             signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGUSR1, previous_usr1)
 
     def _run(self) -> int:
         if not self.app_path.is_file():
@@ -144,6 +175,9 @@ class Engine:
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
             self.reporter.failed(error.headline, error.report, 0)
+            return False
+        except _Abandoned as abandoned:
+            self.reporter.say(f"abandoned the load stuck at {abandoned.where} for a newer save")
             return False
         self._remember_sources()
         try:
@@ -211,6 +245,13 @@ class Engine:
         except (ExecutionError, AppNotFound) as error:
             self._report_failure(error, changed)
             return
+        except _Abandoned as abandoned:
+            self.failing = True
+            self.reporter.say(
+                f"abandoned the reload stuck at {abandoned.where} for a newer save; "
+                "the last good version keeps serving"
+            )
+            return
         executed = time.perf_counter()
         self.adapter.swap(app)
         self.app = app
@@ -267,13 +308,28 @@ class Engine:
                 logger.exception("adapter shutdown failed")
 
 
-class _HangReporter:
-    """Says where a module's top level is stuck when it runs for too long."""
+class _Watchdog:
+    """Watches one execution of user code from another thread.
 
-    def __init__(self, reporter: Reporter, after_seconds: float, roots: list[Path]) -> None:
+    After ``after_seconds`` it says where the code is stuck (file and line);
+    if a newer save then arrives, it interrupts the stuck code (SIGUSR1 to the
+    main thread, which raises _Abandoned there) so that the newer save, a fix
+    presumably, is loaded without a restart.
+    """
+
+    def __init__(
+        self,
+        reporter: Reporter,
+        after_seconds: float,
+        roots: list[Path],
+        newer_changes: Callable[[], bool],
+        interrupt: Callable[[str], None],
+    ) -> None:
         self._reporter = reporter
         self._after = after_seconds
         self._roots = roots
+        self._newer_changes = newer_changes
+        self._interrupt = interrupt
         self._thread_id = threading.get_ident()
         self._done = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="devreload-hang", daemon=True)
@@ -284,15 +340,21 @@ class _HangReporter:
     def __exit__(self, *exc_info: object) -> None:
         self._done.set()
 
+    def _where(self) -> str:
+        frame = sys._current_frames().get(self._thread_id)
+        return _innermost_user_frame(frame, self._roots)
+
     def _watch(self) -> None:
         if self._done.wait(self._after):
             return
-        frame = sys._current_frames().get(self._thread_id)
-        where = _innermost_user_frame(frame, self._roots)
         self._reporter.say(
-            f"the reload has been running for {self._after:.0f} s; it is at {where}. "
+            f"the reload has been running for {self._after:.0f} s; it is at {self._where()}. "
             "The last good version keeps serving; save a fix to try again."
         )
+        while not self._done.wait(0.1):
+            if self._newer_changes() and threading.main_thread().ident == self._thread_id:
+                self._interrupt(self._where())
+                return
 
 
 def _innermost_user_frame(frame: FrameType | None, roots: list[Path]) -> str:

@@ -182,7 +182,9 @@ class Executor:
                 else:
                     sys.modules[name] = module
                     _bind_in_parent(name, module)
-            if isinstance(error, KeyboardInterrupt):
+            # Ctrl+C, SIGTERM and the engine's own interruptions are not the
+            # user's errors; sys.exit() at a module's top level is.
+            if not isinstance(error, Exception | SystemExit):
                 raise
             assert current is not None
             raise ExecutionError(_strip(error), current, self.user_roots) from None

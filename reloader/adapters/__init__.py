@@ -30,6 +30,7 @@ ENTRY_POINT_GROUP = "devreload.adapters"
 #: Built-ins, also usable when devreload runs from a source tree that was never installed.
 _BUILTIN = {
     "gradio": "reloader.adapters.gradio:GradioAdapter",
+    "asgi": "reloader.adapters.asgi:ASGIAdapter",
 }
 
 

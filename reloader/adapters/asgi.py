@@ -32,11 +32,19 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._push import Broadcaster, Message, client_script
 from .._report import Reporter
@@ -130,9 +138,10 @@ class ASGIAdapter(Adapter):
         if module_name != "uvicorn":
             return
         import uvicorn
-        import uvicorn.main
 
-        original = uvicorn.main.run
+        # `uvicorn.main` the attribute is the click command; the module is this one.
+        main_module = sys.modules["uvicorn.main"]
+        original = main_module.run
         adapter = self
 
         @functools.wraps(original)
@@ -142,8 +151,8 @@ class ASGIAdapter(Adapter):
                 return None
             return original(app, *args, **kwargs)
 
-        uvicorn.run = run  # type: ignore[assignment]
-        uvicorn.main.run = run  # type: ignore[assignment]
+        uvicorn.run = run
+        main_module.__dict__["run"] = run
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
@@ -201,7 +210,9 @@ class ASGIAdapter(Adapter):
             roots=options.watch_roots,
         )
         accepted = inspect.signature(uvicorn.Config).parameters
-        server_args = {key: kwargs[key] for key in _SERVER_ARGS if key in kwargs and key in accepted}
+        server_args = {
+            key: kwargs[key] for key in _SERVER_ARGS if key in kwargs and key in accepted
+        }
         server_args.setdefault("log_level", "warning")
         server_args.setdefault("access_log", "log_level" in kwargs)
         if "timeout_graceful_shutdown" in accepted:
@@ -302,7 +313,8 @@ class _Lifespan:
         }
         self._task = loop.create_task(self._run(scope), name="devreload-lifespan")
         await self._inbox.put({"type": "lifespan.startup"})
-        await asyncio.wait({self._started, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {self._started, self._task}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if self._started.done():
             return self._started.result()
         if self.error is not None and self._received:
@@ -318,8 +330,9 @@ class _Lifespan:
         if task is None or stopped is None or task.done() or self._inbox is None:
             return None
         await self._inbox.put({"type": "lifespan.shutdown"})
+        waiting: set[asyncio.Future[Any]] = {stopped, task}
         done, _ = await asyncio.wait(
-            {stopped, task}, timeout=LIFESPAN_SHUTDOWN_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            waiting, timeout=LIFESPAN_SHUTDOWN_SECONDS, return_when=asyncio.FIRST_COMPLETED
         )
         if not done:
             task.cancel()
@@ -456,7 +469,9 @@ class ASGIProxy:
             headline = lines[-1] if lines else "lifespan startup failed"
             return _Failure(f"Lifespan startup failed: {headline}", text)
         details = _user_traceback(error, self.roots)
-        return _Failure(f"{type(error).__name__} in lifespan startup: {error}".rstrip(": "), details)
+        return _Failure(
+            f"{type(error).__name__} in lifespan startup: {error}".rstrip(": "), details
+        )
 
     # -- browser push ------------------------------------------------------------------
 
@@ -482,11 +497,13 @@ class ASGIProxy:
                 ],
             }
         )
-        stream = self.broadcaster.stream()
+        stream = cast(AsyncGenerator[str, None], self.broadcaster.stream())
 
         async def pump() -> None:
             async for chunk in stream:
-                await send({"type": "http.response.body", "body": chunk.encode(), "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": chunk.encode(), "more_body": True}
+                )
 
         async def disconnected() -> None:
             while (await receive())["type"] != "http.disconnect":
@@ -704,7 +721,7 @@ def _is_component(value: Any) -> bool:
 
 
 def _is_asgi_app(value: Any) -> bool:
-    """A Starlette/FastAPI app, or an instance whose class has ``async __call__(scope, receive, send)``."""
+    """A Starlette/FastAPI app, or an object with ``async __call__(self, scope, receive, send)``."""
     if _is_starlette(value):
         return True
     if isinstance(value, type) or inspect.isroutine(value):
@@ -791,7 +808,7 @@ def _safe_getattr(value: Any, name: str) -> Any:
 
 
 def _resolve_run_target(call: _RunCall, namespace: Mapping[str, Any]) -> Any:
-    """``uvicorn.run(app)``, ``uvicorn.run("main:app")``, ``uvicorn.run("main:make", factory=True)``."""
+    """The app of ``uvicorn.run(app)``, ``("main:app")`` or ``("main:make", factory=True)``."""
     app = call.app
     if isinstance(app, str):
         _, _, attribute = app.rpartition(":")

@@ -110,10 +110,11 @@ class GradioAdapter(Adapter):
             # Same ids as on the first load, so the page matches old and new
             # components (gradio-app/gradio#10253).
             Context.id = 0
-            try:
-                yield
-            finally:
-                App.create_app = original_create_app  # type: ignore[method-assign]
+            with _no_event_loop_per_lock():
+                try:
+                    yield
+                finally:
+                    App.create_app = original_create_app  # type: ignore[method-assign]
         finally:
             self._capture_thread = None
 
@@ -269,6 +270,37 @@ class GradioAdapter(Adapter):
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
             f'"{events}",reloadPage:false}};\n{client_script()}</script>'
         )
+
+
+@contextmanager
+def _no_event_loop_per_lock() -> Iterator[None]:
+    """Stop each new Blocks from leaking an event loop (an epoll fd and a socket pair).
+
+    Gradio's ``safe_get_lock``/``safe_get_stop_event`` make a new event loop
+    when called outside a running one, as in the reload thread, and never
+    close it. Since Python 3.10 asyncio.Lock and asyncio.Event bind to a loop
+    only when first used, so no loop is needed to make them; and the new
+    Blocks' queue is dropped at the swap anyway (the running queue is kept).
+    """
+    import asyncio
+
+    import gradio.queueing
+    import gradio.utils
+
+    saved = []
+    for module in (gradio.utils, gradio.queueing):
+        for name, factory in (
+            ("safe_get_lock", asyncio.Lock),
+            ("safe_get_stop_event", asyncio.Event),
+        ):
+            if hasattr(module, name):
+                saved.append((module, name, getattr(module, name)))
+                setattr(module, name, factory)
+    try:
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
 
 
 def _swapper_base() -> type:

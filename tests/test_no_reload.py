@@ -128,3 +128,13 @@ def test_plain_python_runs_every_block(module_file: Path) -> None:
     module_file.write_text(SOURCE.format(header="v1"))
     namespace = runpy.run_path(str(module_file))
     assert namespace["calls"] == ["loaded"]
+
+
+def test_name_rebound_after_the_block_takes_the_later_value(
+    executor: Executor, module_file: Path
+) -> None:
+    source = "import reloader\nif reloader.NO_RELOAD:\n    a = object()\nkept = a\na = []\n"
+    first = load(executor, module_file, source)
+    second = load(executor, module_file, source)
+    assert second["kept"] is first["kept"]  # restored where the block stands
+    assert second["a"] == [] and second["a"] is not first["a"]

@@ -12,3 +12,4 @@ echo "== ruff"; .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest "$@"
+echo "== compat: Python 3.12 + Gradio 5"; bash scripts/compat.sh -q

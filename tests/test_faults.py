@@ -281,6 +281,9 @@ def test_twenty_clients_across_fifty_reloads(tmp_path: Path) -> None:
             for index in range(2, 52):
                 save_in_place(app, app_source(f"v{index}"))
                 serving(process, f"# v{index}")
+                # Let calls land between every two reloads, however slow the machine.
+                done = sum(results.values()) + len(failures)
+                wait_for(lambda d=done: sum(results.values()) + len(failures) >= d + 2)
         finally:
             stop.set()
             for thread in threads:

@@ -23,7 +23,7 @@ from ._hooks import AfterImport
 from ._plan import LocalModule, Plan, Planner
 from ._report import ReloadTiming, Reporter
 from ._watch import Batch, SourceFilter, Watcher, watch_roots
-from .adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+from .adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 
 __all__ = ["Engine"]
 
@@ -76,11 +76,14 @@ class Engine:
         sys.argv = [str(self.config.app_path), *self.config.app_args]
         sys.path.insert(0, str(self.app_path.parent))
         sys.meta_path.insert(0, LocalImporter(self.executor, self.planner.is_local))
-        hooks = {}
+        # Several adapters may hook the same framework (uvicorn): call them all.
+        listeners: dict[str, list[Adapter]] = {}
         for adapter in self.adapters:
             for module_name in adapter.framework_modules:
-                hooks[module_name] = _bind(adapter.framework_imported, module_name)
-        AfterImport(hooks).install()
+                listeners.setdefault(module_name, []).append(adapter)
+        AfterImport(
+            {name: _notify_imported(adapters, name) for name, adapters in listeners.items()}
+        ).install()
 
     @contextmanager
     def _executing(self, first_load: bool) -> Iterator[None]:
@@ -253,7 +256,11 @@ class Engine:
             )
             return
         executed = time.perf_counter()
-        self.adapter.swap(app)
+        try:
+            self.adapter.swap(app)
+        except SwapError as error:
+            self._report_failure(error, changed)
+            return
         self.app = app
         swapped = time.perf_counter()
         told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
@@ -283,11 +290,15 @@ class Engine:
             )
         return app
 
-    def _report_failure(self, error: ExecutionError | AppNotFound, changed: list[Path]) -> None:
+    def _report_failure(
+        self, error: ExecutionError | AppNotFound | SwapError, changed: list[Path]
+    ) -> None:
         assert self.adapter is not None
         self.failing = True
         if isinstance(error, ExecutionError):
             headline, details = error.headline, error.report
+        elif isinstance(error, SwapError):
+            headline, details = error.headline, error.details
         else:
             headline, details = str(error), ""
         told = self.adapter.notify(
@@ -370,8 +381,12 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
-def _bind(callback: Any, argument: str) -> Any:
-    return lambda: callback(argument)
+def _notify_imported(adapters: list[Adapter], module_name: str) -> Callable[[], None]:
+    def notify() -> None:
+        for adapter in adapters:
+            adapter.framework_imported(module_name)
+
+    return notify
 
 
 def _digest(path: Path) -> str | None:

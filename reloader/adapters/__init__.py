@@ -10,16 +10,21 @@ import logging
 from importlib.metadata import entry_points
 
 from .._errors import EXIT_USAGE, UserError
-from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+from .._push import Broadcaster, Message, client_script
+from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Adapter",
     "AppNotFound",
+    "Broadcaster",
+    "Message",
     "ReloadEvent",
     "ServeError",
     "ServeOptions",
+    "SwapError",
     "available_adapters",
+    "client_script",
     "load_adapters",
 ]
 
@@ -31,6 +36,7 @@ ENTRY_POINT_GROUP = "devreload.adapters"
 _BUILTIN = {
     "gradio": "reloader.adapters.gradio:GradioAdapter",
     "asgi": "reloader.adapters.asgi:ASGIAdapter",
+    "wsgi": "reloader.adapters.wsgi:WSGIAdapter",
 }
 
 

@@ -48,7 +48,7 @@ from typing import Any, cast
 
 from .._push import Broadcaster, Message, client_script
 from .._report import Reporter
-from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 
 __all__ = ["ASGIAdapter", "ASGIProxy"]
 
@@ -130,7 +130,6 @@ class ASGIAdapter(Adapter):
         self._server: Any = None
         self._thread: threading.Thread | None = None
         #: A swap whose new app failed to start: told to the tabs instead of "reload".
-        self._swap_failure: _Failure | None = None
 
     # -- hooks into uvicorn ----------------------------------------------------
 
@@ -194,9 +193,12 @@ class ASGIAdapter(Adapter):
     # -- serving -------------------------------------------------------------------
 
     def serve(self, app: Any, options: ServeOptions) -> str:
+        return self._start(app, options, self._run_kwargs(app))
+
+    def _start(self, app: Any, options: ServeOptions, kwargs: dict[str, Any]) -> str:
+        """Serve the ASGI ``app`` with uvicorn, ``kwargs`` being uvicorn.run()'s."""
         import uvicorn
 
-        kwargs = self._run_kwargs(app)
         for ignored in ("reload", "workers", "uds", "fd"):
             if kwargs.get(ignored):
                 logger.warning("uvicorn.run(%s=...) is ignored under devreload", ignored)
@@ -250,10 +252,8 @@ class ASGIAdapter(Adapter):
         future = asyncio.run_coroutine_threadsafe(self._proxy.swap(app), self._proxy.loop)
         failure = future.result()
         if failure is not None:
-            self._swap_failure = failure
-            Reporter().say(
-                "the new app's lifespan startup failed; the last good app keeps serving.\n"
-                f"{failure.details.rstrip()}\ndevreload: {failure.headline}"
+            raise SwapError(
+                f"the new app's lifespan startup failed: {failure.headline}", failure.details
             )
 
     def notify(self, event: ReloadEvent) -> int:
@@ -261,9 +261,6 @@ class ASGIAdapter(Adapter):
             return self.broadcaster.error(event.headline, event.details)
         if event.kind == "css":
             return self.broadcaster.publish(Message("css"))
-        failure, self._swap_failure = self._swap_failure, None
-        if failure is not None:
-            return self.broadcaster.error(failure.headline, failure.details)
         return self.broadcaster.publish(Message("reload"))
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:

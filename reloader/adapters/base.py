@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-__all__ = ["Adapter", "AppNotFound", "ReloadEvent", "ServeError", "ServeOptions"]
+__all__ = ["Adapter", "AppNotFound", "ReloadEvent", "ServeError", "ServeOptions", "SwapError"]
 
 
 class AppNotFound(Exception):
@@ -48,6 +48,15 @@ class AppNotFound(Exception):
 
 class ServeError(Exception):
     """The app could not be served (port in use, bad launch arguments); one sentence."""
+
+
+class SwapError(Exception):
+    """The new app could not be put in service; the old one keeps serving."""
+
+    def __init__(self, headline: str, details: str = "") -> None:
+        super().__init__(headline)
+        self.headline = headline
+        self.details = details
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,11 @@ class Adapter(ABC):
 
     @abstractmethod
     def swap(self, app: Any) -> None:
-        """Make ``app`` the one every new request sees; the server keeps running."""
+        """Make ``app`` the one every new request sees; the server keeps running.
+
+        Raise :class:`SwapError` if the new app cannot take over (its startup
+        failed, say): the old app must then still be serving.
+        """
 
     @abstractmethod
     def notify(self, event: ReloadEvent) -> int:

@@ -1,0 +1,112 @@
+"""WSGI adapter: Flask and any WSGI callable, served by uvicorn through a2wsgi.
+
+It is the ASGI adapter (see :mod:`reloader.adapters.asgi`) with one WSGI-to-ASGI
+bridge in front: ``app.run(host=..., port=...)`` of a Flask app is captured as
+``uvicorn.run()`` is there, the bridge is served once, and a swap re-points the
+bridge at the new app (a request in progress completes on the app it started
+on). Pages get the same client: reload on save, error overlay, CSS in place.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from .asgi import ASGIAdapter, _arity, _RunCall
+from .base import AppNotFound, ServeError, ServeOptions
+
+__all__ = ["WSGIAdapter"]
+
+#: Flask's own default.
+DEFAULT_PORT = 5000
+
+
+class WSGIAdapter(ASGIAdapter):
+    name = "wsgi"
+    framework_modules = ("flask",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bridge: Any = None
+
+    def framework_imported(self, module_name: str) -> None:
+        if module_name != "flask":
+            return
+        from flask import Flask
+
+        original = Flask.run
+        adapter = self
+
+        @functools.wraps(original)
+        def run(app: Flask, *args: Any, **kwargs: Any) -> Any:
+            if adapter._capture_thread == threading.get_ident():
+                names = ("host", "port", "debug", "load_dotenv")
+                kwargs = {**dict(zip(names, args, strict=False)), **kwargs}
+                kept = {key: kwargs[key] for key in ("host", "port") if kwargs.get(key)}
+                adapter._runs.append(_RunCall(app, kept))
+                return None
+            return original(app, *args, **kwargs)
+
+        patched: Any = Flask  # typed loosely: mypy may see Flask or, without it, Any
+        patched.run = run
+
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        if name is not None:
+            app = namespace.get(name)
+            return app if name in namespace and _is_wsgi_app(app) else None
+        if self._runs:
+            return self._runs[-1].app
+        found: dict[int, tuple[str, Any]] = {}
+        for key, value in namespace.items():
+            if not key.startswith("_") and (_is_flask(value) or _is_wsgi_function(value)):
+                found.setdefault(id(value), (key, value))
+        if len(found) > 1:
+            names = ", ".join(sorted(key for key, _ in found.values()))
+            raise AppNotFound(
+                f"Several WSGI apps are defined ({names}) and none is run; "
+                "choose one with --demo-name NAME."
+            )
+        return next(iter(found.values()))[1] if found else None
+
+    def serve(self, app: Any, options: ServeOptions) -> str:
+        try:
+            from a2wsgi import WSGIMiddleware
+        except ImportError:
+            raise ServeError(
+                "Serving a WSGI app needs a2wsgi: pip install 'devreload[wsgi]'."
+            ) from None
+        self._bridge = WSGIMiddleware(app)
+        kwargs = {"port": DEFAULT_PORT, **self._run_kwargs(app)}
+        return self._start(self._bridge, options, kwargs)
+
+    def swap(self, app: Any) -> None:
+        # a2wsgi reads .app when a request starts: in-flight ones keep theirs.
+        self._bridge.app = app
+
+
+def _is_flask(value: Any) -> bool:
+    flask = sys.modules.get("flask")
+    return flask is not None and isinstance(value, flask.Flask)
+
+
+def _is_wsgi_function(value: Any) -> bool:
+    """``def application(environ, start_response)``, by those very parameter names."""
+    if not inspect.isfunction(value) or inspect.iscoroutinefunction(value):
+        return False
+    return list(inspect.signature(value).parameters)[:2] == ["environ", "start_response"]
+
+
+def _is_wsgi_app(value: Any) -> bool:
+    """For a named global: Flask, or any synchronous callable taking two arguments."""
+    if _is_flask(value) or _is_wsgi_function(value):
+        return True
+    if isinstance(value, type) or not callable(value):
+        return False
+    call = value if inspect.isroutine(value) else type(value).__call__
+    if inspect.iscoroutinefunction(call):
+        return False
+    return _arity(call) == (2 if inspect.isroutine(value) else 3)

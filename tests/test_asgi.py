@@ -1,0 +1,367 @@
+"""A real devreload process serving a FastAPI app through the ASGI adapter."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import EDITOR_SAVES, REPO, DevreloadProcess, devreload, save_in_place, wait_for
+
+pytestmark = pytest.mark.integration
+
+APP = textwrap.dedent(
+    '''
+    import asyncio
+    import contextlib
+    from pathlib import Path
+
+    import reloader
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import HTMLResponse, PlainTextResponse
+    from fastapi.staticfiles import StaticFiles
+
+    VERSION = "v1"
+    FAIL_STARTUP = False
+    HERE = Path(__file__).parent
+
+    if reloader.NO_RELOAD:
+        resource = object()
+        print("RESOURCE CREATED", flush=True)
+
+
+    def log(line):
+        with open(HERE / "lifespan.log", "a") as file:
+            file.write(line + "\\n")
+
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if FAIL_STARTUP:
+            raise RuntimeError("cannot connect to the database")
+        log(f"startup {VERSION}")
+        yield {"version": VERSION}
+        log(f"shutdown {VERSION}")
+
+
+    app = FastAPI(lifespan=lifespan)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request):
+        css = request.url_for("static", path="style.css")
+        return f"""<!doctype html>
+    <html><head><title>test</title><link rel="stylesheet" href="{css}"></head>
+    <body><h1 id="version">{VERSION}</h1><input id="name">
+    <p id="state">{request.state.version}</p></body></html>"""
+
+
+    @app.get("/version")
+    async def version():
+        return PlainTextResponse(VERSION)
+
+
+    @app.get("/resource")
+    async def resource_id():
+        return PlainTextResponse(str(id(resource)))
+
+
+    @app.get("/state")
+    async def state(request: Request):
+        return PlainTextResponse(request.state.version)
+
+
+    @app.get("/slow")
+    async def slow():
+        print("SLOW STARTED", flush=True)
+        while not (HERE / "release").exists():
+            await asyncio.sleep(0.01)
+        return PlainTextResponse(VERSION)
+
+
+    if __name__ == "__main__":
+        uvicorn.run(app, host="127.0.0.1", port=8000)
+    '''
+)
+CSS = "h1 { color: rgb(255, 0, 0); }\n"
+
+
+def write_app(folder: Path) -> Path:
+    (folder / "static").mkdir()
+    (folder / "static" / "style.css").write_text(CSS)
+    app = folder / "main.py"
+    app.write_text(APP)
+    return app
+
+
+def text(process: DevreloadProcess, path: str) -> str:
+    return process.get(path).decode()
+
+
+def serving(process: DevreloadProcess, path: str, expected: str, timeout: float = 15) -> None:
+    wait_for(lambda: text(process, path) == expected, timeout, what=f"{path} to say {expected!r}")
+
+
+def bump(app: Path, old: str, new: str, save: Any = save_in_place) -> None:
+    source = app.read_text()
+    assert old in source
+    save(app, source.replace(old, new))
+
+
+def lifespan_log(folder: Path) -> list[str]:
+    path = folder / "lifespan.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+@pytest.mark.parametrize("editor", ["in_place", "atomic"])
+def test_a_save_changes_what_is_served(tmp_path: Path, editor: str) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        assert "(asgi)" in process.output
+        page = text(process, "/")
+        assert '<h1 id="version">v1</h1>' in page
+        assert f'href="{process.url}/static/style.css"' in page  # url_for through the proxy
+        assert "window.__devreload" in page
+        for round_ in (2, 3):
+            bump(app, f'VERSION = "v{round_ - 1}"', f'VERSION = "v{round_}"', EDITOR_SAVES[editor])
+            serving(process, "/version", f"v{round_}")
+        assert text(process, "/static/style.css") == CSS  # the mount still works
+        assert text(process, "/state") == "v3"  # the new app's lifespan state
+        process.wait_for_line("devreload: reloaded", occurrences=2)
+
+
+def test_no_reload_resource_keeps_its_identity(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        before = text(process, "/resource")
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        serving(process, "/version", "v2")
+        assert text(process, "/resource") == before
+        assert process.count("RESOURCE CREATED") == 1
+
+
+def test_syntax_error_keeps_the_last_good_app_and_a_fix_recovers(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        good = app.read_text()
+        save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v2"') + "\ndef broken(:\n")
+        process.wait_for_line("SyntaxError in")
+        assert text(process, "/version") == "v1"
+        save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v3"'))
+        serving(process, "/version", "v3")
+
+
+def test_lifespan_shutdown_and_startup_run_on_each_swap(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        assert lifespan_log(tmp_path) == ["startup v1"]
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        serving(process, "/version", "v2")
+        assert lifespan_log(tmp_path) == ["startup v1", "shutdown v1", "startup v2"]
+        process.stop()
+    assert lifespan_log(tmp_path)[-1] == "shutdown v2"
+
+
+def test_failed_lifespan_startup_keeps_the_last_good_app(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        good = app.read_text()
+        broken = good.replace('VERSION = "v1"', 'VERSION = "v2"')
+        save_in_place(app, broken.replace("FAIL_STARTUP = False", "FAIL_STARTUP = True"))
+        process.wait_for_line("lifespan startup failed")
+        process.wait_for_line("RuntimeError in lifespan startup: cannot connect to the database")
+        assert text(process, "/version") == "v1"
+        assert text(process, "/state") == "v1"  # started again, with its state
+        assert lifespan_log(tmp_path) == ["startup v1", "shutdown v1", "startup v1"]
+        save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v3"'))
+        serving(process, "/version", "v3")
+
+
+def test_a_request_in_flight_completes_on_the_app_it_started_on(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        answers: list[str] = []
+        slow = threading.Thread(target=lambda: answers.append(text(process, "/slow")))
+        slow.start()
+        process.wait_for_line("SLOW STARTED")
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        serving(process, "/version", "v2")  # new requests: the new app
+        (tmp_path / "release").touch()
+        slow.join(10)
+        assert answers == ["v1"]
+
+
+def test_an_event_stream_hears_reloads_and_errors(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        stream = EventStream(process.url + "/__devreload__/events")
+        try:
+            wait_for(lambda: ": connected" in stream.lines, what="the stream to open")
+            bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+            wait_for(lambda: "event: reload" in stream.lines, what="a reload event")
+            process.wait_for_line("1 tab told")
+            save_in_place(app, app.read_text() + "\nraise ValueError('boom')\n")
+            wait_for(lambda: "event: error" in stream.lines, what="an error event")
+            (tmp_path / "static" / "style.css").write_text("h1 { color: blue; }\n")
+            wait_for(lambda: "event: css" in stream.lines, what="a css event")
+        finally:
+            stream.close()
+
+
+def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = DevreloadProcess(app, port=port).start()
+        try:
+            assert process.process is not None
+            assert process.process.wait(30) != 0
+            assert f"Port {port} on 127.0.0.1 is in use" in process.output
+        finally:
+            process.stop()
+
+
+def test_the_fastapi_example_serves(tmp_path: Path) -> None:
+    example = REPO / "examples" / "fastapi_app" / "main.py"
+    with devreload(example, cwd=REPO) as process:
+        process.wait_ready()
+        assert "Ask the model" in text(process, "/")
+        assert "h1" in text(process, "/static/style.css")
+
+
+def test_the_starlette_example_keeps_its_counter_across_a_reload(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    shutil.copy(REPO / "examples" / "starlette_app" / "app.py", app)
+    with devreload(app) as process:
+        process.wait_ready()
+        counter = text(process, "/api/counter")
+        assert "Visit number 1." in text(process, "/")
+        bump(app, "Hello from Starlette", "Hello again")
+        wait_for(lambda: "Hello again" in text(process, "/"), 15, what="the new greeting")
+        assert text(process, "/api/counter") == counter
+        assert "Visit number 1." not in text(process, "/")  # counts on, not from 1 again
+
+
+def test_plain_python_still_runs_the_example_module() -> None:
+    # Without devreload the example imports and builds its app as usual.
+    code = "import runpy; runpy.run_path('examples/starlette_app/app.py', run_name='x')"
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+class EventStream:
+    """Reads a server-sent event stream in a thread, line by line."""
+
+    def __init__(self, url: str) -> None:
+        self.lines: list[str] = []
+        self._response = urllib.request.urlopen(url, timeout=30)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self._response:
+                self.lines.append(raw.decode().rstrip("\n"))
+        except Exception:  # closed under the reader: done
+            pass
+
+    def close(self) -> None:
+        self._response.close()
+
+
+# -- in a real browser ---------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_the_page_reloads_itself_after_a_save(tmp_path: Path, page: Any) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        _open(page, process.url + "/")
+        assert page.text_content("#version") == "v1"
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        page.wait_for_function(
+            "document.getElementById('version')?.textContent === 'v2'", timeout=15000
+        )
+
+
+@pytest.mark.browser
+def test_a_css_edit_restyles_the_page_without_reloading_it(tmp_path: Path, page: Any) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        _open(page, process.url + "/")
+        color = "getComputedStyle(document.getElementById('version')).color"
+        page.wait_for_function(f"{color} === 'rgb(255, 0, 0)'")
+        page.fill("#name", "typed by hand")
+        page.evaluate("window.__sameDocument = true")
+        save_in_place(tmp_path / "static" / "style.css", "h1 { color: rgb(0, 128, 0); }\n")
+        page.wait_for_function(f"{color} === 'rgb(0, 128, 0)'", timeout=15000)
+        assert page.input_value("#name") == "typed by hand"
+        assert page.evaluate("window.__sameDocument") is True
+        assert process.count("execute 0") == 1  # no re-execution for CSS
+
+
+@pytest.mark.browser
+def test_an_error_shows_in_the_overlay_and_goes_after_the_fix(tmp_path: Path, page: Any) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        _open(page, process.url + "/")
+        good = app.read_text()
+        save_in_place(app, good + "\nraise ValueError('broken on purpose')\n")
+        overlay = page.locator("#devreload-error-overlay")
+        overlay.wait_for(state="visible", timeout=15000)
+        assert "ValueError" in overlay.inner_text()
+        assert "broken on purpose" in overlay.inner_text()
+        save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v2"'))
+        page.wait_for_function(
+            "document.getElementById('version')?.textContent === 'v2'", timeout=15000
+        )
+        overlay.wait_for(state="detached", timeout=15000)
+
+
+#: Keeps the page's EventSource objects where the test can see whether they are open.
+TRACK_EVENT_SOURCES = """
+(() => {
+  const Original = window.EventSource;
+  window.__eventSources = [];
+  window.EventSource = function (url, options) {
+    const source = new Original(url, options);
+    window.__eventSources.push(source);
+    return source;
+  };
+  window.EventSource.prototype = Original.prototype;
+})();
+"""
+
+
+def _open(page: Any, url: str) -> None:
+    """Load the page and wait until its devreload client is connected (it hears the next save)."""
+    page.add_init_script(TRACK_EVENT_SOURCES)
+    page.goto(url)
+    page.wait_for_function(
+        "window.__eventSources.some(source => source.readyState === 1)",
+        timeout=15000,
+    )

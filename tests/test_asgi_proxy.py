@@ -1,0 +1,331 @@
+"""The ASGI adapter's parts in-process: finding the app, the proxy, the page injection."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI, Request, WebSocket
+from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.testclient import TestClient
+
+from reloader._push import Broadcaster
+from reloader.adapters import AppNotFound, ReloadEvent, available_adapters, load_adapters
+from reloader.adapters.asgi import EVENTS_PATH, ASGIAdapter, ASGIProxy
+
+PAGE = "<!doctype html><html><head><title>t</title></head><body><h1>hi</h1></body></html>"
+
+
+# -- finding the app --------------------------------------------------------------------------
+
+
+def find(namespace: dict[str, Any], name: str | None = None) -> Any:
+    return ASGIAdapter().find_app(namespace, name)
+
+
+def test_the_adapter_is_built_in() -> None:
+    assert available_adapters()["asgi"] == "reloader.adapters.asgi:ASGIAdapter"
+    assert isinstance(load_adapters("asgi")[0], ASGIAdapter)
+
+
+def test_the_only_app_is_found_and_routers_are_not_apps() -> None:
+    app = FastAPI()
+    router = APIRouter()
+    app.include_router(router)
+    assert find({"app": app, "router": router, "FastAPI": FastAPI, "Route": Route}) is app
+
+
+def test_an_app_under_two_names_is_one_app() -> None:
+    app = Starlette()
+    assert find({"app": app, "application": app}) is app
+
+
+def test_mounted_apps_are_parts_of_the_app() -> None:
+    api = FastAPI()
+    static = StaticFiles(directory=Path(__file__).parent, check_dir=False)
+    app = FastAPI()
+    app.mount("/api", api)
+    app.mount("/static", static)
+    assert find({"api": api, "static": static, "app": app}) is app
+
+
+def test_a_middleware_wrapping_the_app_is_the_app() -> None:
+    app = FastAPI()
+    wrapped = GZipMiddleware(app)
+    assert find({"app": app, "wrapped": wrapped}) is wrapped
+
+
+def test_a_plain_asgi_function_and_class_are_apps() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None: ...
+
+    async def helper(request: Any) -> None: ...
+
+    class Custom:
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None: ...
+
+    assert find({"app": app, "helper": helper}) is app
+    custom = Custom()
+    assert find({"custom": custom, "Custom": Custom}) is custom
+
+
+def test_several_apps_need_a_name() -> None:
+    first, second = FastAPI(), Starlette()
+    with pytest.raises(AppNotFound, match=r"first, second.*--demo-name"):
+        find({"first": first, "second": second})
+    assert find({"first": first, "second": second}, "second") is second
+    assert find({"first": first}, "missing") is None
+    assert find({"first": first, "text": "not an app"}, "text") is None
+
+
+def test_nothing_asgi_is_none() -> None:
+    assert find({"x": 1, "f": print, "Starlette": Starlette}) is None
+
+
+def test_the_app_passed_to_uvicorn_run_wins() -> None:
+    import uvicorn
+
+    adapter = ASGIAdapter()
+    adapter.framework_imported("uvicorn")
+    first, second = FastAPI(), FastAPI()
+    with adapter.executing(first_load=True):
+        assert uvicorn.run(second, port=1234) is None  # captured, not run
+    assert adapter.find_app({"first": first, "second": second}) is second
+    assert adapter._run_kwargs(second) == {"port": 1234}
+    with adapter.executing(first_load=False):
+        uvicorn.run("main:first", factory=False)
+    assert adapter.find_app({"first": first, "second": second}) is first
+    with adapter.executing(first_load=False):
+        uvicorn.run("main:make", factory=True)
+    made = adapter.find_app({"make": lambda: second})
+    assert made is second
+    with adapter.executing(first_load=False):
+        uvicorn.run("main:nope")
+    with pytest.raises(AppNotFound, match="names no global"):
+        adapter.find_app({"first": first})
+
+
+def test_only_css_changes_skip_reexecution() -> None:
+    adapter = ASGIAdapter()
+    assert adapter.handles_without_reexecution([Path("a.css"), Path("b/c.CSS")])
+    assert not adapter.handles_without_reexecution([Path("a.css"), Path("page.html")])
+    assert not adapter.handles_without_reexecution([])
+
+
+# -- the proxy -------------------------------------------------------------------------------
+
+
+def make_app(version: str, log: list[str] | None = None, fail: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, str]]:
+        if fail:
+            raise RuntimeError(f"{version} cannot start")
+        if log is not None:
+            log.append(f"startup {version}")
+        yield {"version": version}
+        if log is not None:
+            log.append(f"shutdown {version}")
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index() -> str:
+        return PAGE.replace("hi", version)
+
+    @app.get("/text")
+    async def text(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"{version} {request.state.version}")
+
+    @app.get("/url")
+    async def url(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(request.url_for("text")))
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        message = await websocket.receive_text()
+        await websocket.send_text(f"{version}: {message}")
+        await websocket.close()
+
+    sub = FastAPI()
+
+    @sub.get("/where")
+    async def where(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"{version} {request.url_for('where')}")
+
+    app.mount("/sub", sub)
+    return app
+
+
+@pytest.fixture
+def log() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def proxy(log: list[str]) -> ASGIProxy:
+    return ASGIProxy(make_app("v1", log), Broadcaster())
+
+
+@pytest.fixture
+def client(proxy: ASGIProxy) -> Iterator[TestClient]:
+    with TestClient(proxy) as client:
+        yield client
+
+
+def swap(client: TestClient, proxy: ASGIProxy, app: Any) -> Any:
+    assert client.portal is not None
+    return client.portal.call(proxy.swap, app)
+
+
+def test_requests_go_to_the_newest_app(client: TestClient, proxy: ASGIProxy) -> None:
+    assert client.get("/text").text == "v1 v1"
+    assert swap(client, proxy, make_app("v2")) is None
+    assert client.get("/text").text == "v2 v2"
+    assert client.get("/url").text == "http://testserver/text"
+    assert client.get("/sub/where").text == "v2 http://testserver/sub/where"
+
+
+def test_websockets_go_through(client: TestClient, proxy: ASGIProxy) -> None:
+    swap(client, proxy, make_app("v2"))
+    with client.websocket_connect("/ws") as websocket:
+        websocket.send_text("hello")
+        assert websocket.receive_text() == "v2: hello"
+
+
+def test_lifespans_follow_the_swaps(proxy: ASGIProxy, log: list[str]) -> None:
+    with TestClient(proxy) as client:
+        assert log == ["startup v1"]
+        swap(client, proxy, make_app("v2", log))
+        assert log == ["startup v1", "shutdown v1", "startup v2"]
+    assert log[-1] == "shutdown v2"
+
+
+def test_a_failed_startup_keeps_the_old_app(
+    client: TestClient, proxy: ASGIProxy, log: list[str]
+) -> None:
+    failure = swap(client, proxy, make_app("v2", log, fail=True))
+    assert failure is not None
+    assert failure.headline == "RuntimeError in lifespan startup: v2 cannot start"
+    assert "RuntimeError: v2 cannot start" in failure.details
+    assert log == ["startup v1", "shutdown v1", "startup v1"]
+    assert client.get("/text").text == "v1 v1"
+
+
+def test_swapping_in_the_same_app_does_nothing(
+    client: TestClient, proxy: ASGIProxy, log: list[str]
+) -> None:
+    swap(client, proxy, proxy.current.app)
+    assert log == ["startup v1"]
+
+
+def test_an_app_without_lifespan_support_is_served(log: list[str]) -> None:
+    async def bare(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "http"
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"bare"})
+
+    proxy = ASGIProxy(bare, Broadcaster())
+    with TestClient(proxy) as client:
+        assert client.get("/").text == "bare"
+        assert swap(client, proxy, make_app("v2", log)) is None
+        assert client.get("/text").text == "v2 v2"
+
+
+def test_the_client_goes_before_the_end_of_body(client: TestClient) -> None:
+    response = client.get("/")
+    body = response.text
+    assert body.index("window.__devreload") < body.index("</body>")
+    assert '{events:"/__devreload__/events",reloadPage:true}' in body
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert body.isascii()
+
+
+def test_non_html_is_untouched(client: TestClient) -> None:
+    response = client.get("/text")
+    assert response.text == "v1 v1"
+    assert response.headers["content-length"] == "5"
+
+
+def test_head_reports_the_injected_length(client: TestClient, proxy: ASGIProxy) -> None:
+    async def index(request: Request) -> HTMLResponse:
+        return HTMLResponse(PAGE)
+
+    swap(client, proxy, Starlette(routes=[Route("/", index)]))  # Starlette answers HEAD
+    head = client.head("/")
+    assert head.status_code == 200
+    assert int(head.headers["content-length"]) == len(client.get("/").content)
+
+
+def test_compressed_pages_are_left_alone_and_pages_come_uncompressed(
+    client: TestClient, proxy: ASGIProxy
+) -> None:
+    app = FastAPI()
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index() -> str:
+        return PAGE + " " * 2000
+
+    swap(client, proxy, GZipMiddleware(app, minimum_size=10))
+    page = client.get("/", headers={"accept": "text/html", "accept-encoding": "gzip"})
+    assert "content-encoding" not in page.headers  # asked uncompressed, so injected
+    assert "window.__devreload" in page.text
+    raw = client.get("/", headers={"accept": "*/*", "accept-encoding": "gzip"})
+    assert raw.headers["content-encoding"] == "gzip"
+    assert "window.__devreload" not in raw.text  # httpx decoded it: no client inside
+
+
+def test_streamed_html_gets_the_client_at_the_end(client: TestClient, proxy: ASGIProxy) -> None:
+    app = FastAPI()
+
+    @app.get("/")
+    async def index() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[str]:
+            yield "<html><body>"
+            yield "streamed</body></html>"
+
+        return StreamingResponse(chunks(), media_type="text/html")
+
+    swap(client, proxy, app)
+    body = client.get("/").text
+    assert body.startswith("<html><body>streamed</body></html><script>")
+
+
+def test_the_event_stream_is_the_only_added_route(client: TestClient) -> None:
+    assert client.get("/__devreload__/client.js").status_code == 404
+    assert client.get("/__devreload__/").status_code == 404
+    assert client.post(EVENTS_PATH).status_code == 405
+
+
+def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
+    adapter = ASGIAdapter()
+    adapter.broadcaster = proxy.broadcaster
+    lines: list[str] = []
+    with TestClient(proxy) as client:
+        connected = threading.Event()
+
+        def listen() -> None:
+            with client.stream("GET", EVENTS_PATH) as response:
+                assert response.headers["content-type"] == "text/event-stream"
+                for line in response.iter_lines():
+                    lines.append(line)
+                    connected.set()
+                    if line == "event: reload":
+                        return
+
+        reader = threading.Thread(target=listen, daemon=True)
+        reader.start()
+        assert connected.wait(10)
+        assert adapter.notify(ReloadEvent("css")) == 1
+        assert adapter.notify(ReloadEvent("reload")) == 1
+        reader.join(10)
+    assert lines[0] == ": connected"
+    assert "event: css" in lines
+    assert "event: reload" in lines

@@ -7,16 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from support import devreload, save_atomic, save_in_place, wait_for
-
-pytest.importorskip("flask")
-pytest.importorskip("a2wsgi")
-
 from flask import Flask
 
 from reloader.adapters import AppNotFound, load_adapters
 from reloader.adapters.wsgi import WSGIAdapter
+from support import devreload, save_atomic, save_in_place, wait_for
 
 APP = textwrap.dedent(
     """

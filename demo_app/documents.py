@@ -22,15 +22,26 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # 4000+ px; OCR is no better above ~2000 px but much slower, and the API has
 # request size limits.
 MAX_SIDE = 2000
-# Pages of a PDF that are read; the reply says so when a PDF has more.
-MAX_PDF_PAGES = int(os.environ.get("DOC_ANALYZER_MAX_PAGES", "5"))
+
+
+def _max_pages() -> int:
+    raw = os.environ.get("DOC_ANALYZER_MAX_PAGES", "").strip() or "5"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"DOC_ANALYZER_MAX_PAGES must be a positive whole number, not {raw!r}.")
+    return int(raw)
+
+
+# Pages of a PDF that are read (each is one OCR run, or one API call with `hf`); the
+# reply says so when a PDF has more.
+MAX_PDF_PAGES = _max_pages()
 # PDF pages are rendered at up to this many pixels per PDF point (72 per inch):
 # 200 dpi is plenty for OCR, and MAX_SIDE caps it anyway.
 MAX_PDF_SCALE = 200 / 72
 
 SUPPORTED = "a PNG, JPEG or WebP image or a PDF"
 
-Kind = Literal["png", "jpeg", "webp", "pdf"]
+# "image": another raster format Pillow reads (TIFF scans, BMP, GIF); its first frame is used.
+Kind = Literal["png", "jpeg", "webp", "pdf", "image"]
 
 
 class DocumentError(ValueError):
@@ -86,11 +97,13 @@ def load_document(path: str | Path, max_side: int = MAX_SIDE) -> Document:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise DocumentError(f"The file “{name}” could not be read; please upload it again.") from error
+        raise DocumentError(
+            f"The file “{name}” could not be read; please upload it again."
+        ) from error
     if not data:
         raise DocumentError(f"The file “{name}” is empty; please upload {SUPPORTED}.")
 
-    kind = sniff(data[:1024])
+    kind = sniff(data[:1024]) or _other_image(data)
     if kind == "heic":
         raise DocumentError(
             f"“{name}” is a HEIC photo, which is not supported; please export it as JPEG or PNG."
@@ -109,6 +122,17 @@ def load_document(path: str | Path, max_side: int = MAX_SIDE) -> Document:
     else:
         pages, total = [_decode_image(data, name, max_side)], 1
     return Document(name=name, kind=kind, pages=pages, total_pages=total, fingerprint=fingerprint)
+
+
+def _other_image(data: bytes) -> Literal["image"] | None:
+    """Formats beyond the usual three that Pillow can identify without decoding them."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return "image" if image.format in ("TIFF", "BMP", "GIF") else None
+    except Exception:  # anything unidentifiable is reported by the caller
+        return None
 
 
 def _decode_image(data: bytes, name: str, max_side: int) -> Image.Image:
@@ -145,7 +169,8 @@ def _render_pdf(data: bytes, name: str, max_side: int) -> tuple[list[Image.Image
                 f"The PDF “{name}” is password-protected; please upload an unlocked copy."
             ) from error
         raise DocumentError(
-            f"The PDF “{name}” could not be opened; it may be corrupt, so please upload another copy."
+            f"The PDF “{name}” could not be opened; it may be corrupt, so please upload another "
+            "copy."
         ) from error
     try:
         total = len(pdf)
@@ -164,7 +189,8 @@ def _render_pdf(data: bytes, name: str, max_side: int) -> tuple[list[Image.Image
         return pages, total
     except pdfium.PdfiumError as error:
         raise DocumentError(
-            f"The PDF “{name}” could not be rendered; it may be corrupt, so please upload another copy."
+            f"The PDF “{name}” could not be rendered; it may be corrupt, so please upload "
+            "another copy."
         ) from error
     finally:
         pdf.close()

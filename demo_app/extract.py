@@ -13,7 +13,7 @@ testable without the OCR engine.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -87,10 +87,6 @@ class Extraction:
     def best(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
-    def as_answers(self) -> list[dict[str, str | float]]:
-        """The article's answer shape: [{"answer": ..., "confidence": ...}]."""
-        return [{"answer": c.answer, "confidence": round(c.confidence, 2)} for c in self.candidates]
-
 
 # --------------------------------------------------------------------------- text repair
 
@@ -139,9 +135,13 @@ _MONTH = (
 )
 _DATE_PATTERNS = [
     # March 14, 2024 / Mar 14 2024
-    re.compile(rf"\b(?P<m>{_MONTH})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>\d{{4}})\b", re.I),
+    re.compile(
+        rf"\b(?P<m>{_MONTH})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s*(?P<y>\d{{4}})\b", re.I
+    ),
     # 9 January 2025
-    re.compile(rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*(?P<m>{_MONTH})\.?,?\s*(?P<y>\d{{4}})\b", re.I),
+    re.compile(
+        rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*(?P<m>{_MONTH})\.?,?\s*(?P<y>\d{{4}})\b", re.I
+    ),
     # 2024-05-02
     re.compile(r"(?<![\d-])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\d-])"),
     # 07/21/2024, 21.07.24
@@ -232,13 +232,49 @@ _KNOWN_LABELS = {
     "invoiceno", "invoicenumber", "receipt#", "receiptno", "receiptnumber", "date", "invoicedate",
     "duedate", "due", "billto", "billedto", "invoiceto", "soldto", "customer", "shipto", "time",
 }  # fmt: skip
-_LABEL_COLON = re.compile(r"^(?P<label>[A-Za-z][A-Za-z .#&/'()%-]{0,40}?)\s*:\s*(?P<value>.*)$")
-_LABEL_INLINE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z .#&/()%-]{1,30}?)\s*[#:]?\s+(?P<value>\S.*)$")
+_KNOWN = dict.fromkeys(_KNOWN_LABELS, 1.0)
+# A label: words, maybe a "#", maybe a rate such as "(8%)" or "8%" ("Tax (8%):", "TAX8%").
+_LABEL = r"[A-Za-z][A-Za-z .#&/'-]{0,40}?(?:\s*\(?\d+(?:\.\d+)?\s*%\)?)?"
+_LABEL_ONLY = re.compile(rf"(?P<label>{_LABEL})\s*:?")
+_LABEL_COLON = re.compile(rf"(?P<label>{_LABEL})\s*:\s*(?P<value>\S.*)")
+_LABEL_INLINE = re.compile(rf"(?P<label>{_LABEL})\s*[#:]?\s+(?P<value>\S*\d.*)")
+
+
+def label_weight(label: str, labels: Mapping[str, float]) -> float:
+    """How well a document label matches one of ``labels`` (normalized label -> weight).
+
+    OCR misreads a letter now and then ("Blll To:"), so a label one edit away from a known
+    one (two for long labels) counts too, a little less than an exact match.
+    """
+    norm = normalize_label(label)
+    if norm in labels:
+        return labels[norm]
+    if len(norm) < 5 or norm in _ALL_LABELS:
+        # "Invoice No." is one edit from "Invoice To" but is a label in its own right.
+        return 0.0
+    allowed = 1 if len(norm) < 10 else 2
+    for known, weight in labels.items():
+        if abs(len(known) - len(norm)) <= allowed and _edit_distance(norm, known) <= allowed:
+            return 0.95 * weight
+    return 0.0
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (the strings here are a few letters long)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
 
 
 def _is_label_only(text: str) -> bool:
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z .#&/'()%-]{0,40}:?", text)) and (
-        text.endswith(":") or normalize_label(text) in _KNOWN_LABELS
+    return _LABEL_ONLY.fullmatch(text) is not None and (
+        text.endswith(":") or label_weight(text, _KNOWN) > 0
     )
 
 
@@ -259,26 +295,30 @@ def key_values(rows: Sequence[list[OcrLine]]) -> list[Pair]:
     for index, row in enumerate(rows):
         for position, cell in enumerate(row):
             text = cell.text
-            following = row[position + 1] if position + 1 < len(row) else None
-            match = _LABEL_COLON.match(text)
-            if match and match.group("value") and not _TIME.fullmatch(text):
-                pairs.append(Pair(match.group("label"), match.group("value"), cell.page, cell.score))
-                continue
-            inline = _LABEL_INLINE.match(text)
-            if inline and normalize_label(inline.group("label")) in _KNOWN_LABELS:
-                pairs.append(Pair(inline.group("label"), inline.group("value"), cell.page, cell.score))
-                continue
-            if _is_label_only(text):
+            if (match := _LABEL_COLON.fullmatch(text)) and not _TIME.fullmatch(text):
+                pairs.append(
+                    Pair(match.group("label"), match.group("value"), cell.page, cell.score)
+                )
+            elif _is_label_only(text):
+                following = row[position + 1] if position + 1 < len(row) else None
                 value = following if following is not None else _value_below(rows, index, cell)
                 if value is not None and not _is_label_only(value.text):
                     score = min(cell.score, value.score)
                     pairs.append(Pair(text.rstrip(": "), value.text, cell.page, score))
-                continue
+            elif (match := _LABEL_INLINE.fullmatch(text)) and label_weight(
+                match.group("label"), _KNOWN
+            ):
+                pairs.append(
+                    Pair(match.group("label"), match.group("value"), cell.page, cell.score)
+                )
         # A table line: description on the left, amount at the right ("Shipping ... $22.68").
-        if len(row) >= 2 and not any(ch.isdigit() for ch in row[0].text):
-            amounts = find_amounts(row[-1].text)
-            if amounts and not _is_label_only(row[0].text):
-                pairs.append(Pair(row[0].text, row[-1].text, row[0].page, row[-1].score))
+        if (
+            len(row) >= 2
+            and not any(ch.isdigit() for ch in row[0].text)
+            and find_amounts(row[-1].text)
+            and not _is_label_only(row[0].text)
+        ):
+            pairs.append(Pair(row[0].text, row[-1].text, row[0].page, row[-1].score))
     return pairs
 
 
@@ -287,7 +327,9 @@ def key_values(rows: Sequence[list[OcrLine]]) -> list[Pair]:
 _INTENT_RULES: list[tuple[Intent, re.Pattern[str]]] = [
     (Intent.SUBTOTAL, re.compile(r"sub-?\s?total|before tax|net amount")),
     (Intent.TAX, re.compile(r"\b(tax|taxes|vat|gst|hst)\b")),
-    (Intent.TOTAL, re.compile(r"\btotal\b|how much|amount due|balance|\bowe|to pay|grand|cost|spent|\bamount\b")),
+    (Intent.TOTAL, re.compile(
+        r"\btotal\b|how much|amount due|balance|\bowe|to pay|grand|cost|spent|\bamount\b"
+    )),
     (Intent.DUE_DATE, re.compile(r"\bdue\b|deadline|pay by")),
     (Intent.NUMBER, re.compile(r"number|\bno\b\.?|#|\bid\b|reference|\bref\b")),
     (Intent.DATE, re.compile(r"\bdate\b|\bdated\b|\bwhen\b|\bday\b|issued on")),
@@ -312,23 +354,43 @@ def classify(question: str) -> Intent:
     return Intent.OTHER
 
 
-_TOTAL_LABELS = {
-    "total", "totaldue", "amountdue", "balancedue", "grandtotal", "totalamount", "amountpayable",
-    "totalpayable", "totalusd", "totaleur", "balance", "totaltopay", "amounttopay",
-}  # fmt: skip
+_TOTAL_LABELS = dict.fromkeys(
+    ["total", "totaldue", "amountdue", "balancedue", "grandtotal", "totalamount", "amountpayable",
+     "totalpayable", "totalusd", "totaleur", "totaltopay", "amounttopay"],
+    0.95,
+) | {"balance": 0.8}  # fmt: skip
 _PAYMENT_LABELS = re.compile(r"visa|mastercard|amex|card|cash|paid|debit|credit|tender")
-_SUBTOTAL_LABELS = {"subtotal", "net", "nettotal", "amountbeforetax", "totalbeforetax"}
-_TAX_LABELS = {"tax", "vat", "salestax", "gst", "hst", "taxamount", "totaltax", "taxes"}
-_DUE_LABELS = {"duedate", "due", "paymentdue", "dueby", "payby", "paymentduedate"}
-_DATE_LABELS = {
-    "date", "invoicedate", "dateofissue", "issuedate", "issued", "receiptdate", "orderdate",
-    "billdate", "dated", "transactiondate", "datetime",
-}  # fmt: skip
+_SUBTOTAL_LABELS = dict.fromkeys(
+    ["subtotal", "net", "nettotal", "amountbeforetax", "totalbeforetax"], 0.95
+)
+_TAX_LABELS = dict.fromkeys(
+    ["tax", "vat", "salestax", "gst", "hst", "taxamount", "totaltax", "taxes"], 0.95
+)
+_DUE_LABELS = dict.fromkeys(
+    ["duedate", "due", "paymentdue", "dueby", "payby", "paymentduedate"], 0.95
+)
+_DATE_LABELS = dict.fromkeys(
+    ["date", "invoicedate", "dateofissue", "issuedate", "issued", "receiptdate", "orderdate",
+     "billdate", "dated", "transactiondate", "datetime"],
+    0.95,
+)  # fmt: skip
 _BILL_TO_LABELS = {
     "billto": 0.95, "billedto": 0.95, "invoiceto": 0.95, "soldto": 0.9, "customer": 0.9,
     "client": 0.9, "attention": 0.8, "attn": 0.8, "to": 0.7, "shipto": 0.5,
 }  # fmt: skip
-_VENDOR_LABELS = {"from", "vendor", "seller", "supplier", "soldby", "issuedby", "merchant"}
+_VENDOR_LABELS = dict.fromkeys(
+    ["from", "vendor", "seller", "supplier", "soldby", "issuedby", "merchant"], 0.95
+)
+_ALL_LABELS = (
+    _KNOWN_LABELS
+    | set(_TOTAL_LABELS)
+    | set(_SUBTOTAL_LABELS)
+    | set(_TAX_LABELS)
+    | set(_DUE_LABELS)
+    | set(_DATE_LABELS)
+    | set(_BILL_TO_LABELS)
+    | set(_VENDOR_LABELS)
+)
 _DOC_TITLES = {
     "invoice", "receipt", "taxinvoice", "salesreceipt", "bill", "statement", "original",
     "copy", "quote", "estimate",
@@ -379,29 +441,41 @@ class Analyzer:
     def answer(self, question: str) -> Extraction:
         intent = classify(question)
         result = Extraction(question=question, intent=intent, kind=self.kind)
-        if intent is Intent.OTHER:
-            self._generic(result)
-        else:
-            result.candidates = getattr(self, f"_{intent.value}")()
-            if not result.candidates:
-                # E.g. "What is the cashier's name?" lands on BILL_TO ("who ... to"); the
-                # document's own labels may still answer it.
-                self._generic(result)
+        if intent in _GENERAL_WORDS and _names_something_else(question, intent):
+            # "How much was shipping?" asks about one line of the document, not the total;
+            # "What is the phone number?" is not about the invoice number.
+            intent = result.intent = Intent.OTHER
+        rules: dict[Intent, Callable[[], list[Candidate]]] = {
+            Intent.BILL_TO: self._bill_to,
+            Intent.VENDOR: self._vendor,
+            Intent.TOTAL: self._total,
+            Intent.SUBTOTAL: self._subtotal,
+            Intent.TAX: self._tax,
+            Intent.DUE_DATE: self._due_date,
+            Intent.NUMBER: self._number,
+            Intent.DATE: self._date,
+            Intent.TIME: self._time,
+        }
+        if intent in rules:
+            result.candidates = rules[intent]()
+        if not result.candidates and intent in (Intent.OTHER, Intent.BILL_TO, Intent.VENDOR):
+            # Questions the rules cannot place ("Who is the cashier?") may still match one of
+            # the document's own labels. Not for dates or amounts: a wrong kind of value
+            # would be a confident wrong answer.
+            result.candidates = self._generic(question)
+            if result.candidates:
+                result.intent, result.label = Intent.OTHER, result.candidates[0].source
         result.candidates = result.candidates[:3]
         return result
 
     # Each rule returns candidates best first; confidences are heuristic but ordered:
-    # an exact label > a related label > a guess from the layout.
+    # an exact label > a misread or related label > a guess from the layout.
 
-    def _labelled(self, labels: dict[str, float] | set[str], find: str) -> list[Candidate]:
+    def _labelled(self, labels: Mapping[str, float], find: str) -> list[Candidate]:
         found = []
         for pair in self.pairs:
-            norm = normalize_label(pair.label)
-            weight = labels.get(norm, 0.0) if isinstance(labels, dict) else 0.95 * (norm in labels)
-            if not weight:
-                continue
-            value = self._value(pair.value, find)
-            if value:
+            weight = label_weight(pair.label, labels)
+            if weight and (value := self._value(pair.value, find)):
                 found.append(Candidate(value, weight * pair.score, pair.page, pair.label))
         return found
 
@@ -418,9 +492,6 @@ class Analyzer:
             return find_identifier(text)
         return text.strip(" :,;") or None
 
-    def _amounts(self, labels: set[str]) -> list[Candidate]:
-        return _merge(self._labelled(labels, "amount"), key="amount")
-
     def _total(self) -> list[Candidate]:
         found = self._labelled(_TOTAL_LABELS, "amount")
         for pair in self.pairs:
@@ -428,39 +499,35 @@ class Analyzer:
             if _PAYMENT_LABELS.search(pair.label.lower()) and (amounts := find_amounts(pair.value)):
                 found.append(Candidate(amounts[-1], 0.4 * pair.score, pair.page, pair.label))
         # The largest amount on the document is the total more often than not.
-        amounts = [(a, line) for line in self.lines for a in find_amounts(line.text)]
-        if amounts:
-            largest, line = max(amounts, key=lambda item: amount_value(item[0]))
+        everywhere = [(a, line) for line in self.lines for a in find_amounts(line.text)]
+        if everywhere:
+            largest, line = max(everywhere, key=lambda item: amount_value(item[0]))
             found.append(Candidate(largest, 0.45 * line.score, line.page, "largest amount"))
         return _merge(found, key="amount")
 
     def _subtotal(self) -> list[Candidate]:
-        return self._amounts(_SUBTOTAL_LABELS)
+        return _merge(self._labelled(_SUBTOTAL_LABELS, "amount"), key="amount")
 
     def _tax(self) -> list[Candidate]:
-        return self._amounts(_TAX_LABELS)
+        return _merge(self._labelled(_TAX_LABELS, "amount"), key="amount")
 
     def _date(self) -> list[Candidate]:
         found = self._labelled(_DATE_LABELS, "date")
-        found += [Candidate(c.answer, 0.15, c.page, c.source) for c in self._labelled(_DUE_LABELS, "date")]
-        found += self._any_date(0.4)
+        due = self._labelled(_DUE_LABELS, "date")
+        found += [Candidate(c.answer, 0.15, c.page, c.source) for c in due]
+        # Otherwise the first date printed is usually the issue date.
+        for line in self.lines:
+            if (date := find_date(line.text)) is not None:
+                found.append(Candidate(date, 0.4 * line.score, line.page, "first date"))
+                break
         return _merge(found)
 
     def _due_date(self) -> list[Candidate]:
-        found = self._labelled(_DUE_LABELS, "date")
-        if found:
-            return _merge(found)
-        # No due date printed: the issue date is a poor substitute, so say so with low confidence.
-        return [Candidate(c.answer, 0.2, c.page, c.source) for c in self._date()[:1]]
-
-    def _any_date(self, weight: float) -> list[Candidate]:
-        for line in self.lines:
-            if (date := find_date(line.text)) is not None:
-                return [Candidate(date, weight * line.score, line.page, "first date")]
-        return []
+        # No fallback: a receipt has no due date, and the issue date is not one.
+        return _merge(self._labelled(_DUE_LABELS, "date"))
 
     def _time(self) -> list[Candidate]:
-        found = self._labelled({"time"}, "time")
+        found = self._labelled({"time": 0.95}, "time")
         for line in self.lines:
             if (time := find_time(line.text)) is not None:
                 found.append(Candidate(time, 0.4 * line.score, line.page, "first time"))
@@ -471,12 +538,9 @@ class Analyzer:
         found = []
         for pair in self.pairs:
             norm = normalize_label(pair.label)
-            if not re.fullmatch(r"(invoice|receipt|order|bill|document|transaction|txn|ref)?"
-                                r"(#|no|nr|num|number|id|reference)#?", norm):  # fmt: skip
+            if not _NUMBER_LABEL.fullmatch(norm) or (value := find_identifier(pair.value)) is None:
                 continue
-            value = find_identifier(pair.value)
-            if value is None:
-                continue
+            # "Invoice #" on an invoice beats a bare "No." or an "Order #".
             weight = 0.95 if norm.startswith(self.kind[:4]) else 0.75
             found.append(Candidate(value, weight * pair.score, pair.page, pair.label))
         # "Invoice GX-7781" in a running header, without a colon.
@@ -497,41 +561,62 @@ class Analyzer:
         if first_page:
             top = min(line.y0 for line in first_page)
             bottom = max(line.y1 for line in first_page)
-            limit = top + 0.3 * (bottom - top)
             heads = [
                 line
                 for line in first_page
-                if line.y0 <= limit
+                if line.y0 <= top + 0.3 * (bottom - top)
                 and not any(ch.isdigit() for ch in line.text)
                 and normalize_label(line.text) not in _DOC_TITLES
                 and len(normalize_label(line.text)) >= 3
                 and ":" not in line.text
             ]
             heads.sort(key=lambda line: (-line.height, line.y0))
-            for rank, line in enumerate(heads[:2]):
-                weight = 0.85 if rank == 0 else 0.25
-                found.append(Candidate(line.text, weight * line.score, line.page, "letterhead"))
+            if heads:
+                found.append(Candidate(heads[0].text, 0.85 * heads[0].score, 0, "letterhead"))
+                # A second line in nearly the same size is a real doubt (a logo and a name).
+                for line in heads[1:2]:
+                    if line.height >= 0.8 * heads[0].height:
+                        found.append(Candidate(line.text, 0.3 * line.score, 0, "letterhead"))
         return _merge(found)
 
-    def _generic(self, result: Extraction) -> None:
+    def _generic(self, question: str) -> list[Candidate]:
         """Match the question's words against the document's labels ("Who is the cashier?")."""
-        words = _content_words(result.question)
-        if not words:
-            return
+        words = _content_words(question)
         best: tuple[float, Pair] | None = None
-        for pair in self.pairs:
+        for pair in self.pairs if words else []:
             label_words = _content_words(pair.label)
             if not label_words:
                 continue
             overlap = len(words & label_words) / len(label_words)
             if overlap >= 0.5 and (best is None or overlap > best[0]):
                 best = (overlap, pair)
-        if best is not None:
-            overlap, pair = best
-            result.label = pair.label
-            result.candidates = [
-                Candidate(pair.value.strip(), (0.5 + 0.4 * overlap) * pair.score, pair.page, pair.label)
-            ]
+        if best is None:
+            return []
+        overlap, pair = best
+        confidence = (0.5 + 0.4 * overlap) * pair.score
+        return [Candidate(pair.value.strip(" :"), confidence, pair.page, pair.label.strip(" :"))]
+
+
+_NUMBER_LABEL = re.compile(
+    r"(invoice|receipt|order|bill|document|transaction|txn|ref)?(#|no|nr|num|number|id|reference)#?"
+)
+# Words that make "how much ..." a question about the total rather than about one line.
+_TOTAL_WORDS = re.compile(r"\btotal|\bdue\b|balance|\bowe|grand|altogether|in all|to pay")
+# The words a question about the total / the document's number may use; any other word
+# ("shipping", "phone") names something else, to look up among the document's labels.
+_GENERAL_WORDS = {
+    Intent.TOTAL: {
+        "much", "cost", "amount", "price", "pay", "paid", "spent", "spend", "charge", "charged",
+        "i", "we", "you", "my", "our", "have", "has", "had", "all", "money",
+    },
+    Intent.NUMBER: {"number", "no", "nr", "num", "id", "reference", "ref", "bill", "its"},
+}  # fmt: skip
+
+
+def _names_something_else(question: str, intent: Intent) -> bool:
+    if intent is Intent.TOTAL and _TOTAL_WORDS.search(question.lower()):
+        return False
+    return bool(_content_words(question) - _GENERAL_WORDS[intent])
 
 
 def _content_words(text: str) -> set[str]:
@@ -541,7 +626,7 @@ def _content_words(text: str) -> set[str]:
 
 # --------------------------------------------------------------------------- replies
 
-HIGH_CONFIDENCE = 0.8
+HIGH_CONFIDENCE = 0.75
 SOME_CONFIDENCE = 0.5
 
 
@@ -549,7 +634,11 @@ def _phrase(result: Extraction, answer: str) -> str:
     kind = result.kind
     match result.intent:
         case Intent.BILL_TO:
-            return f"{answer} is being invoiced" if kind == "invoice" else f"the {kind} is for {answer}"
+            return (
+                f"{answer} is being invoiced"
+                if kind == "invoice"
+                else f"the {kind} is for {answer}"
+            )
         case Intent.VENDOR:
             return f"the {kind} is from {answer}"
         case Intent.TOTAL:
@@ -569,7 +658,10 @@ def _phrase(result: Extraction, answer: str) -> str:
         case _:
             label = result.label or "answer"
             label = label if label.isupper() else label.lower()
-            return f"the {label} is {answer}"
+            if find_amounts(answer):
+                return f"{label} comes to {answer}"
+            verb = "are" if label.endswith("s") and not label.endswith("ss") else "is"
+            return f"the {label} {verb} {answer}"
 
 
 def compose_reply(result: Extraction, pages_note: str = "", page_count: int = 1) -> str:

@@ -64,9 +64,17 @@ class Page:
             stroke_fill=fill,
         )
 
-    def right(self, x: int, y: int, text: str, **kwargs: object) -> None:
+    def right(
+        self,
+        x: int,
+        y: int,
+        text: str,
+        size: int = 26,
+        fill: tuple[int, int, int] = INK,
+        bold: bool = False,
+    ) -> None:
         """Text whose right edge is at ``x`` (amount columns)."""
-        self.text((x, y), text, anchor="ra", **kwargs)  # type: ignore[arg-type]
+        self.text((x, y), text, size=size, fill=fill, bold=bold, anchor="ra")
 
     def rule(self, y: int, x0: int = MARGIN, x1: int | None = None, width: int = 2) -> None:
         self.draw.line([(x0, y), (x1 if x1 is not None else self.width - MARGIN, y)], RULE, width)
@@ -130,7 +138,12 @@ def invoice_acme() -> Image.Image:
 
     y = p.table(
         720,
-        [("Description", MARGIN, "l"), ("Qty", 700, "r"), ("Unit Price", 900, "r"), ("Amount", r, "r")],
+        [
+            ("Description", MARGIN, "l"),
+            ("Qty", 700, "r"),
+            ("Unit Price", 900, "r"),
+            ("Amount", r, "r"),
+        ],
         [
             ["Widget, large", "2", "$35.00", "$70.00"],
             ["Gadget service plan", "1", "$49.99", "$49.99"],
@@ -171,7 +184,9 @@ def invoice_northwind() -> Image.Image:
             ["Software license (annual)", "1", "$165.00", "$165.00"],
         ],
     )
-    y = p.totals(y + 10, [("Subtotal", "$1,185.00"), ("Tax (8%)", "$94.80"), ("Amount Due", "$1,279.80")])
+    y = p.totals(
+        y + 10, [("Subtotal", "$1,185.00"), ("Tax (8%)", "$94.80"), ("Amount Due", "$1,279.80")]
+    )
     p.text((MARGIN, y + 100), "Please include the invoice number with your payment.", size=24)
     return p.image
 
@@ -217,7 +232,12 @@ def receipt_grocery() -> Image.Image:
 def invoice_globex_pages() -> list[Image.Image]:
     """A two-page invoice whose totals are on page 2, to show that every page is read."""
     r = PAGE_SIZE[0] - MARGIN
-    columns = [("Description", MARGIN, "l"), ("Qty", 700, "r"), ("Unit Price", 900, "r"), ("Amount", r, "r")]
+    columns = [
+        ("Description", MARGIN, "l"),
+        ("Qty", 700, "r"),
+        ("Unit Price", 900, "r"),
+        ("Amount", r, "r"),
+    ]
 
     one = Page()
     one.text((MARGIN, 90), "GLOBEX INDUSTRIES", size=52, fill=ACCENT, bold=True)
@@ -285,7 +305,9 @@ def main() -> None:
         modDate=stamp,
     )
     for path in sorted(EXAMPLES_DIR.iterdir()):
-        print(f"wrote {path.relative_to(EXAMPLES_DIR.parent.parent)} ({path.stat().st_size:,} bytes)")
+        print(
+            f"wrote {path.relative_to(EXAMPLES_DIR.parent.parent)} ({path.stat().st_size:,} bytes)"
+        )
 
 
 if __name__ == "__main__":

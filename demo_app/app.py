@@ -37,6 +37,8 @@ if gr.NO_RELOAD:
         from rapidocr_onnxruntime import RapidOCR
 
         ocr_engine = RapidOCR()  # loads the ONNX models bundled in the package (~0.5 s)
+    # Printed once per process under a hot reloader: the proof that saves keep the models.
+    print(f"doc-analyzer: {settings.backend} backend loaded", flush=True)
 
 system_message = {
     "role": "system",

@@ -94,8 +94,8 @@ def printing_server_output_on_failure(server: AppServer) -> Iterator[None]:
 @pytest.fixture
 def page(request: pytest.FixtureRequest, app_server: AppServer) -> Iterator[Page]:
     """A fresh page on the app, in its own browser context."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+    # No skip: scripts/test.sh installs Chromium; a missing one must fail loudly.
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (scripts/test.sh installs it)"
     with ExitStack() as stack:
         # Playwright's sync API allows one instance per thread: use the session's shared
         # Chromium when tests/conftest.py provides one, else launch our own.

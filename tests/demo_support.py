@@ -10,7 +10,6 @@
     - ``chat_completion`` POSTs to ``<url>/v1/chat/completions`` (unless the URL already
       ends in ``/v1`` or ``/chat/completions``) and, with ``stream=True``, reads
       server-sent events ``data: {chunk}`` ending with ``data: [DONE]``.
-* ``wait_for``: poll a condition until a deadline (no fixed sleeps in the tests).
 """
 
 from __future__ import annotations
@@ -35,8 +34,6 @@ if str(DEMO_DIR) not in sys.path:
     sys.path.append(str(DEMO_DIR))
 
 GOOD_TOKEN = "hf_demo_test_token"
-
-# Shared with the engine's tests: one free_port and one wait_for for the whole suite.
 
 
 def load_app(name: str) -> ModuleType:

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from demo_support import EXAMPLES, REPO, free_port, wait_for
+from demo_support import EXAMPLES, REPO
+from support import free_port, wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -16,10 +16,9 @@ from demo_support import (
     GOOD_TOKEN,
     FakeBehaviour,
     FakeInferenceServer,
-    free_port,
     load_app,
-    wait_for,
 )
+from support import free_port, wait_for
 
 # isort: split
 import backends

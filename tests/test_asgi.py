@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from support import EDITOR_SAVES, REPO, DevreloadProcess, devreload, save_in_place, wait_for
+from support import (
+    EDITOR_SAVES,
+    REPO,
+    TRACK_EVENT_SOURCES,
+    DevreloadProcess,
+    devreload,
+    save_in_place,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -340,21 +348,6 @@ def test_an_error_shows_in_the_overlay_and_goes_after_the_fix(tmp_path: Path, pa
             "document.getElementById('version')?.textContent === 'v2'", timeout=15000
         )
         overlay.wait_for(state="detached", timeout=15000)
-
-
-#: Keeps the page's EventSource objects where the test can see whether they are open.
-TRACK_EVENT_SOURCES = """
-(() => {
-  const Original = window.EventSource;
-  window.__eventSources = [];
-  window.EventSource = function (url, options) {
-    const source = new Original(url, options);
-    window.__eventSources.push(source);
-    return source;
-  };
-  window.EventSource.prototype = Original.prototype;
-})();
-"""
 
 
 def _open(page: Any, url: str) -> None:

@@ -101,12 +101,18 @@ class GradioAdapter(Adapter):
             if first_load or self._running_app is None or "gradio" not in sys.modules:
                 yield
                 return
+            from gradio.blocks import Blocks
             from gradio.context import Context
             from gradio.routes import App
 
             running_app = self._running_app
             original_create_app = App.__dict__["create_app"]
+            original_get_config = Blocks.__dict__["get_config_file"]
             App.create_app = staticmethod(lambda *args, **kwargs: running_app)  # type: ignore[method-assign]
+            # Blocks.__exit__ builds the page config, and swap() builds it again
+            # once launch()'s theme and css are applied: only the second counts,
+            # and for a large app each costs a third of the reload.
+            Blocks.get_config_file = _deferred_config  # type: ignore[method-assign, assignment]
             # Same ids as on the first load, so the page matches old and new
             # components (gradio-app/gradio#10253).
             Context.id = 0
@@ -115,6 +121,7 @@ class GradioAdapter(Adapter):
                     yield
                 finally:
                     App.create_app = original_create_app  # type: ignore[method-assign]
+                    Blocks.get_config_file = original_get_config  # type: ignore[method-assign]
         finally:
             self._capture_thread = None
 
@@ -315,6 +322,11 @@ def _no_event_loop_per_lock() -> Iterator[None]:
     finally:
         for module, name, original in saved:
             setattr(module, name, original)
+
+
+def _deferred_config(blocks: Any) -> dict[str, Any]:
+    """Stands in for Blocks.get_config_file while re-executing; swap() makes the real one."""
+    return {}
 
 
 def _swapper_base() -> type:

@@ -1,0 +1,251 @@
+"""The benchmark app and its variants, written into a tool's own folder.
+
+Every tool gets the same app: a Blocks with a ``gr.Markdown`` that carries a
+marker, a ``gr.Chatbot``, a ``gr.MultimodalTextbox`` and an ``if gr.NO_RELOAD:``
+block that sleeps (the model load). A save replaces the marker with a new unique
+one, written in place, in the app file or in a helper module the app imports.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "INITIAL_MARKER",
+    "MARKER_RE",
+    "AppDir",
+    "AppSpec",
+    "add_extra_tree",
+    "new_marker",
+    "write_app",
+]
+
+#: Fixed width, so that no marker is a prefix of another.
+MARKER_RE = re.compile(r"bmk[0-9a-f]{10}")
+INITIAL_MARKER = "bmk0000000000"
+
+EditTarget = Literal["app", "helper"]
+AppKind = Literal["minimal", "demo"]
+
+#: The repository's demo app, copied (with its folder) for the "demo app" variant.
+DEMO_APP_DIR = Path(__file__).resolve().parent.parent / "demo_app"
+
+
+def new_marker() -> str:
+    return "bmk" + secrets.token_hex(5)
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """What to write: the knobs the variants turn."""
+
+    #: Seconds the ``if gr.NO_RELOAD:`` block sleeps (the model load).
+    no_reload_seconds: float = 1.0
+    #: Components in the Blocks, the Markdown, Chatbot and MultimodalTextbox included.
+    components: int = 3
+    #: Which file a save edits.
+    edit: EditTarget = "app"
+    kind: AppKind = "minimal"
+    #: Extra ``.py`` files in the watched folder (not imported).
+    extra_files: int = 0
+
+
+@dataclass
+class AppDir:
+    """A written app: where it is and how to make a save's new text."""
+
+    root: Path
+    #: The file the server is started with, relative to ``root``.
+    app_file: str
+    #: The file a save edits.
+    target: Path
+    template: str
+    marker: str = INITIAL_MARKER
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def app_path(self) -> Path:
+        return self.root / self.app_file
+
+    def text_with(self, marker: str) -> str:
+        return MARKER_RE.sub(marker, self.template, count=1)
+
+    def save(self, text: str, marker: str) -> None:
+        """An editor's in-place save: truncate and write the same inode."""
+        with open(self.target, "w", encoding="utf-8") as file:
+            file.write(text)
+        self.marker = marker
+
+    def reset(self) -> None:
+        self.save(self.text_with(INITIAL_MARKER), INITIAL_MARKER)
+
+
+def write_app(root: Path, spec: AppSpec) -> AppDir:
+    """Write the app described by ``spec`` into ``root`` (created), with ``mounted.py``."""
+    root.mkdir(parents=True, exist_ok=True)
+    app = _write_demo(root, spec) if spec.kind == "demo" else _write_minimal(root, spec)
+    (root / "mounted.py").write_text(_mounted_source(Path(app.app_file).stem), encoding="utf-8")
+    app.reset()
+    return app
+
+
+def _write_minimal(root: Path, spec: AppSpec) -> AppDir:
+    if spec.edit == "helper":
+        helper = root / "helper.py"
+        template = f'TITLE = "Benchmark helper: version {INITIAL_MARKER}"\n'
+        helper.write_text(template, encoding="utf-8")
+        (root / "app.py").write_text(_minimal_source(spec, helper=True), encoding="utf-8")
+        return AppDir(root, "app.py", helper, template)
+    source = _minimal_source(spec, helper=False)
+    (root / "app.py").write_text(source, encoding="utf-8")
+    return AppDir(root, "app.py", root / "app.py", source)
+
+
+def _minimal_source(spec: AppSpec, *, helper: bool) -> str:
+    title = "helper.TITLE" if helper else f'"# Benchmark app\\n\\nVersion {INITIAL_MARKER}"'
+    lines = [
+        '"""The benchmark app (written by benchmarks/apps.py)."""',
+        "",
+        "import time",
+        "",
+        "import gradio as gr",
+        "",
+    ]
+    if helper:
+        lines += ["import helper", ""]
+    lines += [
+        "if gr.NO_RELOAD:",
+        "    # The model load: kept across reloads by the tools that honour NO_RELOAD.",
+        f"    time.sleep({spec.no_reload_seconds!r})",
+        '    MODEL = {"loaded": True}',
+        "",
+        "",
+        "def respond(message, history):",
+        '    text = (message or {}).get("text") or ""',
+        '    reply = {"role": "assistant", "content": f"echo: {text}"}',
+        '    return [*(history or []), {"role": "user", "content": text}, reply]',
+        "",
+        "",
+        "def double(value):",
+        "    return (value or 0) * 2",
+        "",
+        "",
+        "with gr.Blocks() as demo:",
+        f"    gr.Markdown({title})",
+        "    chatbot = gr.Chatbot()",
+        "    box = gr.MultimodalTextbox()",
+        "    box.submit(respond, [box, chatbot], [chatbot])",
+    ]
+    lines += _extra_components(max(0, spec.components - 3))
+    lines += ["", 'if __name__ == "__main__":', "    demo.launch()", ""]
+    return "\n".join(lines)
+
+
+def _extra_components(count: int) -> list[str]:
+    """``count`` more components, five to a row, with an event every few."""
+    lines: list[str] = []
+    for index in range(count):
+        if index % 5 == 0:
+            lines.append("    with gr.Row():")
+        kind = index % 5
+        if kind == 0:
+            lines.append(f'        n{index} = gr.Number(value={index}, label="Number {index}")')
+        elif kind == 1:
+            lines.append(f'        t{index} = gr.Textbox(label="Text {index}")')
+        elif kind == 2:
+            lines.append(
+                f'        s{index} = gr.Slider(0, 100, value={index % 100}, label="S{index}")'
+            )
+        elif kind == 3:
+            lines.append(f'        c{index} = gr.Checkbox(label="Check {index}")')
+        else:
+            lines.append(f'        b{index} = gr.Button("Double {index - 4}")')
+            lines.append(f"        b{index}.click(double, n{index - 4}, n{index - 4})")
+    return lines
+
+
+def _mounted_source(module: str) -> str:
+    return (
+        '"""The app mounted on FastAPI, for uvicorn (written by benchmarks/apps.py)."""\n\n'
+        "import gradio as gr\n"
+        "from fastapi import FastAPI\n\n"
+        f"from {module} import demo\n\n"
+        'app = gr.mount_gradio_app(FastAPI(), demo, path="/")\n'
+    )
+
+
+def _write_demo(root: Path, spec: AppSpec) -> AppDir:
+    """Copy the repository's demo app and add a marker Markdown to its Blocks."""
+    source_file = DEMO_APP_DIR / "app.py"
+    if not source_file.is_file():
+        raise FileNotFoundError(f"{source_file} does not exist (yet)")
+    shutil.copytree(
+        DEMO_APP_DIR,
+        root,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"),
+    )
+    source = (root / "app.py").read_text(encoding="utf-8")
+    template = insert_marker_markdown(source)
+    (root / "app.py").write_text(template, encoding="utf-8")
+    return AppDir(root, "app.py", root / "app.py", template, env={"DOC_ANALYZER_BACKEND": "local"})
+
+
+def insert_marker_markdown(source: str) -> str:
+    """Add ``gr.Markdown("...marker...")`` as the first statement of the first ``with *.Blocks``.
+
+    Any app then has a line whose edit changes only a text the page shows.
+    """
+    tree = ast.parse(source)
+    alias = _gradio_alias(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and any(
+            _is_blocks_call(item.context_expr) for item in node.items
+        ):
+            first = node.body[0]
+            lines = source.splitlines(keepends=True)
+            indent = " " * first.col_offset
+            line = f'{indent}{alias}.Markdown("Benchmark marker {INITIAL_MARKER}")\n'
+            lines.insert(first.lineno - 1, line)
+            return "".join(lines)
+    raise ValueError("no `with gr.Blocks(...)` block found")
+
+
+def _gradio_alias(tree: ast.Module) -> str:
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for name in node.names:
+                if name.name == "gradio":
+                    return name.asname or "gradio"
+    return "gr"
+
+
+def _is_blocks_call(node: ast.expr) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name == "Blocks"
+
+
+def add_extra_tree(root: Path, count: int, per_folder: int = 500) -> Path:
+    """``count`` small ``.py`` files under ``root/extra``; returns that folder."""
+    extra = root / "extra"
+    extra.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        folder = extra / f"d{index // per_folder:03d}"
+        if index % per_folder == 0:
+            folder.mkdir(exist_ok=True)
+        fd = os.open(folder / f"m{index:05d}.py", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, f"VALUE = {index}\n".encode())
+        finally:
+            os.close(fd)
+    return extra

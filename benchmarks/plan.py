@@ -1,0 +1,181 @@
+"""What a full or a quick run measures: the variants, their tools and save counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .apps import AppSpec
+
+__all__ = ["SECTIONS", "MemoryPlan", "Plan", "Variant", "full_plan", "quick_plan"]
+
+ALL = ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload", "manual")
+HOT = ("devreload", "gradio")
+WATCHERS = ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload")
+
+#: Sections that --sections can pick.
+SECTIONS = ("base", "coldstart", "cost", "tree", "size", "helper", "demo", "memory")
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str
+    label: str
+    #: One of SECTIONS (the report groups by it).
+    section: str
+    spec: AppSpec
+    tools: tuple[str, ...]
+    #: Measured saves per tool after the warm-up; ``slow_rounds`` for the tools
+    #: that restart a process on every save.
+    rounds: int
+    slow_rounds: int
+    warmup: int = 2
+    #: Tools one after another instead of all at once with interleaved saves.
+    sequential: bool = False
+    #: Seconds of idle CPU measured per tool (0: not measured).
+    idle_cpu_seconds: float = 0.0
+    #: At least this long between a tool's change showing and its next save (Gradio's
+    #: reload mode misses a save made while it re-reads the mtimes after a reload).
+    gap: float = 0.5
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    tools: tuple[str, ...]
+    reloads: int
+    every: int
+    spec: AppSpec = field(default_factory=AppSpec)
+    gap: float = 0.3
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    variants: tuple[Variant, ...]
+    memory: MemoryPlan | None
+
+    def only(self, tools: set[str] | None, sections: set[str] | None) -> Plan:
+        variants = []
+        for variant in self.variants:
+            if sections is not None and variant.section not in sections:
+                continue
+            kept = tuple(t for t in variant.tools if tools is None or t in tools)
+            if kept:
+                variants.append(replace(variant, tools=kept))
+        memory = self.memory
+        if memory is not None and sections is not None and "memory" not in sections:
+            memory = None
+        if memory is not None and tools is not None:
+            kept = tuple(t for t in memory.tools if t in tools)
+            memory = replace(memory, tools=kept) if kept else None
+        return Plan(self.mode, tuple(variants), memory)
+
+    def with_rounds(self, rounds: int) -> Plan:
+        variants = tuple(
+            replace(v, rounds=rounds, slow_rounds=min(v.slow_rounds, rounds)) for v in self.variants
+        )
+        return Plan(self.mode, variants, self.memory)
+
+    def tool_keys(self) -> set[str]:
+        keys = {tool for variant in self.variants for tool in variant.tools}
+        if self.memory is not None:
+            keys |= set(self.memory.tools)
+        return keys
+
+
+def full_plan() -> Plan:
+    base = AppSpec()
+    variants = [
+        Variant(
+            "base", "minimal app, NO_RELOAD 1 s", "base", base, ALL, 20, 10, idle_cpu_seconds=10
+        ),
+        # Three starts per tool, one tool at a time, in rotating order.
+        Variant("coldstart", "cold start", "coldstart", base, ALL, 3, 3),
+        Variant(
+            "noreload-0",
+            "NO_RELOAD 0 s",
+            "cost",
+            replace(base, no_reload_seconds=0.0),
+            ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload"),
+            20,
+            5,
+        ),
+        Variant(
+            "noreload-5",
+            "NO_RELOAD 5 s",
+            "cost",
+            replace(base, no_reload_seconds=5.0),
+            ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload"),
+            20,
+            5,
+        ),
+        Variant(
+            "tree-10000",
+            "10,000 extra .py files",
+            "tree",
+            replace(base, extra_files=10_000),
+            WATCHERS,
+            10,
+            5,
+            sequential=True,
+            idle_cpu_seconds=10,
+            gap=1.0,
+        ),
+        Variant(
+            "tree-50000",
+            "50,000 extra .py files",
+            "tree",
+            replace(base, extra_files=50_000),
+            WATCHERS,
+            10,
+            5,
+            sequential=True,
+            idle_cpu_seconds=10,
+            gap=1.0,
+        ),
+        Variant("size-10", "10 components", "size", replace(base, components=10), HOT, 20, 20),
+        Variant("size-100", "100 components", "size", replace(base, components=100), HOT, 20, 20),
+        Variant("size-500", "500 components", "size", replace(base, components=500), HOT, 20, 20),
+        Variant(
+            "helper",
+            "edit a helper module",
+            "helper",
+            replace(base, edit="helper"),
+            ("devreload", "gradio", "uvicorn-hmr"),
+            20,
+            10,
+        ),
+        Variant(
+            "demo", "demo app (demo_app/app.py)", "demo", replace(base, kind="demo"), HOT, 20, 20
+        ),
+    ]
+    return Plan("full", tuple(variants), MemoryPlan(HOT, reloads=200, every=50))
+
+
+def quick_plan() -> Plan:
+    base = AppSpec()
+    variants = [
+        Variant(
+            "base",
+            "minimal app, NO_RELOAD 1 s",
+            "base",
+            base,
+            ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload", "manual"),
+            5,
+            2,
+            warmup=1,
+            idle_cpu_seconds=3,
+        ),
+        Variant(
+            "tree-2000",
+            "2,000 extra .py files",
+            "tree",
+            replace(base, extra_files=2000),
+            HOT,
+            3,
+            3,
+            warmup=1,
+            sequential=True,
+            idle_cpu_seconds=3,
+        ),
+    ]
+    return Plan("quick", tuple(variants), MemoryPlan(HOT, reloads=20, every=10))

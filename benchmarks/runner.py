@@ -1,0 +1,499 @@
+"""Carry out the plan: start the tools, make the saves, take the measurements.
+
+Within a variant all tools run at once, each on its own port with its own copy
+of the app, and the saves are interleaved (tool A save 1, tool B save 1, ...),
+so that a ratio devreload/peer compares two saves made moments apart on the same
+machine. Variants marked ``sequential`` (the big watched trees) run one tool at
+a time instead, because a tool that polls 50,000 files would slow the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from .apps import INITIAL_MARKER, AppDir, add_extra_tree, new_marker, write_app
+from .hmr_env import HmrEnv
+from .measure import ConfigProbe, Tab, cpu_percent, rss_bytes, wait_http_ok
+from .plan import MemoryPlan, Variant
+from .processes import ServerProcess, free_port
+from .results import MemoryRun, SaveSample, ToolRun, VariantResult
+from .tools import Tool, tool_by_key
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+__all__ = ["Runner"]
+
+#: Saves in a row that never show before the run gives up on a tool.
+MAX_LOST_IN_A_ROW = 3
+DEVRELOAD_LINE = re.compile(
+    r"devreload: reloaded .* in (?P<total>\d+) ms \(detect (?P<detect>\d+), "
+    r"execute (?P<execute>\d+), swap (?P<swap>\d+), push (?P<push>\d+) ms; (?P<tabs>\d+) tabs? told"
+)
+
+
+@dataclass
+class _Live:
+    tool: Tool
+    app: AppDir
+    server: ServerProcess
+    port: int
+    run: ToolRun
+    probe: ConfigProbe
+    tab: Tab | None
+    rounds: int
+    save_timeout: float
+    last_done: float = 0.0
+    lost_in_a_row: int = 0
+    #: For tools that do not refresh the tab: checked once that they really do not.
+    checked_never: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.run.status == "ok"
+
+
+class Runner:
+    def __init__(
+        self,
+        workdir: Path,
+        browser: Browser | None,
+        hmr: HmrEnv | None,
+        skipped: dict[str, str],
+        log: TextIO = sys.stderr,
+    ) -> None:
+        self.workdir = workdir
+        self.browser = browser
+        self.hmr = hmr
+        #: Tools not run at all, with the reason (e.g. uvicorn-hmr in quick mode).
+        self.skipped = skipped
+        self.log_stream = log
+        self.started = time.perf_counter()
+        #: The variant being measured, so that an interrupted run can still report it.
+        self.current: VariantResult | None = None
+
+    def say(self, text: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        print(f"[{elapsed:6.0f}s] {text}", file=self.log_stream, flush=True)
+
+    # -- a latency variant -------------------------------------------------------------
+
+    def run_variant(self, variant: Variant) -> VariantResult:
+        started = time.perf_counter()
+        result = VariantResult(
+            variant.key,
+            variant.label,
+            variant.section,
+            asdict(variant.spec),
+            {
+                "rounds": variant.rounds,
+                "slow_rounds": variant.slow_rounds,
+                "warmup": variant.warmup,
+                "sequential": variant.sequential,
+                "gap_s": variant.gap,
+                "idle_cpu_seconds": variant.idle_cpu_seconds,
+            },
+        )
+        self.current = result
+        root = self.workdir / variant.key
+        root.mkdir(parents=True, exist_ok=True)
+        self.say(f"== {variant.key}: {variant.label} ({', '.join(variant.tools)})")
+        tree: Path | None = None
+        try:
+            if variant.spec.extra_files:
+                self.say(f"writing {variant.spec.extra_files} extra .py files")
+                tree = add_extra_tree(root / "shared-tree", variant.spec.extra_files)
+            groups = [[t] for t in variant.tools] if variant.sequential else [list(variant.tools)]
+            for group in groups:
+                self._run_group(variant, group, root, tree, result)
+        finally:
+            result.seconds = time.perf_counter() - started
+            if tree is not None:
+                shutil.rmtree(tree.parent, ignore_errors=True)
+        result.compute_ratios(variant.sequential)
+        self._summarise(result)
+        return result
+
+    def _run_group(
+        self,
+        variant: Variant,
+        keys: list[str],
+        root: Path,
+        tree: Path | None,
+        result: VariantResult,
+    ) -> None:
+        lives: list[_Live] = []
+        try:
+            for key in keys:
+                live = self._start(variant, tool_by_key(key), root, tree, result)
+                if live is not None:
+                    lives.append(live)
+            if not lives:
+                return
+            total_rounds = variant.warmup + max(live.rounds for live in lives)
+            for round_ in range(total_rounds):
+                if round_ == variant.warmup and variant.idle_cpu_seconds:
+                    self._idle_cpu(lives, variant.idle_cpu_seconds)
+                for live in lives:
+                    if live.active and round_ < variant.warmup + live.rounds:
+                        self._save(variant, live, round_, warmup=round_ < variant.warmup)
+                if not any(live.active for live in lives):
+                    break
+        finally:
+            for live in lives:
+                self._stop(live, tree)
+
+    def _start(
+        self,
+        variant: Variant,
+        tool: Tool,
+        root: Path,
+        tree: Path | None,
+        result: VariantResult,
+        open_tab: bool = True,
+    ) -> _Live | None:
+        run = ToolRun(tool.key, tool.label, tab_mode="auto" if tool.auto_refresh else "f5")
+        result.runs.append(run)
+        if tool.key in self.skipped:
+            run.status, run.reason = "skipped", self.skipped[tool.key]
+            return None
+        hmr_executable: Path | None = None
+        if tool.key == "uvicorn-hmr":
+            if self.hmr is None or self.hmr.problem:
+                run.status = "skipped"
+                run.reason = self.hmr.problem if self.hmr and self.hmr.problem else "not set up"
+                return None
+            hmr_executable = self.hmr.executable
+        folder = root / tool.key
+        try:
+            app = write_app(folder / "app", variant.spec)
+        except (OSError, ValueError, SyntaxError) as error:
+            run.status = "skipped" if variant.spec.kind == "demo" else "failed"
+            run.reason = f"could not write the app: {error}"
+            return None
+        if tree is not None:
+            tree.rename(app.root / "extra")
+        port = free_port()
+        server = ServerProcess(
+            tool.command(app, port, hmr_executable),
+            cwd=app.root,
+            env=tool.env(app, port),
+            log_path=folder / "server.log",
+        )
+        start_timeout = 90.0 + 2 * variant.spec.no_reload_seconds
+        save_timeout = (
+            60.0 + 2 * variant.spec.no_reload_seconds
+            if tool.slow or variant.spec.kind == "demo"
+            else 30.0
+        )
+        rounds = variant.slow_rounds if tool.slow else variant.rounds
+        live = _Live(tool, app, server, port, run, ConfigProbe(port), None, rounds, save_timeout)
+        try:
+            spawned = server.start()
+            cold = wait_http_ok(port, "/", spawned, spawned + start_timeout, server.alive)
+            if cold is None:
+                run.fail(f"did not serve a page within {start_timeout:.0f} s: {_tail(server)}")
+                return live
+            run.cold_start_s.append(cold)
+            if (
+                live.probe.wait_for(INITIAL_MARKER, time.perf_counter(), time.perf_counter() + 30)
+                is None
+            ):
+                run.fail(f"its /config never showed the app: {_tail(server)}")
+                return live
+            self.say(f"{variant.key}: {tool.key} serving on :{port} after {cold * 1000:.0f} ms")
+            if self.browser is not None and open_tab:
+                live.tab = Tab(self.browser, f"http://127.0.0.1:{port}/")
+                if not live.tab.open(INITIAL_MARKER, 60):
+                    run.notes.append("the tab never showed the app; no browser figures")
+                    live.tab.close()
+                    live.tab = None
+                    run.tab_mode = "none"
+            else:
+                run.tab_mode = "none"
+        except Exception as error:  # a tool that fails must not end the run
+            run.fail(f"{type(error).__name__}: {error}")
+        live.last_done = time.perf_counter()
+        return live
+
+    def _stop(self, live: _Live, tree: Path | None) -> None:
+        with contextlib.suppress(Exception):
+            if live.tab is not None:
+                live.tab.close()
+        live.probe.close()
+        live.server.stop()
+        if tree is not None and (live.app.root / "extra").exists():
+            (live.app.root / "extra").rename(tree)
+        if live.tool.key == "devreload":
+            live.run.internal = _devreload_internal(live.server.log_path, live.run)
+        elif live.tool.key == "gradio":
+            log = _read(live.server.log_path)
+            live.run.internal = {"reloads": log.count("Changes detected in:")}
+        live.run.internal["saves"] = len(live.run.samples)
+        live.run.internal["starts"] = live.server.starts
+
+    # -- one save ------------------------------------------------------------------------
+
+    def _save(self, variant: Variant, live: _Live, round_: int, warmup: bool) -> None:
+        wait = live.last_done + variant.gap - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        marker = new_marker()
+        text = live.app.text_with(marker)
+        tab = live.tab
+        try:
+            if tab is not None:
+                tab.arm(marker)
+            wall = time.time()
+            started = time.perf_counter()
+            live.app.save(text, marker)
+            if live.tool.restart_per_save:
+                live.server.restart()
+            served = live.probe.wait_for(marker, started, started + live.save_timeout)
+            tab_s = None
+            if served is not None and tab is not None:
+                seen = self._tab_seen(live, tab, marker, warmup)
+                tab_s = None if seen is None else max(0.0, seen - wall)
+        except Exception as error:
+            live.run.fail(f"{type(error).__name__} during a save: {error}")
+            return
+        finally:
+            live.last_done = time.perf_counter()
+        live.run.samples.append(SaveSample(round_, warmup, served, tab_s))
+        if served is None:
+            live.run.lost += 1
+            live.lost_in_a_row += 1
+            alive = live.server.alive()
+            self.say(
+                f"{variant.key}: {live.tool.key} save {round_} NOT SERVED within "
+                f"{live.save_timeout:.0f} s{'' if alive else ' (server died)'}"
+            )
+            if not alive:
+                live.run.fail(f"the server died: {_tail(live.server)}")
+            elif live.lost_in_a_row >= MAX_LOST_IN_A_ROW:
+                live.run.fail(
+                    f"{MAX_LOST_IN_A_ROW} saves in a row never served: {_tail(live.server)}"
+                )
+            return
+        live.lost_in_a_row = 0
+        self.say(
+            f"{variant.key}: {live.tool.key} save {round_}{' (warm-up)' if warmup else ''}: "
+            f"served {served * 1000:.0f} ms, tab {_fmt(tab_s)}"
+        )
+
+    def _tab_seen(self, live: _Live, tab: Tab, marker: str, warmup: bool) -> float | None:
+        if live.run.tab_mode == "auto":
+            seen = tab.seen_at(marker, 30.0 if not warmup else 15.0)
+            if seen is None and warmup:
+                live.run.tab_mode = "f5"
+                live.run.notes.append(
+                    "the tab did not show the change by itself within 15 s; measured with F5"
+                )
+                tab.reload(30.0)
+                seen = tab.seen_at(marker, 30.0)
+            return seen
+        if not live.checked_never:
+            live.checked_never = True
+            seen = tab.seen_at(marker, 3.0)
+            if seen is not None:
+                live.run.tab_mode = "auto"
+                live.run.notes.append("the tab refreshed by itself")
+                return seen
+            live.run.notes.append(
+                "the open tab did not show the change by itself (checked for 3 s after the "
+                "config was served); tab figures are the time until an F5 pressed the moment "
+                "the server served the change would show it"
+            )
+        tab.reload(30.0)
+        return tab.seen_at(marker, 30.0)
+
+    def _idle_cpu(self, lives: list[_Live], seconds: float) -> None:
+        active = {live.tool.key: live for live in lives if live.active and live.server.pid}
+        if not active:
+            return
+        time.sleep(2.0)  # let the last reload's after-work finish
+        usage = cpu_percent(
+            {key: live.server.pid for key, live in active.items() if live.server.pid}, seconds
+        )
+        for key, percent in usage.items():
+            active[key].run.idle_cpu_percent = round(percent, 2)
+        self.say("idle CPU: " + ", ".join(f"{k} {v:.1f}%" for k, v in usage.items()))
+
+    def _summarise(self, result: VariantResult) -> None:
+        for run in result.runs:
+            if run.status != "ok":
+                self.say(f"{result.key}: {run.tool}: {run.status}: {run.reason}")
+                continue
+            served, tab = run.served_summary(), run.tab_summary()
+            ratio = "" if run.ratio_served is None else f", ratio {run.ratio_served:.3f}"
+            self.say(
+                f"{result.key}: {run.tool}: served median "
+                f"{_fmt(served.median if served else None)}, tab median "
+                f"{_fmt(tab.median if tab else None)} ({run.tab_mode}){ratio}"
+            )
+
+    # -- cold start ----------------------------------------------------------------------
+
+    def run_cold_starts(self, variant: Variant) -> VariantResult:
+        """Start each tool ``variant.rounds`` times, in rotating order, one at a time."""
+        started = time.perf_counter()
+        result = VariantResult(
+            variant.key,
+            variant.label,
+            variant.section,
+            asdict(variant.spec),
+            {"repeats": variant.rounds},
+        )
+        runs = {key: ToolRun(key, tool_by_key(key).label) for key in variant.tools}
+        result.runs = list(runs.values())
+        self.say(f"== {variant.key}: {variant.label} ({', '.join(variant.tools)})")
+        keys = list(variant.tools)
+        for repeat in range(variant.rounds):
+            order = keys[repeat % len(keys) :] + keys[: repeat % len(keys)]
+            for key in order:
+                run = runs[key]
+                if run.status != "ok":
+                    continue
+                scratch = VariantResult(variant.key, variant.label, variant.section, {}, {})
+                live = self._start(
+                    variant,
+                    tool_by_key(key),
+                    self.workdir / variant.key / f"r{repeat}",
+                    None,
+                    scratch,
+                    open_tab=False,
+                )
+                if live is not None:
+                    self._stop(live, None)
+                attempt = scratch.runs[0]
+                run.cold_start_s += attempt.cold_start_s
+                if attempt.status != "ok":
+                    run.status, run.reason = attempt.status, attempt.reason
+        for run in result.runs:
+            if run.cold_start_s:
+                values = ", ".join(f"{s * 1000:.0f}" for s in run.cold_start_s)
+                self.say(f"{variant.key}: {run.tool}: {values} ms")
+            elif run.status != "ok":
+                self.say(f"{variant.key}: {run.tool}: {run.status}: {run.reason}")
+        result.seconds = time.perf_counter() - started
+        return result
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def run_memory(self, plan: MemoryPlan) -> list[MemoryRun]:
+        """RSS of each server (with its children) after 0, every, 2*every ... reloads."""
+        variant = Variant(
+            "memory",
+            "memory",
+            "memory",
+            plan.spec,
+            plan.tools,
+            plan.reloads,
+            plan.reloads,
+            warmup=0,
+            gap=plan.gap,
+        )
+        root = self.workdir / "memory"
+        root.mkdir(parents=True, exist_ok=True)
+        scratch = VariantResult("memory", "memory", "memory", asdict(plan.spec), {})
+        runs: dict[str, MemoryRun] = {}
+        lives: list[_Live] = []
+        self.say(f"== memory: {plan.reloads} reloads ({', '.join(plan.tools)})")
+        try:
+            for key in plan.tools:
+                tool = tool_by_key(key)
+                runs[key] = MemoryRun(key, tool.label)
+                live = self._start(variant, tool, root, None, scratch)
+                if live is None or not live.active:
+                    tool_run = scratch.run(key)
+                    runs[key].status = tool_run.status if tool_run else "failed"
+                    runs[key].reason = tool_run.reason if tool_run else "did not start"
+                    if live is not None:
+                        lives.append(live)
+                    continue
+                live.save_timeout = 20.0
+                lives.append(live)
+            self._sample_memory(lives, runs, 0)
+            for reload_ in range(1, plan.reloads + 1):
+                for live in lives:
+                    if live.active:
+                        self._memory_save(variant, live, runs[live.tool.key])
+                if reload_ % plan.every == 0:
+                    self._sample_memory(lives, runs, reload_)
+        finally:
+            for live in lives:
+                self._stop(live, None)
+        for key, run in runs.items():
+            tool_run = scratch.run(key)
+            if run.status == "ok" and tool_run is not None and tool_run.status != "ok":
+                run.status, run.reason = tool_run.status, tool_run.reason
+        return list(runs.values())
+
+    def _memory_save(self, variant: Variant, live: _Live, run: MemoryRun) -> None:
+        wait = live.last_done + variant.gap - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        marker = new_marker()
+        started = time.perf_counter()
+        live.app.save(live.app.text_with(marker), marker)
+        served = live.probe.wait_for(marker, started, started + live.save_timeout)
+        live.last_done = time.perf_counter()
+        if served is None:
+            run.lost += 1
+            live.lost_in_a_row += 1
+            if not live.server.alive():
+                live.run.fail(f"the server died: {_tail(live.server)}")
+            elif live.lost_in_a_row >= MAX_LOST_IN_A_ROW:
+                live.run.fail(f"{MAX_LOST_IN_A_ROW} saves in a row never served")
+        else:
+            live.lost_in_a_row = 0
+
+    def _sample_memory(self, lives: list[_Live], runs: dict[str, MemoryRun], reloads: int) -> None:
+        time.sleep(2.0)
+        parts = []
+        for live in lives:
+            if not live.active or live.server.pid is None:
+                continue
+            mb = rss_bytes(live.server.pid) / 2**20
+            run = runs[live.tool.key]
+            run.reloads.append(reloads)
+            run.rss_mb.append(round(mb, 1))
+            parts.append(f"{live.tool.key} {mb:.0f} MB")
+        self.say(f"memory after {reloads} reloads: " + ", ".join(parts))
+
+
+def _fmt(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def _tail(server: ServerProcess) -> str:
+    tail = server.log_tail(6).replace("\n", " | ")
+    return tail[-600:] if tail else "(no output)"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _devreload_internal(log_path: Path, run: ToolRun) -> dict[str, object]:
+    """devreload's own report of each reload: medians over the measured saves."""
+    lines = [m.groupdict() for m in DEVRELOAD_LINE.finditer(_read(log_path))]
+    internal: dict[str, object] = {"reloads": len(lines)}
+    warmups = sum(1 for sample in run.samples if sample.warmup)
+    measured = lines[warmups:] if len(lines) == len(run.samples) else lines
+    if measured:
+        for key in ("total", "detect", "execute", "swap", "push"):
+            internal[f"{key}_median_ms"] = statistics.median(float(line[key]) for line in measured)
+        internal["total_max_ms"] = max(float(line["total"]) for line in measured)
+    return internal

@@ -1,0 +1,137 @@
+"""How each compared tool is started on an app folder, and what a save means for it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .apps import AppDir
+
+__all__ = ["ALL_TOOLS", "SLOW_TOOLS", "Tool", "tool_by_key"]
+
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Tool:
+    key: str
+    label: str
+    #: Does an open tab show the change by itself? If not, the browser figure is
+    #: "never", and the time until a page reload (F5) would show it is measured.
+    auto_refresh: bool
+    #: Restarts the whole Python process on a save (fewer saves are measured).
+    slow: bool = False
+    #: The save is followed by Ctrl+C and running the command again.
+    restart_per_save: bool = False
+    #: Runs the app mounted on FastAPI (``mounted:app``) rather than the app file.
+    mounted: bool = False
+    #: Not in quick runs unless asked for with --only.
+    quick_default: bool = True
+    how: str = ""
+
+    def command(self, app: AppDir, port: int, hmr_executable: Path | None = None) -> list[str]:
+        if self.key == "devreload":
+            return [PYTHON, "-m", "reloader", app.app_file, "--port", str(port)]
+        if self.key == "gradio":
+            return [_gradio_cli(), app.app_file]
+        if self.key == "uvicorn-reload":
+            return [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "mounted:app",
+                "--reload",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ]
+        if self.key == "manual":
+            return [PYTHON, app.app_file]
+        if self.key == "uvicorn-hmr":
+            assert hmr_executable is not None
+            return [
+                str(hmr_executable),
+                "mounted:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--refresh",
+                "--log-level",
+                "warning",
+            ]
+        raise KeyError(self.key)
+
+    def env(self, app: AppDir, port: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        env.update(
+            PYTHONUNBUFFERED="1",
+            GRADIO_ANALYTICS_ENABLED="False",
+            GRADIO_SSR_MODE="False",
+            GRADIO_SERVER_NAME="127.0.0.1",
+            GRADIO_SERVER_PORT=str(port),
+            HF_HUB_OFFLINE="1",
+        )
+        env.update(app.env)
+        return env
+
+
+def _gradio_cli() -> str:
+    beside = Path(PYTHON).with_name("gradio")
+    return str(beside) if beside.is_file() else "gradio"
+
+
+ALL_TOOLS: tuple[Tool, ...] = (
+    Tool(
+        "devreload",
+        "devreload",
+        auto_refresh=True,
+        how="python -m reloader app.py --port N",
+    ),
+    Tool(
+        "gradio",
+        "gradio reload mode",
+        auto_refresh=True,
+        how="gradio app.py (GRADIO_SERVER_PORT=N)",
+    ),
+    Tool(
+        "uvicorn-hmr",
+        "uvicorn-hmr",
+        auto_refresh=True,
+        slow=True,
+        mounted=True,
+        quick_default=False,
+        how="uvicorn-hmr mounted:app --refresh (Python 3.12 venv)",
+    ),
+    Tool(
+        "uvicorn-reload",
+        "uvicorn --reload",
+        auto_refresh=False,
+        slow=True,
+        mounted=True,
+        how="uvicorn mounted:app --reload, app mounted with gr.mount_gradio_app",
+    ),
+    Tool(
+        "manual",
+        "manual restart",
+        auto_refresh=False,
+        slow=True,
+        restart_per_save=True,
+        how="Ctrl+C, then python app.py again",
+    ),
+)
+
+SLOW_TOOLS = frozenset(tool.key for tool in ALL_TOOLS if tool.slow)
+
+
+def tool_by_key(key: str) -> Tool:
+    for tool in ALL_TOOLS:
+        if tool.key == key:
+            return tool
+    raise KeyError(f"unknown tool {key!r}; known: {', '.join(t.key for t in ALL_TOOLS)}")

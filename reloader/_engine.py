@@ -96,6 +96,7 @@ class Engine:
                 self.roots,
                 newer_changes=lambda: not self.watcher.batches.empty(),
                 interrupt=self._interrupt,
+                first_load=first_load,
             ):
                 try:
                     yield
@@ -335,12 +336,14 @@ class _Watchdog:
         roots: list[Path],
         newer_changes: Callable[[], bool],
         interrupt: Callable[[str], None],
+        first_load: bool = False,
     ) -> None:
         self._reporter = reporter
         self._after = after_seconds
         self._roots = roots
         self._newer_changes = newer_changes
         self._interrupt = interrupt
+        self._first_load = first_load
         self._thread_id = threading.get_ident()
         self._done = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="devreload-hang", daemon=True)
@@ -358,10 +361,17 @@ class _Watchdog:
     def _watch(self) -> None:
         if self._done.wait(self._after):
             return
-        self._reporter.say(
-            f"the reload has been running for {self._after:.0f} s; it is at {self._where()}. "
-            "The last good version keeps serving; save a fix to try again."
-        )
+        if self._first_load:
+            # A slow first load is normal (a model in a NO_RELOAD block): say where, calmly.
+            self._reporter.say(
+                f"still loading the app after {self._after:.0f} s; it is at {self._where()}. "
+                "If it is stuck, save a fix and it will be interrupted."
+            )
+        else:
+            self._reporter.say(
+                f"the reload has been running for {self._after:.0f} s; it is at "
+                f"{self._where()}. The last good version keeps serving; save a fix to try again."
+            )
         while not self._done.wait(0.1):
             if self._newer_changes() and threading.main_thread().ident == self._thread_id:
                 self._interrupt(self._where())

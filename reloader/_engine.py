@@ -222,6 +222,8 @@ class Engine:
 
     def _remember_sources(self) -> None:
         for module in [self.app_module, *self.planner.local_modules()]:
+            if module.path in self._hashes:  # already known: saves record their own hash
+                continue
             digest = _digest(module.path)
             if digest is not None:
                 self._hashes.setdefault(module.path, digest)

@@ -175,6 +175,26 @@ class DevreloadProcess:
             what="a served config that matches",
         )
 
+    def stop_cleanly(self, sig: int) -> tuple[float, int]:
+        """Send ``sig``; assert it exits within 2 s, leaving no child and a free port.
+
+        Returns the seconds it took and the exit code.
+        """
+        import psutil
+
+        assert self.process is not None
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        started = time.monotonic()
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=5)
+        took = time.monotonic() - started
+        assert took < 2.0
+        assert not [child for child in children if child.is_running()]
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", self.port))  # the port is free again
+        return took, code
+
     def stop(self, sig: int = signal.SIGINT, timeout: float = 10.0) -> int:
         if self.process is None:
             return 0

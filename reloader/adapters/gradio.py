@@ -68,6 +68,8 @@ class GradioAdapter(Adapter):
         self._launches: list[_LaunchCall] = []
         self._launched: Blocks | None = None
         self._running_app: App | None = None
+        self._swapper: _Swapper | None = None
+        self._launch_parameters: frozenset[str] = frozenset()
         self._api_prefix = "/gradio_api"
 
     # -- hooks into Gradio ---------------------------------------------------
@@ -92,6 +94,8 @@ class GradioAdapter(Adapter):
 
         Blocks.launch = launch  # type: ignore[method-assign, assignment]
         self._original_launch = original
+        # Gradio 5 and 6 take different launch() arguments: keep only those this one has.
+        self._launch_parameters = frozenset(inspect.signature(original).parameters)
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
@@ -183,8 +187,7 @@ class GradioAdapter(Adapter):
             quiet=True,
             ssr_mode=False,
         )
-        accepted = inspect.signature(self._original_launch).parameters
-        kwargs = {key: value for key, value in kwargs.items() if key in accepted}
+        kwargs = {key: value for key, value in kwargs.items() if key in self._launch_parameters}
         app.dev_mode = True
         try:
             self._original_launch(app, **kwargs)
@@ -195,6 +198,7 @@ class GradioAdapter(Adapter):
             ) from None
         self._launched = app
         self._running_app = app.server_app
+        self._swapper = _Swapper(app.server_app)
         _calm_idle_queue(app)
         self._api_prefix = _api_prefix()
         self._install_push_route()
@@ -209,8 +213,9 @@ class GradioAdapter(Adapter):
         assert self._running_app is not None
         kwargs = self._launch_kwargs(app)
         appearance = {key: kwargs[key] for key in _APPEARANCE_ARGS if key in kwargs}
-        accepted = inspect.signature(self._original_launch).parameters
-        appearance = {key: value for key, value in appearance.items() if key in accepted}
+        appearance = {
+            key: value for key, value in appearance.items() if key in self._launch_parameters
+        }
         # In Gradio's reload thread, launch() only applies these and returns.
         reload_thread.running_reload = True
         try:
@@ -219,7 +224,8 @@ class GradioAdapter(Adapter):
             reload_thread.running_reload = False
         app.dev_mode = True
         old = self._running_app.blocks
-        _Swapper(self._running_app).swap_blocks(app)
+        assert self._swapper is not None
+        self._swapper.swap_blocks(app)
         if old is not None:
             reassign_keys(old, app)
         self._inject_client(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -19,7 +21,7 @@ from starlette.testclient import TestClient
 
 from reloader._push import Broadcaster
 from reloader.adapters import AppNotFound, ReloadEvent, available_adapters, load_adapters
-from reloader.adapters.asgi import EVENTS_PATH, ASGIAdapter, ASGIProxy
+from reloader.adapters.asgi import EVENTS_PATH, ASGIAdapter, ASGIProxy, _listen
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><h1>hi</h1></body></html>"
 
@@ -117,6 +119,34 @@ def test_only_css_changes_skip_reexecution() -> None:
     assert adapter.handles_without_reexecution([Path("a.css"), Path("b/c.CSS")])
     assert not adapter.handles_without_reexecution([Path("a.css"), Path("page.html")])
     assert not adapter.handles_without_reexecution([])
+
+
+def test_the_listening_socket_gets_connections_without_nagle_delays() -> None:
+    # uvicorn serves on this socket through asyncio, which turns Nagle's algorithm
+    # off (TCP_NODELAY) only on IPPROTO_TCP sockets: on a socket made with protocol 0,
+    # every request on a kept-alive connection waited 40 ms for a delayed ACK.
+    listener = _listen("127.0.0.1", 0)
+
+    async def accepted_nodelay() -> int:
+        loop = asyncio.get_running_loop()
+        accepted: asyncio.Future[int] = loop.create_future()
+
+        class Accept(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        server = await loop.create_server(Accept, sock=listener)
+        try:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            value = await asyncio.wait_for(accepted, 10)
+            writer.close()
+            return value
+        finally:
+            server.close()
+
+    assert listener.proto == socket.IPPROTO_TCP
+    assert asyncio.run(accepted_nodelay()) != 0
 
 
 # -- the proxy -------------------------------------------------------------------------------

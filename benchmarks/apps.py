@@ -4,6 +4,10 @@ Every tool gets the same app: a Blocks with a ``gr.Markdown`` that carries a
 marker, a ``gr.Chatbot``, a ``gr.MultimodalTextbox`` and an ``if gr.NO_RELOAD:``
 block that sleeps (the model load). A save replaces the marker with a new unique
 one, written in place, in the app file or in a helper module the app imports.
+
+The FastAPI kind is the repository's ``examples/fastapi_app`` (HTML pages, a
+static stylesheet, a 1 s model load under ``NO_RELOAD``) with the marker in its
+page heading; it is probed through its page (GET ``/``) rather than ``/config``.
 """
 
 from __future__ import annotations
@@ -32,10 +36,14 @@ MARKER_RE = re.compile(r"bmk[0-9a-f]{10}")
 INITIAL_MARKER = "bmk0000000000"
 
 EditTarget = Literal["app", "helper"]
-AppKind = Literal["minimal", "demo"]
+AppKind = Literal["minimal", "demo", "fastapi"]
 
 #: The repository's demo app, copied (with its folder) for the "demo app" variant.
 DEMO_APP_DIR = Path(__file__).resolve().parent.parent / "demo_app"
+#: The repository's FastAPI example, copied for the "FastAPI" variant.
+FASTAPI_APP_DIR = Path(__file__).resolve().parent.parent / "examples" / "fastapi_app"
+#: The line of the FastAPI example's page that gets the marker.
+FASTAPI_HEADING = "<h1>Ask the model</h1>"
 
 
 def new_marker() -> str:
@@ -69,6 +77,11 @@ class AppDir:
     template: str
     marker: str = INITIAL_MARKER
     env: dict[str, str] = field(default_factory=dict)
+    #: What uvicorn serves (``module:attribute``): the app mounted on FastAPI for
+    #: the Gradio kinds, the app itself for the FastAPI kind.
+    asgi_app: str = "mounted:app"
+    #: The path whose body shows the marker once the change is served.
+    probe_path: str = "/config"
 
     @property
     def app_path(self) -> Path:
@@ -88,10 +101,16 @@ class AppDir:
 
 
 def write_app(root: Path, spec: AppSpec) -> AppDir:
-    """Write the app described by ``spec`` into ``root`` (created), with ``mounted.py``."""
+    """Write the app described by ``spec`` into ``root`` (created).
+
+    A Gradio app gets ``mounted.py`` beside it: the app mounted on FastAPI, for uvicorn.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    app = _write_demo(root, spec) if spec.kind == "demo" else _write_minimal(root, spec)
-    (root / "mounted.py").write_text(_mounted_source(Path(app.app_file).stem), encoding="utf-8")
+    if spec.kind == "fastapi":
+        app = _write_fastapi(root)
+    else:
+        app = _write_demo(root, spec) if spec.kind == "demo" else _write_minimal(root, spec)
+        (root / "mounted.py").write_text(_mounted_source(Path(app.app_file).stem), encoding="utf-8")
     app.reset()
     return app
 
@@ -196,6 +215,23 @@ def _write_demo(root: Path, spec: AppSpec) -> AppDir:
     template = insert_marker_markdown(source)
     (root / "app.py").write_text(template, encoding="utf-8")
     return AppDir(root, "app.py", root / "app.py", template, env={"DOC_ANALYZER_BACKEND": "local"})
+
+
+def _write_fastapi(root: Path) -> AppDir:
+    """Copy the FastAPI example and put the marker in its page heading."""
+    source_file = FASTAPI_APP_DIR / "main.py"
+    shutil.copytree(
+        FASTAPI_APP_DIR,
+        root,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    source = source_file.read_text(encoding="utf-8")
+    if source.count(FASTAPI_HEADING) != 1:
+        raise ValueError(f"{source_file} has no single {FASTAPI_HEADING!r} to mark")
+    template = source.replace(FASTAPI_HEADING, f"<h1>Ask the model (version {INITIAL_MARKER})</h1>")
+    (root / "main.py").write_text(template, encoding="utf-8")
+    return AppDir(root, "main.py", root / "main.py", template, asgi_app="main:app", probe_path="/")
 
 
 def insert_marker_markdown(source: str) -> str:

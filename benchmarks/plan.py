@@ -11,9 +11,13 @@ __all__ = ["SECTIONS", "MemoryPlan", "Plan", "Variant", "full_plan", "quick_plan
 ALL = ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload", "manual")
 HOT = ("devreload", "gradio")
 WATCHERS = ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload")
+#: The tools that can serve a plain FastAPI app.
+ASGI = ("devreload", "uvicorn-hmr", "uvicorn-reload")
+
+FASTAPI_LABEL = "FastAPI example (examples/fastapi_app), NO_RELOAD 1 s"
 
 #: Sections that --sections can pick.
-SECTIONS = ("base", "coldstart", "cost", "tree", "size", "helper", "demo", "memory")
+SECTIONS = ("base", "coldstart", "cost", "tree", "size", "helper", "demo", "fastapi", "memory")
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,16 @@ def full_plan() -> Plan:
         Variant(
             "demo", "demo app (demo_app/app.py)", "demo", replace(base, kind="demo"), HOT, 20, 20
         ),
+        Variant(
+            "fastapi",
+            FASTAPI_LABEL,
+            "fastapi",
+            replace(base, kind="fastapi"),
+            ASGI,
+            20,
+            10,
+            idle_cpu_seconds=10,
+        ),
     ]
     return Plan("full", tuple(variants), MemoryPlan(HOT, reloads=200, every=50))
 
@@ -176,6 +190,16 @@ def quick_plan() -> Plan:
             warmup=1,
             sequential=True,
             idle_cpu_seconds=3,
+        ),
+        Variant(
+            "fastapi",
+            FASTAPI_LABEL,
+            "fastapi",
+            replace(base, kind="fastapi"),
+            ("devreload", "uvicorn-reload"),
+            3,
+            2,
+            warmup=1,
         ),
     ]
     return Plan("quick", tuple(variants), MemoryPlan(HOT, reloads=20, every=10))

@@ -109,7 +109,8 @@ def render_markdown(results: Results) -> str:
         " ".join(
             [
                 "Every time is measured from just before the file write.",
-                "**Config served**: GET `/config` returns the new marker text (polled every",
+                "**Config served**: GET `/config` (for the FastAPI example, its page `/`)",
+                "returns the new marker text (polled every",
                 "2 ms, or as long as the last answer took if longer, so that the probe never",
                 "keeps the server more than half busy). **Tab shows**: an open headless",
                 "Chromium tab's DOM contains it (Gradio re-renders the page in place; for",

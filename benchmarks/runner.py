@@ -195,7 +195,8 @@ class Runner:
             else 30.0
         )
         rounds = variant.slow_rounds if tool.slow else variant.rounds
-        live = _Live(tool, app, server, port, run, ConfigProbe(port), None, rounds, save_timeout)
+        probe = ConfigProbe(port, app.probe_path)
+        live = _Live(tool, app, server, port, run, probe, None, rounds, save_timeout)
         try:
             spawned = server.start()
             cold = wait_http_ok(port, "/", spawned, spawned + start_timeout, server.alive)
@@ -207,7 +208,7 @@ class Runner:
                 live.probe.wait_for(INITIAL_MARKER, time.perf_counter(), time.perf_counter() + 30)
                 is None
             ):
-                run.fail(f"its /config never showed the app: {_tail(server)}")
+                run.fail(f"its {app.probe_path} never showed the app: {_tail(server)}")
                 return live
             self.say(f"{variant.key}: {tool.key} serving on :{port} after {cold * 1000:.0f} ms")
             if self.browser is not None and open_tab:

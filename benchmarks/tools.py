@@ -25,8 +25,6 @@ class Tool:
     slow: bool = False
     #: The save is followed by Ctrl+C and running the command again.
     restart_per_save: bool = False
-    #: Runs the app mounted on FastAPI (``mounted:app``) rather than the app file.
-    mounted: bool = False
     #: Not in quick runs unless asked for with --only.
     quick_default: bool = True
     how: str = ""
@@ -41,7 +39,7 @@ class Tool:
                 PYTHON,
                 "-m",
                 "uvicorn",
-                "mounted:app",
+                app.asgi_app,
                 "--reload",
                 "--host",
                 "127.0.0.1",
@@ -56,7 +54,7 @@ class Tool:
             assert hmr_executable is not None
             return [
                 str(hmr_executable),
-                "mounted:app",
+                app.asgi_app,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -105,17 +103,17 @@ ALL_TOOLS: tuple[Tool, ...] = (
         "uvicorn-hmr",
         auto_refresh=True,
         slow=True,
-        mounted=True,
         quick_default=False,
-        how="uvicorn-hmr mounted:app --refresh (Python 3.12 venv)",
+        how="uvicorn-hmr mounted:app --refresh (main:app for the FastAPI example; "
+        "Python 3.12 venv)",
     ),
     Tool(
         "uvicorn-reload",
         "uvicorn --reload",
         auto_refresh=False,
         slow=True,
-        mounted=True,
-        how="uvicorn mounted:app --reload, app mounted with gr.mount_gradio_app",
+        how="uvicorn mounted:app --reload, the Gradio app mounted with gr.mount_gradio_app "
+        "(main:app for the FastAPI example)",
     ),
     Tool(
         "manual",

@@ -49,6 +49,10 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert devreload["status"] == "ok", devreload["reason"]
     assert devreload["served"]["n"] >= 1
     assert any(run["tool"] == "devreload" and run["rss_mb"] for run in results["memory"])
+    fastapi = next(v for v in results["variants"] if v["key"] == "fastapi")
+    for run in fastapi["runs"]:  # devreload and uvicorn --reload on the FastAPI example
+        assert run["status"] == "ok", run["reason"]
+        assert run["served"]["n"] >= 1
 
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "| devreload |" in markdown

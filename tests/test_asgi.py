@@ -34,7 +34,7 @@ APP = textwrap.dedent(
 
     import reloader
     import uvicorn
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI, Request, WebSocket
     from fastapi.responses import HTMLResponse, PlainTextResponse
     from fastapi.staticfiles import StaticFiles
 
@@ -87,6 +87,13 @@ APP = textwrap.dedent(
     @app.get("/state")
     async def state(request: Request):
         return PlainTextResponse(request.state.version)
+
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket):
+        await websocket.accept()
+        async for message in websocket.iter_text():
+            await websocket.send_text(f"{VERSION}: {message}")
 
 
     @app.get("/slow")
@@ -213,6 +220,25 @@ def test_a_request_in_flight_completes_on_the_app_it_started_on(tmp_path: Path) 
         (tmp_path / "release").touch()
         slow.join(10)
         assert answers == ["v1"]
+
+
+def test_websockets_work_and_an_open_one_stays_on_its_app(tmp_path: Path) -> None:
+    from websockets.sync.client import connect
+
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        url = process.url.replace("http://", "ws://") + "/echo"
+        with connect(url, open_timeout=10) as before:
+            before.send("hello")
+            assert before.recv(timeout=10) == "v1: hello"
+            bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+            serving(process, "/version", "v2")
+            with connect(url, open_timeout=10) as after:
+                after.send("hello")
+                assert after.recv(timeout=10) == "v2: hello"
+            before.send("still there")  # opened before the swap: its own app answers
+            assert before.recv(timeout=10) == "v1: still there"
 
 
 def test_an_event_stream_hears_reloads_and_errors(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,12 @@ APP = textwrap.dedent(
     <html><head><title>test</title><link rel="stylesheet" href="{css}"></head>
     <body><h1 id="version">{VERSION}</h1><input id="name">
     <p id="state">{request.state.version}</p></body></html>"""
+
+
+    @app.get("/csp", response_class=HTMLResponse)
+    async def with_a_policy(request: Request, policy: str):
+        page = await index(request)
+        return HTMLResponse(page, headers={"Content-Security-Policy": policy})
 
 
     @app.get("/version")
@@ -274,6 +281,50 @@ def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
             process.stop()
 
 
+MOUNTED_GRADIO = textwrap.dedent(
+    """
+    import gradio as gr
+    import uvicorn
+    from fastapi import FastAPI
+
+    TITLE = "v1"
+
+    if gr.NO_RELOAD:
+        print("MODEL LOADED", flush=True)
+
+    with gr.Blocks() as demo:
+        gr.Markdown(f"Title {TITLE}")
+
+    app = FastAPI()
+
+
+    @app.get("/api/title")
+    def title():
+        return {"title": TITLE}
+
+
+    app = gr.mount_gradio_app(app, demo, path="/ui")
+
+    if __name__ == "__main__":
+        uvicorn.run(app, host="127.0.0.1", port=8000)
+    """
+)
+
+
+def test_a_fastapi_app_that_mounts_gradio_is_served_whole(tmp_path: Path) -> None:
+    app = tmp_path / "main.py"
+    app.write_text(MOUNTED_GRADIO)
+    with devreload(app) as process:
+        process.wait_ready()
+        assert "(asgi)" in process.output  # the FastAPI app, not only its Blocks
+        assert text(process, "/api/title") == '{"title":"v1"}'
+        assert "Title v1" in text(process, "/ui/config")
+        bump(app, 'TITLE = "v1"', 'TITLE = "v2"')
+        serving(process, "/api/title", '{"title":"v2"}')
+        wait_for(lambda: "Title v2" in text(process, "/ui/config"), 15, what="the new Blocks")
+        assert process.count("MODEL LOADED") == 1
+
+
 def test_the_fastapi_example_serves(tmp_path: Path) -> None:
     example = REPO / "examples" / "fastapi_app" / "main.py"
     with devreload(example, cwd=REPO) as process:
@@ -355,6 +406,36 @@ def test_a_css_edit_restyles_the_page_without_reloading_it(tmp_path: Path, page:
         assert page.input_value("#name") == "typed by hand"
         assert page.evaluate("window.__sameDocument") is True
         assert process.count("execute 0") == 1  # no re-execution for CSS
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "default-src 'self'",
+        "default-src 'self'; script-src 'nonce-t3st' 'strict-dynamic'; object-src 'none'",
+    ],
+    ids=["self", "nonce"],
+)
+def test_a_page_whose_csp_forbids_inline_scripts_still_reloads_itself(
+    tmp_path: Path, page: Any, policy: str
+) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        # Not _open(): the policy forbids the eval() behind page.wait_for_function.
+        page.add_init_script(TRACK_EVENT_SOURCES)
+        page.goto(process.url + "/csp?" + urllib.parse.urlencode({"policy": policy}))
+        wait_for(
+            lambda: page.evaluate("() => window.__eventSources.some(s => s.readyState === 1)"),
+            15,
+            what="the devreload client to connect",
+        )
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        page.locator("#version", has_text="v2").wait_for(timeout=15000)
+        assert not [line for line in console if "Content Security Policy" in line]
 
 
 @pytest.mark.browser

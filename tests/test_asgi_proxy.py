@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,13 @@ from starlette.testclient import TestClient
 
 from reloader._push import Broadcaster
 from reloader.adapters import AppNotFound, ReloadEvent, available_adapters, load_adapters
-from reloader.adapters.asgi import EVENTS_PATH, ASGIAdapter, ASGIProxy, _listen
+from reloader.adapters.asgi import (
+    CLIENT_PATH,
+    EVENTS_PATH,
+    ASGIAdapter,
+    ASGIProxy,
+    _listen,
+)
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><h1>hi</h1></body></html>"
 
@@ -146,7 +153,10 @@ def test_the_listening_socket_gets_connections_without_nagle_delays() -> None:
             server.close()
 
     assert listener.proto == socket.IPPROTO_TCP
-    assert asyncio.run(accepted_nodelay()) != 0
+    # In a thread of its own: a Playwright test before this one may have left an
+    # event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, accepted_nodelay()).result(timeout=30) != 0
 
 
 # -- the proxy -------------------------------------------------------------------------------
@@ -328,10 +338,52 @@ def test_streamed_html_gets_the_client_at_the_end(client: TestClient, proxy: ASG
     assert body.startswith("<html><body>streamed</body></html><script>")
 
 
-def test_the_event_stream_is_the_only_added_route(client: TestClient) -> None:
-    assert client.get("/__devreload__/client.js").status_code == 404
+def test_the_event_stream_and_the_client_are_the_only_added_routes(client: TestClient) -> None:
+    script = client.get(CLIENT_PATH)
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "EventSource" in script.text
     assert client.get("/__devreload__/").status_code == 404
+    assert client.get("/__devreload__/other.js").status_code == 404
     assert client.post(EVENTS_PATH).status_code == 405
+
+
+def csp_page(policy: str) -> Starlette:
+    async def index(request: Request) -> HTMLResponse:
+        return HTMLResponse(PAGE, headers={"Content-Security-Policy": policy})
+
+    return Starlette(routes=[Route("/", index)])
+
+
+def test_a_page_with_a_csp_gets_the_client_from_the_same_origin(
+    client: TestClient, proxy: ASGIProxy
+) -> None:
+    swap(client, proxy, csp_page("default-src 'self'"))
+    body = client.get("/").text
+    assert "window.__devreload" not in body  # no inline script
+    tag = f'<script src="{CLIENT_PATH}" data-events="{EVENTS_PATH}" data-reload-page></script>'
+    assert tag + "</body>" in body
+
+
+@pytest.mark.parametrize(
+    ("policy", "nonce"),
+    [
+        ("script-src 'nonce-r4nd0m+/=' 'strict-dynamic'; object-src 'none'", "r4nd0m+/="),
+        ("default-src 'self'; script-src-elem 'self' 'nonce-abc'", "abc"),
+        ("default-src 'nonce-xyz'", "xyz"),
+        ("script-src 'self'; style-src 'nonce-not-for-scripts'", None),
+    ],
+)
+def test_the_client_carries_the_pages_script_nonce(
+    client: TestClient, proxy: ASGIProxy, policy: str, nonce: str | None
+) -> None:
+    swap(client, proxy, csp_page(policy))
+    body = client.get("/").text
+    assert f'src="{CLIENT_PATH}"' in body
+    if nonce is None:
+        assert "nonce=" not in body
+    else:
+        assert f'nonce="{nonce}"' in body
 
 
 def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:

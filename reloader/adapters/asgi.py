@@ -14,10 +14,13 @@ How it fits ASGI:
   lifespan protocol, and on every swap shuts the old app's lifespan down and
   starts the new one's (one lifespan task per app, on the server's loop).
   Objects that must survive reloads belong under ``if reloader.NO_RELOAD:``.
-* The proxy adds one route, ``/__devreload__/events`` (server-sent events),
-  and puts the devreload client in every HTML page it forwards: a reload makes
-  the page reload itself, a failed one shows an overlay, and a CSS-only change
-  swaps the stylesheets in place. Nothing else is served by devreload.
+* The proxy adds two routes, ``/__devreload__/events`` (server-sent events)
+  and ``/__devreload__/client.js``, and puts the devreload client in every
+  HTML page it forwards: a reload makes the page reload itself, a failed one
+  shows an overlay, and a CSS-only change swaps the stylesheets in place.
+  The client goes in as an inline script, or, on a page whose
+  Content-Security-Policy is set, as ``<script src>`` from the same origin
+  with the policy's nonce if it has one. Nothing else is served by devreload.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import html
 import inspect
 import logging
 import socket
@@ -61,6 +65,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 EVENTS_PATH = "/__devreload__/events"
+CLIENT_PATH = "/__devreload__/client.js"
 #: How long serve() waits for the server (and the app's lifespan startup).
 START_SECONDS = 60.0
 #: How long an old app's lifespan shutdown may take before it is cancelled.
@@ -386,7 +391,7 @@ class ASGIProxy:
         self.startup_failure: _Failure | None = None
         #: Frames under these folders make up the tracebacks shown for lifespan errors.
         self.roots = tuple(roots)
-        self._snippets: dict[str, bytes] = {}
+        self._snippets: dict[str, _Snippets] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -395,6 +400,9 @@ class ASGIProxy:
             return
         if kind == "http" and _path(scope) == EVENTS_PATH:
             await self._events(scope, receive, send)
+            return
+        if kind == "http" and _path(scope) == CLIENT_PATH:
+            await _send_client(send)
             return
         while self._swapping is not None:
             await self._swapping.wait()
@@ -410,7 +418,8 @@ class ASGIProxy:
                     for key, value in scope.get("headers", [])
                     if key.lower() != b"accept-encoding"
                 ]
-            send = _Injector(send, self._snippet(scope), scope.get("method") == "HEAD").send
+            root = str(scope.get("root_path", "")).rstrip("/")
+            send = _Injector(send, self._snippets_for(root), scope.get("method") == "HEAD").send
         await target.app(scope, receive, send)
 
     # -- lifespan ----------------------------------------------------------------
@@ -521,21 +530,70 @@ class ASGIProxy:
         with suppress(Exception):  # the tab may be gone already
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _snippet(self, scope: Scope) -> bytes:
-        root = str(scope.get("root_path", "")).rstrip("/")
-        snippet = self._snippets.get(root)
-        if snippet is None:
-            snippet = _client_snippet(root + EVENTS_PATH)
-            self._snippets[root] = snippet
-        return snippet
+    def _snippets_for(self, root: str) -> _Snippets:
+        snippets = self._snippets.get(root)
+        if snippets is None:
+            snippets = self._snippets[root] = _Snippets(root)
+        return snippets
+
+
+async def _send_client(send: Send) -> None:
+    body = client_script().encode("utf-8")
+    headers = [
+        (b"content-type", b"text/javascript; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-cache"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Snippets:
+    """The client tags for the pages under one root path."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.inline = _client_snippet(root + EVENTS_PATH)
+
+    def for_policy(self, policy: bytes | None) -> bytes:
+        """The inline script, or, for a page with a CSP, a same-origin <script src>
+        (allowed by ``script-src 'self'``) carrying the policy's nonce if it has one."""
+        if policy is None:
+            return self.inline
+        nonce = _script_nonce(policy)
+        attributes = [
+            ("src", self.root + CLIENT_PATH),
+            ("data-events", self.root + EVENTS_PATH),
+        ]
+        if nonce is not None:
+            attributes.append(("nonce", nonce))
+        text = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes)
+        return f"<script {text} data-reload-page></script>".encode("ascii", "replace")
+
+
+def _script_nonce(policy: bytes) -> str | None:
+    """The nonce that lets a script element run under ``policy``, if it names one."""
+    directives: dict[str, list[str]] = {}
+    for part in policy.decode("latin-1").replace(",", ";").split(";"):
+        words = part.split()
+        if words:
+            directives.setdefault(words[0].lower(), words[1:])
+    for name in ("script-src-elem", "script-src", "default-src"):
+        if name in directives:
+            for source in directives[name]:
+                if source.lower().startswith("'nonce-") and source.endswith("'"):
+                    return source[len("'nonce-") : -1]
+            return None
+    return None
 
 
 class _Injector:
     """Wraps ``send`` to put the client script into an HTML response."""
 
-    def __init__(self, send: Send, snippet: bytes, head: bool) -> None:
+    def __init__(self, send: Send, snippets: _Snippets, head: bool) -> None:
         self._send = send
-        self._snippet = snippet
+        self._snippets = snippets
+        self._snippet = snippets.inline
         self._head = head
         self._mode = "pass"
         self._start: MutableMapping[str, Any] | None = None
@@ -570,6 +628,8 @@ class _Injector:
         headers = [(bytes(key).lower(), bytes(value)) for key, value in message.get("headers", [])]
         status = int(message.get("status", 200))
         values = dict(headers)
+        policies = [value for key, value in headers if key == b"content-security-policy"]
+        self._snippet = self._snippets.for_policy(b",".join(policies) if policies else None)
         content_type = values.get(b"content-type", b"").lower()
         encoding = values.get(b"content-encoding", b"identity").strip().lower()
         length = values.get(b"content-length")

@@ -150,6 +150,13 @@ class GradioAdapter(Adapter):
         launched = [call.blocks for call in self._launches if isinstance(call.blocks, Blocks)]
         if launched:
             return launched[-1]
+        # A Blocks that gr.mount_gradio_app() put into another app (FastAPI) is
+        # served by that app, with its other routes: the asgi adapter's job.
+        candidates = {
+            key: blocks
+            for key, blocks in candidates.items()
+            if getattr(blocks, "custom_mount_path", None) is None
+        }
         if len(candidates) == 1:
             return next(iter(candidates.values()))
         if len(candidates) > 1:

@@ -1,9 +1,15 @@
 // devreload browser client: shows reload errors over the page and, for apps
 // whose own frontend does not refresh itself, reloads the page or its CSS.
-// Configured by window.__devreload = {events: URL, reloadPage: bool}.
+// Configured by window.__devreload = {events: URL, reloadPage: bool} in an inline
+// script, or, where a Content-Security-Policy forbids inline scripts, by the
+// data-events and data-reload-page attributes of the <script src> that loads it.
 (function () {
   "use strict";
-  var config = window.__devreload || {};
+  var tag = document.currentScript;
+  var config = window.__devreload ||
+    (tag && tag.dataset.events
+      ? {events: tag.dataset.events, reloadPage: "reloadPage" in tag.dataset}
+      : {});
   if (!config.events || window.__devreloadClient) return;  // injected twice: keep one
   window.__devreloadClient = true;
 

@@ -27,10 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("app", help="the app file, e.g. app.py")
     parser.add_argument(
+        "--app",
         "--demo-name",
+        dest="app_name",
         metavar="NAME",
-        help="the global that holds the app (default: the one the file launches, "
-        "else the only one)",
+        help="the global that holds the app (default: the one the file launches or runs, "
+        "else the only one); --demo-name is Gradio's name for it",
     )
     parser.add_argument("--adapter", metavar="NAME", help="framework adapter (default: detect)")
     parser.add_argument("--host", default=None, help="interface to bind (default: 127.0.0.1)")
@@ -71,7 +73,7 @@ def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:
     config = Config(
         app_path=app_path,
         app_args=tuple(app_args),
-        app_name=options.demo_name,
+        app_name=options.app_name,
         adapter=options.adapter,
         host=options.host,
         port=options.port,

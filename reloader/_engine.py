@@ -9,7 +9,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -17,8 +16,9 @@ from types import FrameType
 from typing import Any
 
 from ._config import Config
-from ._errors import EXIT_NO_APP, EXIT_OK, EXIT_SERVE, UserError
+from ._errors import EXIT_NO_APP, EXIT_OK, EXIT_SERVE, ReloaderError, UserError
 from ._execute import ExecutionError, Executor, LocalImporter, Result
+from ._frames import innermost_user_frame
 from ._hooks import AfterImport
 from ._plan import LocalModule, Plan, Planner
 from ._report import ReloadTiming, Reporter
@@ -104,17 +104,26 @@ class Engine:
                     self._abandon_where = None
 
     def _find_app(self, namespace: dict[str, Any]) -> tuple[Adapter, Any]:
+        """Ask every adapter; the one that matches the app best serves it."""
         candidates = self.adapters if self.adapter is None else [self.adapter]
-        for adapter in candidates:
+        found: list[tuple[int, int, Adapter, Any]] = []
+        for order, adapter in enumerate(candidates):
             app = adapter.find_app(namespace, self.config.app_name)
             if app is not None:
-                return adapter, app
+                found.append((adapter.match(app), -order, adapter, app))
+        if found:
+            _, _, adapter, app = max(found, key=lambda item: item[:2])
+            logger.info(
+                "adapters that can serve the app: %s",
+                ", ".join(f"{a.name} ({score})" for score, _, a, _ in found),
+            )
+            return adapter, app
         if self.config.app_name is not None:
             raise AppNotFound(f"{self.config.app_path} has no app named {self.config.app_name!r}.")
         kinds = ", ".join(adapter.name for adapter in candidates)
         raise AppNotFound(
             f"{self.config.app_path} defines no app that devreload can serve (tried: {kinds}); "
-            "create one at module level, or name it with --demo-name NAME."
+            "create one at module level, or name it with --app NAME."
         )
 
     def _interrupt(self, where: str) -> None:
@@ -178,7 +187,7 @@ class Engine:
             with self._executing(first_load=True):
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
-            self.reporter.failed(error.headline, error.report, 0)
+            self.reporter.failed(error.headline, error.details, 0)
             return False
         except _Abandoned as abandoned:
             self.reporter.say(f"abandoned the load stuck at {abandoned.where} for a newer save")
@@ -293,17 +302,10 @@ class Engine:
             )
         return app
 
-    def _report_failure(
-        self, error: ExecutionError | AppNotFound | SwapError, changed: list[Path]
-    ) -> None:
+    def _report_failure(self, error: ReloaderError, changed: list[Path]) -> None:
         assert self.adapter is not None
         self.failing = True
-        if isinstance(error, ExecutionError):
-            headline, details = error.headline, error.report
-        elif isinstance(error, SwapError):
-            headline, details = error.headline, error.details
-        else:
-            headline, details = str(error), ""
+        headline, details = error.headline, error.details
         told = self.adapter.notify(
             ReloadEvent("error", tuple(changed), headline=headline, details=details)
         )
@@ -358,7 +360,7 @@ class _Watchdog:
 
     def _where(self) -> str:
         frame = sys._current_frames().get(self._thread_id)
-        return _innermost_user_frame(frame, self._roots)
+        return innermost_user_frame(frame, self._roots)
 
     def _watch(self) -> None:
         if self._done.wait(self._after):
@@ -378,15 +380,6 @@ class _Watchdog:
             if self._newer_changes() and threading.main_thread().ident == self._thread_id:
                 self._interrupt(self._where())
                 return
-
-
-def _innermost_user_frame(frame: FrameType | None, roots: list[Path]) -> str:
-    stack = traceback.extract_stack(frame) if frame is not None else []
-    for summary in reversed(stack):
-        path = Path(summary.filename)
-        if any(root in path.parents for root in roots) and "site-packages" not in path.parts:
-            return f"{summary.filename}, line {summary.lineno}"
-    return f"{stack[-1].filename}, line {stack[-1].lineno}" if stack else "an unknown place"
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:

@@ -16,12 +16,14 @@ import importlib.util
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
 
+from ._errors import ReloaderError
+from ._frames import user_frames, user_traceback
 from ._no_reload import RUNTIME_NAME, NoReloadRuntime, NoReloadStore, transform
 from ._plan import LocalModule, Plan
 
@@ -40,19 +42,17 @@ class Result:
     restored_blocks: dict[str, list[str]] = field(default_factory=dict)
 
 
-class ExecutionError(Exception):
-    """User code failed; holds a report limited to the user's own frames."""
+class ExecutionError(ReloaderError):
+    """User code failed; ``details`` is the traceback cut to the user's own frames."""
 
     def __init__(self, error: BaseException, module: LocalModule, user_roots: list[Path]) -> None:
-        super().__init__(str(error))
         self.error = error
         self.module = module
         self.filename, self.lineno = _user_location(error, user_roots, module.path)
-        self.report = _user_traceback(error, user_roots)
+        super().__init__(self._headline(), user_traceback(error, user_roots))
 
-    @property
-    def headline(self) -> str:
-        """One sentence: what failed, where, and that the last good app is still serving."""
+    def _headline(self) -> str:
+        """One sentence: what failed and where."""
         where = f"{self.filename}, line {self.lineno}" if self.lineno else self.filename
         kind = type(self.error).__name__
         if isinstance(self.error, SyntaxError):
@@ -62,41 +62,15 @@ class ExecutionError(Exception):
         return f"{kind} in {where}: {message}".rstrip(": ")
 
 
-def _is_user_frame(filename: str, user_roots: list[Path]) -> bool:
-    if not filename or filename.startswith("<"):
-        return False
-    path = Path(filename)
-    if any(part in {"site-packages", "dist-packages"} for part in path.parts):
-        return False
-    if Path(__file__).parent in path.parents:
-        return False
-    return any(root == path or root in path.parents for root in user_roots)
-
-
-def _walk(error: BaseException) -> Iterator[traceback.FrameSummary]:
-    yield from traceback.extract_tb(error.__traceback__)
-
-
 def _user_location(
     error: BaseException, user_roots: list[Path], fallback: Path
 ) -> tuple[str, int | None]:
     if isinstance(error, SyntaxError) and error.filename:
         return error.filename, error.lineno
-    user_frames = [f for f in _walk(error) if _is_user_frame(f.filename, user_roots)]
-    if user_frames:
-        return user_frames[-1].filename, user_frames[-1].lineno
+    frames = user_frames(traceback.extract_tb(error.__traceback__), user_roots)
+    if frames:
+        return frames[-1].filename, frames[-1].lineno
     return str(fallback), None
-
-
-def _user_traceback(error: BaseException, user_roots: list[Path]) -> str:
-    """The traceback with the reloader's and libraries' frames left out."""
-    if isinstance(error, SyntaxError):
-        return "".join(traceback.format_exception_only(type(error), error))
-    frames = [f for f in _walk(error) if _is_user_frame(f.filename, user_roots)]
-    lines = ["Traceback (most recent call last):\n"]
-    lines.extend(traceback.format_list(frames))
-    lines.extend(traceback.format_exception_only(type(error), error))
-    return "".join(lines)
 
 
 class Executor:

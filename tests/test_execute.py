@@ -49,7 +49,7 @@ def test_error_report_keeps_only_user_frames(tree: Path) -> None:
     (tree / "tx_app.py").write_text("import json\njson.loads('{')\n")
     with pytest.raises(ExecutionError) as caught:
         run(Executor([tree]), tree, "tx_app")
-    report = caught.value.report
+    report = caught.value.details
     assert "tx_app.py" in report and "line 2" in report
     assert "json/decoder.py" not in report and "_execute.py" not in report
     assert "JSONDecodeError" in report

@@ -39,24 +39,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-__all__ = ["Adapter", "AppNotFound", "ReloadEvent", "ServeError", "ServeOptions", "SwapError"]
+from .._errors import ReloaderError
+
+__all__ = [
+    "MATCH_EXACT",
+    "MATCH_GENERIC",
+    "MATCH_TYPE",
+    "Adapter",
+    "AppNotFound",
+    "ReloadEvent",
+    "ReloaderError",
+    "ServeError",
+    "ServeOptions",
+    "SwapError",
+]
+
+#: How well an adapter fits an app (:meth:`Adapter.match`); the highest wins.
+#: The framework's own app type, launched or run by the file.
+MATCH_EXACT = 100
+#: The framework's own app type, found among the module's globals.
+MATCH_TYPE = 50
+#: A generic protocol the app happens to speak (any ASGI or WSGI callable).
+MATCH_GENERIC = 10
 
 
-class AppNotFound(Exception):
+class AppNotFound(ReloaderError):
     """The namespace holds no app this adapter can serve, or several: the message says which."""
 
 
-class ServeError(Exception):
+class ServeError(ReloaderError):
     """The app could not be served (port in use, bad launch arguments); one sentence."""
 
 
-class SwapError(Exception):
+class SwapError(ReloaderError):
     """The new app could not be put in service; the old one keeps serving."""
-
-    def __init__(self, headline: str, details: str = "") -> None:
-        super().__init__(headline)
-        self.headline = headline
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,16 @@ class Adapter(ABC):
     @abstractmethod
     def notify(self, event: ReloadEvent) -> int:
         """Tell every connected browser tab; return how many were told."""
+
+    def match(self, app: Any) -> int:
+        """How well this adapter fits ``app``, which its :meth:`find_app` returned.
+
+        When several adapters find an app, the highest score serves it (a NiceGUI
+        or Gradio app is also an ASGI app; its own adapter knows it better).
+        Built-in and entry-point adapters compete on equal terms; on a tie the
+        order of ``devreload --help``'s adapter list decides.
+        """
+        return MATCH_TYPE
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:
         """True if these (non-Python) changes need only a notify, no re-run (e.g. a CSS file)."""

@@ -10,17 +10,41 @@ from __future__ import annotations
 
 from ._cli import main
 from ._config import Config
-from .adapters.base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+from ._dispose import on_dispose
+from ._errors import ReloaderError
+from ._events import ErrorInfo, Event
+from .adapters.base import (
+    MATCH_EXACT,
+    MATCH_GENERIC,
+    MATCH_TYPE,
+    Adapter,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+    SwapError,
+)
+from .adapters.capture import RunCall, RunCapture
 
 __all__ = [
+    "MATCH_EXACT",
+    "MATCH_GENERIC",
+    "MATCH_TYPE",
     "NO_RELOAD",
     "Adapter",
     "AppNotFound",
     "Config",
+    "ErrorInfo",
+    "Event",
     "ReloadEvent",
+    "ReloaderError",
+    "RunCall",
+    "RunCapture",
     "ServeError",
     "ServeOptions",
+    "SwapError",
     "main",
+    "on_dispose",
 ]
 
 #: True under plain ``python app.py``, so production runs every block. Under

@@ -6,10 +6,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from ._config import Config
 from ._errors import EXIT_USAGE, UserError
+from ._events import JsonLines
 from ._report import Reporter
 
 __all__ = ["build_parser", "cli", "main", "parse_config"]
@@ -25,7 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Arguments after `--` are passed to the app as sys.argv[1:].",
     )
-    parser.add_argument("app", help="the app file, e.g. app.py")
+    parser.add_argument("app", nargs="?", help="the app file, e.g. app.py")
+    parser.add_argument(
+        "-m",
+        dest="module",
+        metavar="MODULE",
+        help="run the app as a module, like python -m (e.g. -m pkg.app: relative imports work)",
+    )
     parser.add_argument(
         "--app",
         "--demo-name",
@@ -51,6 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="ignore changes to paths matching GLOB (repeatable)",
     )
+    parser.add_argument(
+        "--events",
+        choices=("text", "json"),
+        default="text",
+        help="how devreload reports on stderr: sentences (default) or JSON lines, one per "
+        "event (generation, files, tier, per-phase timings, error file and line)",
+    )
+    parser.add_argument(
+        "--events-file",
+        metavar="PATH",
+        help="also append every event to PATH as a JSON line",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     return parser
 
@@ -62,9 +83,18 @@ def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:
         split = argv.index("--")
         argv, app_args = argv[:split], argv[split + 1 :]
     options = build_parser().parse_args(argv)
-    app_path = Path(options.app)
-    if not app_path.is_file():
-        raise UserError(f"{options.app} does not exist; pass the path of your app file.")
+    if options.module and options.app:
+        raise UserError(
+            f"give either an app file or -m MODULE, not both ({options.app}, -m {options.module})."
+        )
+    if options.module:
+        app_path, run_as = find_module(options.module, Path.cwd())
+    elif options.app:
+        app_path, run_as = Path(options.app), None
+        if not app_path.is_file():
+            raise UserError(f"{options.app} does not exist; pass the path of your app file.")
+    else:
+        raise UserError("which app? pass its file (devreload app.py) or module (-m pkg.app).")
     for folder in options.watch:
         if not Path(folder).is_dir():
             raise UserError(f"--watch {folder}: no such folder.")
@@ -79,15 +109,47 @@ def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:
         port=options.port,
         watch=tuple(Path(folder) for folder in options.watch),
         ignore=tuple(options.ignore),
+        module=run_as,
+        json_events=options.events == "json",
+        events_file=Path(options.events_file) if options.events_file else None,
     )
     return config, options.verbose
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run devreload; return the exit code. Every user error is one line on stderr."""
+def find_module(name: str, cwd: Path) -> tuple[Path, str]:
+    """The file ``python -m NAME`` would run from ``cwd``, without importing anything:
+    ``pkg/app.py``, or ``pkg/app/__main__.py`` for a package; and the module name it runs as."""
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise UserError(f"-m {name}: not a module name; write it as python -m takes it (pkg.app).")
+    base = cwd.joinpath(*parts)
+    for path, run_as in (
+        (base.with_suffix(".py"), name),
+        (base / "__main__.py", f"{name}.__main__"),
+    ):
+        if path.is_file():
+            return path, run_as
+    raise UserError(
+        f"-m {name}: no {base.relative_to(cwd)}.py or {base.relative_to(cwd)}/__main__.py "
+        "under the current folder; run devreload from the folder you would run python -m from."
+    )
+
+
+#: Once a console-script devreload starts to stop, it is gone this much later.
+HARD_EXIT_SECONDS = 1.5
+
+
+def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
+    """Run devreload; return the exit code. Every user error is one line on stderr.
+
+    ``hard_exit`` (the console script only) makes sure the process is gone soon
+    after it starts to stop, keeping the exit code, whatever the app left running.
+    """
     reporter = Reporter()
     try:
         config, verbose = parse_config(sys.argv[1:] if argv is None else argv)
+        if hard_exit:
+            config = replace(config, hard_exit_seconds=HARD_EXIT_SECONDS)
         logging.basicConfig(
             level=logging.DEBUG if verbose else logging.WARNING,
             format="devreload[%(name)s]: %(message)s",
@@ -95,8 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._engine import Engine
         from .adapters import load_adapters
 
-        engine = Engine(config, load_adapters(config.adapter), reporter)
-        return engine.run()
+        reporter = Reporter(json_lines=config.json_events)
+        with ExitStack() as stack:
+            if config.events_file is not None:
+                stream = stack.enter_context(open(config.events_file, "a", encoding="utf-8"))
+                reporter.listeners.append(JsonLines(stream))
+            engine = Engine(config, load_adapters(config.adapter), reporter)
+            return engine.run()
     except UserError as error:
         reporter.say(f"error: {error}")
         return error.exit_code
@@ -106,4 +173,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cli() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    sys.exit(main(hard_exit=True))

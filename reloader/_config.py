@@ -26,6 +26,16 @@ class Config:
     step_ms: int = 5
     #: A module whose top level runs longer than this gets a "still running at" report.
     hang_report_seconds: float = 5.0
+    #: ``-m pkg.app``: run the app as that module (``__package__`` set, relative imports
+    #: work), with the current folder first on sys.path, as ``python -m`` does.
+    module: str | None = None
+    #: The console script's safety net: once shutdown starts, the process exits this
+    #: many seconds later whatever hangs. None when devreload runs inside a program.
+    hard_exit_seconds: float | None = None
+    #: ``--events json``: JSON lines on stderr instead of sentences.
+    json_events: bool = False
+    #: ``--events-file PATH``: JSON lines appended to this file as well.
+    events_file: Path | None = None
 
     def watch_paths(self, cwd: Path) -> list[Path]:
         paths = [self.app_path.resolve().parent, *self.watch]

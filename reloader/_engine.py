@@ -1,27 +1,32 @@
-"""The reload loop: watch, plan, execute, swap, notify. Framework-free."""
+"""The reload pipeline: watch, plan, execute, swap, notify. Framework-free.
+
+The process-wide parts live elsewhere: signals, the hang watchdog and the hard
+exit in :mod:`reloader._supervisor`, ``sys.argv``/``sys.path``/import hooks in
+:mod:`reloader._interpreter`, both entered by :meth:`Engine.run` and undone
+when it returns. What the engine does is reported as typed events
+(:mod:`reloader._events`) through the reporter.
+"""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
-import os
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from ._config import Config
-from ._errors import EXIT_NO_APP, EXIT_OK, EXIT_SERVE, ReloaderError, UserError
-from ._execute import ExecutionError, Executor, LocalImporter, Result
-from ._frames import innermost_user_frame
-from ._hooks import AfterImport
+from ._dispose import Disposers
+from ._errors import EXIT_APP_ERROR, EXIT_NO_APP, EXIT_OK, EXIT_SERVE, ReloaderError, UserError
+from ._events import ErrorInfo, Event, StatusBoard
+from ._execute import ExecutionError, Executor, Result
+from ._interpreter import prepared_interpreter
 from ._plan import LocalModule, Plan, Planner
 from ._report import ReloadTiming, Reporter
+from ._supervisor import Abandoned, Interrupter, Stop, Watchdog, capture_signals, hard_exit_after
 from ._watch import Batch, SourceFilter, Watcher, watch_roots
 from .adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 
@@ -34,18 +39,6 @@ logger = logging.getLogger("reloader.engine")
 REAPPEAR_SECONDS = 0.25
 
 
-class _Stop(BaseException):
-    """Raised in the main thread by SIGTERM, like KeyboardInterrupt for SIGINT."""
-
-
-class _Abandoned(BaseException):
-    """Raised in the main thread when a newer save arrives while user code hangs."""
-
-    def __init__(self, where: str) -> None:
-        super().__init__(where)
-        self.where = where
-
-
 class Engine:
     def __init__(
         self, config: Config, adapters: list[Adapter], reporter: Reporter | None = None
@@ -56,52 +49,57 @@ class Engine:
         self.cwd = Path.cwd()
         self.app_path = config.app_path.resolve()
         self.roots = watch_roots(config.watch_paths(self.cwd))
-        self.app_module = LocalModule("__main__", self.app_path)
-        self.executor = Executor(self.roots)
+        self.app_module = LocalModule("__main__", self.app_path, run_as=config.module)
+        self.disposers = Disposers()
+        self.executor = Executor(self.roots, disposers=self.disposers)
         self.planner = Planner(self.roots, self.app_module)
         self.watcher = Watcher(self.roots, SourceFilter(config.ignore), step_ms=config.step_ms)
         self.adapter: Adapter | None = None
         self.app: Any = None
         #: The last execution failed: the next relevant save retries the whole app.
         self.failing = False
-        self.reloads = 0
+        #: Versions put in service after the first load (the status endpoint's generation).
+        self.generation = 0
         self._hashes: dict[Path, str] = {}
-        #: Where stuck user code was when the watchdog interrupted it.
-        self._abandon_where: str | None = None
+        self.interrupter = Interrupter()
+        self.status = StatusBoard()
+        self.reporter.listeners.append(self.status)
 
     # -- set-up --------------------------------------------------------------
 
-    def _prepare_interpreter(self) -> None:
-        """Make the process look like `python app.py ARGS` to the app."""
-        sys.argv = [str(self.config.app_path), *self.config.app_args]
-        sys.path.insert(0, str(self.app_path.parent))
-        sys.meta_path.insert(0, LocalImporter(self.executor, self.planner.is_local))
-        # Several adapters may hook the same framework (uvicorn): call them all.
-        listeners: dict[str, list[Adapter]] = {}
-        for adapter in self.adapters:
-            for module_name in adapter.framework_modules:
-                listeners.setdefault(module_name, []).append(adapter)
-        AfterImport(
-            {name: _notify_imported(adapters, name) for name, adapters in listeners.items()}
-        ).install()
+    @contextmanager
+    def _interpreter(self) -> Iterator[None]:
+        """The process as `python app.py ARGS` (or `python -m pkg.app ARGS`) would have it."""
+        with prepared_interpreter(
+            argv=[str(self.config.app_path), *self.config.app_args],
+            path_entry=self.cwd if self.config.module else self.app_path.parent,
+            executor=self.executor,
+            is_local=self.planner.is_local,
+            adapters=self.adapters,
+            disposers=self.disposers,
+        ):
+            yield
 
     @contextmanager
     def _executing(self, first_load: bool) -> Iterator[None]:
+        """Around one execution of user code: the adapters' captures and the watchdog,
+        which may interrupt this execution, and only this one, for a newer save."""
         with ExitStack() as stack:
             for adapter in self.adapters if self.adapter is None else [self.adapter]:
                 stack.enter_context(adapter.executing(first_load))
-            with _Watchdog(
-                self.reporter,
-                self.config.hang_report_seconds,
-                self.roots,
-                newer_changes=lambda: not self.watcher.batches.empty(),
-                interrupt=self._interrupt,
-                first_load=first_load,
-            ):
-                try:
-                    yield
-                finally:
-                    self._abandon_where = None
+            token = stack.enter_context(self.interrupter.running())
+            stack.enter_context(
+                Watchdog(
+                    self.interrupter,
+                    token,
+                    after_seconds=self.config.hang_report_seconds,
+                    roots=self.roots,
+                    newer_changes=lambda: not self.watcher.batches.empty(),
+                    say=self.reporter.say,
+                    first_load=first_load,
+                )
+            )
+            yield
 
     def _find_app(self, namespace: dict[str, Any]) -> tuple[Adapter, Any]:
         """Ask every adapter; the one that matches the app best serves it."""
@@ -126,38 +124,35 @@ class Engine:
             "create one at module level, or name it with --app NAME."
         )
 
-    def _interrupt(self, where: str) -> None:
-        """From the watchdog thread: stop the stuck execution in the main thread."""
-        self._abandon_where = where
-        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
-
-    def _on_interrupt(self, signum: int, frame: FrameType | None) -> None:
-        where, self._abandon_where = self._abandon_where, None
-        if where is not None:  # else a stray SIGUSR1 after the execution ended
-            raise _Abandoned(where)
-
     # -- running ---------------------------------------------------------------
 
     def run(self) -> int:
-        """Serve the app and reload it on every save until Ctrl+C or SIGTERM."""
-        previous_term = signal.signal(signal.SIGTERM, _raise_stop)
-        previous_usr1 = signal.signal(signal.SIGUSR1, self._on_interrupt)
-        try:
-            return self._run()
-        except (KeyboardInterrupt, _Stop):
-            self.reporter.say("stopping")
-            return EXIT_OK
-        finally:
-            self._shutdown()
-            signal.signal(signal.SIGTERM, previous_term)
-            signal.signal(signal.SIGUSR1, previous_usr1)
+        """Serve the app and reload it on every save until Ctrl+C or SIGTERM; the exit code."""
+        code = EXIT_APP_ERROR  # unless something below says otherwise
+        with capture_signals(self.interrupter):
+            try:
+                code = self._run()
+            except (KeyboardInterrupt, Stop):
+                self.reporter.emit(Event("stopping", message="stopping"))
+                code = EXIT_OK
+            except UserError as error:
+                code = error.exit_code
+                raise
+            finally:
+                if self.config.hard_exit_seconds is not None:
+                    hard_exit_after(self.config.hard_exit_seconds, code)
+                self._shutdown()
+        return code
 
     def _run(self) -> int:
         if not self.app_path.is_file():
             raise UserError(
                 f"{self.config.app_path} does not exist; pass the path of your app file."
             )
-        self._prepare_interpreter()
+        with self._interpreter():
+            return self._serve_and_reload()
+
+    def _serve_and_reload(self) -> int:
         self.watcher.start()
         while not self._first_load():
             self.reporter.say("waiting for a fix: save the file to try again")
@@ -167,11 +162,14 @@ class Engine:
             url = self.adapter.serve(
                 self.app,
                 ServeOptions(
-                    host=self.config.host, port=self.config.port, watch_roots=tuple(self.roots)
+                    host=self.config.host,
+                    port=self.config.port,
+                    watch_roots=tuple(self.roots),
+                    status=self.status.snapshot,
                 ),
             )
         except ServeError as error:
-            raise UserError(str(error), EXIT_SERVE) from None
+            raise UserError(error.headline, EXIT_SERVE) from None
         self.reporter.serving(url, self.adapter.name, self.roots)
         if self.config.host == "0.0.0.0":
             self.reporter.say(
@@ -187,16 +185,19 @@ class Engine:
             with self._executing(first_load=True):
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
-            self.reporter.failed(error.headline, error.details, 0)
+            self.disposers.discard()
+            self.reporter.emit(Event("failed", error=_error_info(error)))
             return False
-        except _Abandoned as abandoned:
+        except Abandoned as abandoned:
+            self.disposers.discard()
             self.reporter.say(f"abandoned the load stuck at {abandoned.where} for a newer save")
             return False
         self._remember_sources()
         try:
             self.adapter, self.app = self._find_app(result.modules["__main__"].__dict__)
         except AppNotFound as error:
-            raise UserError(str(error), EXIT_NO_APP) from None
+            raise UserError(error.headline, EXIT_NO_APP) from None
+        self.disposers.commit(result.modules)
         return True
 
     def _wait_for_changes(self) -> Batch:
@@ -246,7 +247,17 @@ class Engine:
         if assets == changed and self.adapter.handles_without_reexecution(assets):
             told = self.adapter.notify(ReloadEvent("css", tuple(changed)))
             push_ms = (time.perf_counter() - started) * 1000
-            self.reporter.reloaded(ReloadTiming(changed, detect_ms, 0, 0, push_ms, told))
+            self.reporter.emit(
+                Event(
+                    "reloaded",
+                    generation=self.generation,
+                    tier="css",
+                    files=tuple(changed),
+                    digests=self._digests(changed),
+                    timings_ms={"detect": detect_ms, "push": push_ms, "total": detect_ms + push_ms},
+                    tabs=told,
+                )
+            )
             return
         plan = self.planner.plan(changed, retry_app=self.failing)
         for path in plan.unused:
@@ -258,9 +269,11 @@ class Engine:
                 result = self.executor.run(plan)
             app = self._app_from(result)
         except (ExecutionError, AppNotFound) as error:
+            self.disposers.discard()
             self._report_failure(error, changed)
             return
-        except _Abandoned as abandoned:
+        except Abandoned as abandoned:
+            self.disposers.discard()
             self.failing = True
             self.reporter.say(
                 f"abandoned the reload stuck at {abandoned.where} for a newer save; "
@@ -271,25 +284,40 @@ class Engine:
         try:
             self.adapter.swap(app)
         except SwapError as error:
+            self.disposers.discard()
             self._report_failure(error, changed)
             return
         self.app = app
         swapped = time.perf_counter()
+        # The old versions no longer serve: let them clean up (reloader.on_dispose).
+        self.disposers.commit(result.modules)
         told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
         pushed = time.perf_counter()
         self.failing = False
-        self.reloads += 1
+        self.generation += 1
         self._remember_sources()
-        self.reporter.reloaded(
-            ReloadTiming(
-                changed,
-                detect_ms,
-                (executed - started) * 1000,
-                (swapped - executed) * 1000,
-                (pushed - swapped) * 1000,
-                told,
+        timing = ReloadTiming(
+            changed,
+            detect_ms,
+            (executed - started) * 1000,
+            (swapped - executed) * 1000,
+            (pushed - swapped) * 1000,
+            told,
+        )
+        self.reporter.emit(
+            Event(
+                "reloaded",
+                generation=self.generation,
+                tier="full",
+                files=tuple(changed),
+                digests=self._digests(changed),
+                timings_ms=timing.as_dict(),
+                tabs=told,
             )
         )
+
+    def _digests(self, paths: list[Path]) -> dict[Path, str]:
+        return {path: self._hashes[path] for path in paths if self._hashes.get(path)}
 
     def _app_from(self, result: Result) -> Any:
         assert self.adapter is not None
@@ -305,93 +333,41 @@ class Engine:
     def _report_failure(self, error: ReloaderError, changed: list[Path]) -> None:
         assert self.adapter is not None
         self.failing = True
-        headline, details = error.headline, error.details
         told = self.adapter.notify(
-            ReloadEvent("error", tuple(changed), headline=headline, details=details)
+            ReloadEvent("error", tuple(changed), headline=error.headline, details=error.details)
         )
-        self.reporter.failed(headline, details, told)
+        self.reporter.emit(
+            Event(
+                "failed",
+                generation=self.generation,
+                files=tuple(changed),
+                error=_error_info(error),
+                tabs=told,
+            )
+        )
 
     def _shutdown(self) -> None:
-        # Whatever happens below, the process is gone within two seconds.
-        killer = threading.Timer(1.5, os._exit, args=(EXIT_OK,))
-        killer.daemon = True
-        killer.start()
         self.watcher.stop()
+        self.disposers.dispose_all()
         if self.adapter is not None:
             try:
                 self.adapter.shutdown()
             except Exception:  # shutting down: report, never hang
                 logger.exception("adapter shutdown failed")
+        if self.config.hard_exit_seconds is not None:
+            # The console script's own process: run the app's atexit handlers now,
+            # before the interpreter waits for the app's non-daemon threads (which
+            # those handlers often stop) and within the hard-exit deadline.
+            atexit._run_exitfuncs()
 
 
-class _Watchdog:
-    """Watches one execution of user code from another thread.
-
-    After ``after_seconds`` it says where the code is stuck (file and line);
-    if a newer save then arrives, it interrupts the stuck code (SIGUSR1 to the
-    main thread, which raises _Abandoned there) so that the newer save, a fix
-    presumably, is loaded without a restart.
-    """
-
-    def __init__(
-        self,
-        reporter: Reporter,
-        after_seconds: float,
-        roots: list[Path],
-        newer_changes: Callable[[], bool],
-        interrupt: Callable[[str], None],
-        first_load: bool = False,
-    ) -> None:
-        self._reporter = reporter
-        self._after = after_seconds
-        self._roots = roots
-        self._newer_changes = newer_changes
-        self._interrupt = interrupt
-        self._first_load = first_load
-        self._thread_id = threading.get_ident()
-        self._done = threading.Event()
-        self._watchdog = threading.Thread(target=self._watch, name="devreload-hang", daemon=True)
-
-    def __enter__(self) -> None:
-        self._watchdog.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._done.set()
-
-    def _where(self) -> str:
-        frame = sys._current_frames().get(self._thread_id)
-        return innermost_user_frame(frame, self._roots)
-
-    def _watch(self) -> None:
-        if self._done.wait(self._after):
-            return
-        if self._first_load:
-            # A slow first load is normal (a model in a NO_RELOAD block): say where, calmly.
-            self._reporter.say(
-                f"still loading the app after {self._after:.0f} s; it is at {self._where()}. "
-                "If it is stuck, save a fix and it will be interrupted."
-            )
-        else:
-            self._reporter.say(
-                f"the reload has been running for {self._after:.0f} s; it is at "
-                f"{self._where()}. The last good version keeps serving; save a fix to try again."
-            )
-        while not self._done.wait(0.1):
-            if self._newer_changes() and threading.main_thread().ident == self._thread_id:
-                self._interrupt(self._where())
-                return
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise _Stop
-
-
-def _notify_imported(adapters: list[Adapter], module_name: str) -> Callable[[], None]:
-    def notify() -> None:
-        for adapter in adapters:
-            adapter.framework_imported(module_name)
-
-    return notify
+def _error_info(error: ReloaderError) -> ErrorInfo:
+    return ErrorInfo(
+        error.headline,
+        error.details,
+        file=getattr(error, "filename", None),
+        line=getattr(error, "lineno", None),
+    )
 
 
 def _digest(path: Path) -> str | None:

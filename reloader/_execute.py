@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
 
+from ._dispose import Disposers
 from ._errors import ReloaderError
 from ._frames import user_frames, user_traceback
 from ._no_reload import RUNTIME_NAME, NoReloadRuntime, NoReloadStore, transform
@@ -76,9 +77,15 @@ def _user_location(
 class Executor:
     """Executes modules from source with NO_RELOAD handling."""
 
-    def __init__(self, user_roots: list[Path], store: NoReloadStore | None = None) -> None:
+    def __init__(
+        self,
+        user_roots: list[Path],
+        store: NoReloadStore | None = None,
+        disposers: Disposers | None = None,
+    ) -> None:
         self.user_roots = [root.resolve() for root in user_roots]
         self.store = store or NoReloadStore()
+        self.disposers = disposers
 
     def _fresh_module(self, local: LocalModule) -> ModuleType:
         previous = sys.modules.get(local.name)
@@ -97,7 +104,7 @@ class Executor:
         module.__file__ = str(local.path)
         module.__loader__ = getattr(spec, "loader", None)
         if local.name == "__main__":
-            module.__package__ = None
+            module.__package__ = local.run_as.rpartition(".")[0] if local.run_as else None
         else:
             module.__package__ = local.name if is_package else local.name.rpartition(".")[0]
         if is_package:
@@ -105,8 +112,11 @@ class Executor:
         module.__dict__["__builtins__"] = __builtins__
         if local.name == "__main__":
             # `python app.py` has no spec for __main__; keep that so that
-            # code testing `__spec__` behaves as under plain Python.
+            # code testing `__spec__` behaves as under plain Python. `python -m
+            # pkg.app` has the spec of pkg.app.
             module.__spec__ = None
+            if local.run_as:
+                module.__spec__ = importlib.util.spec_from_file_location(local.run_as, local.path)
         return module
 
     def compile(self, local: LocalModule) -> tuple[CodeType, dict[str, frozenset[str]]]:
@@ -121,7 +131,8 @@ class Executor:
         code, bound_names = self.compile(local)
         runtime = NoReloadRuntime(module.__dict__, self.store.for_module(local.name), bound_names)
         module.__dict__[RUNTIME_NAME] = runtime
-        exec(code, module.__dict__)
+        with self.disposers.executing(local.name) if self.disposers else nullcontext():
+            exec(code, module.__dict__)
         self.store.prune(local.name, set(bound_names))
         return runtime
 

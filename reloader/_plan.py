@@ -26,6 +26,9 @@ logger = logging.getLogger("reloader.plan")
 class LocalModule:
     name: str
     path: Path
+    #: For the app run as ``-m pkg.app``: its real module name, so that it runs as
+    #: ``python -m`` runs it (``__package__ == "pkg"``, relative imports work).
+    run_as: str | None = None
 
 
 @dataclass

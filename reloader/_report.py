@@ -1,11 +1,20 @@
-"""Everything devreload says to the user goes through here (stderr, one line each)."""
+"""Everything devreload says goes through here: typed events, rendered for people.
+
+The engine emits :class:`~reloader._events.Event` objects; the reporter prints
+each as one ``devreload: ...`` line on stderr (or, with ``--events json``, as
+one JSON line) and hands it to the listeners (the JSON lines file of
+``--events-file``, the status endpoint's board).
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+
+from ._events import ErrorInfo, Event, JsonLines
 
 __all__ = ["ReloadTiming", "Reporter"]
 
@@ -23,6 +32,15 @@ class ReloadTiming:
     def total_ms(self) -> float:
         return self.detect_ms + self.execute_ms + self.swap_ms + self.push_ms
 
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "detect": self.detect_ms,
+            "execute": self.execute_ms,
+            "swap": self.swap_ms,
+            "push": self.push_ms,
+            "total": self.total_ms,
+        }
+
 
 def _short(path: Path) -> str:
     try:
@@ -31,31 +49,87 @@ def _short(path: Path) -> str:
         return str(path)
 
 
+def _files(paths: Sequence[Path]) -> str:
+    shown = ", ".join(_short(path) for path in paths[:3])
+    if len(paths) > 3:
+        shown += f" (+{len(paths) - 3} more)"
+    return shown
+
+
+def render(event: Event) -> str:
+    """The line (or lines) a person reads for ``event``, without the ``devreload:`` prefix."""
+    timings = event.timings_ms
+    if event.event == "serving":
+        watched = ", ".join(_short(root) or "." for root in event.roots)
+        return f"serving {event.url} ({event.adapter}); watching {watched}"
+    if event.event == "reloaded":
+        tabs = "tab" if event.tabs == 1 else "tabs"
+        if event.tier == "css":
+            return (
+                f"reloaded {_files(event.files)} in {timings.get('total', 0):.0f} ms "
+                f"(stylesheets only; {event.tabs} {tabs} told)"
+            )
+        return (
+            f"reloaded {_files(event.files)} in {timings.get('total', 0):.0f} ms "
+            f"(detect {timings.get('detect', 0):.0f}, execute {timings.get('execute', 0):.0f}, "
+            f"swap {timings.get('swap', 0):.0f}, push {timings.get('push', 0):.0f} ms; "
+            f"{event.tabs} {tabs} told)"
+        )
+    if event.event == "patched":
+        count = len(event.functions)
+        names = ", ".join(event.functions[:3]) + (" ..." if count > 3 else "")
+        noun = "function" if count == 1 else "functions"
+        return (
+            f"patched {names} in {_files(event.files)} in {timings.get('total', 0):.0f} ms "
+            f"({count} {noun})"
+        )
+    if event.event == "failed":
+        error = event.error or ErrorInfo("the reload failed")
+        return (
+            "reload failed, still serving the last good version; fix and save to retry.\n"
+            f"{error.details.rstrip()}\n"
+            f"devreload: {error.headline} ({event.tabs} tabs told)"
+        )
+    if event.event == "watch" and event.error is not None:
+        return event.error.headline
+    return event.message
+
+
 class Reporter:
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, json_lines: bool = False) -> None:
         self._stream = stream
+        self._json = JsonLines(stream or sys.stderr) if json_lines else None
+        self.listeners: list[Callable[[Event], None]] = []
+
+    def emit(self, event: Event) -> None:
+        if self._json is not None:
+            self._json(event)
+        else:
+            print(f"devreload: {render(event)}", file=self._stream or sys.stderr, flush=True)
+        for listener in self.listeners:
+            listener(event)
 
     def say(self, text: str) -> None:
-        print(f"devreload: {text}", file=self._stream or sys.stderr, flush=True)
+        self.emit(Event("message", message=text))
+
+    # Shorthands kept for callers that report outside the reload pipeline.
 
     def serving(self, url: str, adapter: str, roots: list[Path]) -> None:
-        watched = ", ".join(_short(root) or "." for root in roots)
-        self.say(f"serving {url} ({adapter}); watching {watched}")
+        self.emit(Event("serving", url=url, adapter=adapter, roots=tuple(roots)))
 
-    def reloaded(self, timing: ReloadTiming) -> None:
-        changed = ", ".join(_short(path) for path in timing.changed[:3])
-        if len(timing.changed) > 3:
-            changed += f" (+{len(timing.changed) - 3} more)"
-        tabs = "tab" if timing.tabs == 1 else "tabs"
-        self.say(
-            f"reloaded {changed} in {timing.total_ms:.0f} ms "
-            f"(detect {timing.detect_ms:.0f}, execute {timing.execute_ms:.0f}, "
-            f"swap {timing.swap_ms:.0f}, push {timing.push_ms:.0f} ms; {timing.tabs} {tabs} told)"
+    def reloaded(self, timing: ReloadTiming, generation: int = 0) -> None:
+        self.emit(
+            Event(
+                "reloaded",
+                generation=generation,
+                tier="full",
+                files=tuple(timing.changed),
+                timings_ms=timing.as_dict(),
+                tabs=timing.tabs,
+            )
         )
 
-    def failed(self, headline: str, details: str, tabs: int) -> None:
-        self.say(
-            f"reload failed, still serving the last good version; fix and save to retry.\n"
-            f"{details.rstrip()}\n"
-            f"devreload: {headline} ({tabs} tabs told)"
+    def failed(self, headline: str, details: str, tabs: int, generation: int = 0) -> None:
+        self.emit(
+            Event("failed", generation=generation, error=ErrorInfo(headline, details), tabs=tabs)
         )

@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# The other end of the supported range: Python 3.12 with the newest Gradio 5,
-# running the engine's integration, browser and fault-injection tests.
+# Another point of the supported range, in its own venv (.venv-pyX.Y):
+#   bash scripts/compat.sh 3.12 'gradio>=5,<6' [pytest args]
+# runs the engine's integration, browser and fault-injection tests there.
 # (The main run, scripts/test.sh, covers Python 3.11 with the newest Gradio 6.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if PYENV_VERSION=3.12.1 python3 -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
-    py312=(env PYENV_VERSION=3.12.1 python3)
-elif command -v python3.12 >/dev/null; then
-    py312=(python3.12)
-else
-    echo "compat: no Python 3.12 found (pyenv 3.12.1 or python3.12); install one to run this check." >&2
+version="$1"
+gradio_spec="$2"
+shift 2
+python=()
+if command -v pyenv >/dev/null; then
+    full="$(ls "$(pyenv root)/versions" 2>/dev/null | grep -E "^${version//./\\.}\.[0-9]+$" | sort -V | tail -1 || true)"
+    if [ -n "$full" ]; then
+        python=(env PYENV_VERSION="$full" python3)
+    fi
+fi
+if [ ${#python[@]} -eq 0 ] && command -v "python$version" >/dev/null; then
+    python=("python$version")
+fi
+if [ ${#python[@]} -eq 0 ]; then
+    echo "compat: no Python $version found (pyenv or python$version); install one to run this check." >&2
     exit 1
 fi
-venv=.venv-compat
+venv=".venv-py$version"
 if [ ! -x "$venv/bin/python" ]; then
-    "${py312[@]}" -m venv "$venv"
+    "${python[@]}" -m venv "$venv"
 fi
 stamp="$venv/.devreload-compat-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" "gradio>=5,<6"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" "$gradio_spec"
     touch "$stamp"
 fi
 "$venv/bin/python" -c 'import sys, gradio; print(f"compat: Python {sys.version.split()[0]}, Gradio {gradio.__version__}")'

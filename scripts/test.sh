@@ -12,4 +12,5 @@ echo "== ruff"; .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest "$@"
-echo "== compat: Python 3.12 + Gradio 5"; bash scripts/compat.sh -q
+echo "== compat: Python 3.12 + Gradio 5"; bash scripts/compat.sh 3.12 "gradio>=5,<6" -q
+echo "== compat: Python 3.13 + Gradio 6"; bash scripts/compat.sh 3.13 "gradio>=6,<7" -q

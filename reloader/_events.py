@@ -1,0 +1,138 @@
+"""Typed reload events: data first, text second.
+
+Every step the engine reports (serving, reloaded, patched, failed, ...) is a
+:class:`Event`. The reporter renders it as one line for people; ``--events
+json`` writes it as one JSON line for programs (an editor, a coding agent, the
+benchmark); ``GET /__devreload__/status`` on the served app returns the newest
+one with the generation number, so a program that just saved a file can check
+that its save is live before it looks at the page.
+
+JSON lines look like::
+
+    {"event": "reloaded", "generation": 3, "tier": "full", "files": ["app.py"],
+     "digests": {"app.py": "9f2c..."}, "timings_ms": {"detect": 2.1, "execute": 8.4,
+     "swap": 1.9, "push": 0.2, "total": 12.6}, "tabs": 1, "time": 1795000000.1}
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+__all__ = ["ErrorInfo", "Event", "EventKind", "JsonLines", "StatusBoard", "Tier"]
+
+EventKind = Literal[
+    "serving", "reloaded", "patched", "failed", "waiting", "stopping", "watch", "message"
+]
+Tier = Literal["full", "patch", "css"]
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    headline: str
+    details: str = ""
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    event: EventKind
+    #: How many versions have been put in service so far (0: the first load).
+    generation: int = 0
+    tier: Tier | None = None
+    files: tuple[Path, ...] = ()
+    #: blake2b digests of ``files`` as they were read for this version.
+    digests: Mapping[Path, str] = field(default_factory=dict)
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    tabs: int = 0
+    error: ErrorInfo | None = None
+    #: serving: the URL, adapter and watched folders; watch/message: the text.
+    url: str = ""
+    adapter: str = ""
+    roots: tuple[Path, ...] = ()
+    message: str = ""
+    #: For a patch: the functions whose code was swapped, e.g. "shout()".
+    functions: tuple[str, ...] = ()
+    time: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"event": self.event, "generation": self.generation}
+        if self.tier is not None:
+            data["tier"] = self.tier
+        if self.files:
+            data["files"] = [str(path) for path in self.files]
+        if self.digests:
+            data["digests"] = {str(path): digest for path, digest in self.digests.items()}
+        if self.timings_ms:
+            data["timings_ms"] = {key: round(value, 2) for key, value in self.timings_ms.items()}
+        if self.event in ("reloaded", "patched", "failed"):
+            data["tabs"] = self.tabs
+        if self.error is not None:
+            data["error"] = {
+                "headline": self.error.headline,
+                "details": self.error.details,
+                "file": self.error.file,
+                "line": self.error.line,
+            }
+        if self.url:
+            data["url"] = self.url
+        if self.adapter:
+            data["adapter"] = self.adapter
+        if self.roots:
+            data["roots"] = [str(root) for root in self.roots]
+        if self.message:
+            data["message"] = self.message
+        if self.functions:
+            data["functions"] = list(self.functions)
+        data["time"] = round(self.time, 3)
+        return data
+
+
+class JsonLines:
+    """Writes each event as one JSON line (``--events json``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        line = json.dumps(event.to_json(), ensure_ascii=False)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+class StatusBoard:
+    """The newest event and generation, read by the app's status endpoint (any thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: Event | None = None
+        self._generation = 0
+        self._state = "starting"
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if event.event in ("serving", "reloaded", "patched", "failed"):
+                self._last = event
+                self._generation = event.generation
+                self._state = "failed" if event.event == "failed" else "serving"
+            elif event.event == "watch" and event.error is not None:
+                self._state = "not watching"
+            elif event.event == "watch":
+                self._state = "serving" if self._state == "not watching" else self._state
+
+    def snapshot(self) -> dict[str, Any]:
+        """``{"generation": N, "state": "serving"|"failed"|..., "last": {...event}}``."""
+        with self._lock:
+            last = self._last.to_json() if self._last is not None else None
+            return {"generation": self._generation, "state": self._state, "last": last}
+
+
+Listener = Callable[[Event], None]

@@ -1,0 +1,69 @@
+"""Make the process look like ``python app.py ARGS`` (or ``python -m pkg.app``) to the app.
+
+A context manager, so that everything it changes in the interpreter
+(``sys.argv``, ``sys.path``, ``sys.meta_path``, the dispose registry) is put
+back when devreload stops, and the engine can be run inside another program
+or a test.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from ._dispose import Disposers
+from ._execute import Executor, LocalImporter
+from ._hooks import AfterImport
+from .adapters import Adapter
+
+__all__ = ["prepared_interpreter"]
+
+
+@contextmanager
+def prepared_interpreter(
+    *,
+    argv: Sequence[str],
+    path_entry: Path,
+    executor: Executor,
+    is_local: Callable[[Path], bool],
+    adapters: Sequence[Adapter],
+    disposers: Disposers,
+) -> Iterator[None]:
+    """``argv`` becomes sys.argv, ``path_entry`` goes first on sys.path (the app's
+    folder, or the current one for ``-m``), the user's local modules are imported
+    through the executor (so their NO_RELOAD blocks are recorded from the first
+    import), and each adapter hears when its framework is imported."""
+    saved_argv = sys.argv
+    sys.argv = list(argv)
+    sys.path.insert(0, str(path_entry))
+    importer = LocalImporter(executor, is_local)
+    sys.meta_path.insert(0, importer)
+    # Several adapters may hook the same framework (uvicorn): call them all.
+    listeners: dict[str, list[Adapter]] = {}
+    for adapter in adapters:
+        for module_name in adapter.framework_modules:
+            listeners.setdefault(module_name, []).append(adapter)
+    hooks = AfterImport({name: _notify(found, name) for name, found in listeners.items()})
+    hooks.install()
+    disposers.install()
+    try:
+        yield
+    finally:
+        disposers.uninstall()
+        hooks.uninstall()
+        # Only what was added here: the app may have added entries of its own.
+        if importer in sys.meta_path:
+            sys.meta_path.remove(importer)
+        if str(path_entry) in sys.path:
+            sys.path.remove(str(path_entry))
+        sys.argv = saved_argv
+
+
+def _notify(adapters: list[Adapter], module_name: str) -> Callable[[], None]:
+    def notify() -> None:
+        for adapter in adapters:
+            adapter.framework_imported(module_name)
+
+    return notify

@@ -29,7 +29,7 @@ fi
 stamp="$venv/.devreload-compat-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[test]" "$gradio_spec"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[testcore]" "$gradio_spec"
     touch "$stamp"
 fi
 "$venv/bin/python" -c 'import sys, gradio; print(f"compat: Python {sys.version.split()[0]}, Gradio {gradio.__version__}")'

@@ -79,3 +79,44 @@ def test_unknown_adapter(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--port"]) == EXIT_USAGE
+
+
+def test_app_is_an_alias_of_demo_name(app: Path) -> None:
+    config, _ = parse_config([str(app), "--app", "ui"])
+    assert config.app_name == "ui"
+
+
+def test_events_options(app: Path, tmp_path: Path) -> None:
+    config, _ = parse_config([str(app), "--events", "json", "--events-file", "ev.jsonl"])
+    assert config.json_events and config.events_file == Path("ev.jsonl")
+
+
+def test_dash_m_finds_the_module_without_importing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pkg" / "web").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("raise RuntimeError('imported')\n")
+    (tmp_path / "pkg" / "app.py").write_text("")
+    (tmp_path / "pkg" / "web" / "__main__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    config, _ = parse_config(["-m", "pkg.app"])
+    assert config.app_path == tmp_path / "pkg" / "app.py" and config.module == "pkg.app"
+    config, _ = parse_config(["-m", "pkg.web"])
+    assert config.module == "pkg.web.__main__"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-m", "pkg.nope"], r"-m pkg.nope: no pkg/nope.py or pkg/nope/__main__.py"),
+        (["-m", "pkg-app"], "not a module name"),
+        (["x.py", "-m", "pkg.app"], "either an app file or -m MODULE"),
+        ([], "which app?"),
+    ],
+)
+def test_dash_m_mistakes_are_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=message):
+        parse_config(argv)

@@ -1,0 +1,178 @@
+"""Engine features seen from outside, in real devreload processes: on_dispose and
+atexit, ``-m pkg.app``, the JSON event channel."""
+
+from __future__ import annotations
+
+import json
+import signal
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import devreload, markdown_values, save_in_place, wait_for
+
+pytestmark = pytest.mark.integration
+
+POLLER_APP = textwrap.dedent(
+    """
+    import atexit
+    import threading
+    import gradio as gr
+    import reloader
+
+    VERSION = "{version}"
+    stop = threading.Event()
+
+    def poll():
+        while not stop.wait(0.01):
+            pass
+
+    threading.Thread(target=poll, name="poller", daemon=True).start()
+
+    @reloader.on_dispose
+    def cleanup():
+        stop.set()
+        print(f"DISPOSED {{VERSION}}", flush=True)
+
+    atexit.register(print, f"ATEXIT {{VERSION}}", flush=True)
+    pollers = sum(thread.name == "poller" for thread in threading.enumerate())
+
+    with gr.Blocks() as demo:
+        gr.Markdown(f"# {{VERSION}} pollers={{pollers}}")
+    {tail}
+    """
+)
+
+
+def served(process: Any, text: str) -> str:
+    return wait_for(
+        lambda: next((v for v in markdown_values(process.config()) if text in v), None),
+        timeout=20,
+        what=f"{text!r} served",
+    )
+
+
+def test_on_dispose_cleans_up_each_replaced_version_and_atexit_runs(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(POLLER_APP.format(version="v1", tail=""))
+    with devreload(app) as process:
+        process.wait_ready()
+        for number in range(2, 7):
+            save_in_place(app, POLLER_APP.format(version=f"v{number}", tail=""))
+            shown = served(process, f"# v{number} ")
+            process.wait_for_line(f"DISPOSED v{number - 1}")
+            # At most the version being replaced and the new one poll at the same time.
+            assert int(shown.rpartition("pollers=")[2]) <= 2
+        # A version that fails after starting its thread disposes of it at once.
+        save_in_place(app, POLLER_APP.format(version="broken", tail="1 / 0"))
+        process.wait_for_line("DISPOSED broken")
+        served(process, "# v6 ")
+        assert process.stop(signal.SIGINT) == 0
+        output = process.output
+    assert "DISPOSED v6" in output  # the serving version, at shutdown
+    for number in range(1, 7):  # every version's atexit handler ran before the exit
+        assert f"ATEXIT v{number}" in output
+
+
+def test_dash_m_runs_a_package_app_with_relative_imports(tmp_path: Path) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "texts.py").write_text('TITLE = "one"\n')
+    (package / "app.py").write_text(
+        textwrap.dedent(
+            """
+            import gradio as gr
+            from .texts import TITLE
+
+            with gr.Blocks() as demo:
+                gr.Markdown(f"# {TITLE} {__package__} {__name__}")
+
+            if __name__ == "__main__":
+                demo.launch()
+            """
+        )
+    )
+    with devreload_m(tmp_path, "shop.app") as process:
+        process.wait_ready()
+        served(process, "# one shop __main__")
+        save_in_place(package / "texts.py", 'TITLE = "two"\n')
+        served(process, "# two shop __main__")
+
+
+def devreload_m(cwd: Path, module: str) -> Any:
+    """devreload -m MODULE, run from ``cwd``."""
+    from support import DevreloadProcess
+
+    class ModuleProcess(DevreloadProcess):
+        def __init__(self) -> None:
+            super().__init__(cwd / "unused.py", cwd=cwd)
+            at = self.command.index(str(cwd / "unused.py"))
+            self.command[at : at + 1] = ["-m", module]
+
+    from contextlib import contextmanager
+
+    @contextmanager
+    def running() -> Any:
+        process = ModuleProcess().start()
+        try:
+            yield process
+        except BaseException:
+            print(f"--- devreload output ---\n{process.output}\n--- end ---")
+            raise
+        finally:
+            process.stop()
+
+    return running()
+
+
+def events(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_events_file_has_typed_events(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(POLLER_APP.format(version="v1", tail=""))
+    log = tmp_path / "events.jsonl"
+    with devreload(app, args=["--events-file", str(log)]) as process:
+        process.wait_ready()
+        save_in_place(app, POLLER_APP.format(version="v2", tail=""))
+        reloaded = wait_for(
+            lambda: [e for e in events(log) if e["event"] == "reloaded"], what="a reload event"
+        )[0]
+        save_in_place(app, POLLER_APP.format(version="v3", tail="undefined_name"))
+        failed = wait_for(
+            lambda: [e for e in events(log) if e["event"] == "failed"], what="a failure event"
+        )[0]
+    serving = events(log)[0]
+    assert serving["event"] == "serving" and serving["url"].startswith("http://127.0.0.1:")
+    assert reloaded["generation"] == 1 and reloaded["tier"] == "full"
+    assert reloaded["files"] == [str(app)]
+    assert len(reloaded["digests"][str(app)]) == 32
+    assert set(reloaded["timings_ms"]) >= {"detect", "execute", "swap", "push", "total"}
+    assert failed["error"]["file"] == str(app)
+    assert (
+        failed["error"]["line"]
+        == POLLER_APP.format(version="v3", tail="undefined_name")[
+            : POLLER_APP.format(version="v3", tail="undefined_name").index("undefined_name")
+        ].count("\n")
+        + 1
+    )
+    assert failed["error"]["headline"].startswith("NameError in")
+
+
+def test_events_json_on_stderr(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(POLLER_APP.format(version="v1", tail=""))
+    with devreload(app, args=["--events", "json"]) as process:
+        wait_for(lambda: '"event": "serving"' in process.output, timeout=60, what="serving")
+        save_in_place(app, POLLER_APP.format(version="v2", tail=""))
+        wait_for(lambda: '"event": "reloaded"' in process.output, what="reloaded")
+        lines = [json.loads(line) for line in process.lines if line.startswith("{")]
+    kinds = [line["event"] for line in lines if line["event"] != "message"]
+    assert kinds[:2] == ["serving", "reloaded"]
+    assert not any(line.startswith("devreload: ") for line in process.lines)

@@ -1,0 +1,136 @@
+"""The supervisor's parts in-process: the watchdog's interrupt only ever hits the
+execution it was meant for; the hard exit keeps the exit code."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from reloader._supervisor import Abandoned, Interrupter, Watchdog, capture_signals
+
+pytestmark = pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(), reason="needs the main thread"
+)
+
+
+def busy(seconds: float) -> None:
+    """Run bytecode (not a C sleep) so a signal handler gets its chance at once."""
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pass
+
+
+def test_an_interrupt_is_raised_inside_its_execution() -> None:
+    interrupter = Interrupter()
+    with capture_signals(interrupter), pytest.raises(Abandoned) as raised:
+        with interrupter.running() as token:
+            threading.Timer(0.05, interrupter.interrupt, args=(token, "app.py, line 3")).start()
+            busy(5.0)
+    assert raised.value.where == "app.py, line 3"
+
+
+def test_an_interrupt_after_its_execution_ended_is_ignored() -> None:
+    interrupter = Interrupter()
+    with capture_signals(interrupter):
+        with interrupter.running() as token:
+            pass
+        assert not interrupter.interrupt(token, "late")
+        busy(0.05)  # swap(), notify(): nothing may be raised here
+
+
+def test_an_interrupt_meant_for_one_execution_never_hits_the_next() -> None:
+    interrupter = Interrupter()
+    with capture_signals(interrupter):
+        with interrupter.running() as first:
+            pass
+        with interrupter.running():
+            assert not interrupter.interrupt(first, "old")
+            busy(0.05)
+
+
+def test_race_between_the_end_of_an_execution_and_its_interrupt() -> None:
+    """The race of issue 10, item 1: an execution that ends about when the watchdog
+    interrupts it. Abandoned may only ever come out of the execution itself."""
+    interrupter = Interrupter()
+    outside = 0
+    abandoned = 0
+    rng = random.Random(10)
+    with capture_signals(interrupter):
+        for _ in range(300):
+            try:
+                with interrupter.running() as token:
+                    delay = rng.uniform(0, 0.002)
+                    threading.Timer(delay, interrupter.interrupt, args=(token, "x")).start()
+                    busy(rng.uniform(0, 0.004))
+            except Abandoned:
+                abandoned += 1
+                continue
+            try:
+                busy(0.003)  # what the engine does next: swap(), notify()
+            except Abandoned:
+                outside += 1
+    assert outside == 0
+    assert abandoned > 0  # the race was really run both ways
+
+
+def test_watchdog_says_nothing_once_the_execution_ended() -> None:
+    interrupter = Interrupter()
+    said: list[str] = []
+    with interrupter.running() as token:
+        watchdog = Watchdog(
+            interrupter,
+            token,
+            after_seconds=0.05,
+            roots=[Path.cwd()],
+            newer_changes=lambda: False,
+            say=said.append,
+        )
+        with watchdog:
+            pass
+    time.sleep(0.2)  # longer than after_seconds: a leftover watchdog would speak now
+    assert said == []
+
+
+def test_hard_exit_keeps_the_exit_code(tmp_path: Path) -> None:
+    script = tmp_path / "hang.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import threading
+            from reloader._supervisor import hard_exit_after
+            hard_exit_after(0.2, 7)
+            threading.Event().wait()  # something that never ends
+            """
+        )
+    )
+    done = subprocess.run([sys.executable, str(script)], timeout=30, capture_output=True)
+    assert done.returncode == 7
+
+
+def test_main_returns_and_leaves_its_caller_alive(tmp_path: Path) -> None:
+    """Issue 10, item 2: reloader.main() used to kill its caller 1.5 s after returning."""
+    (tmp_path / "noapp.py").write_text("x = 1\n")
+    script = tmp_path / "caller.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import time
+            import reloader
+            code = reloader.main(["noapp.py"])
+            time.sleep(2.5)  # the caller goes on with its own work
+            print("alive", code, flush=True)
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, timeout=60, capture_output=True, text=True
+    )
+    assert "alive 3" in done.stdout, done.stderr
+    assert done.returncode == 0

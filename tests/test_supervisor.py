@@ -29,10 +29,13 @@ def busy(seconds: float) -> None:
 
 def test_an_interrupt_is_raised_inside_its_execution() -> None:
     interrupter = Interrupter()
-    with capture_signals(interrupter), pytest.raises(Abandoned) as raised:
-        with interrupter.running() as token:
-            threading.Timer(0.05, interrupter.interrupt, args=(token, "app.py, line 3")).start()
-            busy(5.0)
+    with (
+        capture_signals(interrupter),
+        pytest.raises(Abandoned) as raised,
+        interrupter.running() as token,
+    ):
+        threading.Timer(0.05, interrupter.interrupt, args=(token, "app.py, line 3")).start()
+        busy(5.0)
     assert raised.value.where == "app.py, line 3"
 
 

@@ -10,7 +10,7 @@ a time instead, because a tool that polls 50,000 files would slow the others.
 from __future__ import annotations
 
 import contextlib
-import re
+import json
 import shutil
 import statistics
 import sys
@@ -25,7 +25,7 @@ from .measure import ConfigProbe, Tab, cpu_percent, rss_bytes, wait_http_ok
 from .plan import MemoryPlan, Variant
 from .processes import ServerProcess, free_port
 from .results import MemoryRun, SaveSample, ToolRun, VariantResult
-from .tools import Tool, tool_by_key
+from .tools import EVENTS_FILE, Tool, tool_by_key
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -34,10 +34,6 @@ __all__ = ["Runner"]
 
 #: Saves in a row that never show before the run gives up on a tool.
 MAX_LOST_IN_A_ROW = 3
-DEVRELOAD_LINE = re.compile(
-    r"devreload: reloaded .* in (?P<total>\d+) ms \(detect (?P<detect>\d+), "
-    r"execute (?P<execute>\d+), swap (?P<swap>\d+), push (?P<push>\d+) ms; (?P<tabs>\d+) tabs? told"
-)
 
 
 @dataclass
@@ -234,7 +230,7 @@ class Runner:
         if tree is not None and (live.app.root / "extra").exists():
             (live.app.root / "extra").rename(tree)
         if live.tool.key == "devreload":
-            live.run.internal = _devreload_internal(live.server.log_path, live.run)
+            live.run.internal = _devreload_internal(live.app.root / EVENTS_FILE, live.run)
         elif live.tool.key == "gradio":
             log = _read(live.server.log_path)
             live.run.internal = {"reloads": log.count("Changes detected in:")}
@@ -487,14 +483,21 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _devreload_internal(log_path: Path, run: ToolRun) -> dict[str, object]:
-    """devreload's own report of each reload: medians over the measured saves."""
-    lines = [m.groupdict() for m in DEVRELOAD_LINE.finditer(_read(log_path))]
+def _devreload_internal(events_path: Path, run: ToolRun) -> dict[str, object]:
+    """devreload's own report of each reload (its --events-file): medians over the
+    measured saves."""
+    lines = []
+    for text in _read(events_path).splitlines():
+        event = json.loads(text)
+        if event.get("event") in ("reloaded", "patched"):
+            lines.append(event.get("timings_ms", {}))
     internal: dict[str, object] = {"reloads": len(lines)}
     warmups = sum(1 for sample in run.samples if sample.warmup)
     measured = lines[warmups:] if len(lines) == len(run.samples) else lines
     if measured:
         for key in ("total", "detect", "execute", "swap", "push"):
-            internal[f"{key}_median_ms"] = statistics.median(float(line[key]) for line in measured)
-        internal["total_max_ms"] = max(float(line["total"]) for line in measured)
+            internal[f"{key}_median_ms"] = statistics.median(
+                float(line.get(key, 0.0)) for line in measured
+            )
+        internal["total_max_ms"] = max(float(line.get("total", 0.0)) for line in measured)
     return internal

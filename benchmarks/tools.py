@@ -31,7 +31,16 @@ class Tool:
 
     def command(self, app: AppDir, port: int, hmr_executable: Path | None = None) -> list[str]:
         if self.key == "devreload":
-            return [PYTHON, "-m", "reloader", app.app_file, "--port", str(port)]
+            return [
+                PYTHON,
+                "-m",
+                "reloader",
+                app.app_file,
+                "--port",
+                str(port),
+                "--events-file",
+                str(app.root / EVENTS_FILE),
+            ]
         if self.key == "gradio":
             return [_gradio_cli(), app.app_file]
         if self.key == "uvicorn-reload":
@@ -78,6 +87,10 @@ class Tool:
         )
         env.update(app.env)
         return env
+
+
+#: devreload's JSON event log in each app folder (its suffix is not watched).
+EVENTS_FILE = ".devreload-events.jsonl"
 
 
 def _gradio_cli() -> str:

@@ -45,7 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--adapter", metavar="NAME", help="framework adapter (default: detect)")
     parser.add_argument("--host", default=None, help="interface to bind (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: the app's or 7860)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port (default: the one the app's launch()/run() call names, else the "
+        f"adapter's: {_default_ports_text()})",
+    )
     parser.add_argument(
         "--watch",
         metavar="DIR",
@@ -74,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     return parser
+
+
+def _default_ports_text() -> str:
+    from .adapters import default_ports
+
+    return ", ".join(f"{name} {port}" for name, port in default_ports().items()) or "none"
 
 
 def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:

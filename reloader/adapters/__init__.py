@@ -25,6 +25,7 @@ __all__ = [
     "SwapError",
     "available_adapters",
     "client_script",
+    "default_ports",
     "load_adapters",
 ]
 
@@ -60,6 +61,22 @@ def _load(name: str, target: str) -> Adapter:
     if not isinstance(adapter, Adapter):
         raise UserError(f"The {name!r} adapter ({target}) is not a reloader.Adapter subclass.")
     return adapter
+
+
+def default_ports() -> dict[str, int]:
+    """Adapter name -> the port it serves by default, for ``devreload --help``."""
+    from importlib import import_module
+
+    ports = {}
+    for name, target in available_adapters().items():
+        module_name, _, attribute = target.partition(":")
+        try:
+            port = getattr(getattr(import_module(module_name), attribute), "default_port", None)
+        except Exception:  # a broken third-party adapter must not break --help
+            continue
+        if isinstance(port, int):
+            ports[name] = port
+    return ports
 
 
 def load_adapters(only: str | None = None) -> list[Adapter]:

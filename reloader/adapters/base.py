@@ -107,6 +107,8 @@ class Adapter(ABC):
     #: :meth:`framework_imported` runs right after the import, before user code
     #: goes on, so it can patch the framework's ``launch()``/``run()``.
     framework_modules: ClassVar[Sequence[str]] = ()
+    #: The port served when neither ``--port`` nor the app's own run call names one.
+    default_port: ClassVar[int | None] = None
 
     def framework_imported(self, module_name: str) -> None:  # noqa: B027 - optional hook
         """Called once, right after one of :attr:`framework_modules` is imported."""

@@ -35,7 +35,7 @@ __all__ = [
 MARKER_RE = re.compile(r"bmk[0-9a-f]{10}")
 INITIAL_MARKER = "bmk0000000000"
 
-EditTarget = Literal["app", "helper"]
+EditTarget = Literal["app", "helper", "handler"]
 AppKind = Literal["minimal", "demo", "fastapi"]
 
 #: The repository's demo app, copied (with its folder) for the "demo app" variant.
@@ -82,6 +82,10 @@ class AppDir:
     asgi_app: str = "mounted:app"
     #: The path whose body shows the marker once the change is served.
     probe_path: str = "/config"
+    #: For a handler edit: the button whose click runs the edited handler (the
+    #: probe clicks it in a page) and the API name of the same event.
+    probe_click: str | None = None
+    probe_api: str | None = None
 
     @property
     def app_path(self) -> Path:
@@ -124,11 +128,18 @@ def _write_minimal(root: Path, spec: AppSpec) -> AppDir:
         return AppDir(root, "app.py", helper, template)
     source = _minimal_source(spec, helper=False)
     (root / "app.py").write_text(source, encoding="utf-8")
+    if spec.edit == "handler":
+        return AppDir(
+            root, "app.py", root / "app.py", source, probe_click="probe", probe_api="probe"
+        )
     return AppDir(root, "app.py", root / "app.py", source)
 
 
 def _minimal_source(spec: AppSpec, *, helper: bool) -> str:
+    handler = spec.edit == "handler"
     title = "helper.TITLE" if helper else f'"# Benchmark app\\n\\nVersion {INITIAL_MARKER}"'
+    if handler:  # the marker is in the event handler's body only
+        title = '"# Benchmark app"'
     lines = [
         '"""The benchmark app (written by benchmarks/apps.py)."""',
         "",
@@ -156,12 +167,29 @@ def _minimal_source(spec: AppSpec, *, helper: bool) -> str:
         "    return (value or 0) * 2",
         "",
         "",
+    ]
+    if handler:
+        lines += [
+            "def probe(count):",
+            f'    return "handler {INITIAL_MARKER}", (count or 0) + 1',
+            "",
+            "",
+        ]
+    lines += [
         "with gr.Blocks() as demo:",
         f"    gr.Markdown({title})",
         "    chatbot = gr.Chatbot()",
         "    box = gr.MultimodalTextbox()",
         "    box.submit(respond, [box, chatbot], [chatbot])",
     ]
+    if handler:
+        lines += [
+            '    count = gr.Number(value=0, elem_id="probe-count")',
+            '    probe_out = gr.Textbox(label="probe", elem_id="probe-out")',
+            '    gr.Button("probe", elem_id="probe").click(',
+            '        probe, count, [probe_out, count], api_name="probe"',
+            "    )",
+        ]
     lines += _extra_components(max(0, spec.components - 3))
     lines += ["", 'if __name__ == "__main__":', "    demo.launch()", ""]
     return "\n".join(lines)

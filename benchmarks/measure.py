@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 __all__ = [
+    "ApiProbe",
+    "ClickProbe",
     "ConfigProbe",
     "Tab",
     "cpu_percent",
@@ -89,6 +92,91 @@ class ConfigProbe:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class ApiProbe:
+    """Calls one Gradio event through the HTTP API (POST, then its event stream), as
+    ``gradio_client`` and curl do; the body is the data of the "complete" event."""
+
+    def __init__(self, port: int, api_name: str, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+        self.api_name = api_name
+
+    def get(self, timeout: float = 5.0) -> bytes | None:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        path = f"/gradio_api/call/{self.api_name}"
+        try:
+            connection.request(
+                "POST", path, body=b'{"data": [0]}', headers={"Content-Type": "application/json"}
+            )
+            response = connection.getresponse()
+            posted = response.read()
+            if response.status != 200:
+                return None
+            event_id = json.loads(posted)["event_id"]
+            connection.request("GET", f"{path}/{event_id}")
+            response = connection.getresponse()
+            body = response.read()
+            return body if response.status == 200 and b"event: complete" in body else None
+        except (OSError, ValueError, KeyError, http.client.HTTPException):
+            return None
+        finally:
+            connection.close()
+
+
+#: Clicks the probe button until its handler's answer contains the wanted text.
+#: The handler also bumps a counter, so each answer is seen the moment it lands.
+_CLICK_UNTIL = """
+async ([button, wanted, timeoutMs]) => {
+  const started = performance.now();
+  const count = () => document.querySelector('#probe-count input')?.value;
+  const answer = () => document.querySelector('#probe-out textarea')?.value || '';
+  while (performance.now() - started < timeoutMs) {
+    const before = count();
+    document.getElementById(button).click();
+    const clicked = performance.now();
+    while (count() === before && performance.now() - clicked < 5000) {
+      await new Promise(r => setTimeout(r, 1));
+    }
+    if (answer().includes(wanted)) return true;
+  }
+  return false;
+}
+"""
+
+
+class ClickProbe:
+    """A headless Chromium tab that runs an event the way a developer does: a click.
+
+    Same interface as :class:`ConfigProbe`; ``wait_for`` times until a click on
+    the page runs the new code of the handler.
+    """
+
+    def __init__(self, browser: Browser, url: str, button: str) -> None:
+        self.url = url
+        self.button = button
+        self.context: BrowserContext = browser.new_context()
+        self.page: Page = self.context.new_page()
+        self.opened = False
+
+    def wait_for(self, needle: str, started: float, deadline: float) -> float | None:
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            if not self.opened:
+                self.page.goto(self.url, timeout=max(1.0, deadline - time.perf_counter()) * 1000)
+                self.page.wait_for_selector(f"#{self.button}", timeout=30_000)
+                self.opened = True
+            remaining = max(0.05, deadline - time.perf_counter())
+            found = self.page.evaluate(_CLICK_UNTIL, [self.button, needle, remaining * 1000])
+        except PlaywrightError:
+            return None
+        return time.perf_counter() - started if found else None
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.context.close()
 
 
 def wait_http_ok(

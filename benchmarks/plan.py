@@ -17,7 +17,18 @@ ASGI = ("devreload", "uvicorn-hmr", "uvicorn-reload")
 FASTAPI_LABEL = "FastAPI example (examples/fastapi_app), NO_RELOAD 1 s"
 
 #: Sections that --sections can pick.
-SECTIONS = ("base", "coldstart", "cost", "tree", "size", "helper", "demo", "fastapi", "memory")
+SECTIONS = (
+    "base",
+    "coldstart",
+    "cost",
+    "tree",
+    "size",
+    "handler",
+    "helper",
+    "demo",
+    "fastapi",
+    "memory",
+)
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,18 @@ def full_plan() -> Plan:
         Variant("size-10", "10 components", "size", replace(base, components=10), HOT, 20, 20),
         Variant("size-100", "100 components", "size", replace(base, components=100), HOT, 20, 20),
         Variant("size-500", "500 components", "size", replace(base, components=500), HOT, 20, 20),
+        *(
+            Variant(
+                f"handler-{size}",
+                f"edit an event handler's body, {size} components (timed to a click running it)",
+                "handler",
+                replace(base, components=size, edit="handler"),
+                HOT,
+                20,
+                20,
+            )
+            for size in (10, 100, 500)
+        ),
         Variant(
             "helper",
             "edit a helper module",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .apps import INITIAL_MARKER, AppDir, add_extra_tree, new_marker, write_app
 from .hmr_env import HmrEnv
-from .measure import ConfigProbe, Tab, cpu_percent, rss_bytes, wait_http_ok
+from .measure import ApiProbe, ClickProbe, ConfigProbe, Tab, cpu_percent, rss_bytes, wait_http_ok
 from .plan import MemoryPlan, Variant
 from .processes import ServerProcess, free_port
 from .results import MemoryRun, SaveSample, ToolRun, VariantResult
@@ -43,12 +43,14 @@ class _Live:
     server: ServerProcess
     port: int
     run: ToolRun
-    probe: ConfigProbe
+    probe: ConfigProbe | ClickProbe
     tab: Tab | None
     rounds: int
     save_timeout: float
     last_done: float = 0.0
     lost_in_a_row: int = 0
+    #: Handler edits: saves after which the HTTP API still ran the old handler.
+    api_stale: int = 0
     #: For tools that do not refresh the tab: checked once that they really do not.
     checked_never: bool = False
 
@@ -191,7 +193,11 @@ class Runner:
             else 30.0
         )
         rounds = variant.slow_rounds if tool.slow else variant.rounds
-        probe = ConfigProbe(port, app.probe_path)
+        probe: ConfigProbe | ClickProbe = ConfigProbe(port, app.probe_path)
+        if app.probe_click is not None and self.browser is not None:
+            # A handler edit shows in no page or config: a click runs the handler.
+            probe = ClickProbe(self.browser, f"http://127.0.0.1:{port}/", app.probe_click)
+            open_tab = False
         live = _Live(tool, app, server, port, run, probe, None, rounds, save_timeout)
         try:
             spawned = server.start()
@@ -234,6 +240,13 @@ class Runner:
         elif live.tool.key == "gradio":
             log = _read(live.server.log_path)
             live.run.internal = {"reloads": log.count("Changes detected in:")}
+        if live.app.probe_api is not None:
+            live.run.internal["api_stale"] = live.api_stale
+            if live.api_stale:
+                live.run.notes.append(
+                    f"the HTTP API (/gradio_api/call/{live.app.probe_api}) still ran the old "
+                    f"handler after {live.api_stale} of {len(live.run.samples)} saves"
+                )
         live.run.internal["saves"] = len(live.run.samples)
         live.run.internal["starts"] = live.server.starts
 
@@ -255,6 +268,9 @@ class Runner:
             if live.tool.restart_per_save:
                 live.server.restart()
             served = live.probe.wait_for(marker, started, started + live.save_timeout)
+            if served is not None and live.app.probe_api is not None:
+                answer = ApiProbe(live.port, live.app.probe_api).get()
+                live.api_stale += answer is None or marker.encode() not in answer
             tab_s = None
             if served is not None and tab is not None:
                 seen = self._tab_seen(live, tab, marker, warmup)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
@@ -16,22 +15,20 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ._changes import ChangeStream
 from ._config import Config
 from ._errors import EXIT_NO_APP, EXIT_OK, EXIT_SERVE, UserError
 from ._execute import ExecutionError, Executor, LocalImporter, Result
+from ._filter import SourceFilter
 from ._hooks import AfterImport
 from ._plan import LocalModule, Plan, Planner
 from ._report import ReloadTiming, Reporter
-from ._watch import Batch, SourceFilter, Watcher, watch_roots
+from ._watch import Batch, Watcher, WatchNotice, watch_roots
 from .adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 
 __all__ = ["Engine"]
 
 logger = logging.getLogger("reloader.engine")
-
-#: A file that vanished in a batch (an editor's rename-away-and-back) gets this
-#: long to reappear before its absence is treated as a deletion.
-REAPPEAR_SECONDS = 0.25
 
 
 class _Stop(BaseException):
@@ -59,13 +56,17 @@ class Engine:
         self.app_module = LocalModule("__main__", self.app_path)
         self.executor = Executor(self.roots)
         self.planner = Planner(self.roots, self.app_module)
-        self.watcher = Watcher(self.roots, SourceFilter(config.ignore), step_ms=config.step_ms)
+        self.changes = ChangeStream(
+            Watcher(self.roots, SourceFilter(config.ignore, self.roots), step_ms=config.step_ms),
+            on_notice=self._watch_notice,
+        )
         self.adapter: Adapter | None = None
         self.app: Any = None
         #: The last execution failed: the next relevant save retries the whole app.
         self.failing = False
         self.reloads = 0
-        self._hashes: dict[Path, str] = {}
+        #: A watch problem is shown in the tabs (cleared when the watcher is back).
+        self._watch_problem = False
         #: Where stuck user code was when the watchdog interrupted it.
         self._abandon_where: str | None = None
 
@@ -94,7 +95,7 @@ class Engine:
                 self.reporter,
                 self.config.hang_report_seconds,
                 self.roots,
-                newer_changes=lambda: not self.watcher.batches.empty(),
+                newer_changes=self.changes.pending,
                 interrupt=self._interrupt,
                 first_load=first_load,
             ):
@@ -149,7 +150,7 @@ class Engine:
                 f"{self.config.app_path} does not exist; pass the path of your app file."
             )
         self._prepare_interpreter()
-        self.watcher.start()
+        self.changes.start()
         while not self._first_load():
             self.reporter.say("waiting for a fix: save the file to try again")
             self._wait_for_changes()
@@ -191,42 +192,32 @@ class Engine:
         return True
 
     def _wait_for_changes(self) -> Batch:
-        while True:
-            batch = self.watcher.next_changes()
-            assert batch is not None
-            batch = self._settle(batch)
-            changed = self._really_changed(batch.paths)
-            if changed:
-                return Batch(frozenset(changed), batch.received)
-
-    def _settle(self, batch: Batch) -> Batch:
-        """Give files that vanished (renamed away by an editor) a moment to come back."""
-        deadline = time.monotonic() + REAPPEAR_SECONDS
-        paths = set(batch.paths)
-        while any(not path.exists() for path in paths) and time.monotonic() < deadline:
-            more = self.watcher.next_changes(timeout=max(0.0, deadline - time.monotonic()))
-            if more is not None:
-                paths |= more.paths
-        return Batch(frozenset(paths), batch.received)
-
-    def _really_changed(self, paths: frozenset[Path]) -> list[Path]:
-        """Drop files whose content is what we last saw (touches, no-op saves)."""
-        changed = []
-        for path in sorted(paths):
-            digest = _digest(path)
-            if digest is not None and self._hashes.get(path) == digest:
-                continue
-            self._hashes[path] = digest or ""
-            changed.append(path)
-        return changed
+        batch = self.changes.next_batch()
+        assert batch is not None
+        return batch
 
     def _remember_sources(self) -> None:
-        for module in [self.app_module, *self.planner.local_modules()]:
-            if module.path in self._hashes:  # already known: saves record their own hash
-                continue
-            digest = _digest(module.path)
-            if digest is not None:
-                self._hashes.setdefault(module.path, digest)
+        self.changes.remember(m.path for m in [self.app_module, *self.planner.local_modules()])
+
+    def _watch_notice(self, notice: WatchNotice) -> None:
+        """A watch problem (or its end), told in the terminal and in every open tab."""
+        self.reporter.say(notice.message)
+        if self.adapter is None:
+            return
+        if notice.deaf:
+            self._watch_problem = True
+            self.adapter.notify(
+                ReloadEvent(
+                    "error",
+                    notice.paths,
+                    headline=notice.message,
+                    details="The page keeps running; saves are not reloaded until this clears.",
+                )
+            )
+        elif notice.kind in ("resumed", "root_back") and self._watch_problem:
+            self._watch_problem = False
+            if not self.failing:  # a failed reload's error stays up until it is fixed
+                self.adapter.notify(ReloadEvent("reload"))
 
     def reload(self, batch: Batch) -> None:
         assert self.adapter is not None
@@ -314,7 +305,7 @@ class Engine:
         killer = threading.Timer(1.5, os._exit, args=(EXIT_OK,))
         killer.daemon = True
         killer.start()
-        self.watcher.stop()
+        self.changes.stop()
         if self.adapter is not None:
             try:
                 self.adapter.shutdown()
@@ -399,13 +390,6 @@ def _notify_imported(adapters: list[Adapter], module_name: str) -> Callable[[], 
             adapter.framework_imported(module_name)
 
     return notify
-
-
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-    except OSError:
-        return None
 
 
 def _detect_ms(changed: list[Path], received: float) -> float:

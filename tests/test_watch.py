@@ -78,7 +78,7 @@ def test_changes_during_a_reload_are_merged(tmp_path: Path) -> None:
         for queued, name in enumerate(("a.py", "b.py"), start=1):
             (tmp_path / name).write_text(name)
             # Nobody takes batches meanwhile, as while a reload runs.
-            wait_for(lambda n=queued: watcher.batches.qsize() >= n, what=f"{name} queued")
+            wait_for(lambda n=queued: watcher.events.qsize() >= n, what=f"{name} queued")
         batch = watcher.next_changes(timeout=1)
         assert batch is not None and {p.name for p in batch.paths} == {"a.py", "b.py"}
     finally:

@@ -194,11 +194,17 @@ class Watcher:
                 self._stop.wait(MISSING_ROOT_POLL_SECONDS)
                 continue
             identities = {root: _identity(root) for root in self.roots}
+            roots = frozenset(self.roots)
+
+            def keep(change: watchfiles.Change, path: str, roots: frozenset[Path] = roots) -> bool:
+                # A root's own deletion is let through: the watch on it is dead.
+                return Path(path) in roots or self.filter(change, path)
+
             try:
                 live = False
                 for changes in self._watch(
                     *self.roots,
-                    watch_filter=self.filter,
+                    watch_filter=keep,
                     step=self.step_ms,
                     debounce=self.debounce_ms,
                     stop_event=self._stop,
@@ -216,11 +222,14 @@ class Watcher:
                             self._hand_over(sorted(rescan), said_gone)
                             rescan.clear()
                             said_gone.clear()
-                    if changes:
+                    paths = frozenset(Path(path) for _, path in changes)
+                    if paths - roots:
                         logger.debug("changes: %s", changes)
-                        paths = frozenset(Path(path) for _, path in changes)
-                        self.events.put(Batch(paths, time.perf_counter()))
-                    replaced = [r for r in self.roots if _identity(r) != identities[r]]
+                        self.events.put(Batch(paths - roots, time.perf_counter()))
+                    # Deleted (inotify said so: a new folder may reuse the inode) or replaced.
+                    replaced = [
+                        r for r in self.roots if r in paths or _identity(r) != identities[r]
+                    ]
                     if replaced:  # the watch is on a folder that is no longer there
                         logger.debug("roots replaced or gone: %s", replaced)
                         rescan.update(replaced)

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import watchfiles
 
-from ._paths import VENDORED_DIR_NAMES, containing_root, in_virtualenv, parts_below
+from ._paths import (
+    VENDORED_DIR_NAMES,
+    VIRTUALENV_MARKERS,
+    containing_root,
+    in_virtualenv,
+    parts_below,
+)
 
 __all__ = ["IGNORED_DIR_NAMES", "IGNORED_NAME_GLOBS", "RELEVANT_SUFFIXES", "SourceFilter"]
 
@@ -83,8 +89,20 @@ class SourceFilter(watchfiles.BaseFilter):
         return root is None or not in_virtualenv(path, root)
 
     def keeps_folder(self, folder: Path) -> bool:
-        """Whether a walk of the tree should go into ``folder`` (cheap name rules only)."""
-        return folder.name not in IGNORED_DIR_NAMES
+        """Whether a walk of the tree should go into ``folder``."""
+        if folder.name in IGNORED_DIR_NAMES:
+            return False
+        return not any((folder / marker).exists() for marker in VIRTUALENV_MARKERS)
+
+    def keeps_tree(self, folder: Path) -> bool:
+        """Whether files in ``folder`` can count at all (not inside VCS, caches, environments)."""
+        inside = folder / "_"
+        root = containing_root(inside, self.roots)
+        if IGNORED_DIR_NAMES.intersection(parts_below(inside, root)):
+            return False
+        if root is not None and in_virtualenv(inside, root):
+            return False
+        return self.keeps_folder(folder)
 
     def _ignored_by_user(self, path: Path, root: Path | None) -> bool:
         texts = [str(path), path.name]

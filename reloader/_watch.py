@@ -197,8 +197,13 @@ class Watcher:
             roots = frozenset(self.roots)
 
             def keep(change: watchfiles.Change, path: str, roots: frozenset[Path] = roots) -> bool:
-                # A root's own deletion is let through: the watch on it is dead.
-                return Path(path) in roots or self.filter(change, path)
+                # A root's own deletion is let through: the watch on it is dead. So is
+                # a new folder: files written into it before inotify watched it count.
+                return (
+                    Path(path) in roots
+                    or self.filter(change, path)
+                    or (change == watchfiles.Change.added and self._new_folder(Path(path)))
+                )
 
             try:
                 live = False
@@ -225,7 +230,7 @@ class Watcher:
                     paths = frozenset(Path(path) for _, path in changes)
                     if paths - roots:
                         logger.debug("changes: %s", changes)
-                        self.events.put(Batch(paths - roots, time.perf_counter()))
+                        self.events.put(Batch(self._files(paths - roots), time.perf_counter()))
                     # Deleted (inotify said so: a new folder may reuse the inode) or replaced.
                     replaced = [
                         r for r in self.roots if r in paths or _identity(r) != identities[r]
@@ -247,6 +252,22 @@ class Watcher:
                 if self._stop.is_set():
                     break
                 failures = self._failed(error, failures)
+
+    def _new_folder(self, path: Path) -> bool:
+        return (
+            path.suffix not in RELEVANT_SUFFIXES
+            and path.is_dir()
+            and self.filter.keeps_folder(path)
+        )
+
+    def _files(self, paths: frozenset[Path]) -> frozenset[Path]:
+        """Changed files, with a new folder (``mkdir``, ``mv``, ``git checkout``) as its files."""
+        files = set(paths)
+        for path in paths:
+            if path.is_dir():
+                files.discard(path)
+                files.update(_relevant_files(path, self.filter))
+        return frozenset(files)
 
     def _failed(self, error: BaseException, failures: int) -> int:
         logger.debug("file watcher failed", exc_info=error)

@@ -156,18 +156,23 @@ def test_a_folder_replaced_in_one_go_is_watched_again(tmp_path: Path) -> None:
         summary("--watch folder replaced by rm -rf && regenerate: re-watched, both outputs served")
 
 
-def test_the_apps_own_folder_replaced(tmp_path: Path) -> None:
-    """A branch switch or a deploy script swaps the whole project folder."""
+@pytest.mark.parametrize("started_in", ["project", "parent"])
+def test_the_apps_own_folder_replaced(tmp_path: Path, started_in: str) -> None:
+    """A branch switch or a deploy script swaps the whole project folder.
+
+    Started in the project, the folder is the watched root; started in its parent,
+    it is a folder inside the root, re-created with its files already written.
+    """
     project = tmp_path / "proj"
     app = write_app(project)
-    with devreload(app, cwd=tmp_path) as process:
+    with devreload(app, cwd=project if started_in == "project" else tmp_path) as process:
         process.wait_ready()
         os.replace(project, tmp_path / "proj.old")
         write_app(project, title="v2")
         serving(process, "# v2")
         save_in_place(app, app.read_text().replace("# v2", "# v3"))
         serving(process, "# v3")
-        summary("the app's own folder replaced: re-watched, the new folder's app served")
+        summary(f"the app's own folder replaced (started in the {started_in}): new app served")
 
 
 # -- item 5: the watcher stops ----------------------------------------------------------

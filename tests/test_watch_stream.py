@@ -262,3 +262,30 @@ def test_a_replaced_root_is_watched_anew_without_a_gap(tmp_path: Path) -> None:
         assert stream.next_batch(timeout=0.3) is None  # unchanged content is not handed over twice
     finally:
         stream.stop()
+
+
+def test_a_new_folder_counts_with_the_files_already_in_it(project: Path) -> None:
+    """inotify watches a new folder only once it exists: files written before that count too."""
+    package = project / "pkg"
+
+    def checkout() -> None:
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        (package / "views.py").write_text("X = 1\n")
+        (project / "node_modules" / "dep").mkdir(parents=True)
+        (project / "node_modules" / "dep" / "index.js").write_text("")
+
+    fake = ScriptedWatch(
+        [
+            checkout,
+            # the watch came too late for the files: only the folders were reported
+            {(Change.added, str(package)), (Change.added, str(project / "node_modules"))},
+        ]
+    )
+    stream = stream_for([project], fake, [])
+    stream.start()
+    try:
+        assert take(stream).paths == {package / "__init__.py", package / "views.py"}
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()

@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -173,85 +173,90 @@ class Watcher:
         self.events.put(WatchNotice(kind, message, tuple(paths)))
 
     def _run(self) -> None:
-        failures = 0
-        skip_unreadable = False
-        said_gone: set[Path] = set()
-        #: Roots to hand over whole once the watch is live again (re-created ones).
-        rescan: set[Path] = set()
+        state = _State()
         while not self._stop.is_set():
-            missing = [root for root in self.roots if not root.is_dir()]
-            for root in missing:
-                rescan.add(root)
-                if root not in said_gone:
-                    said_gone.add(root)
-                    self._notice(
-                        "root_gone",
-                        f"the watched folder {root} is gone; devreload is not watching it "
-                        "and will reload once it is back",
-                        [root],
-                    )
-            if missing:
-                self._stop.wait(MISSING_ROOT_POLL_SECONDS)
-                continue
-            identities = {root: _identity(root) for root in self.roots}
-            roots = frozenset(self.roots)
-
-            def keep(change: watchfiles.Change, path: str, roots: frozenset[Path] = roots) -> bool:
-                # A root's own deletion is let through: the watch on it is dead. So is
-                # a new folder: files written into it before inotify watched it count.
-                return (
-                    Path(path) in roots
-                    or self.filter(change, path)
-                    or (change == watchfiles.Change.added and self._new_folder(Path(path)))
-                )
-
             try:
-                live = False
-                for changes in self._watch(
-                    *self.roots,
-                    watch_filter=keep,
-                    step=self.step_ms,
-                    debounce=self.debounce_ms,
-                    stop_event=self._stop,
-                    raise_interrupt=False,
-                    yield_on_timeout=True,
-                    rust_timeout=self.check_ms,
-                    ignore_permission_denied=skip_unreadable,
-                ):
-                    if not live:
-                        live = True
-                        if failures:
-                            failures = 0
-                            self._notice("resumed", "the file watcher is running again")
-                        if rescan:
-                            self._hand_over(sorted(rescan), said_gone)
-                            rescan.clear()
-                            said_gone.clear()
-                    paths = frozenset(Path(path) for _, path in changes)
-                    if paths - roots:
-                        logger.debug("changes: %s", changes)
-                        self.events.put(Batch(self._files(paths - roots), time.perf_counter()))
-                    # Deleted (inotify said so: a new folder may reuse the inode) or replaced.
-                    replaced = [
-                        r for r in self.roots if r in paths or _identity(r) != identities[r]
-                    ]
-                    if replaced:  # the watch is on a folder that is no longer there
-                        logger.debug("roots replaced or gone: %s", replaced)
-                        rescan.update(replaced)
-                        break
-                else:
-                    if not self._stop.is_set():
-                        raise RuntimeError("watchfiles stopped without an error")
+                self._watch_once(state)
             except PermissionError as error:
-                if skip_unreadable or self._stop.is_set():
-                    failures = self._failed(error, failures)
+                if state.skip_unreadable or self._stop.is_set():
+                    self._failed(error, state)
                     continue
-                skip_unreadable = True
+                state.skip_unreadable = True
                 self._report_unreadable(error)
             except Exception as error:  # the watcher must never take the server down with it
                 if self._stop.is_set():
                     break
-                failures = self._failed(error, failures)
+                self._failed(error, state)
+
+    def _watch_once(self, state: _State) -> None:
+        """Wait for every root to exist, then watch until a root changes or watching fails."""
+        missing = [root for root in self.roots if not root.is_dir()]
+        for root in missing:
+            state.rescan.add(root)
+            if root not in state.said_gone:
+                state.said_gone.add(root)
+                self._notice(
+                    "root_gone",
+                    f"the watched folder {root} is gone; devreload is not watching it "
+                    "and will reload once it is back",
+                    [root],
+                )
+        if missing:
+            self._stop.wait(MISSING_ROOT_POLL_SECONDS)
+            return
+        identities = {root: _identity(root) for root in self.roots}
+        roots = frozenset(self.roots)
+
+        def keep(change: watchfiles.Change, path: str) -> bool:
+            # A root's own deletion is let through: the watch on it is dead. So is
+            # a new folder: files written into it before inotify watched it count.
+            return (
+                Path(path) in roots
+                or self.filter(change, path)
+                or (change == watchfiles.Change.added and self._new_folder(Path(path)))
+            )
+
+        live = False
+        for changes in self._watch(
+            *self.roots,
+            watch_filter=keep,
+            step=self.step_ms,
+            debounce=self.debounce_ms,
+            stop_event=self._stop,
+            raise_interrupt=False,
+            yield_on_timeout=True,
+            rust_timeout=self.check_ms,
+            ignore_permission_denied=state.skip_unreadable,
+        ):
+            if not live:
+                live = True
+                self._now_live(state)
+            paths = frozenset(Path(path) for _, path in changes)
+            # Deleted (inotify said so: a new folder may even reuse the inode) or replaced.
+            replaced = [r for r in self.roots if r in paths or _identity(r) != identities[r]]
+            # Files of a root that is gone are handed over when it is back, not as deletions.
+            gone = [root for root in replaced if not root.is_dir()]
+            files = self._files(
+                frozenset(p for p in paths - roots if not any(is_under(p, r) for r in gone))
+            )
+            if files:
+                logger.debug("changes: %s", changes)
+                self.events.put(Batch(files, time.perf_counter()))
+            if replaced:  # the watch is on a folder that is no longer there
+                logger.debug("roots replaced or gone: %s", replaced)
+                state.rescan.update(replaced)
+                return
+        if not self._stop.is_set():
+            raise RuntimeError("watchfiles stopped without an error")
+
+    def _now_live(self, state: _State) -> None:
+        if state.failures:
+            state.failures = 0
+            self._notice("resumed", "the file watcher is running again")
+        if state.rescan:
+            self._hand_over(sorted(state.rescan), state.said_gone)
+            state.rescan.clear()
+            state.said_gone.clear()
 
     def _new_folder(self, path: Path) -> bool:
         return (
@@ -269,17 +274,19 @@ class Watcher:
                 files.update(_relevant_files(path, self.filter))
         return frozenset(files)
 
-    def _failed(self, error: BaseException, failures: int) -> int:
+    def _failed(self, error: BaseException, state: _State) -> None:
         logger.debug("file watcher failed", exc_info=error)
-        if failures == 0:
+        if state.failures == 0:
             self._notice(
                 "stopped",
                 f"the file watcher stopped ({type(error).__name__}: {error}); saves are not "
                 "seen until it is back; restarting it",
             )
+        # Saves made while nothing watched are found by comparing contents once it is back.
+        state.rescan.update(self.roots)
         first, longest = RESTART_DELAY_SECONDS
-        self._stop.wait(min(longest, first * 2**failures))
-        return failures + 1
+        self._stop.wait(min(longest, first * 2**state.failures))
+        state.failures += 1
 
     def _report_unreadable(self, error: PermissionError) -> None:
         unreadable = _unreadable_folders(self.roots)
@@ -307,6 +314,18 @@ class Watcher:
         paths = frozenset(path for root in roots for path in _relevant_files(root, self.filter))
         if paths:
             self.events.put(Batch(paths, time.perf_counter()))
+
+
+@dataclass
+class _State:
+    """What the watcher thread carries from one attempt at watching to the next."""
+
+    failures: int = 0
+    skip_unreadable: bool = False
+    #: Roots said to be gone, to say when they are back.
+    said_gone: set[Path] = field(default_factory=set)
+    #: Roots whose files are handed over whole once the watch is live (re-created ones).
+    rescan: set[Path] = field(default_factory=set)
 
 
 def _unreadable_folders(roots: Iterable[Path]) -> list[Path]:

@@ -220,14 +220,11 @@ def test_a_deleted_root_is_watched_again_when_it_comes_back(tmp_path: Path) -> N
     fake = ScriptedWatch([lambda: shutil.rmtree(root), {(Change.deleted, str(module))}])
     watcher = Watcher([root], SourceFilter(roots=[root]), check_ms=10, watch=fake)
     fake.watcher = watcher
-    # No settle: the deletion is taken as such before the folder comes back.
-    stream = ChangeStream(watcher, on_notice=regenerate, reappear_seconds=0)
+    stream = ChangeStream(watcher, on_notice=regenerate)
     stream.remember([module])
     stream.start()
     try:
-        deleted = take(stream)
-        assert deleted.paths == {module} and not module.exists()
-        regenerated = take(stream)
+        regenerated = take(stream)  # the deletion is not handed over: the notice says it
         assert regenerated.paths == {module} and module.read_text() == "X = 2\n"
         assert [n.kind for n in notices] == ["root_gone", "root_back"]
         assert notices[0].deaf and not notices[1].deaf
@@ -286,6 +283,21 @@ def test_a_new_folder_counts_with_the_files_already_in_it(project: Path) -> None
     stream.start()
     try:
         assert take(stream).paths == {package / "__init__.py", package / "views.py"}
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()
+
+
+def test_a_save_made_while_the_watcher_was_down_is_not_lost(project: Path) -> None:
+    app = project / "app.py"
+    notices: list[WatchNotice] = []
+    fake = ScriptedWatch([lambda: app.write_text("v = 2\n"), RuntimeError("lost the watch")])
+    stream = stream_for([project], fake, notices)
+    stream.remember([app])
+    stream.start()
+    try:
+        assert take(stream).paths == {app}
+        assert [n.kind for n in notices] == ["stopped", "resumed"]
         assert stream.next_batch(timeout=0.3) is None
     finally:
         stream.stop()

@@ -15,6 +15,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -225,7 +226,7 @@ def test_a_watcher_that_stops_is_told_everywhere_and_restarted(tmp_path: Path) -
         except httpx.HTTPError:  # devreload stopped at the end of the test
             pass
 
-    with devreload_process(process):
+    with running(process):
         process.wait_ready()
         threading.Thread(target=listen, daemon=True).start()
         wait_for(lambda: events, what="the tab connected")
@@ -245,21 +246,17 @@ def test_a_watcher_that_stops_is_told_everywhere_and_restarted(tmp_path: Path) -
         )
 
 
-def devreload_process(process: DevreloadProcess) -> devreload_context:
-    return devreload_context(process)
-
-
-class devreload_context:
-    def __init__(self, process: DevreloadProcess) -> None:
-        self.process = process
-
-    def __enter__(self) -> DevreloadProcess:
-        return self.process.start()
-
-    def __exit__(self, kind: object, error: object, tb: object) -> None:
-        if kind is not None:
-            print(f"--- devreload output ---\n{self.process.output}\n--- end ---")
-        self.process.stop()
+@contextmanager
+def running(process: DevreloadProcess) -> Iterator[DevreloadProcess]:
+    """``support.devreload`` for a process whose command the test changed."""
+    process.start()
+    try:
+        yield process
+    except BaseException:
+        print(f"--- devreload output ---\n{process.output}\n--- end ---")
+        raise
+    finally:
+        process.stop()
 
 
 # -- item 6: folder names above the project, a package named env -----------------------

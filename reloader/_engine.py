@@ -10,7 +10,6 @@ when it returns. What the engine does is reported as typed events
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import time
 from collections.abc import Iterator
@@ -18,25 +17,23 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from ._changes import ChangeStream
 from ._config import Config
 from ._dispose import Disposers
 from ._errors import EXIT_APP_ERROR, EXIT_NO_APP, EXIT_OK, EXIT_SERVE, ReloaderError, UserError
 from ._events import ErrorInfo, Event, StatusBoard
 from ._execute import ExecutionError, Executor, Result
+from ._filter import SourceFilter
 from ._interpreter import prepared_interpreter
 from ._plan import LocalModule, Plan, Planner
 from ._report import ReloadTiming, Reporter
 from ._supervisor import Abandoned, Interrupter, Stop, Watchdog, capture_signals, hard_exit_after
-from ._watch import Batch, SourceFilter, Watcher, watch_roots
+from ._watch import Batch, Watcher, WatchNotice, watch_roots
 from .adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 
 __all__ = ["Engine"]
 
 logger = logging.getLogger("reloader.engine")
-
-#: A file that vanished in a batch (an editor's rename-away-and-back) gets this
-#: long to reappear before its absence is treated as a deletion.
-REAPPEAR_SECONDS = 0.25
 
 
 class Engine:
@@ -53,14 +50,18 @@ class Engine:
         self.disposers = Disposers()
         self.executor = Executor(self.roots, disposers=self.disposers)
         self.planner = Planner(self.roots, self.app_module)
-        self.watcher = Watcher(self.roots, SourceFilter(config.ignore), step_ms=config.step_ms)
+        self.changes = ChangeStream(
+            Watcher(self.roots, SourceFilter(config.ignore, self.roots), step_ms=config.step_ms),
+            on_notice=self._watch_notice,
+        )
         self.adapter: Adapter | None = None
         self.app: Any = None
         #: The last execution failed: the next relevant save retries the whole app.
         self.failing = False
         #: Versions put in service after the first load (the status endpoint's generation).
         self.generation = 0
-        self._hashes: dict[Path, str] = {}
+        #: A watch problem is shown in the tabs (cleared when the watcher is back).
+        self._watch_problem = False
         self.interrupter = Interrupter()
         self.status = StatusBoard()
         self.reporter.listeners.append(self.status)
@@ -94,7 +95,7 @@ class Engine:
                     token,
                     after_seconds=self.config.hang_report_seconds,
                     roots=self.roots,
-                    newer_changes=lambda: not self.watcher.batches.empty(),
+                    newer_changes=self.changes.pending,
                     say=self.reporter.say,
                     first_load=first_load,
                 )
@@ -153,7 +154,7 @@ class Engine:
             return self._serve_and_reload()
 
     def _serve_and_reload(self) -> int:
-        self.watcher.start()
+        self.changes.start()
         while not self._first_load():
             self.reporter.say("waiting for a fix: save the file to try again")
             self._wait_for_changes()
@@ -201,42 +202,39 @@ class Engine:
         return True
 
     def _wait_for_changes(self) -> Batch:
-        while True:
-            batch = self.watcher.next_changes()
-            assert batch is not None
-            batch = self._settle(batch)
-            changed = self._really_changed(batch.paths)
-            if changed:
-                return Batch(frozenset(changed), batch.received)
-
-    def _settle(self, batch: Batch) -> Batch:
-        """Give files that vanished (renamed away by an editor) a moment to come back."""
-        deadline = time.monotonic() + REAPPEAR_SECONDS
-        paths = set(batch.paths)
-        while any(not path.exists() for path in paths) and time.monotonic() < deadline:
-            more = self.watcher.next_changes(timeout=max(0.0, deadline - time.monotonic()))
-            if more is not None:
-                paths |= more.paths
-        return Batch(frozenset(paths), batch.received)
-
-    def _really_changed(self, paths: frozenset[Path]) -> list[Path]:
-        """Drop files whose content is what we last saw (touches, no-op saves)."""
-        changed = []
-        for path in sorted(paths):
-            digest = _digest(path)
-            if digest is not None and self._hashes.get(path) == digest:
-                continue
-            self._hashes[path] = digest or ""
-            changed.append(path)
-        return changed
+        batch = self.changes.next_batch()
+        assert batch is not None
+        return batch
 
     def _remember_sources(self) -> None:
-        for module in [self.app_module, *self.planner.local_modules()]:
-            if module.path in self._hashes:  # already known: saves record their own hash
-                continue
-            digest = _digest(module.path)
-            if digest is not None:
-                self._hashes.setdefault(module.path, digest)
+        self.changes.remember(m.path for m in [self.app_module, *self.planner.local_modules()])
+
+    def _watch_notice(self, notice: WatchNotice) -> None:
+        """A watch problem (or its end), told in the terminal and in every open tab."""
+        self.reporter.emit(
+            Event(
+                "watch",
+                files=tuple(notice.paths),
+                message=notice.message,
+                error=ErrorInfo(notice.message) if notice.deaf else None,
+            )
+        )
+        if self.adapter is None:
+            return
+        if notice.deaf:
+            self._watch_problem = True
+            self.adapter.notify(
+                ReloadEvent(
+                    "error",
+                    notice.paths,
+                    headline=notice.message,
+                    details="The page keeps running; saves are not reloaded until this clears.",
+                )
+            )
+        elif notice.kind in ("resumed", "root_back") and self._watch_problem:
+            self._watch_problem = False
+            if not self.failing:  # a failed reload's error stays up until it is fixed
+                self.adapter.notify(ReloadEvent("reload"))
 
     def reload(self, batch: Batch) -> None:
         assert self.adapter is not None
@@ -317,7 +315,8 @@ class Engine:
         )
 
     def _digests(self, paths: list[Path]) -> dict[Path, str]:
-        return {path: self._hashes[path] for path in paths if self._hashes.get(path)}
+        found = {path: self.changes.digest_of(path) for path in paths}
+        return {path: digest for path, digest in found.items() if digest}
 
     def _app_from(self, result: Result) -> Any:
         assert self.adapter is not None
@@ -347,7 +346,7 @@ class Engine:
         )
 
     def _shutdown(self) -> None:
-        self.watcher.stop()
+        self.changes.stop()
         self.disposers.dispose_all()
         if self.adapter is not None:
             try:
@@ -368,13 +367,6 @@ def _error_info(error: ReloaderError) -> ErrorInfo:
         file=getattr(error, "filename", None),
         line=getattr(error, "lineno", None),
     )
-
-
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-    except OSError:
-        return None
 
 
 def _detect_ms(changed: list[Path], received: float) -> float:

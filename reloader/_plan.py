@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from ._paths import is_under, is_vendored
+from ._paths import containing_root, is_vendored
 
 __all__ = ["LocalModule", "Plan", "Planner", "imported_names"]
 
@@ -91,7 +91,8 @@ class Planner:
         self._local_files: dict[str, Path | None] = {}
 
     def is_local(self, path: Path) -> bool:
-        return any(is_under(path, root) for root in self._roots) and not is_vendored(path)
+        root = containing_root(path, self._roots)
+        return root is not None and not is_vendored(path, root)
 
     def local_modules(self, modules: Mapping[str, ModuleType] | None = None) -> list[LocalModule]:
         """Local modules currently loaded, in the order they were imported."""

@@ -1,88 +1,65 @@
-"""Watch the source tree with watchfiles and hand over batches of relevant changes.
+"""Watch the source tree with watchfiles and queue batches of relevant changes.
 
 watchfiles (Rust ``notify``: inotify on Linux) reports events as they happen,
 so an idle tree costs nothing however many files it holds. Its ``step`` groups
 an editor's burst of events (write a temp file and rename it, truncate then
-write) into one batch; the engine merges batches that arrive while a reload
-runs, so no save is lost and none causes two reloads.
+write) into one batch; the change stream (``_changes``) merges batches that
+arrive while a reload runs, so no save is lost and none causes two reloads.
+
+The watcher never goes deaf silently. It runs under a small supervisor loop:
+
+- a folder it may not read (a database volume owned by another user) makes
+  ``notify`` refuse the whole tree; it is named once and skipped;
+- a watched root that is deleted or replaced (a regenerated ``--watch`` folder,
+  a branch switch) leaves inotify watching a dead inode; every batch and every
+  idle ``ROOT_CHECK_MS`` the roots are checked, and the watch is set up again on
+  the new folder, whose files are then handed over as changed;
+- any other failure is reported and the watch restarted with a back-off.
+
+Each of these reaches the engine as a ``WatchNotice`` in the same queue as the
+batches, so the engine reports it from its own thread.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
+import os
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import watchfiles
 
-from ._paths import VENDORED_DIR_NAMES, is_under
+from ._filter import RELEVANT_SUFFIXES, SourceFilter
+from ._paths import is_under
 
-__all__ = ["RELEVANT_SUFFIXES", "Batch", "SourceFilter", "Watcher", "watch_roots"]
+__all__ = [
+    "RELEVANT_SUFFIXES",
+    "ROOT_CHECK_MS",
+    "Batch",
+    "SourceFilter",
+    "WatchNotice",
+    "Watcher",
+    "watch_roots",
+]
 
 logger = logging.getLogger("reloader.watch")
 
-RELEVANT_SUFFIXES = frozenset(
-    {".py", ".css", ".js", ".html", ".md", ".json", ".yaml", ".yml", ".toml"}
-)
-IGNORED_DIR_NAMES = VENDORED_DIR_NAMES | {
-    ".git",
-    ".hg",
-    ".svn",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".idea",
-    ".ipynb_checkpoints",
-    "env",
-}
-#: Editors' swap, backup, lock and temp files (vim, emacs, JetBrains, VS Code, Kate, gedit).
-IGNORED_NAME_GLOBS = (
-    "*.swp",
-    "*.swo",
-    "*.swx",
-    "*~",
-    ".#*",
-    "#*#",
-    "4913",
-    "*.tmp",
-    "*.bak",
-    "*.orig",
-    "*___jb_tmp___",
-    "*___jb_old___",
-    ".goutputstream-*",
-    "*.kate-swp",
-    "*.crswap",
-)
+#: With no event, watchfiles hands control back this often, to check the roots (a stat
+#: each: four idle wake-ups a second cost nothing measurable).
+ROOT_CHECK_MS = 250
+#: While a root is missing, look for it again this often.
+MISSING_ROOT_POLL_SECONDS = 0.1
+#: Restart back-off after a failure: first delay, doubled up to the last.
+RESTART_DELAY_SECONDS = (0.2, 5.0)
 
-
-class SourceFilter(watchfiles.BaseFilter):
-    """Keeps changes to source and asset files; drops VCS, venvs, caches, editor droppings."""
-
-    def __init__(self, ignore_globs: Sequence[str] = ()) -> None:
-        super().__init__()
-        self.ignore_globs = tuple(ignore_globs)
-
-    def __call__(self, change: watchfiles.Change, path: str) -> bool:
-        return self.is_relevant(Path(path))
-
-    def is_relevant(self, path: Path) -> bool:
-        if path.suffix not in RELEVANT_SUFFIXES:
-            return False
-        name = path.name
-        if any(fnmatch.fnmatchcase(name, glob) for glob in IGNORED_NAME_GLOBS):
-            return False
-        if IGNORED_DIR_NAMES.intersection(path.parts[:-1]):
-            return False
-        text = str(path)
-        return not any(
-            fnmatch.fnmatch(text, glob) or fnmatch.fnmatch(name, glob) for glob in self.ignore_globs
-        )
+FileChanges = set[tuple[watchfiles.Change, str]]
+#: The shape of ``watchfiles.watch``; tests pass a scripted fake.
+WatchFunction = Callable[..., Iterator[FileChanges]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +67,23 @@ class Batch:
     paths: frozenset[Path]
     #: time.perf_counter() when the batch was handed over
     received: float
+
+
+NoticeKind = Literal["unreadable", "root_gone", "root_back", "stopped", "resumed"]
+
+
+@dataclass(frozen=True)
+class WatchNotice:
+    """Something the user must know about the watcher, in one sentence."""
+
+    kind: NoticeKind
+    message: str
+    paths: tuple[Path, ...] = ()
+
+    @property
+    def deaf(self) -> bool:
+        """Whether saves are not (all) being seen until a later notice says otherwise."""
+        return self.kind in ("root_gone", "stopped")
 
 
 def watch_roots(paths: Iterable[Path]) -> list[Path]:
@@ -102,8 +96,17 @@ def watch_roots(paths: Iterable[Path]) -> list[Path]:
     return roots
 
 
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at this path now (None: none); a re-created one differs."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
+
+
 class Watcher:
-    """Runs watchfiles in a daemon thread and queues batches of changed paths."""
+    """Runs watchfiles in a daemon thread; queues ``Batch`` and ``WatchNotice`` events."""
 
     def __init__(
         self,
@@ -112,14 +115,17 @@ class Watcher:
         *,
         step_ms: int = 5,
         debounce_ms: int = 300,
+        check_ms: int = ROOT_CHECK_MS,
+        watch: WatchFunction = watchfiles.watch,
     ) -> None:
         self.roots = list(roots)
         self.filter = watch_filter
         self.step_ms = step_ms
         self.debounce_ms = debounce_ms
-        self.batches: queue.Queue[Batch] = queue.Queue()
+        self.check_ms = check_ms
+        self._watch = watch
+        self.events: queue.Queue[Batch | WatchNotice] = queue.Queue()
         self._stop = threading.Event()
-        self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="devreload-watch", daemon=True)
 
     def start(self) -> None:
@@ -127,36 +133,220 @@ class Watcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=1)
+        if self._thread.is_alive():
+            self._thread.join(timeout=1)
 
-    def _run(self) -> None:
-        try:
-            for changes in watchfiles.watch(
-                *self.roots,
-                watch_filter=self.filter,
-                step=self.step_ms,
-                debounce=self.debounce_ms,
-                stop_event=self._stop,
-                raise_interrupt=False,
-                yield_on_timeout=False,
-                rust_timeout=0,
-            ):
-                paths = frozenset(Path(path) for _, path in changes)
-                logger.debug("changes: %s", changes)
-                self.batches.put(Batch(paths, time.perf_counter()))
-        except Exception:  # the watcher must never take the server down with it
-            logger.exception("file watcher stopped")
+    def has_batches(self) -> bool:
+        """Whether a batch of changes is waiting (notices do not count)."""
+        with self.events.mutex:
+            return any(isinstance(event, Batch) for event in self.events.queue)
 
-    def next_changes(self, timeout: float | None = None) -> Batch | None:
-        """Block for a batch, then merge every batch that is already waiting."""
+    def next_event(self, timeout: float | None = None) -> Batch | WatchNotice | None:
         try:
-            first = self.batches.get(timeout=timeout)
+            return self.events.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def next_changes(self, timeout: float | None = None) -> Batch | None:
+        """Block for a batch, then merge every batch already waiting (notices dropped)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            first = self.next_event(left)
+            if first is None:
+                return None
+            if isinstance(first, Batch):
+                break
         paths = set(first.paths)
         while True:
             try:
-                paths |= self.batches.get_nowait().paths
+                more = self.events.get_nowait()
             except queue.Empty:
                 break
+            if isinstance(more, Batch):
+                paths |= more.paths
         return Batch(frozenset(paths), first.received)
+
+    # -- the watcher thread -------------------------------------------------------
+
+    def _notice(self, kind: NoticeKind, message: str, paths: Iterable[Path] = ()) -> None:
+        logger.debug("notice %s: %s", kind, message)
+        self.events.put(WatchNotice(kind, message, tuple(paths)))
+
+    def _run(self) -> None:
+        state = _State()
+        while not self._stop.is_set():
+            try:
+                self._watch_once(state)
+            except PermissionError as error:
+                if state.skip_unreadable or self._stop.is_set():
+                    self._failed(error, state)
+                    continue
+                state.skip_unreadable = True
+                self._report_unreadable(error)
+            except Exception as error:  # the watcher must never take the server down with it
+                if self._stop.is_set():
+                    break
+                self._failed(error, state)
+
+    def _watch_once(self, state: _State) -> None:
+        """Wait for every root to exist, then watch until a root changes or watching fails."""
+        missing = [root for root in self.roots if not root.is_dir()]
+        for root in missing:
+            state.rescan.add(root)
+            if root not in state.said_gone:
+                state.said_gone.add(root)
+                self._notice(
+                    "root_gone",
+                    f"the watched folder {root} is gone; devreload is not watching it "
+                    "and will reload once it is back",
+                    [root],
+                )
+        if missing:
+            self._stop.wait(MISSING_ROOT_POLL_SECONDS)
+            return
+        identities = {root: _identity(root) for root in self.roots}
+        roots = frozenset(self.roots)
+
+        def keep(change: watchfiles.Change, path: str) -> bool:
+            # A root's own deletion is let through: the watch on it is dead. So is
+            # a new folder: files written into it before inotify watched it count.
+            return (
+                Path(path) in roots
+                or self.filter(change, path)
+                or (change == watchfiles.Change.added and self._new_folder(Path(path)))
+            )
+
+        live = False
+        for changes in self._watch(
+            *self.roots,
+            watch_filter=keep,
+            step=self.step_ms,
+            debounce=self.debounce_ms,
+            stop_event=self._stop,
+            raise_interrupt=False,
+            yield_on_timeout=True,
+            rust_timeout=self.check_ms,
+            ignore_permission_denied=state.skip_unreadable,
+        ):
+            if not live:
+                live = True
+                self._now_live(state)
+            paths = frozenset(Path(path) for _, path in changes)
+            # Deleted (inotify said so: a new folder may even reuse the inode) or replaced.
+            replaced = [r for r in self.roots if r in paths or _identity(r) != identities[r]]
+            # Files of a root that is gone are handed over when it is back, not as deletions.
+            gone = [root for root in replaced if not root.is_dir()]
+            files = self._files(
+                frozenset(p for p in paths - roots if not any(is_under(p, r) for r in gone))
+            )
+            if files:
+                logger.debug("changes: %s", changes)
+                self.events.put(Batch(files, time.perf_counter()))
+            if replaced:  # the watch is on a folder that is no longer there
+                logger.debug("roots replaced or gone: %s", replaced)
+                state.rescan.update(replaced)
+                return
+        if not self._stop.is_set():
+            raise RuntimeError("watchfiles stopped without an error")
+
+    def _now_live(self, state: _State) -> None:
+        if state.failures:
+            state.failures = 0
+            self._notice("resumed", "the file watcher is running again")
+        if state.rescan:
+            self._hand_over(sorted(state.rescan), state.said_gone)
+            state.rescan.clear()
+            state.said_gone.clear()
+
+    def _new_folder(self, path: Path) -> bool:
+        return (
+            path.suffix not in RELEVANT_SUFFIXES
+            and path.is_dir()
+            and self.filter.keeps_folder(path)
+        )
+
+    def _files(self, paths: frozenset[Path]) -> frozenset[Path]:
+        """Changed files, with a new folder (``mkdir``, ``mv``, ``git checkout``) as its files."""
+        files = set(paths)
+        for path in paths:
+            if path.is_dir():
+                files.discard(path)
+                files.update(_relevant_files(path, self.filter))
+        return frozenset(files)
+
+    def _failed(self, error: BaseException, state: _State) -> None:
+        logger.debug("file watcher failed", exc_info=error)
+        if state.failures == 0:
+            self._notice(
+                "stopped",
+                f"the file watcher stopped ({type(error).__name__}: {error}); saves are not "
+                "seen until it is back; restarting it",
+            )
+        # Saves made while nothing watched are found by comparing contents once it is back.
+        state.rescan.update(self.roots)
+        first, longest = RESTART_DELAY_SECONDS
+        self._stop.wait(min(longest, first * 2**state.failures))
+        state.failures += 1
+
+    def _report_unreadable(self, error: PermissionError) -> None:
+        unreadable = _unreadable_folders(self.roots)
+        if not unreadable:  # notify named a path we cannot find again: quote it
+            names = str(error)
+        else:
+            names = ", ".join(str(path) for path in unreadable[:5])
+            if len(unreadable) > 5:
+                names += f" (+{len(unreadable) - 5} more)"
+        self._notice(
+            "unreadable",
+            f"not watching {names}: permission denied; the rest of the tree is watched",
+            unreadable,
+        )
+
+    def _hand_over(self, roots: list[Path], said_gone: set[Path]) -> None:
+        """A root came back (or was replaced): its relevant files count as changed."""
+        back = [root for root in roots if root in said_gone]
+        if back:
+            self._notice(
+                "root_back",
+                f"watching {', '.join(str(root) for root in back)} again",
+                back,
+            )
+        paths = frozenset(path for root in roots for path in _relevant_files(root, self.filter))
+        if paths:
+            self.events.put(Batch(paths, time.perf_counter()))
+
+
+@dataclass
+class _State:
+    """What the watcher thread carries from one attempt at watching to the next."""
+
+    failures: int = 0
+    skip_unreadable: bool = False
+    #: Roots said to be gone, to say when they are back.
+    said_gone: set[Path] = field(default_factory=set)
+    #: Roots whose files are handed over whole once the watch is live (re-created ones).
+    rescan: set[Path] = field(default_factory=set)
+
+
+def _unreadable_folders(roots: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+
+    def collect(error: OSError) -> None:
+        if isinstance(error, PermissionError) and error.filename:
+            found.append(Path(error.filename))
+
+    for root in roots:
+        for _ in os.walk(root, onerror=collect):
+            pass
+    return sorted(set(found))
+
+
+def _relevant_files(root: Path, watch_filter: SourceFilter) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder)
+        dirs[:] = [name for name in dirs if watch_filter.keeps_folder(base / name)]
+        for name in files:
+            path = base / name
+            if watch_filter.is_relevant(path):
+                yield path

@@ -148,7 +148,7 @@ def test_events_file_has_typed_events(tmp_path: Path) -> None:
         failed = wait_for(
             lambda: [e for e in events(log) if e["event"] == "failed"], what="a failure event"
         )[0]
-    serving = events(log)[0]
+    serving = next(e for e in events(log) if e["event"] != "message")
     assert serving["event"] == "serving" and serving["url"].startswith("http://127.0.0.1:")
     assert reloaded["generation"] == 1 and reloaded["tier"] == "full"
     assert reloaded["files"] == [str(app)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from reloader._watch import SourceFilter, Watcher, watch_roots
+from reloader._watch import SourceFilter, Watcher, WatchNotice, watch_roots
 from support import EDITOR_SAVES, wait_for
 
 
@@ -78,8 +79,37 @@ def test_changes_during_a_reload_are_merged(tmp_path: Path) -> None:
         for queued, name in enumerate(("a.py", "b.py"), start=1):
             (tmp_path / name).write_text(name)
             # Nobody takes batches meanwhile, as while a reload runs.
-            wait_for(lambda n=queued: watcher.batches.qsize() >= n, what=f"{name} queued")
+            wait_for(lambda n=queued: watcher.events.qsize() >= n, what=f"{name} queued")
         batch = watcher.next_changes(timeout=1)
         assert batch is not None and {p.name for p in batch.paths} == {"a.py", "b.py"}
+    finally:
+        watcher.stop()
+
+
+def test_a_root_deleted_and_recreated_is_watched_again_for_real(tmp_path: Path) -> None:
+    """Real inotify: the watch on a deleted root is dead; the watcher sets up a new one."""
+    root = tmp_path.resolve() / "gen"
+    root.mkdir()
+    watcher = Watcher([root], SourceFilter(roots=[root]))
+    watcher.start()
+    try:
+        wait_until_live(watcher, root)
+        shutil.rmtree(root)
+        wait_for(
+            lambda: any(
+                isinstance(event, WatchNotice) and event.kind == "root_gone"
+                for event in [watcher.next_event(timeout=0.2)]
+            ),
+            what="the root reported gone",
+        )
+        root.mkdir()
+        (root / "generated.py").write_text("X = 2\n")
+        batch = watcher.next_changes(timeout=10)
+        assert batch is not None and root / "generated.py" in batch.paths
+        # And the new folder is really watched: a later write arrives too.
+        wait_for(lambda: watcher.next_changes(timeout=0.2) is None, what="quiet")
+        (root / "later.py").write_text("")
+        batch = watcher.next_changes(timeout=10)
+        assert batch is not None and batch.paths == {root / "later.py"}
     finally:
         watcher.stop()

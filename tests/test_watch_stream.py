@@ -1,0 +1,303 @@
+"""The change stream in-process, fed by a scripted watcher (as watchfiles tests its loop).
+
+``ScriptedWatch`` stands in for ``watchfiles.watch``: each call (each time the
+watcher sets up its watch) plays the next script, whose steps yield changes,
+raise, act on the disk or wait for the consumer. Everything else is real: the
+watcher thread and its supervisor loop, the queue, settle and content hashes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from watchfiles import Change
+
+from reloader._changes import ChangeStream
+from reloader._filter import SourceFilter
+from reloader._watch import Batch, Watcher, WatchNotice
+from support import wait_for
+
+FileChanges = set[tuple[Change, str]]
+
+
+class WhenTaken:
+    """A script step: wait until the consumer has taken every queued event."""
+
+
+Step = FileChanges | BaseException | Callable[[], None] | WhenTaken
+
+
+class ScriptedWatch:
+    def __init__(self, *scripts: list[Step]) -> None:
+        self.scripts = list(scripts)
+        self.calls: list[dict[str, Any]] = []
+        self.watcher: Watcher | None = None
+
+    def __call__(self, *paths: Path, **options: Any) -> Iterator[FileChanges]:
+        self.calls.append({"paths": paths, **options})
+        script = self.scripts.pop(0) if self.scripts else []
+        stop: threading.Event = options["stop_event"]
+        keep = options["watch_filter"]
+        for step in script:
+            if isinstance(step, BaseException):
+                raise step
+            if isinstance(step, WhenTaken):
+                assert self.watcher is not None
+                while not self.watcher.events.empty() and not stop.wait(0.005):
+                    pass
+            elif callable(step):
+                step()
+            else:  # watchfiles applies the filter before it yields
+                yield {(change, path) for change, path in step if keep(change, path)}
+        # Idle, as watchfiles with yield_on_timeout=True: an empty set now and then.
+        while not stop.wait(0.01):
+            yield set()
+
+
+def stream_for(
+    roots: list[Path], fake: ScriptedWatch, notices: list[WatchNotice], **options: Any
+) -> ChangeStream:
+    watcher = Watcher(roots, SourceFilter(roots=roots), check_ms=10, watch=fake)
+    fake.watcher = watcher
+    return ChangeStream(watcher, on_notice=notices.append, **options)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text("v = 1\n")
+    return tmp_path.resolve()
+
+
+def take(stream: ChangeStream, timeout: float = 10.0) -> Batch:
+    batch = stream.next_batch(timeout=timeout)
+    assert batch is not None, "no batch came"
+    return batch
+
+
+def test_a_no_op_save_is_dropped_and_a_real_one_kept(project: Path) -> None:
+    app = project / "app.py"
+    fake = ScriptedWatch(
+        [
+            {(Change.modified, str(app))},  # saved with the same bytes
+            WhenTaken(),
+            lambda: app.write_text("v = 2\n"),
+            {(Change.modified, str(app))},
+        ]
+    )
+    stream = stream_for([project], fake, [])
+    stream.remember([app])
+    stream.start()
+    try:
+        batch = take(stream)
+        assert batch.paths == {app} and app.read_text() == "v = 2\n"
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()
+
+
+def test_renamed_away_and_back_is_one_change_not_a_deletion(project: Path) -> None:
+    app, away = project / "app.py", project / "app.py.away"
+
+    def back() -> None:
+        away.write_text("v = 2\n")
+        away.replace(app)
+
+    fake = ScriptedWatch(
+        [
+            lambda: app.replace(away),
+            {(Change.deleted, str(app)), (Change.added, str(away))},
+            WhenTaken(),  # the stream holds the deletion, waiting for the file to return
+            back,
+            {(Change.added, str(app))},
+        ]
+    )
+    stream = stream_for([project], fake, [], reappear_seconds=10)
+    stream.remember([app])
+    stream.start()
+    try:
+        batch = take(stream, timeout=8)  # well before the 10 s reappear window ends
+        assert batch.paths == {app} and app.exists()
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()
+
+
+def test_batches_queued_during_a_reload_come_as_one(project: Path) -> None:
+    a, b = project / "a.py", project / "b.py"
+    fake = ScriptedWatch(
+        [
+            lambda: a.write_text("a"),
+            {(Change.added, str(a))},
+            lambda: b.write_text("b"),
+            {(Change.added, str(b))},
+        ]
+    )
+    stream = stream_for([project], fake, [])
+    stream.start()
+    try:
+        wait_for(lambda: fake.watcher is not None and fake.watcher.events.qsize() >= 2)
+        assert stream.pending()
+        assert take(stream).paths == {a, b}
+        assert not stream.pending()
+    finally:
+        stream.stop()
+
+
+def test_a_watcher_that_stops_is_reported_and_restarted(project: Path) -> None:
+    """Issue 10 item 5: never keep serving without watching, and say so."""
+    app = project / "app.py"
+    notices: list[WatchNotice] = []
+    fake = ScriptedWatch(
+        [RuntimeError("inotify event queue overflowed")],
+        [lambda: app.write_text("v = 2\n"), {(Change.modified, str(app))}],
+    )
+    stream = stream_for([project], fake, notices)
+    stream.remember([app])
+    stream.start()
+    try:
+        assert take(stream).paths == {app}
+        wait_for(lambda: stream.next_batch(timeout=0) is None and len(notices) >= 2)
+        assert [n.kind for n in notices] == ["stopped", "resumed"]
+        assert notices[0].deaf and not notices[1].deaf
+        assert "inotify event queue overflowed" in notices[0].message
+        assert len(fake.calls) == 2
+    finally:
+        stream.stop()
+
+
+def test_repeated_failures_are_said_once_and_retried(project: Path) -> None:
+    notices: list[WatchNotice] = []
+    fake = ScriptedWatch(*[[OSError(f"failure {n}")] for n in range(3)])
+    stream = stream_for([project], fake, notices)
+    stream.start()
+    try:
+        wait_for(lambda: len(fake.calls) >= 4, what="four attempts")
+        wait_for(lambda: stream.next_batch(timeout=0) is None and len(notices) >= 2)
+        assert [n.kind for n in notices] == ["stopped", "resumed"]
+    finally:
+        stream.stop()
+
+
+def test_an_unreadable_folder_is_named_and_skipped(project: Path) -> None:
+    """Issue 10 item 3, the watcher's side: notify refuses the tree, the watch goes on."""
+    app = project / "app.py"
+    notices: list[WatchNotice] = []
+    fake = ScriptedWatch(
+        [PermissionError(13, "Permission denied", str(project / "pgdata"))],
+        [lambda: app.write_text("v = 2\n"), {(Change.modified, str(app))}],
+    )
+    stream = stream_for([project], fake, notices)
+    stream.start()
+    try:
+        assert take(stream).paths == {app}
+        assert [n.kind for n in notices] == ["unreadable"]
+        assert "permission denied" in notices[0].message
+        assert fake.calls[0]["ignore_permission_denied"] is False
+        assert fake.calls[1]["ignore_permission_denied"] is True
+    finally:
+        stream.stop()
+
+
+def test_a_deleted_root_is_watched_again_when_it_comes_back(tmp_path: Path) -> None:
+    """Issue 10 item 4: the folder goes, devreload says so, and reloads once it is back."""
+    root = tmp_path.resolve() / "gen"
+    root.mkdir()
+    module = root / "generated.py"
+    module.write_text("X = 1\n")
+    notices: list[WatchNotice] = []
+
+    def regenerate(notice: WatchNotice) -> None:
+        notices.append(notice)
+        if notice.kind == "root_gone":
+            root.mkdir()
+            module.write_text("X = 2\n")
+
+    fake = ScriptedWatch([lambda: shutil.rmtree(root), {(Change.deleted, str(module))}])
+    watcher = Watcher([root], SourceFilter(roots=[root]), check_ms=10, watch=fake)
+    fake.watcher = watcher
+    stream = ChangeStream(watcher, on_notice=regenerate)
+    stream.remember([module])
+    stream.start()
+    try:
+        regenerated = take(stream)  # the deletion is not handed over: the notice says it
+        assert regenerated.paths == {module} and module.read_text() == "X = 2\n"
+        assert [n.kind for n in notices] == ["root_gone", "root_back"]
+        assert notices[0].deaf and not notices[1].deaf
+        assert len(fake.calls) == 2  # a new watch on the new folder
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()
+
+
+def test_a_replaced_root_is_watched_anew_without_a_gap(tmp_path: Path) -> None:
+    """Deleted and re-created between two checks: no "gone" notice, one batch, a new watch."""
+    root = tmp_path.resolve() / "gen"
+    root.mkdir()
+    module = root / "generated.py"
+    module.write_text("X = 1\n")
+    notices: list[WatchNotice] = []
+
+    def replace() -> None:
+        shutil.rmtree(root)
+        root.mkdir()
+        module.write_text("X = 2\n")
+
+    # inotify reports the root's own deletion; the new folder may even reuse its inode.
+    fake = ScriptedWatch([replace, {(Change.deleted, str(module)), (Change.deleted, str(root))}])
+    stream = stream_for([root], fake, notices)
+    stream.remember([module])
+    stream.start()
+    try:
+        assert take(stream).paths == {module}
+        wait_for(lambda: len(fake.calls) == 2, what="the watch set up again")
+        assert notices == []
+        assert stream.next_batch(timeout=0.3) is None  # unchanged content is not handed over twice
+    finally:
+        stream.stop()
+
+
+def test_a_new_folder_counts_with_the_files_already_in_it(project: Path) -> None:
+    """inotify watches a new folder only once it exists: files written before that count too."""
+    package = project / "pkg"
+
+    def checkout() -> None:
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        (package / "views.py").write_text("X = 1\n")
+        (project / "node_modules" / "dep").mkdir(parents=True)
+        (project / "node_modules" / "dep" / "index.js").write_text("")
+
+    fake = ScriptedWatch(
+        [
+            checkout,
+            # the watch came too late for the files: only the folders were reported
+            {(Change.added, str(package)), (Change.added, str(project / "node_modules"))},
+        ]
+    )
+    stream = stream_for([project], fake, [])
+    stream.start()
+    try:
+        assert take(stream).paths == {package / "__init__.py", package / "views.py"}
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()
+
+
+def test_a_save_made_while_the_watcher_was_down_is_not_lost(project: Path) -> None:
+    app = project / "app.py"
+    notices: list[WatchNotice] = []
+    fake = ScriptedWatch([lambda: app.write_text("v = 2\n"), RuntimeError("lost the watch")])
+    stream = stream_for([project], fake, notices)
+    stream.remember([app])
+    stream.start()
+    try:
+        assert take(stream).paths == {app}
+        assert [n.kind for n in notices] == ["stopped", "resumed"]
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()

@@ -158,18 +158,18 @@ class Engine:
                 f"{self.config.app_path} does not exist; pass the path of your app file."
             )
         self._prepare_interpreter()
+        options = ServeOptions(
+            host=self.config.host, port=self.config.port, watch_roots=tuple(self.roots)
+        )
+        for adapter in self.adapters:
+            adapter.configure(options)
         self.watcher.start()
         while not self._first_load():
             self.reporter.say("waiting for a fix: save the file to try again")
             self._wait_for_changes()
         assert self.adapter is not None
         try:
-            url = self.adapter.serve(
-                self.app,
-                ServeOptions(
-                    host=self.config.host, port=self.config.port, watch_roots=tuple(self.roots)
-                ),
-            )
+            url = self.adapter.serve(self.app, options)
         except ServeError as error:
             raise UserError(str(error), EXIT_SERVE) from None
         self.reporter.serving(url, self.adapter.name, self.roots)

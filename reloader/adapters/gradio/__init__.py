@@ -21,20 +21,28 @@ How it fits Gradio:
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import os
 import socket
 import sys
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._push import Broadcaster, Message, client_script
-from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+from ..._push import Broadcaster, Message, client_script
+from ..base import (
+    MATCH_EXACT,
+    MATCH_TYPE,
+    Adapter,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+    SwapError,
+)
+from ..capture import RunCall, RunCapture
+from ._ids import BlockIds
 
 if TYPE_CHECKING:
     from gradio.blocks import Blocks
@@ -49,12 +57,8 @@ logger = logging.getLogger("reloader.adapters.gradio")
 _APPEARANCE_ARGS = ("theme", "css", "css_paths", "js", "head", "head_paths")
 _CLIENT_MARKER = "__devreload_client__"
 DEFAULT_PORT = 7860
-
-
-@dataclass
-class _LaunchCall:
-    blocks: Blocks
-    kwargs: dict[str, Any] = field(default_factory=dict)
+#: What Gradio's launch() sets on the Blocks about where it is served.
+_SERVED_AT = ("server_name", "server_port", "local_url", "local_api_url", "protocol")
 
 
 class GradioAdapter(Adapter):
@@ -63,73 +67,97 @@ class GradioAdapter(Adapter):
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
+        self._capture = RunCapture()
         self._original_launch: Any = None
-        self._capture_thread: int | None = None
-        self._launches: list[_LaunchCall] = []
         self._launched: Blocks | None = None
         self._running_app: App | None = None
         self._swapper: _Swapper | None = None
         self._launch_parameters: frozenset[str] = frozenset()
         self._api_prefix = "/gradio_api"
+        self._ids: BlockIds | None = None
+        #: Set by the engine before the first load (None in unit tests: launch() then
+        #: only records its arguments).
+        self._options: ServeOptions | None = None
+        #: A failure of the real launch() made on the first load; serve() reports it.
+        self._serve_error: ServeError | None = None
 
     # -- hooks into Gradio ---------------------------------------------------
+
+    def configure(self, options: ServeOptions) -> None:
+        self._options = options
 
     def framework_imported(self, module_name: str) -> None:
         # Each Blocks() would start a thread posting usage analytics, once per
         # reload; a development loop has no use for that (the user may still opt in).
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-        from gradio.blocks import Blocks
+        from gradio.blocks import Block, Blocks
+        from gradio.context import Context
 
-        original = Blocks.launch
-        adapter = self
-
-        @functools.wraps(original)
-        def launch(blocks: Blocks, *args: Any, **kwargs: Any) -> Any:
-            if adapter._capture_thread == threading.get_ident():
-                if args:  # launch() takes keywords only in practice; keep positionals too
-                    kwargs = {**_positional_as_keywords(original, args), **kwargs}
-                adapter._launches.append(_LaunchCall(blocks, kwargs))
-                return None, None, None
-            return original(blocks, *args, **kwargs)
-
-        Blocks.launch = launch  # type: ignore[method-assign, assignment]
-        self._original_launch = original
+        self._original_launch = self._capture.patch(Blocks, "launch", returns=self._captured_launch)
         # Gradio 5 and 6 take different launch() arguments: keep only those this one has.
-        self._launch_parameters = frozenset(inspect.signature(original).parameters)
+        self._launch_parameters = frozenset(inspect.signature(self._original_launch).parameters)
+        self._ids = BlockIds(Context, Block)
+        if self._capture.active:  # imported by the first load: its blocks are numbered too
+            self._ids.begin(first_load=True)
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
-        self._launches = []
-        self._capture_thread = threading.get_ident()
-        try:
-            if first_load or self._running_app is None or "gradio" not in sys.modules:
-                yield
-                return
-            from gradio.blocks import Blocks
-            from gradio.context import Context
-            from gradio.routes import App
-
-            running_app = self._running_app
-            original_create_app = App.__dict__["create_app"]
-            original_get_config = Blocks.__dict__["get_config_file"]
-            App.create_app = staticmethod(lambda *args, **kwargs: running_app)  # type: ignore[method-assign]
-            # Blocks.__exit__ builds the page config, and swap() builds it again
-            # once launch()'s theme and css are applied: only the second counts,
-            # and for a large app each costs a third of the reload.
-            Blocks.get_config_file = _deferred_config  # type: ignore[method-assign, assignment]
-            # Same ids as on the first load, so the page matches old and new
-            # components (gradio-app/gradio#10253).
-            Context.id = 0
-            with _no_event_loop_per_lock():
-                try:
+        with self._capture.capturing():
+            if self._ids is not None:
+                self._ids.begin(first_load)
+            try:
+                if first_load or self._running_app is None or "gradio" not in sys.modules:
                     yield
-                finally:
-                    App.create_app = original_create_app  # type: ignore[method-assign]
-                    Blocks.get_config_file = original_get_config  # type: ignore[method-assign]
-        finally:
-            self._capture_thread = None
+                    return
+                from gradio.blocks import Blocks
+                from gradio.routes import App
+
+                running_app = self._running_app
+                original_create_app = App.__dict__["create_app"]
+                original_get_config = Blocks.__dict__["get_config_file"]
+                App.create_app = staticmethod(lambda *args, **kwargs: running_app)  # type: ignore[method-assign]
+                # Blocks.__exit__ builds the page config, and swap() builds it again
+                # once launch()'s theme and css are applied: only the second counts,
+                # and for a large app each costs a third of the reload.
+                Blocks.get_config_file = _deferred_config  # type: ignore[method-assign, assignment]
+                with _no_event_loop_per_lock():
+                    try:
+                        yield
+                    finally:
+                        App.create_app = original_create_app  # type: ignore[method-assign]
+                        Blocks.get_config_file = original_get_config  # type: ignore[method-assign]
+            finally:
+                if self._ids is not None:
+                    self._ids.end()
+
+    def _captured_launch(self, call: RunCall) -> Any:
+        """What ``demo.launch()`` returns in the user's file, and sets on ``demo``.
+
+        On the first load the server is started right here, as Gradio's launch()
+        does (without blocking), so code after launch() sees the real port, URLs
+        and FastAPI app; later loads get those of the running server.
+        """
+        blocks = call.target
+        if self._running_app is None and self._serve_error is None and self._options:
+            try:
+                self._start(blocks, call.arguments())
+            except ServeError as error:  # reported by serve(), with its exit code
+                self._serve_error = error
+        served = self._launched
+        if served is None or self._running_app is None:
+            return _tuple_no_print((None, None, None))
+        if blocks is not served:
+            for name in _SERVED_AT:
+                setattr(blocks, name, getattr(served, name, None))
+            blocks.share_url = None
+        return _tuple_no_print((self._running_app, served.local_url, None))
 
     # -- finding the app -----------------------------------------------------
+
+    def _launched_blocks(self) -> list[Any]:
+        from gradio.blocks import Blocks
+
+        return [call.target for call in self._capture.calls if isinstance(call.target, Blocks)]
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if "gradio" not in sys.modules:
@@ -147,7 +175,7 @@ class GradioAdapter(Adapter):
                 f"{name!r} is a {type(app).__name__}, not a Gradio Blocks, Interface or "
                 f"ChatInterface; candidates: {_names(candidates)}."
             )
-        launched = [call.blocks for call in self._launches if isinstance(call.blocks, Blocks)]
+        launched = self._launched_blocks()
         if launched:
             return launched[-1]
         # A Blocks that gr.mount_gradio_app() put into another app (FastAPI) is
@@ -166,16 +194,32 @@ class GradioAdapter(Adapter):
             )
         return None
 
+    def match(self, app: Any) -> int:
+        """A Blocks the file launched is ours for sure; one found among globals, likely."""
+        return MATCH_EXACT if any(app is b for b in self._launched_blocks()) else MATCH_TYPE
+
     def _launch_kwargs(self, blocks: Blocks) -> dict[str, Any]:
-        for call in reversed(self._launches):
-            if call.blocks is blocks:
-                return dict(call.kwargs)
-        return {}
+        call = self._capture.last(lambda call: call.target is blocks)
+        return call.arguments() if call is not None else {}
 
     # -- serving ---------------------------------------------------------------
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        kwargs = self._launch_kwargs(app)
+        self._options = options
+        if self._serve_error is not None:
+            raise self._serve_error
+        if self._running_app is None:
+            self._start(app, self._launch_kwargs(app))
+        elif app is not self._launched:  # --app chose another Blocks than the launched one
+            self.swap(app)
+        assert self._launched is not None
+        if self._ids is not None:
+            self._ids.commit(app)
+        return str(self._launched.local_url)
+
+    def _start(self, app: Any, kwargs: dict[str, Any]) -> None:
+        """Gradio's own launch(), made not to block, open a browser or share."""
+        options = self._options or ServeOptions()
         host = options.host or kwargs.get("server_name") or os.environ.get("GRADIO_SERVER_NAME")
         host = host or "127.0.0.1"
         port = options.port or kwargs.get("server_port")
@@ -196,13 +240,16 @@ class GradioAdapter(Adapter):
         )
         kwargs = {key: value for key, value in kwargs.items() if key in self._launch_parameters}
         app.dev_mode = True
+        # debug=True (or GRADIO_DEBUG=1) makes launch() block in block_thread(); its
+        # other effect (a FastAPI app in debug mode) is kept. Errors in event handlers
+        # are printed to the terminal by Gradio's queue either way.
+        app.block_thread = _no_block
         try:
             self._original_launch(app, **kwargs)
         except OSError as error:
-            raise ServeError(
-                f"Gradio could not start on {host}:{port or DEFAULT_PORT} ({error}); "
-                "pass a free port with --port N."
-            ) from None
+            raise _launch_error(error, host, port) from None
+        finally:
+            del app.block_thread
         self._launched = app
         self._running_app = app.server_app
         self._swapper = _Swapper(app.server_app)
@@ -211,7 +258,6 @@ class GradioAdapter(Adapter):
         self._install_push_route()
         self._inject_client(app)
         app.config = app.get_config_file()
-        return str(app.local_url or f"http://{host}:{app.server_port}/")
 
     def swap(self, app: Any) -> None:
         from gradio.cli.commands.reload import reload_thread
@@ -227,6 +273,8 @@ class GradioAdapter(Adapter):
         reload_thread.running_reload = True
         try:
             self._original_launch(app, **appearance)
+        except OSError as error:
+            raise SwapError(_file_error_sentence(error) or str(error)) from None
         finally:
             reload_thread.running_reload = False
         app.dev_mode = True
@@ -237,6 +285,8 @@ class GradioAdapter(Adapter):
             reassign_keys(old, app)
         self._inject_client(app)
         app.config = app.get_config_file()
+        if self._ids is not None:
+            self._ids.commit(app)
 
     def notify(self, event: ReloadEvent) -> int:
         if event.kind == "error":
@@ -409,9 +459,38 @@ def _names(candidates: Mapping[str, Any]) -> str:
     return ", ".join(sorted(candidates)) or "none"
 
 
-def _positional_as_keywords(function: Any, args: tuple[Any, ...]) -> dict[str, Any]:
-    parameters = [p for p in inspect.signature(function).parameters.values()][1:]
-    return {parameter.name: value for parameter, value in zip(parameters, args, strict=False)}
+def _no_block() -> None:
+    """Stands in for Blocks.block_thread while devreload launches the app."""
+
+
+def _tuple_no_print(values: tuple[Any, Any, Any]) -> Any:
+    """What Gradio's launch() returns: a tuple that a notebook does not echo."""
+    from gradio.utils import TupleNoPrint
+
+    return TupleNoPrint(values)
+
+
+def _file_error_sentence(error: OSError) -> str | None:
+    """For an OSError about a file (a css_paths entry that does not exist), one sentence."""
+    if error.filename is None:
+        return None
+    reason = error.strerror or type(error).__name__
+    return (
+        f"launch() could not read {os.path.abspath(error.filename)} ({reason}); "
+        "create that file or fix its path in the launch() arguments (css_paths, "
+        "head_paths, ssl_keyfile, ...) and save."
+    )
+
+
+def _launch_error(error: OSError, host: str, port: int | None) -> ServeError:
+    """Say what failed: a file launch() reads, else the server's socket."""
+    sentence = _file_error_sentence(error)
+    if sentence is not None:
+        return ServeError(sentence)
+    return ServeError(
+        f"Gradio could not start on {host}:{port or DEFAULT_PORT} ({error}); "
+        "pass a free port with --port N."
+    )
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -285,6 +285,8 @@ class GradioAdapter(Adapter):
             reassign_keys(old, app)
         self._inject_client(app)
         app.config = app.get_config_file()
+        if old is not None:
+            _retarget_entry_points(old, app)
         if self._ids is not None:
             self._ids.commit(app)
 
@@ -457,6 +459,30 @@ def _top_level_blocks(namespace: Mapping[str, Any], blocks_type: type[Any]) -> d
 
 def _names(candidates: Mapping[str, Any]) -> str:
     return ", ".join(sorted(candidates)) or "none"
+
+
+def _retarget_entry_points(old: Any, new: Any) -> None:
+    """Point what Gradio built once, at launch, for the first Blocks at the new one.
+
+    swap_blocks() keeps the running queue, but the queue resolves the function of
+    an event without a session (``POST /gradio_api/call/<api_name>``, curl, the
+    page's "Use via API") through ``Queue.blocks``: the first Blocks, whose
+    functions are the first version's. The MCP server (``mcp_server=True``)
+    likewise holds the first Blocks, its API description and its tool table.
+    """
+    queue = getattr(new, "_queue", None)
+    if queue is not None and hasattr(queue, "blocks"):
+        queue.blocks = new
+    mcp = getattr(old, "mcp_server_obj", None)
+    if mcp is not None:
+        new.mcp_server_obj = mcp
+        mcp.blocks = new
+        mcp.api_info = new.get_api_info()
+        if hasattr(mcp, "get_tool_to_endpoint"):
+            mcp.tool_to_endpoint = mcp.get_tool_to_endpoint()
+        # Its loopback client described the first version's endpoints.
+        if hasattr(mcp, "_client_instance"):
+            mcp._client_instance = None
 
 
 def _no_block() -> None:

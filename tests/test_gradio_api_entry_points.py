@@ -7,6 +7,7 @@ import asyncio
 import json
 import textwrap
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,9 @@ def _mcp(process: DevreloadProcess, text: str) -> str:
             content: Any = result.content[0]
             return f"{content.text} ({tool.description})"
 
-    return asyncio.run(call())
+    # In a thread of its own: Playwright's sync API may own this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(call())).result(timeout=60)
 
 
 def _saved(process: DevreloadProcess, app: Path, launch: str, version: str) -> None:

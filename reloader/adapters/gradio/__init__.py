@@ -43,6 +43,7 @@ from ..base import (
 )
 from ..capture import RunCall, RunCapture
 from ._ids import BlockIds
+from .compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
 
 if TYPE_CHECKING:
     from gradio.blocks import Blocks
@@ -78,8 +79,10 @@ class GradioAdapter(Adapter):
         #: Set by the engine before the first load (None in unit tests: launch() then
         #: only records its arguments).
         self._options: ServeOptions | None = None
-        #: A failure of the real launch() made on the first load; serve() reports it.
+        #: A failure of the real launch() made on the first load, or a Gradio
+        #: internal this release lacks; serve() reports it.
         self._serve_error: ServeError | None = None
+        self._gr: GradioInternals | None = None
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -90,13 +93,19 @@ class GradioAdapter(Adapter):
         # Each Blocks() would start a thread posting usage analytics, once per
         # reload; a development loop has no use for that (the user may still opt in).
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-        from gradio.blocks import Block, Blocks
-        from gradio.context import Context
+        from gradio.blocks import Blocks
 
+        # launch() is captured even if the check below fails: it must never block.
         self._original_launch = self._capture.patch(Blocks, "launch", returns=self._captured_launch)
         # Gradio 5 and 6 take different launch() arguments: keep only those this one has.
         self._launch_parameters = frozenset(inspect.signature(self._original_launch).parameters)
-        self._ids = BlockIds(Context, Block)
+        try:
+            self._gr = gr = resolve()
+        except ServeError as error:
+            self._serve_error = error
+            return
+        self._api_prefix = gr.api_prefix
+        self._ids = BlockIds(gr.Context, gr.Block)
         if self._capture.active:  # imported by the first load: its blocks are numbered too
             self._ids.begin(first_load=True)
 
@@ -106,26 +115,26 @@ class GradioAdapter(Adapter):
             if self._ids is not None:
                 self._ids.begin(first_load)
             try:
-                if first_load or self._running_app is None or "gradio" not in sys.modules:
+                gr = self._gr
+                if first_load or self._running_app is None or gr is None:
                     yield
                     return
-                from gradio.blocks import Blocks
-                from gradio.routes import App
+                Blocks, App = gr.Blocks, gr.App
 
                 running_app = self._running_app
                 original_create_app = App.__dict__["create_app"]
                 original_get_config = Blocks.__dict__["get_config_file"]
-                App.create_app = staticmethod(lambda *args, **kwargs: running_app)  # type: ignore[method-assign]
+                App.create_app = staticmethod(lambda *args, **kwargs: running_app)
                 # Blocks.__exit__ builds the page config, and swap() builds it again
                 # once launch()'s theme and css are applied: only the second counts,
                 # and for a large app each costs a third of the reload.
-                Blocks.get_config_file = _deferred_config  # type: ignore[method-assign, assignment]
-                with _no_event_loop_per_lock():
+                Blocks.get_config_file = _deferred_config
+                with _no_event_loop_per_lock(gr.lock_factories):
                     try:
                         yield
                     finally:
-                        App.create_app = original_create_app  # type: ignore[method-assign]
-                        Blocks.get_config_file = original_get_config  # type: ignore[method-assign]
+                        App.create_app = original_create_app
+                        Blocks.get_config_file = original_get_config
             finally:
                 if self._ids is not None:
                     self._ids.end()
@@ -145,12 +154,14 @@ class GradioAdapter(Adapter):
                 self._serve_error = error
         served = self._launched
         if served is None or self._running_app is None:
-            return _tuple_no_print((None, None, None))
+            return (None, None, None)
         if blocks is not served:
             for name in _SERVED_AT:
                 setattr(blocks, name, getattr(served, name, None))
             blocks.share_url = None
-        return _tuple_no_print((self._running_app, served.local_url, None))
+        # What Gradio's launch() returns: a tuple that a notebook does not echo.
+        assert self._gr is not None
+        return self._gr.TupleNoPrint((self._running_app, served.local_url, None))
 
     # -- finding the app -----------------------------------------------------
 
@@ -252,18 +263,16 @@ class GradioAdapter(Adapter):
             del app.block_thread
         self._launched = app
         self._running_app = app.server_app
-        self._swapper = _Swapper(app.server_app)
+        assert self._gr is not None
+        self._swapper = _Swapper(self._gr.BaseReloader, app.server_app)
         _calm_idle_queue(app)
-        self._api_prefix = _api_prefix()
         self._install_push_route()
         self._inject_client(app)
         app.config = app.get_config_file()
 
     def swap(self, app: Any) -> None:
-        from gradio.cli.commands.reload import reload_thread
-        from gradio.utils import reassign_keys
-
-        assert self._running_app is not None
+        assert self._running_app is not None and self._gr is not None
+        reload_thread, reassign_keys = self._gr.reload_thread, self._gr.reassign_keys
         kwargs = self._launch_kwargs(app)
         appearance = {key: kwargs[key] for key in _APPEARANCE_ARGS if key in kwargs}
         appearance = {
@@ -322,8 +331,8 @@ class GradioAdapter(Adapter):
         # Set by hand: with postponed annotations FastAPI could not resolve
         # these names, which are imported here to keep FastAPI out of start-up.
         dev_reload.__annotations__ = {"request": Request, "return": StreamingResponse}
-        path = f"{self._api_prefix}/dev/reload"
-        original = _find_route(self._running_app.router.routes, "/dev/reload")
+        path = f"{self._api_prefix}{DEV_RELOAD_ROUTE}"
+        original = _find_route(self._running_app.router.routes, DEV_RELOAD_ROUTE)
         if original is None:
             raise ServeError(
                 f"This Gradio version has no {path} route; devreload cannot push to it."
@@ -338,7 +347,7 @@ class GradioAdapter(Adapter):
         head: str = blocks.head or ""
         if _CLIENT_MARKER in head:
             return
-        events = f"{self._api_prefix}/dev/reload?client=overlay"
+        events = f"{self._api_prefix}{DEV_RELOAD_ROUTE}?client=overlay"
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
             f'"{events}",reloadPage:false}};\n{client_script()}</script>'
@@ -359,7 +368,7 @@ def _calm_idle_queue(blocks: Any) -> None:
 
 
 @contextmanager
-def _no_event_loop_per_lock() -> Iterator[None]:
+def _no_event_loop_per_lock(factories: tuple[tuple[Any, str], ...]) -> Iterator[None]:
     """Stop each new Blocks from leaking an event loop (an epoll fd and a socket pair).
 
     Gradio's ``safe_get_lock``/``safe_get_stop_event`` make a new event loop
@@ -370,18 +379,10 @@ def _no_event_loop_per_lock() -> Iterator[None]:
     """
     import asyncio
 
-    import gradio.queueing
-    import gradio.utils
-
     saved = []
-    for module in (gradio.utils, gradio.queueing):
-        for name, factory in (
-            ("safe_get_lock", asyncio.Lock),
-            ("safe_get_stop_event", asyncio.Event),
-        ):
-            if hasattr(module, name):
-                saved.append((module, name, getattr(module, name)))
-                setattr(module, name, factory)
+    for module, name in factories:
+        saved.append((module, name, getattr(module, name)))
+        setattr(module, name, asyncio.Lock if name == "safe_get_lock" else asyncio.Event)
     try:
         yield
     finally:
@@ -394,19 +395,11 @@ def _deferred_config(blocks: Any) -> dict[str, Any]:
     return {}
 
 
-def _swapper_base() -> type:
-    from gradio.utils import BaseReloader
-
-    return BaseReloader
-
-
 class _Swapper:
     """Gradio's BaseReloader.swap_blocks bound to the running app."""
 
-    def __init__(self, running_app: App) -> None:
-        base = _swapper_base()
-
-        class Reloader(base):  # type: ignore[misc, valid-type]
+    def __init__(self, base: type[Any], running_app: App) -> None:
+        class Reloader(base):
             @property
             def running_app(self) -> App:
                 return running_app
@@ -428,14 +421,6 @@ def _find_route(routes: list[Any], suffix: str) -> Any | None:
             if found is not None:
                 return found
     return None
-
-
-def _api_prefix() -> str:
-    try:
-        from gradio.route_utils import API_PREFIX
-    except ImportError:  # older layouts
-        return "/gradio_api"
-    return str(API_PREFIX)
 
 
 def _top_level_blocks(namespace: Mapping[str, Any], blocks_type: type[Any]) -> dict[str, Any]:
@@ -487,13 +472,6 @@ def _retarget_entry_points(old: Any, new: Any) -> None:
 
 def _no_block() -> None:
     """Stands in for Blocks.block_thread while devreload launches the app."""
-
-
-def _tuple_no_print(values: tuple[Any, Any, Any]) -> Any:
-    """What Gradio's launch() returns: a tuple that a notebook does not echo."""
-    from gradio.utils import TupleNoPrint
-
-    return TupleNoPrint(values)
 
 
 def _file_error_sentence(error: OSError) -> str | None:

@@ -117,6 +117,25 @@ def test_components_built_by_an_unedited_helper_reload(tmp_path: Path) -> None:
         assert _ids(process.config()) == first
 
 
+@pytest.mark.browser
+def test_helper_built_components_follow_saves_in_the_tab(tmp_path: Path, page: Any) -> None:
+    (tmp_path / "helper.py").write_text(HELPER)
+    app = tmp_path / "app.py"
+    app.write_text(HELPER_APP.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("helper title").wait_for(timeout=20_000)
+        page.get_by_label("helper note").fill("typed")
+        for version in ("v2", "v3"):
+            save_in_place(app, HELPER_APP.replace("VERSION", version))
+            # The open tab follows without a refresh, helper components included.
+            page.get_by_text(f"app {version}").wait_for(timeout=30_000)
+        page.get_by_text("helper title").wait_for(timeout=5_000)
+        assert page.get_by_label("helper note").input_value() == "typed"
+        assert "DuplicateBlockError" not in process.output
+
+
 def test_multipage_route_with_render_reloads(tmp_path: Path) -> None:
     (tmp_path / "page2.py").write_text(PAGE2)
     app = tmp_path / "app.py"

@@ -239,7 +239,10 @@ class GradioAdapter(Adapter):
         if port is not None:
             _require_free_port(host, int(port))
         if kwargs.get("share"):
-            logger.warning("share=True is ignored under devreload")
+            logger.warning(
+                "share=True is ignored under devreload (no public link while developing); "
+                "run the app with python to share it"
+            )
         kwargs.update(
             server_name=host,
             server_port=port,

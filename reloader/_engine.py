@@ -154,21 +154,22 @@ class Engine:
             return self._serve_and_reload()
 
     def _serve_and_reload(self) -> int:
+        options = ServeOptions(
+            host=self.config.host,
+            port=self.config.port,
+            watch_roots=tuple(self.roots),
+            status=self.status.snapshot,
+        )
+        # Before the first load: an app may start its server there (Gradio's launch()).
+        for adapter in self.adapters:
+            adapter.configure(options)
         self.changes.start()
         while not self._first_load():
             self.reporter.say("waiting for a fix: save the file to try again")
             self._wait_for_changes()
         assert self.adapter is not None
         try:
-            url = self.adapter.serve(
-                self.app,
-                ServeOptions(
-                    host=self.config.host,
-                    port=self.config.port,
-                    watch_roots=tuple(self.roots),
-                    status=self.status.snapshot,
-                ),
-            )
+            url = self.adapter.serve(self.app, options)
         except ServeError as error:
             raise UserError(error.headline, EXIT_SERVE) from None
         self.reporter.serving(url, self.adapter.name, self.roots)

@@ -8,6 +8,7 @@ import gradio as gr
 import pytest
 
 from reloader.adapters import AppNotFound, available_adapters, load_adapters
+from reloader.adapters.base import MATCH_EXACT, MATCH_TYPE
 from reloader.adapters.gradio import GradioAdapter
 
 
@@ -49,6 +50,22 @@ def test_the_launched_app_wins(adapter: GradioAdapter) -> None:
     )
     assert adapter.find_app(namespace) is namespace["main_ui"]
     assert adapter._launch_kwargs(namespace["main_ui"]) == {"auth": ("u", "p")}
+
+
+def test_a_launched_app_matches_exactly_one_found_among_globals_by_type(
+    adapter: GradioAdapter,
+) -> None:
+    namespace = run_module(
+        adapter,
+        "import gradio as gr\n"
+        "with gr.Blocks() as other:\n    gr.Markdown('a')\n"
+        "with gr.Blocks() as main_ui:\n    gr.Markdown('b')\n"
+        "main_ui.launch()\n",
+    )
+    assert adapter.match(namespace["main_ui"]) == MATCH_EXACT
+    assert adapter.match(namespace["other"]) == MATCH_TYPE
+    run_module(adapter, "x = 1\n")  # a later run launched nothing
+    assert adapter.match(namespace["main_ui"]) == MATCH_TYPE
 
 
 def test_launch_is_captured_not_run(adapter: GradioAdapter) -> None:

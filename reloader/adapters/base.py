@@ -113,6 +113,10 @@ class Adapter(ABC):
     def framework_imported(self, module_name: str) -> None:  # noqa: B027 - optional hook
         """Called once, right after one of :attr:`framework_modules` is imported."""
 
+    def configure(self, options: ServeOptions) -> None:  # noqa: B027 - optional hook
+        """Called once before the first load, with the options :meth:`serve` will get
+        (so that a captured ``launch()`` can return the URL the app will be served on)."""
+
     def executing(self, first_load: bool) -> AbstractContextManager[object]:
         """Wraps every execution of the user's modules (e.g. to capture ``launch()`` calls)."""
         return nullcontext()

@@ -21,20 +21,29 @@ How it fits Gradio:
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import os
 import socket
 import sys
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._push import Broadcaster, Message, client_script
-from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+from ..._push import Broadcaster, Message, client_script
+from ..base import (
+    MATCH_EXACT,
+    MATCH_TYPE,
+    Adapter,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+    SwapError,
+)
+from ..capture import RunCall, RunCapture
+from ._ids import BlockIds
+from .compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
 
 if TYPE_CHECKING:
     from gradio.blocks import Blocks
@@ -49,30 +58,39 @@ logger = logging.getLogger("reloader.adapters.gradio")
 _APPEARANCE_ARGS = ("theme", "css", "css_paths", "js", "head", "head_paths")
 _CLIENT_MARKER = "__devreload_client__"
 DEFAULT_PORT = 7860
-
-
-@dataclass
-class _LaunchCall:
-    blocks: Blocks
-    kwargs: dict[str, Any] = field(default_factory=dict)
+#: The reload channel's status for programs (see reloader._events), beside the app's routes.
+STATUS_PATH = "/__devreload__/status"
+#: What Gradio's launch() sets on the Blocks about where it is served.
+_SERVED_AT = ("server_name", "server_port", "local_url", "local_api_url", "protocol")
 
 
 class GradioAdapter(Adapter):
     name = "gradio"
     framework_modules = ("gradio",)
+    default_port = DEFAULT_PORT
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
+        self._capture = RunCapture()
         self._original_launch: Any = None
-        self._capture_thread: int | None = None
-        self._launches: list[_LaunchCall] = []
         self._launched: Blocks | None = None
         self._running_app: App | None = None
         self._swapper: _Swapper | None = None
         self._launch_parameters: frozenset[str] = frozenset()
         self._api_prefix = "/gradio_api"
+        self._ids: BlockIds | None = None
+        #: Set by the engine before the first load (None in unit tests: launch() then
+        #: only records its arguments).
+        self._options: ServeOptions | None = None
+        #: A failure of the real launch() made on the first load, or a Gradio
+        #: internal this release lacks; serve() reports it.
+        self._serve_error: ServeError | None = None
+        self._gr: GradioInternals | None = None
 
     # -- hooks into Gradio ---------------------------------------------------
+
+    def configure(self, options: ServeOptions) -> None:
+        self._options = options
 
     def framework_imported(self, module_name: str) -> None:
         # Each Blocks() would start a thread posting usage analytics, once per
@@ -80,56 +98,80 @@ class GradioAdapter(Adapter):
         os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
         from gradio.blocks import Blocks
 
-        original = Blocks.launch
-        adapter = self
-
-        @functools.wraps(original)
-        def launch(blocks: Blocks, *args: Any, **kwargs: Any) -> Any:
-            if adapter._capture_thread == threading.get_ident():
-                if args:  # launch() takes keywords only in practice; keep positionals too
-                    kwargs = {**_positional_as_keywords(original, args), **kwargs}
-                adapter._launches.append(_LaunchCall(blocks, kwargs))
-                return None, None, None
-            return original(blocks, *args, **kwargs)
-
-        Blocks.launch = launch  # type: ignore[method-assign, assignment]
-        self._original_launch = original
+        # launch() is captured even if the check below fails: it must never block.
+        self._original_launch = self._capture.patch(Blocks, "launch", returns=self._captured_launch)
         # Gradio 5 and 6 take different launch() arguments: keep only those this one has.
-        self._launch_parameters = frozenset(inspect.signature(original).parameters)
+        self._launch_parameters = frozenset(inspect.signature(self._original_launch).parameters)
+        try:
+            self._gr = gr = resolve()
+        except ServeError as error:
+            self._serve_error = error
+            return
+        self._api_prefix = gr.api_prefix
+        self._ids = BlockIds(gr.Context, gr.Block)
+        if self._capture.active:  # imported by the first load: its blocks are numbered too
+            self._ids.begin(first_load=True)
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
-        self._launches = []
-        self._capture_thread = threading.get_ident()
-        try:
-            if first_load or self._running_app is None or "gradio" not in sys.modules:
-                yield
-                return
-            from gradio.blocks import Blocks
-            from gradio.context import Context
-            from gradio.routes import App
-
-            running_app = self._running_app
-            original_create_app = App.__dict__["create_app"]
-            original_get_config = Blocks.__dict__["get_config_file"]
-            App.create_app = staticmethod(lambda *args, **kwargs: running_app)  # type: ignore[method-assign]
-            # Blocks.__exit__ builds the page config, and swap() builds it again
-            # once launch()'s theme and css are applied: only the second counts,
-            # and for a large app each costs a third of the reload.
-            Blocks.get_config_file = _deferred_config  # type: ignore[method-assign, assignment]
-            # Same ids as on the first load, so the page matches old and new
-            # components (gradio-app/gradio#10253).
-            Context.id = 0
-            with _no_event_loop_per_lock():
-                try:
+        with self._capture.capturing():
+            if self._ids is not None:
+                self._ids.begin(first_load)
+            try:
+                gr = self._gr
+                if first_load or self._running_app is None or gr is None:
                     yield
-                finally:
-                    App.create_app = original_create_app  # type: ignore[method-assign]
-                    Blocks.get_config_file = original_get_config  # type: ignore[method-assign]
-        finally:
-            self._capture_thread = None
+                    return
+                Blocks, App = gr.Blocks, gr.App
+
+                running_app = self._running_app
+                original_create_app = App.__dict__["create_app"]
+                original_get_config = Blocks.__dict__["get_config_file"]
+                App.create_app = staticmethod(lambda *args, **kwargs: running_app)
+                # Blocks.__exit__ builds the page config, and swap() builds it again
+                # once launch()'s theme and css are applied: only the second counts,
+                # and for a large app each costs a third of the reload.
+                Blocks.get_config_file = _deferred_config
+                with _no_event_loop_per_lock(gr.lock_factories):
+                    try:
+                        yield
+                    finally:
+                        App.create_app = original_create_app
+                        Blocks.get_config_file = original_get_config
+            finally:
+                if self._ids is not None:
+                    self._ids.end()
+
+    def _captured_launch(self, call: RunCall) -> Any:
+        """What ``demo.launch()`` returns in the user's file, and sets on ``demo``.
+
+        On the first load the server is started right here, as Gradio's launch()
+        does (without blocking), so code after launch() sees the real port, URLs
+        and FastAPI app; later loads get those of the running server.
+        """
+        blocks = call.target
+        if self._running_app is None and self._serve_error is None and self._options:
+            try:
+                self._start(blocks, call.arguments())
+            except ServeError as error:  # reported by serve(), with its exit code
+                self._serve_error = error
+        served = self._launched
+        if served is None or self._running_app is None:
+            return (None, None, None)
+        if blocks is not served:
+            for name in _SERVED_AT:
+                setattr(blocks, name, getattr(served, name, None))
+            blocks.share_url = None
+        # What Gradio's launch() returns: a tuple that a notebook does not echo.
+        assert self._gr is not None
+        return self._gr.TupleNoPrint((self._running_app, served.local_url, None))
 
     # -- finding the app -----------------------------------------------------
+
+    def _launched_blocks(self) -> list[Any]:
+        from gradio.blocks import Blocks
+
+        return [call.target for call in self._capture.calls if isinstance(call.target, Blocks)]
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if "gradio" not in sys.modules:
@@ -147,7 +189,7 @@ class GradioAdapter(Adapter):
                 f"{name!r} is a {type(app).__name__}, not a Gradio Blocks, Interface or "
                 f"ChatInterface; candidates: {_names(candidates)}."
             )
-        launched = [call.blocks for call in self._launches if isinstance(call.blocks, Blocks)]
+        launched = self._launched_blocks()
         if launched:
             return launched[-1]
         # A Blocks that gr.mount_gradio_app() put into another app (FastAPI) is
@@ -166,16 +208,32 @@ class GradioAdapter(Adapter):
             )
         return None
 
+    def match(self, app: Any) -> int:
+        """A Blocks the file launched is ours for sure; one found among globals, likely."""
+        return MATCH_EXACT if any(app is b for b in self._launched_blocks()) else MATCH_TYPE
+
     def _launch_kwargs(self, blocks: Blocks) -> dict[str, Any]:
-        for call in reversed(self._launches):
-            if call.blocks is blocks:
-                return dict(call.kwargs)
-        return {}
+        call = self._capture.last(lambda call: call.target is blocks)
+        return call.arguments() if call is not None else {}
 
     # -- serving ---------------------------------------------------------------
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        kwargs = self._launch_kwargs(app)
+        self._options = options
+        if self._serve_error is not None:
+            raise self._serve_error
+        if self._running_app is None:
+            self._start(app, self._launch_kwargs(app))
+        elif app is not self._launched:  # --app chose another Blocks than the launched one
+            self.swap(app)
+        assert self._launched is not None
+        if self._ids is not None:
+            self._ids.commit(app)
+        return str(self._launched.local_url)
+
+    def _start(self, app: Any, kwargs: dict[str, Any]) -> None:
+        """Gradio's own launch(), made not to block, open a browser or share."""
+        options = self._options or ServeOptions()
         host = options.host or kwargs.get("server_name") or os.environ.get("GRADIO_SERVER_NAME")
         host = host or "127.0.0.1"
         port = options.port or kwargs.get("server_port")
@@ -184,7 +242,10 @@ class GradioAdapter(Adapter):
         if port is not None:
             _require_free_port(host, int(port))
         if kwargs.get("share"):
-            logger.warning("share=True is ignored under devreload")
+            logger.warning(
+                "share=True is ignored under devreload (no public link while developing); "
+                "run the app with python to share it"
+            )
         kwargs.update(
             server_name=host,
             server_port=port,
@@ -196,28 +257,28 @@ class GradioAdapter(Adapter):
         )
         kwargs = {key: value for key, value in kwargs.items() if key in self._launch_parameters}
         app.dev_mode = True
+        # debug=True (or GRADIO_DEBUG=1) makes launch() block in block_thread(); its
+        # other effect (a FastAPI app in debug mode) is kept. Errors in event handlers
+        # are printed to the terminal by Gradio's queue either way.
+        app.block_thread = _no_block
         try:
             self._original_launch(app, **kwargs)
         except OSError as error:
-            raise ServeError(
-                f"Gradio could not start on {host}:{port or DEFAULT_PORT} ({error}); "
-                "pass a free port with --port N."
-            ) from None
+            raise _launch_error(error, host, port) from None
+        finally:
+            del app.block_thread
         self._launched = app
         self._running_app = app.server_app
-        self._swapper = _Swapper(app.server_app)
+        assert self._gr is not None
+        self._swapper = _Swapper(self._gr.BaseReloader, app.server_app)
         _calm_idle_queue(app)
-        self._api_prefix = _api_prefix()
         self._install_push_route()
         self._inject_client(app)
         app.config = app.get_config_file()
-        return str(app.local_url or f"http://{host}:{app.server_port}/")
 
     def swap(self, app: Any) -> None:
-        from gradio.cli.commands.reload import reload_thread
-        from gradio.utils import reassign_keys
-
-        assert self._running_app is not None
+        assert self._running_app is not None and self._gr is not None
+        reload_thread, reassign_keys = self._gr.reload_thread, self._gr.reassign_keys
         kwargs = self._launch_kwargs(app)
         appearance = {key: kwargs[key] for key in _APPEARANCE_ARGS if key in kwargs}
         appearance = {
@@ -227,6 +288,8 @@ class GradioAdapter(Adapter):
         reload_thread.running_reload = True
         try:
             self._original_launch(app, **appearance)
+        except OSError as error:
+            raise SwapError(_file_error_sentence(error) or str(error)) from None
         finally:
             reload_thread.running_reload = False
         app.dev_mode = True
@@ -237,6 +300,10 @@ class GradioAdapter(Adapter):
             reassign_keys(old, app)
         self._inject_client(app)
         app.config = app.get_config_file()
+        if old is not None:
+            _retarget_entry_points(old, app)
+        if self._ids is not None:
+            self._ids.commit(app)
 
     def notify(self, event: ReloadEvent) -> int:
         if event.kind == "error":
@@ -270,8 +337,8 @@ class GradioAdapter(Adapter):
         # Set by hand: with postponed annotations FastAPI could not resolve
         # these names, which are imported here to keep FastAPI out of start-up.
         dev_reload.__annotations__ = {"request": Request, "return": StreamingResponse}
-        path = f"{self._api_prefix}/dev/reload"
-        original = _find_route(self._running_app.router.routes, "/dev/reload")
+        path = f"{self._api_prefix}{DEV_RELOAD_ROUTE}"
+        original = _find_route(self._running_app.router.routes, DEV_RELOAD_ROUTE)
         if original is None:
             raise ServeError(
                 f"This Gradio version has no {path} route; devreload cannot push to it."
@@ -281,12 +348,30 @@ class GradioAdapter(Adapter):
         self._running_app.router.routes.insert(
             0, APIRoute(path, dev_reload, methods=["GET"], dependencies=original.dependencies)
         )
+        status = self._options.status if self._options is not None else None
+        if status is not None:
+            from starlette.responses import JSONResponse
+
+            async def devreload_status() -> JSONResponse:
+                return JSONResponse(dict(status()), headers={"Cache-Control": "no-store"})
+
+            devreload_status.__annotations__ = {"return": JSONResponse}
+            # The same auth as the reload channel: with `auth` set, a login is needed.
+            self._running_app.router.routes.insert(
+                0,
+                APIRoute(
+                    STATUS_PATH,
+                    devreload_status,
+                    methods=["GET"],
+                    dependencies=original.dependencies,
+                ),
+            )
 
     def _inject_client(self, blocks: Any) -> None:
         head: str = blocks.head or ""
         if _CLIENT_MARKER in head:
             return
-        events = f"{self._api_prefix}/dev/reload?client=overlay"
+        events = f"{self._api_prefix}{DEV_RELOAD_ROUTE}?client=overlay"
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
             f'"{events}",reloadPage:false}};\n{client_script()}</script>'
@@ -307,7 +392,7 @@ def _calm_idle_queue(blocks: Any) -> None:
 
 
 @contextmanager
-def _no_event_loop_per_lock() -> Iterator[None]:
+def _no_event_loop_per_lock(factories: tuple[tuple[Any, str], ...]) -> Iterator[None]:
     """Stop each new Blocks from leaking an event loop (an epoll fd and a socket pair).
 
     Gradio's ``safe_get_lock``/``safe_get_stop_event`` make a new event loop
@@ -318,18 +403,10 @@ def _no_event_loop_per_lock() -> Iterator[None]:
     """
     import asyncio
 
-    import gradio.queueing
-    import gradio.utils
-
     saved = []
-    for module in (gradio.utils, gradio.queueing):
-        for name, factory in (
-            ("safe_get_lock", asyncio.Lock),
-            ("safe_get_stop_event", asyncio.Event),
-        ):
-            if hasattr(module, name):
-                saved.append((module, name, getattr(module, name)))
-                setattr(module, name, factory)
+    for module, name in factories:
+        saved.append((module, name, getattr(module, name)))
+        setattr(module, name, asyncio.Lock if name == "safe_get_lock" else asyncio.Event)
     try:
         yield
     finally:
@@ -342,19 +419,11 @@ def _deferred_config(blocks: Any) -> dict[str, Any]:
     return {}
 
 
-def _swapper_base() -> type:
-    from gradio.utils import BaseReloader
-
-    return BaseReloader
-
-
 class _Swapper:
     """Gradio's BaseReloader.swap_blocks bound to the running app."""
 
-    def __init__(self, running_app: App) -> None:
-        base = _swapper_base()
-
-        class Reloader(base):  # type: ignore[misc, valid-type]
+    def __init__(self, base: type[Any], running_app: App) -> None:
+        class Reloader(base):
             @property
             def running_app(self) -> App:
                 return running_app
@@ -376,14 +445,6 @@ def _find_route(routes: list[Any], suffix: str) -> Any | None:
             if found is not None:
                 return found
     return None
-
-
-def _api_prefix() -> str:
-    try:
-        from gradio.route_utils import API_PREFIX
-    except ImportError:  # older layouts
-        return "/gradio_api"
-    return str(API_PREFIX)
 
 
 def _top_level_blocks(namespace: Mapping[str, Any], blocks_type: type[Any]) -> dict[str, Any]:
@@ -409,9 +470,55 @@ def _names(candidates: Mapping[str, Any]) -> str:
     return ", ".join(sorted(candidates)) or "none"
 
 
-def _positional_as_keywords(function: Any, args: tuple[Any, ...]) -> dict[str, Any]:
-    parameters = [p for p in inspect.signature(function).parameters.values()][1:]
-    return {parameter.name: value for parameter, value in zip(parameters, args, strict=False)}
+def _retarget_entry_points(old: Any, new: Any) -> None:
+    """Point what Gradio built once, at launch, for the first Blocks at the new one.
+
+    swap_blocks() keeps the running queue, but the queue resolves the function of
+    an event without a session (``POST /gradio_api/call/<api_name>``, curl, the
+    page's "Use via API") through ``Queue.blocks``: the first Blocks, whose
+    functions are the first version's. The MCP server (``mcp_server=True``)
+    likewise holds the first Blocks, its API description and its tool table.
+    """
+    queue = getattr(new, "_queue", None)
+    if queue is not None and hasattr(queue, "blocks"):
+        queue.blocks = new
+    mcp = getattr(old, "mcp_server_obj", None)
+    if mcp is not None:
+        new.mcp_server_obj = mcp
+        mcp.blocks = new
+        mcp.api_info = new.get_api_info()
+        if hasattr(mcp, "get_tool_to_endpoint"):
+            mcp.tool_to_endpoint = mcp.get_tool_to_endpoint()
+        # Its loopback client described the first version's endpoints.
+        if hasattr(mcp, "_client_instance"):
+            mcp._client_instance = None
+
+
+def _no_block() -> None:
+    """Stands in for Blocks.block_thread while devreload launches the app."""
+
+
+def _file_error_sentence(error: OSError) -> str | None:
+    """For an OSError about a file (a css_paths entry that does not exist), one sentence."""
+    if error.filename is None:
+        return None
+    reason = error.strerror or type(error).__name__
+    return (
+        f"launch() could not read {os.path.abspath(error.filename)} ({reason}); "
+        "create that file or fix its path in the launch() arguments (css_paths, "
+        "head_paths, ssl_keyfile, ...) and save."
+    )
+
+
+def _launch_error(error: OSError, host: str, port: int | None) -> ServeError:
+    """Say what failed: a file launch() reads, else the server's socket."""
+    sentence = _file_error_sentence(error)
+    if sentence is not None:
+        return ServeError(sentence)
+    return ServeError(
+        f"Gradio could not start on {host}:{port or DEFAULT_PORT} ({error}); "
+        "pass a free port with --port N."
+    )
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -1,0 +1,195 @@
+"""Block ids across reloads (issue 10, items 7 and 8d): a real devreload process, a real
+Gradio server, and real headless Chromium for the layouts that render at runtime."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import DevreloadProcess, devreload, markdown_values, open_app_page, save_in_place
+
+pytestmark = pytest.mark.integration
+
+#: Gradio's native_plots demo shape: a helper module (never edited) builds
+#: components at import time; the app places them with .render().
+HELPER = textwrap.dedent(
+    """
+    import gradio as gr
+
+    title = gr.Markdown("helper title", render=False)
+    note = gr.Textbox(label="helper note", render=False)
+    """
+)
+HELPER_APP = textwrap.dedent(
+    """
+    import gradio as gr
+    import helper
+
+    with gr.Blocks() as demo:
+        gr.Markdown("app VERSION")
+        helper.title.render()
+        helper.note.render()
+        gr.Textbox(label="own")
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+#: Gradio's multipage guide: a page module with its own Blocks, rendered on a route,
+#: with a @gr.render on that page.
+PAGE2 = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        count = gr.Number(value=2, label="count")
+
+        @gr.render(inputs=count)
+        def boxes(n):
+            for i in range(int(n)):
+                gr.Textbox(value=f"box {i}", label=f"box {i}")
+    """
+)
+MULTIPAGE_APP = textwrap.dedent(
+    """
+    import gradio as gr
+    import page2
+
+    with gr.Blocks() as demo:
+        gr.Markdown("main VERSION")
+        gr.Textbox(label="main box")
+    with demo.route("Page 2"):
+        page2.demo.render()
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+RENDER_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("render VERSION")
+        count = gr.Number(value=2, label="count")
+
+        @gr.render(inputs=count)
+        def boxes(n):
+            for i in range(int(n)):
+                gr.Textbox(value=f"box {i}", label=f"box {i}")
+
+        for i in range(6):
+            gr.Textbox(label=f"static {i}")
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def _ids(config: dict[str, Any]) -> list[int]:
+    return sorted(component["id"] for component in config["components"])
+
+
+def _reloads_to(process: DevreloadProcess, app: Path, source: str, version: str) -> None:
+    save_in_place(app, source.replace("VERSION", version))
+    process.wait_for_config(lambda c: any(version in v for v in markdown_values(c)), timeout=30)
+
+
+def test_components_built_by_an_unedited_helper_reload(tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text(HELPER)
+    app = tmp_path / "app.py"
+    app.write_text(HELPER_APP.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        first = _ids(process.config())
+        for version in ("v2", "v3"):
+            _reloads_to(process, app, HELPER_APP, version)
+        assert "DuplicateBlockError" not in process.output
+        values = markdown_values(process.config())
+        assert "helper title" in values and "app v3" in values
+        # Same ids as on the first load: the page matches old and new components.
+        assert _ids(process.config()) == first
+
+
+@pytest.mark.browser
+def test_helper_built_components_follow_saves_in_the_tab(tmp_path: Path, page: Any) -> None:
+    (tmp_path / "helper.py").write_text(HELPER)
+    app = tmp_path / "app.py"
+    app.write_text(HELPER_APP.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("helper title").wait_for(timeout=20_000)
+        page.get_by_label("helper note").fill("typed")
+        for version in ("v2", "v3"):
+            save_in_place(app, HELPER_APP.replace("VERSION", version))
+            # The open tab follows without a refresh, helper components included.
+            page.get_by_text(f"app {version}").wait_for(timeout=30_000)
+        page.get_by_text("helper title").wait_for(timeout=5_000)
+        assert page.get_by_label("helper note").input_value() == "typed"
+        assert "DuplicateBlockError" not in process.output
+
+
+def test_multipage_route_with_render_reloads(tmp_path: Path) -> None:
+    (tmp_path / "page2.py").write_text(PAGE2)
+    app = tmp_path / "app.py"
+    app.write_text(MULTIPAGE_APP.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        for version in ("v2", "v3"):
+            _reloads_to(process, app, MULTIPAGE_APP, version)
+        assert "DuplicateBlockError" not in process.output
+        ids = _ids(process.config())
+        assert len(ids) == len(set(ids))
+
+
+@pytest.mark.browser
+def test_render_on_a_routed_page_keeps_working_after_saves(tmp_path: Path, page: Any) -> None:
+    (tmp_path / "page2.py").write_text(PAGE2)
+    app = tmp_path / "app.py"
+    app.write_text(MULTIPAGE_APP.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        for version in ("v2", "v3"):
+            _reloads_to(process, app, MULTIPAGE_APP, version)
+        open_app_page(page, process.url + "/page-2")
+        page.get_by_label("box 1").wait_for(timeout=20_000)
+        count = page.get_by_label("count")
+        count.fill("4")
+        count.press("Enter")
+        page.get_by_label("box 3").wait_for(timeout=20_000)
+        assert "DuplicateBlockError" not in process.output
+
+
+@pytest.mark.browser
+def test_failed_save_leaves_render_of_last_good_version_working(tmp_path: Path, page: Any) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(RENDER_APP.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        _reloads_to(process, app, RENDER_APP, "v2")
+        ids = _ids(process.config())
+        # A NameError halfway through: the new version built one component.
+        broken = RENDER_APP.replace("VERSION", "v3").replace(
+            '    count = gr.Number(value=2, label="count")\n',
+            '    undefined_name\n    count = gr.Number(value=2, label="count")\n',
+        )
+        save_in_place(app, broken)
+        process.wait_for_line("NameError in")
+        config = process.config()
+        assert "render v2" in markdown_values(config)
+        assert _ids(config) == ids
+        open_app_page(page, process.url)
+        page.get_by_label("box 1").wait_for(timeout=20_000)
+        for n in ("5", "3", "6"):
+            count = page.get_by_label("count")
+            count.fill(n)
+            count.press("Enter")
+            page.get_by_label(f"box {int(n) - 1}").wait_for(timeout=20_000)
+        assert "DuplicateBlockError" not in process.output

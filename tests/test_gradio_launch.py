@@ -1,0 +1,106 @@
+"""What ``demo.launch(...)`` does under devreload (issue 10, items 8, 8b, 8c): a real
+devreload process and a real Gradio server."""
+
+from __future__ import annotations
+
+import inspect
+import stat
+import textwrap
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from support import devreload, markdown_values, save_in_place, wait_for
+
+pytestmark = pytest.mark.integration
+
+BLOCKING = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("VERSION")
+
+    if __name__ == "__main__":
+        demo.launch(debug=True, inbrowser=True, share=True, prevent_thread_lock=False)
+    """
+)
+
+
+def test_blocking_and_opening_launch_arguments_neither_block_nor_open(tmp_path: Path) -> None:
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\necho "$@" >> {opened}\n')
+    browser.chmod(browser.stat().st_mode | stat.S_IEXEC)
+    app = tmp_path / "app.py"
+    app.write_text(BLOCKING.replace("VERSION", "v1"))
+    with devreload(app, env={"BROWSER": str(browser), "GRADIO_DEBUG": "1"}) as process:
+        process.wait_ready()
+        for version in ("v2", "v3"):
+            save_in_place(app, BLOCKING.replace("VERSION", version))
+            process.wait_for_config(lambda c, v=version: v in markdown_values(c), timeout=30)  # type: ignore[misc]
+        assert not opened.exists()
+        assert "share" in process.output  # says share=True is not honoured
+
+
+AFTER_LAUNCH = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("VERSION")
+
+    if __name__ == "__main__":
+        app, local_url, share_url = demo.launch()
+        print(f"AFTER VERSION port={demo.server_port} name={demo.server_name} "
+              f"local={demo.local_url} url={local_url} share={share_url} "
+              f"routes={len(app.routes) > 0}", flush=True)
+    """
+)
+
+
+def test_code_after_launch_sees_the_served_port_and_urls(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(AFTER_LAUNCH.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        for version in ("v2", "v3"):
+            save_in_place(app, AFTER_LAUNCH.replace("VERSION", version))
+            process.wait_for_config(lambda c, v=version: v in markdown_values(c), timeout=30)  # type: ignore[misc]
+        process.wait_for_line("AFTER v3")
+        url = f"http://127.0.0.1:{process.port}/"
+        for version in ("v1", "v2", "v3"):
+            line = next(line for line in process.lines if f"AFTER {version} " in line)
+            assert line == (
+                f"AFTER {version} port={process.port} name=127.0.0.1 local={url} "
+                f"url={url} share=None routes=True"
+            )
+
+
+def test_a_missing_css_file_is_named_not_blamed_on_the_port(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    missing = tmp_path / "styles" / "missing.css"
+    # Gradio 6 takes css_paths in launch(); Gradio 5 only in the Blocks constructor
+    # (there a missing file is an error in the user's code, reported as such).
+    in_launch = "css_paths" in inspect.signature(gr.Blocks.launch).parameters
+    blocks_args = "" if in_launch else f"css_paths=[{str(missing)!r}]"
+    launch_args = f"css_paths=[{str(missing)!r}]" if in_launch else ""
+    app.write_text(
+        "import gradio as gr\n"
+        f"with gr.Blocks({blocks_args}) as demo:\n    gr.Markdown('x')\n"
+        f"demo.launch({launch_args})\n"
+    )
+    with devreload(app) as process:
+        wait_for(
+            lambda: str(missing) in process.output and "devreload" in process.output,
+            timeout=60,
+            what="the missing file named in devreload's output",
+        )
+        output = process.output
+        assert "port" not in output.lower()
+        if in_launch:
+            assert process.process is not None
+            assert process.process.wait(timeout=30) == 4
+            assert "create that file or fix its path" in process.output
+            assert "Traceback" not in process.output

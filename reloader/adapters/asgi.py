@@ -4,16 +4,23 @@ How it fits ASGI:
 
 * ``uvicorn.run(app, host=..., port=...)`` in the user's file (usually under
   ``if __name__ == "__main__":``) is captured, not run: devreload serves the app
-  itself, once, with those arguments.
+  itself, once, with those arguments. So are ``uvicorn.Server(config).run()``
+  and ``await server.serve()``, with the ``uvicorn.Config``'s arguments.
 * uvicorn serves a small *proxy* app that forwards every connection, with its
   ASGI scope untouched, to the *current* app. A swap only changes which app
   the next connection goes to: a request in progress completes on the app it
   started on, and mounts, ``url_for``, middleware, static files and websockets
   work as they do without devreload.
 * The proxy answers the server's lifespan by driving the current app's
-  lifespan protocol, and on every swap shuts the old app's lifespan down and
-  starts the new one's (one lifespan task per app, on the server's loop).
-  Objects that must survive reloads belong under ``if reloader.NO_RELOAD:``.
+  lifespan protocol (one lifespan task per app, on the server's loop). A swap
+  starts the new app's lifespan first, while the old app keeps serving, and
+  switches only once that startup is complete; the old app's lifespan is shut
+  down after the requests that started on it have finished (at most
+  :data:`DRAIN_SECONDS`). For a moment both lifespans are up: resources they
+  open (a port, a file lock, a pool) must allow two holders, or belong under
+  ``if reloader.NO_RELOAD:``. A startup still running after
+  :data:`STARTUP_REPORT_SECONDS` is reported with where it is stuck; the old
+  app keeps serving, and a newer save abandons it.
 * The proxy adds two routes, ``/__devreload__/events`` (server-sent events)
   and ``/__devreload__/client.js``, and puts the devreload client in every
   HTML page it forwards: a reload makes the page reload itself, a failed one
@@ -26,8 +33,9 @@ How it fits ASGI:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
-import functools
+import gc
 import html
 import inspect
 import logging
@@ -48,13 +56,33 @@ from collections.abc import (
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, cast
 
+from .._frames import user_frames, user_traceback
 from .._push import Broadcaster, Message, client_script
 from .._report import Reporter
-from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
+from .base import (
+    MATCH_EXACT,
+    MATCH_GENERIC,
+    MATCH_TYPE,
+    Adapter,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+    SwapError,
+)
+from .capture import RunCall, RunCapture
 
-__all__ = ["ASGIAdapter", "ASGIProxy"]
+__all__ = [
+    "ASGIAdapter",
+    "ASGIProxy",
+    "ServedRun",
+    "is_asgi_app",
+    "positional_arity",
+    "server_run_arguments",
+]
 
 logger = logging.getLogger("reloader.adapters.asgi")
 
@@ -70,6 +98,11 @@ CLIENT_PATH = "/__devreload__/client.js"
 START_SECONDS = 60.0
 #: How long an old app's lifespan shutdown may take before it is cancelled.
 LIFESPAN_SHUTDOWN_SECONDS = 5.0
+#: How long requests that started on the old app may run on after a swap
+#: before its lifespan is shut down under them (and that is reported).
+DRAIN_SECONDS = 10.0
+#: A new app's lifespan startup still running after this long is reported.
+STARTUP_REPORT_SECONDS = 5.0
 #: HTML bodies larger than this are passed through without the client.
 INJECT_LIMIT = 8 * 1024 * 1024
 
@@ -109,8 +142,9 @@ _SERVER_ARGS = (
 
 
 @dataclass
-class _RunCall:
-    """One captured ``uvicorn.run(app, **kwargs)``."""
+class ServedRun:
+    """One captured run of an app: the app (or its ``"module:name"`` string) and
+    the server arguments (``uvicorn.run()``'s keywords)."""
 
     app: Any
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -129,8 +163,8 @@ class ASGIAdapter(Adapter):
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
-        self._capture_thread: int | None = None
-        self._runs: list[_RunCall] = []
+        self.capture = RunCapture()
+        self._runs: list[ServedRun] = []
         self._proxy: ASGIProxy | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -144,28 +178,19 @@ class ASGIAdapter(Adapter):
         import uvicorn
 
         # `uvicorn.main` the attribute is the click command; the module is this one.
-        main_module = sys.modules["uvicorn.main"]
-        original = main_module.run
-        adapter = self
-
-        @functools.wraps(original)
-        def run(app: Any, *args: Any, **kwargs: Any) -> Any:
-            if adapter._capture_thread == threading.get_ident():
-                adapter._runs.append(_RunCall(app, kwargs))
-                return None
-            return original(app, *args, **kwargs)
-
-        uvicorn.run = run
-        main_module.__dict__["run"] = run
+        self.capture.patch(sys.modules["uvicorn.main"], "run")
+        self.capture.patch(uvicorn, "run")
+        # uvicorn's programmatic form: uvicorn.Server(uvicorn.Config(app, ...)).run(),
+        # or `await server.serve()` under asyncio.run().
+        self.capture.patch(uvicorn.Server, "run")
+        self.capture.patch(uvicorn.Server, "serve", returns=lambda call: _nothing())
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
         self._runs = []
-        self._capture_thread = threading.get_ident()
-        try:
+        with self.capture.capturing():
             yield
-        finally:
-            self._capture_thread = None
+        self._runs = [run for call in self.capture.calls if (run := _served_run(call))]
 
     # -- finding the app ---------------------------------------------------------
 
@@ -174,7 +199,7 @@ class ASGIAdapter(Adapter):
             if name not in namespace:
                 return None
             app = namespace[name]
-            return app if _is_asgi_app(app) or _is_asgi_function(app, strict=False) else None
+            return app if is_asgi_app(app, strict=False) else None
         if self._runs:
             call = self._runs[-1]
             call.app = _resolve_run_target(call, namespace)
@@ -185,9 +210,14 @@ class ASGIAdapter(Adapter):
         if len(candidates) > 1:
             raise AppNotFound(
                 f"Several ASGI apps are defined ({', '.join(sorted(candidates))}) and none is "
-                "passed to uvicorn.run(); choose one with --demo-name NAME."
+                "passed to uvicorn.run(); choose one with --app NAME."
             )
         return None
+
+    def match(self, app: Any) -> int:
+        if any(run.app is app for run in self._runs):
+            return MATCH_EXACT
+        return MATCH_TYPE if _is_starlette(app) else MATCH_GENERIC
 
     def _run_kwargs(self, app: Any) -> dict[str, Any]:
         for call in reversed(self._runs):
@@ -198,10 +228,12 @@ class ASGIAdapter(Adapter):
     # -- serving -------------------------------------------------------------------
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        return self._start(app, options, self._run_kwargs(app))
+        return self.serve_asgi(app, options, self._run_kwargs(app))
 
-    def _start(self, app: Any, options: ServeOptions, kwargs: dict[str, Any]) -> str:
-        """Serve the ASGI ``app`` with uvicorn, ``kwargs`` being uvicorn.run()'s."""
+    def serve_asgi(self, app: Any, options: ServeOptions, run_kwargs: dict[str, Any]) -> str:
+        """Serve the ASGI ``app`` with uvicorn, ``run_kwargs`` being uvicorn.run()'s
+        keyword arguments; return the URL. Later :meth:`swap` calls replace the app."""
+        kwargs = run_kwargs
         import uvicorn
 
         for ignored in ("reload", "workers", "uds", "fd"):
@@ -215,6 +247,7 @@ class ASGIAdapter(Adapter):
             self.broadcaster,
             lifespan=kwargs.get("lifespan") != "off",
             roots=options.watch_roots,
+            reporter=Reporter(),
         )
         accepted = inspect.signature(uvicorn.Config).parameters
         server_args = {
@@ -253,9 +286,23 @@ class ASGIAdapter(Adapter):
         return f"{scheme}://{shown}:{listener.getsockname()[1]}/"
 
     def swap(self, app: Any) -> None:
-        assert self._proxy is not None and self._proxy.loop is not None
-        future = asyncio.run_coroutine_threadsafe(self._proxy.swap(app), self._proxy.loop)
-        failure = future.result()
+        proxy = self._proxy
+        assert proxy is not None and proxy.loop is not None
+        future = asyncio.run_coroutine_threadsafe(proxy.swap(app), proxy.loop)
+        try:
+            failure = future.result(STARTUP_REPORT_SECONDS)
+        except concurrent.futures.TimeoutError:
+            # The startup goes on: the proxy switches to the new app if it ever
+            # completes, and a newer swap abandons it. Meanwhile the old app serves.
+            where, stack = asyncio.run_coroutine_threadsafe(
+                proxy.where_startup_is(), proxy.loop
+            ).result(5.0)
+            raise SwapError(
+                f"The new app's lifespan startup has not finished after "
+                f"{STARTUP_REPORT_SECONDS:.0f} s; it is stuck at {where}. The last good "
+                "version keeps serving; fix it and save (a newer save abandons this startup).",
+                stack,
+            ) from None
         if failure is not None:
             raise SwapError(
                 f"the new app's lifespan startup failed: {failure.headline}", failure.details
@@ -299,6 +346,40 @@ class _Lifespan:
         self._received = False
         self._started: asyncio.Future[str | None] | None = None
         self._stopped: asyncio.Future[str | None] | None = None
+        #: Requests and websockets in progress on this app, and set when there are none.
+        self.active = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        #: Set when a newer swap gave up on this app's (unfinished) startup.
+        self.abandoned = False
+
+    def enter(self) -> None:
+        self.active += 1
+        self.idle.clear()
+
+    def leave(self) -> None:
+        self.active -= 1
+        if self.active == 0:
+            self.idle.set()
+
+    def abandon(self) -> None:
+        """Give up on an unfinished startup: cancel the lifespan task."""
+        self.abandoned = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def where(self, roots: Sequence[Path]) -> tuple[str, str]:
+        """Where the lifespan task is waiting (``file, line N`` of the innermost user
+        frame) and the user frames of its await chain, innermost last."""
+        if self._task is None or self._task.done():
+            return "an unknown place", ""
+        frames = _await_chain(self._task.get_coro())
+        summary = traceback.StackSummary.extract((frame, frame.f_lineno) for frame in frames)
+        shown = user_frames(summary, roots) or list(summary)
+        if not shown:
+            return "an unknown place", ""
+        place = f"{shown[-1].filename}, line {shown[-1].lineno}"
+        return place, "".join(traceback.format_list(shown))
 
     async def startup(self) -> str | None:
         """Run the app's startup; None when done (or unsupported), else the failure."""
@@ -319,6 +400,8 @@ class _Lifespan:
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         if self._started.done():
             return self._started.result()
+        if self.abandoned:
+            return "abandoned for a newer save"
         if self.error is not None and self._received:
             return "".join(traceback.format_exception(self.error))
         # It raised without even reading the startup event, or returned: an
@@ -381,12 +464,16 @@ class ASGIProxy:
         *,
         lifespan: bool = True,
         roots: Sequence[Path] = (),
+        reporter: Reporter | None = None,
     ) -> None:
         self.current = _Lifespan(app, lifespan)
+        #: A new app whose lifespan startup is running; it becomes current once done.
+        self.pending: _Lifespan | None = None
+        #: Old apps waiting for their requests to end before their lifespan shutdown.
+        self._retiring: dict[_Lifespan, asyncio.Task[None]] = {}
+        self.reporter = reporter
         self.broadcaster = broadcaster
         self.loop: asyncio.AbstractEventLoop | None = None
-        #: Set while a swap runs: connections that arrive meanwhile wait for its end.
-        self._swapping: asyncio.Event | None = None
         self._closing = asyncio.Event()
         self.startup_failure: _Failure | None = None
         #: Frames under these folders make up the tracebacks shown for lifespan errors.
@@ -404,8 +491,6 @@ class ASGIProxy:
         if kind == "http" and _path(scope) == CLIENT_PATH:
             await _send_client(send)
             return
-        while self._swapping is not None:
-            await self._swapping.wait()
         target = self.current
         scope = dict(scope)
         # As uvicorn does for its app: this app's lifespan state, copied per request.
@@ -420,7 +505,11 @@ class ASGIProxy:
                 ]
             root = str(scope.get("root_path", "")).rstrip("/")
             send = _Injector(send, self._snippets_for(root), scope.get("method") == "HEAD").send
-        await target.app(scope, receive, send)
+        target.enter()
+        try:
+            await target.app(scope, receive, send)
+        finally:
+            target.leave()
 
     # -- lifespan ----------------------------------------------------------------
 
@@ -437,6 +526,12 @@ class ASGIProxy:
                     await send({"type": "lifespan.startup.failed", "message": ""})
             elif message["type"] == "lifespan.shutdown":
                 self.close_streams()
+                if self.pending is not None:
+                    self.pending.abandon()
+                # The server is stopping: old apps are shut down without waiting.
+                for old, task in list(self._retiring.items()):
+                    task.cancel()
+                    await old.shutdown()
                 problem = await self.current.shutdown()
                 if problem is not None:
                     logger.warning("the app's lifespan shutdown failed: %s", problem)
@@ -444,29 +539,63 @@ class ASGIProxy:
                 return
 
     async def swap(self, app: Any) -> _Failure | None:
-        """Make ``app`` current: old lifespan shutdown, new startup. On a failed
-        startup the old app is started again and kept; the failure is returned."""
+        """Start ``app``'s lifespan while the current app keeps serving, and make it
+        current once the startup is complete; then retire the old app. On a failed
+        startup the old app stays; the failure is returned. A swap still waiting
+        for its startup is abandoned by a newer one."""
         old = self.current
+        if self.pending is not None:
+            self.pending.abandon()
+            self.pending = None
         if app is old.app:
             return None
-        gate = self._swapping = asyncio.Event()
+        new = self.pending = _Lifespan(app, old.enabled)
+        started = time.monotonic()
+        failure = await new.startup()
+        if new.abandoned:
+            return None
+        self.pending = None
+        late = time.monotonic() - started > STARTUP_REPORT_SECONDS
+        if failure is not None:
+            if late and self.reporter is not None:
+                self.reporter.say(f"the new app's lifespan startup failed:\n{failure}")
+            return self._failure(failure, new)
+        self.current = new
+        self._retiring[old] = asyncio.get_running_loop().create_task(
+            self._retire(old), name="devreload-retire"
+        )
+        if late:
+            # The swap was reported as stuck; tell the terminal and the tabs it is done.
+            if self.reporter is not None:
+                self.reporter.say(
+                    f"the new app's lifespan startup finished after "
+                    f"{time.monotonic() - started:.0f} s; serving it"
+                )
+            self.broadcaster.publish(Message("reload"))
+        return None
+
+    async def where_startup_is(self) -> tuple[str, str]:
+        """Where the pending app's lifespan startup is stuck, and its user frames."""
+        if self.pending is None:
+            return "an unknown place", ""
+        return self.pending.where(self.roots)
+
+    async def _retire(self, old: _Lifespan) -> None:
+        """Shut ``old``'s lifespan down once the requests that started on it are done."""
         try:
+            try:
+                await asyncio.wait_for(old.idle.wait(), DRAIN_SECONDS)
+            except TimeoutError:
+                if self.reporter is not None:
+                    self.reporter.say(
+                        f"{old.active} request(s) still running on the previous version after "
+                        f"{DRAIN_SECONDS:.0f} s; shutting its lifespan down under them"
+                    )
             problem = await old.shutdown()
             if problem is not None:
                 logger.warning("the old app's lifespan shutdown failed: %s", problem)
-            new = _Lifespan(app, old.enabled)
-            failure = await new.startup()
-            if failure is None:
-                self.current = new
-                return None
-            again = _Lifespan(old.app, old.enabled)
-            if await again.startup() is not None:
-                logger.warning("the last good app's lifespan could not be started again")
-            self.current = again
-            return self._failure(failure, new)
         finally:
-            self._swapping = None
-            gate.set()
+            self._retiring.pop(old, None)
 
     def _failure(self, text: str, lifespan: _Lifespan) -> _Failure:
         error = lifespan.error
@@ -474,7 +603,7 @@ class ASGIProxy:
             lines = [line for line in text.strip().splitlines() if line.strip()]
             headline = lines[-1] if lines else "lifespan startup failed"
             return _Failure(f"Lifespan startup failed: {headline}", text)
-        details = _user_traceback(error, self.roots)
+        details = user_traceback(error, self.roots)
         return _Failure(
             f"{type(error).__name__} in lifespan startup: {error}".rstrip(": "), details
         )
@@ -743,29 +872,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _user_traceback(error: BaseException, roots: Sequence[Path]) -> str:
-    """The traceback without the frames of libraries and of devreload itself."""
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if _is_user_file(frame.filename, roots)
-    ]
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
-    lines.extend(traceback.format_exception_only(type(error), error))
-    return "".join(lines)
-
-
-def _is_user_file(filename: str, roots: Sequence[Path]) -> bool:
-    if not filename or filename.startswith("<"):
-        return False
-    path = Path(filename)
-    if {"site-packages", "dist-packages"}.intersection(path.parts):
-        return False
-    if Path(__file__).parent.parent in path.parents:
-        return False
-    return not roots or any(root == path or root in path.parents for root in roots)
-
-
 # -- which globals are ASGI apps ----------------------------------------------------
 
 
@@ -780,28 +886,36 @@ def _is_component(value: Any) -> bool:
     return routing is not None and isinstance(value, routing.Router | routing.BaseRoute)
 
 
-def _is_asgi_app(value: Any) -> bool:
+def is_asgi_app(value: Any, *, strict: bool = True) -> bool:
+    """True for an ASGI app: a Starlette/FastAPI app, an object with ``async
+    __call__(self, scope, receive, send)``, or ``async def app(scope, receive, send)``
+    (with ``strict``, a function must use those very parameter names)."""
+    return _is_asgi_instance(value) or _is_asgi_function(value, strict=strict)
+
+
+def _is_asgi_instance(value: Any) -> bool:
     """A Starlette/FastAPI app, or an object with ``async __call__(self, scope, receive, send)``."""
     if _is_starlette(value):
         return True
     if isinstance(value, type) or inspect.isroutine(value):
         return False
     call = getattr(type(value), "__call__", None)  # noqa: B004 - the class's, not callable()
-    return call is not None and inspect.iscoroutinefunction(call) and _arity(call) == 4
+    return call is not None and inspect.iscoroutinefunction(call) and positional_arity(call) == 4
 
 
 def _is_asgi_function(value: Any, *, strict: bool = True) -> bool:
     """``async def app(scope, receive, send)``; ``strict`` also wants those very names."""
     if not inspect.iscoroutinefunction(value) or inspect.ismethod(value):
         return False
-    if _arity(value) != 3:
+    if positional_arity(value) != 3:
         return False
     if not strict:
         return True
     return list(inspect.signature(value).parameters)[:3] == ["scope", "receive", "send"]
 
 
-def _arity(function: Any) -> int:
+def positional_arity(function: Any) -> int:
+    """How many positional parameters ``function`` takes (-1 when it cannot be told)."""
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
@@ -816,7 +930,7 @@ def _top_level_apps(namespace: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in namespace.items():
         if name.startswith("_") or _is_component(value):
             continue
-        if _is_asgi_app(value) or _is_asgi_function(value):
+        if _is_asgi_instance(value) or _is_asgi_function(value):
             found.setdefault(id(value), (name, value))
     inner: set[int] = set()
     reached: dict[int, set[int]] = {}
@@ -854,7 +968,7 @@ def _reachable(app: Any, limit: int = 2000) -> set[int]:
             for route in routes:
                 child = _safe_getattr(route, "app")
                 if child is not None and (
-                    _is_asgi_app(child) or _is_component(child) or _is_asgi_function(child)
+                    _is_asgi_instance(child) or _is_component(child) or _is_asgi_function(child)
                 ):
                     stack.append(child)
     return seen
@@ -867,7 +981,7 @@ def _safe_getattr(value: Any, name: str) -> Any:
         return None
 
 
-def _resolve_run_target(call: _RunCall, namespace: Mapping[str, Any]) -> Any:
+def _resolve_run_target(call: ServedRun, namespace: Mapping[str, Any]) -> Any:
     """The app of ``uvicorn.run(app)``, ``("main:app")`` or ``("main:make", factory=True)``."""
     app = call.app
     if isinstance(app, str):
@@ -884,3 +998,63 @@ def _resolve_run_target(call: _RunCall, namespace: Mapping[str, Any]) -> Any:
     if call.kwargs.get("factory"):
         app = app()
     return app
+
+
+async def _nothing() -> None:
+    """What a captured ``await server.serve()`` awaits: it returns at once."""
+
+
+def _served_run(call: RunCall) -> ServedRun | None:
+    """The app and uvicorn.run() arguments of a captured ``uvicorn.run(app, ...)``
+    or ``uvicorn.Server(config).run()`` / ``.serve()``."""
+    target = call.target
+    config = getattr(target, "config", None)
+    if config is not None and hasattr(config, "app") and hasattr(target, "should_exit"):
+        return ServedRun(config.app, server_run_arguments(config))
+    if target is None:
+        return None
+    arguments = call.arguments()
+    arguments.pop("app", None)
+    return ServedRun(target, arguments)
+
+
+def server_run_arguments(config: Any) -> dict[str, Any]:
+    """A ``uvicorn.Config``'s arguments, as the keywords of ``uvicorn.run()``:
+    those given a value other than the default."""
+    import uvicorn
+
+    kwargs: dict[str, Any] = {}
+    for name, parameter in inspect.signature(uvicorn.Config).parameters.items():
+        if name == "app" or not hasattr(config, name):
+            continue
+        value = getattr(config, name)
+        if parameter.default is inspect.Parameter.empty or value != parameter.default:
+            kwargs[name] = value
+    return kwargs
+
+
+def _await_chain(awaitable: Any, limit: int = 200) -> list[FrameType]:
+    """The frames of a suspended coroutine and of everything it awaits, outermost
+    first (a coroutine's ``cr_frame`` has no ``f_back`` while it is suspended)."""
+    frames: list[FrameType] = []
+    current = awaitable
+    while current is not None and len(frames) < limit:
+        frame = None
+        for attribute in ("cr_frame", "gi_frame", "ag_frame"):
+            frame = getattr(current, attribute, None)
+            if frame is not None:
+                break
+        if frame is not None:
+            frames.append(frame)
+        following = None
+        for attribute in ("cr_await", "gi_yieldfrom", "ag_await"):
+            following = getattr(current, attribute, None)
+            if following is not None:
+                break
+        if following is None and frame is None:
+            # An async generator's asend()/athrow() awaitable (an @asynccontextmanager
+            # lifespan) exposes its generator only as a referent.
+            referents = gc.get_referents(current)
+            following = next((ref for ref in referents if inspect.isasyncgen(ref)), None)
+        current = following
+    return frames

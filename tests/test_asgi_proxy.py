@@ -27,8 +27,8 @@ from reloader.adapters.asgi import (
     EVENTS_PATH,
     ASGIAdapter,
     ASGIProxy,
-    _listen,
 )
+from reloader.adapters.asgi.server import listen
 from support import wait_for
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><h1>hi</h1></body></html>"
@@ -133,7 +133,7 @@ def test_the_listening_socket_gets_connections_without_nagle_delays() -> None:
     # uvicorn serves on this socket through asyncio, which turns Nagle's algorithm
     # off (TCP_NODELAY) only on IPPROTO_TCP sockets: on a socket made with protocol 0,
     # every request on a kept-alive connection waited 40 ms for a delayed ACK.
-    listener = _listen("127.0.0.1", 0)
+    listener = listen("127.0.0.1", 0)
 
     async def accepted_nodelay() -> int:
         loop = asyncio.get_running_loop()

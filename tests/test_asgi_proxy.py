@@ -417,3 +417,20 @@ def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
     assert lines[0] == ": connected"
     assert "event: css" in lines
     assert "event: reload" in lines
+
+
+def test_the_status_route_answers_the_engines_status_as_json() -> None:
+    status = {"generation": 3, "last": {"kind": "reload"}}
+    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=lambda: status)
+    with TestClient(proxy) as client:
+        response = client.get("/__devreload__/status")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == status
+        status["generation"] = 4
+        assert client.get("/__devreload__/status").json()["generation"] == 4
+        assert client.post("/__devreload__/status").status_code == 405
+
+
+def test_without_a_status_the_route_is_not_found(client: TestClient) -> None:
+    assert client.get("/__devreload__/status").status_code == 404

@@ -33,7 +33,7 @@ Register it under the ``devreload.adapters`` entry-point group::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +82,9 @@ class ServeOptions:
     port: int | None = None
     #: The folders being watched (an adapter must never serve files outside them because of us).
     watch_roots: tuple[Path, ...] = ()
+    #: The engine's status (generation, last event) for ``GET /__devreload__/status``;
+    #: called on the server's thread, so it must be thread-safe. None: no such route.
+    status: Callable[[], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,7 @@ class ASGIAdapter(Adapter):
             lifespan=run_kwargs.get("lifespan") != "off",
             roots=options.watch_roots,
             reporter=Reporter(),
+            status=options.status,
         )
 
         def explain() -> ServeError | None:

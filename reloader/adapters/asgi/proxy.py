@@ -10,12 +10,14 @@ server-sent event stream the client listens to) and ``/__devreload__/client.js``
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
     Callable,
+    Mapping,
     MutableMapping,
     Sequence,
 )
@@ -29,7 +31,7 @@ from ..._report import Reporter
 from .inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
 from .lifespan import Lifespan, StartupFailure
 
-__all__ = ["DRAIN_SECONDS", "STARTUP_REPORT_SECONDS", "ASGIProxy"]
+__all__ = ["DRAIN_SECONDS", "STARTUP_REPORT_SECONDS", "STATUS_PATH", "ASGIProxy"]
 
 logger = logging.getLogger("reloader.adapters.asgi")
 
@@ -38,6 +40,7 @@ logger = logging.getLogger("reloader.adapters.asgi")
 DRAIN_SECONDS = 10.0
 #: A new app's lifespan startup still running after this long is reported.
 STARTUP_REPORT_SECONDS = 5.0
+STATUS_PATH = "/__devreload__/status"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -55,7 +58,10 @@ class ASGIProxy:
         lifespan: bool = True,
         roots: Sequence[Path] = (),
         reporter: Reporter | None = None,
+        status: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
+        #: The engine's status for ``GET /__devreload__/status`` (404 when None).
+        self.status = status
         self.current = Lifespan(app, lifespan)
         #: A new app whose lifespan startup is running; it becomes current once done.
         self.pending: Lifespan | None = None
@@ -76,6 +82,9 @@ class ASGIProxy:
             return
         if kind == "http" and _path(scope) == EVENTS_PATH:
             await self._events(scope, receive, send)
+            return
+        if kind == "http" and _path(scope) == STATUS_PATH:
+            await self._status(scope, send)
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
             await send_client(send)
@@ -185,6 +194,28 @@ class ASGIProxy:
         details = user_traceback(error, self.roots)
         return StartupFailure(
             f"{type(error).__name__} in lifespan startup: {error}".rstrip(": "), details
+        )
+
+    async def _status(self, scope: Scope, send: Send) -> None:
+        """The engine's status as JSON, for editors and agents that check a save is live."""
+        status, headers = 200, [(b"cache-control", b"no-cache")]
+        if self.status is None:
+            status, body = 404, b"no status here\n"
+            headers.append((b"content-type", b"text/plain; charset=utf-8"))
+        elif scope.get("method") not in ("GET", "HEAD"):
+            status, body = 405, b""
+            headers.append((b"allow", b"GET, HEAD"))
+        else:
+            try:
+                body = json.dumps(dict(self.status()), default=str).encode()
+            except Exception as error:  # the engine's bug must not kill the server
+                logger.exception("the status callable failed")
+                status, body = 500, json.dumps({"error": repr(error)}).encode()
+            headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body}
         )
 
     # -- browser push ------------------------------------------------------------------

@@ -161,3 +161,28 @@ def test_uvicorn_server_run_and_serve_are_captured_like_uvicorn_run(
         assert get(process, "/version") == "v1"
         bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
         serving(process, "v2")
+
+
+def test_a_request_still_running_after_the_bound_is_reported(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        answers: list[object] = []
+
+        def call() -> None:
+            try:
+                answers.append(get(process, "/slow", timeout=60))
+            except urllib.error.HTTPError as error:
+                answers.append(error.code)
+
+        slow = threading.Thread(target=call)
+        slow.start()
+        process.wait_for_line("SLOW STARTED v1")
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        serving(process, "v2")
+        process.wait_for_line(
+            "1 request(s) still running on the previous version after 10 s", timeout=40
+        )
+        (tmp_path / "release").touch()
+        slow.join(30)
+        assert answers == [500]  # its resource was closed under it, as reported

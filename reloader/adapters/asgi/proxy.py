@@ -133,8 +133,13 @@ class ASGIProxy:
         for its startup is abandoned by a newer one."""
         old = self.current
         if self.pending is not None:
+            where, _ = self.pending.where(self.roots)
             self.pending.abandon()
             self.pending = None
+            if self.reporter is not None:
+                self.reporter.say(
+                    f"abandoned the new app's lifespan startup stuck at {where} for a newer save"
+                )
         if app is old.app:
             return None
         new = self.pending = Lifespan(app, old.enabled)

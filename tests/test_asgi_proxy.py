@@ -27,8 +27,9 @@ from reloader.adapters.asgi import (
     EVENTS_PATH,
     ASGIAdapter,
     ASGIProxy,
-    _listen,
 )
+from reloader.adapters.asgi.server import listen
+from support import wait_for
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><h1>hi</h1></body></html>"
 
@@ -87,7 +88,7 @@ def test_a_plain_asgi_function_and_class_are_apps() -> None:
 
 def test_several_apps_need_a_name() -> None:
     first, second = FastAPI(), Starlette()
-    with pytest.raises(AppNotFound, match=r"first, second.*--demo-name"):
+    with pytest.raises(AppNotFound, match=r"first, second.*--app NAME"):
         find({"first": first, "second": second})
     assert find({"first": first, "second": second}, "second") is second
     assert find({"first": first}, "missing") is None
@@ -132,7 +133,7 @@ def test_the_listening_socket_gets_connections_without_nagle_delays() -> None:
     # uvicorn serves on this socket through asyncio, which turns Nagle's algorithm
     # off (TCP_NODELAY) only on IPPROTO_TCP sockets: on a socket made with protocol 0,
     # every request on a kept-alive connection waited 40 ms for a delayed ACK.
-    listener = _listen("127.0.0.1", 0)
+    listener = listen("127.0.0.1", 0)
 
     async def accepted_nodelay() -> int:
         loop = asyncio.get_running_loop()
@@ -244,7 +245,12 @@ def test_lifespans_follow_the_swaps(proxy: ASGIProxy, log: list[str]) -> None:
     with TestClient(proxy) as client:
         assert log == ["startup v1"]
         swap(client, proxy, make_app("v2", log))
-        assert log == ["startup v1", "shutdown v1", "startup v2"]
+        # The new app starts first; the old one is shut down once it has no requests.
+        wait_for(
+            lambda: log == ["startup v1", "startup v2", "shutdown v1"],
+            10,
+            what="the old lifespan's shutdown",
+        )
     assert log[-1] == "shutdown v2"
 
 
@@ -255,7 +261,7 @@ def test_a_failed_startup_keeps_the_old_app(
     assert failure is not None
     assert failure.headline == "RuntimeError in lifespan startup: v2 cannot start"
     assert "RuntimeError: v2 cannot start" in failure.details
-    assert log == ["startup v1", "shutdown v1", "startup v1"]
+    assert log == ["startup v1"]  # the old app was never stopped
     assert client.get("/text").text == "v1 v1"
 
 
@@ -411,3 +417,20 @@ def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
     assert lines[0] == ": connected"
     assert "event: css" in lines
     assert "event: reload" in lines
+
+
+def test_the_status_route_answers_the_engines_status_as_json() -> None:
+    status = {"generation": 3, "last": {"kind": "reload"}}
+    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=lambda: status)
+    with TestClient(proxy) as client:
+        response = client.get("/__devreload__/status")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == status
+        status["generation"] = 4
+        assert client.get("/__devreload__/status").json()["generation"] == 4
+        assert client.post("/__devreload__/status").status_code == 405
+
+
+def test_without_a_status_the_route_is_not_found(client: TestClient) -> None:
+    assert client.get("/__devreload__/status").status_code == 404

@@ -82,8 +82,9 @@ class ServeOptions:
     port: int | None = None
     #: The folders being watched (an adapter must never serve files outside them because of us).
     watch_roots: tuple[Path, ...] = ()
-    #: What ``GET /__devreload__/status`` answers (JSON): the generation being
-    #: served and the newest reload event. Serve it behind the app's own auth.
+    #: What ``GET /__devreload__/status`` answers (JSON): the generation being served
+    #: and the newest reload event. Called on the server's thread (it is thread-safe);
+    #: serve it behind the app's own auth where the framework has one. None: no route.
     status: Callable[[], Mapping[str, Any]] | None = None
 
 

@@ -9,15 +9,13 @@ on). Pages get the same client: reload on save, error overlay, CSS in place.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import sys
-import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .asgi import ASGIAdapter, _arity, _RunCall
-from .base import AppNotFound, ServeError, ServeOptions
+from .asgi import ASGIAdapter, ServedRun, positional_arity
+from .base import MATCH_EXACT, MATCH_GENERIC, MATCH_TYPE, AppNotFound, ServeError, ServeOptions
 
 __all__ = ["WSGIAdapter"]
 
@@ -28,6 +26,7 @@ DEFAULT_PORT = 5000
 class WSGIAdapter(ASGIAdapter):
     name = "wsgi"
     framework_modules = ("flask",)
+    default_port = DEFAULT_PORT
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,26 +37,22 @@ class WSGIAdapter(ASGIAdapter):
             return
         from flask import Flask
 
-        original = Flask.run
-        adapter = self
+        self.capture.patch(Flask, "run")
 
-        @functools.wraps(original)
-        def run(app: Flask, *args: Any, **kwargs: Any) -> Any:
-            if adapter._capture_thread == threading.get_ident():
-                names = ("host", "port", "debug", "load_dotenv")
-                kwargs = {**dict(zip(names, args, strict=False)), **kwargs}
-                kept = {key: kwargs[key] for key in ("host", "port") if kwargs.get(key)}
-                adapter._runs.append(_RunCall(app, kept))
-                return None
-            return original(app, *args, **kwargs)
-
-        patched: Any = Flask  # typed loosely: mypy may see Flask or, without it, Any
-        patched.run = run
+    def _served_runs(self) -> list[ServedRun]:
+        runs = []
+        for call in self.capture.calls:
+            if _is_flask(call.target):
+                arguments = call.arguments()
+                kept = {key: arguments[key] for key in ("host", "port") if arguments.get(key)}
+                runs.append(ServedRun(call.target, kept))
+        return runs
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if name is not None:
             app = namespace.get(name)
             return app if name in namespace and _is_wsgi_app(app) else None
+        self._runs = self._served_runs()
         if self._runs:
             return self._runs[-1].app
         found: dict[int, tuple[str, Any]] = {}
@@ -68,9 +63,14 @@ class WSGIAdapter(ASGIAdapter):
             names = ", ".join(sorted(key for key, _ in found.values()))
             raise AppNotFound(
                 f"Several WSGI apps are defined ({names}) and none is run; "
-                "choose one with --demo-name NAME."
+                "choose one with --app NAME."
             )
         return next(iter(found.values()))[1] if found else None
+
+    def match(self, app: Any) -> int:
+        if any(run.app is app for run in self._runs):
+            return MATCH_EXACT
+        return MATCH_TYPE if _is_flask(app) else MATCH_GENERIC
 
     def serve(self, app: Any, options: ServeOptions) -> str:
         try:
@@ -81,7 +81,7 @@ class WSGIAdapter(ASGIAdapter):
             ) from None
         self._bridge = WSGIMiddleware(app)
         kwargs = {"port": DEFAULT_PORT, **self._run_kwargs(app)}
-        return self._start(self._bridge, options, kwargs)
+        return self.serve_asgi(self._bridge, options, kwargs)
 
     def swap(self, app: Any) -> None:
         # a2wsgi reads .app when a request starts: in-flight ones keep theirs.
@@ -109,4 +109,4 @@ def _is_wsgi_app(value: Any) -> bool:
     call = value if inspect.isroutine(value) else type(value).__call__
     if inspect.iscoroutinefunction(call):
         return False
-    return _arity(call) == (2 if inspect.isroutine(value) else 3)
+    return positional_arity(call) == (2 if inspect.isroutine(value) else 3)

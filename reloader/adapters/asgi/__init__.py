@@ -1,0 +1,222 @@
+"""ASGI adapter: Starlette, FastAPI and any ASGI callable, served by uvicorn.
+
+How it fits ASGI:
+
+* ``uvicorn.run(app, host=..., port=...)`` in the user's file (usually under
+  ``if __name__ == "__main__":``) is captured, not run: devreload serves the app
+  itself, once, with those arguments. So are ``uvicorn.Server(config).run()``
+  and ``await server.serve()``, with the ``uvicorn.Config``'s arguments.
+* uvicorn serves a small *proxy* app that forwards every connection, with its
+  ASGI scope untouched, to the *current* app. A swap only changes which app
+  the next connection goes to: a request in progress completes on the app it
+  started on, and mounts, ``url_for``, middleware, static files and websockets
+  work as they do without devreload.
+* The proxy answers the server's lifespan by driving the current app's
+  lifespan protocol (one lifespan task per app, on the server's loop). A swap
+  starts the new app's lifespan first, while the old app keeps serving, and
+  switches only once that startup is complete; the old app's lifespan is shut
+  down after the requests that started on it have finished (at most
+  :data:`DRAIN_SECONDS`). For a moment both lifespans are up: resources they
+  open (a port, a file lock, a pool) must allow two holders, or belong under
+  ``if reloader.NO_RELOAD:``. A startup still running after
+  :data:`STARTUP_REPORT_SECONDS` is reported with where it is stuck; the old
+  app keeps serving, and a newer save abandons it.
+* The proxy adds two routes, ``/__devreload__/events`` (server-sent events)
+  and ``/__devreload__/client.js``, and puts the devreload client in every
+  HTML page it forwards: a reload makes the page reload itself, a failed one
+  shows an overlay, and a CSS-only change swaps the stylesheets in place.
+  The client goes in as an inline script, or, on a page whose
+  Content-Security-Policy is set, as ``<script src>`` from the same origin
+  with the policy's nonce if it has one. Nothing else is served by devreload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from ..._push import Broadcaster, Message
+from ..._report import Reporter
+from ..base import (
+    MATCH_EXACT,
+    MATCH_GENERIC,
+    MATCH_TYPE,
+    Adapter,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+    SwapError,
+)
+from ..capture import RunCapture
+from .discovery import is_asgi_app, is_starlette, positional_arity, top_level_apps
+from .inject import CLIENT_PATH, EVENTS_PATH, ClientInjection
+from .proxy import STARTUP_REPORT_SECONDS, ASGIProxy
+from .server import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    RunningServer,
+    ServedRun,
+    capture_uvicorn,
+    resolve_run_target,
+    serve_with_uvicorn,
+    served_run,
+    server_run_arguments,
+)
+
+__all__ = [
+    "CLIENT_PATH",
+    "EVENTS_PATH",
+    "ASGIAdapter",
+    "ASGIProxy",
+    "ClientInjection",
+    "RunningServer",
+    "ServedRun",
+    "is_asgi_app",
+    "positional_arity",
+    "serve_with_uvicorn",
+    "server_run_arguments",
+]
+
+logger = logging.getLogger("reloader.adapters.asgi")
+
+
+class ASGIAdapter(Adapter):
+    name = "asgi"
+    #: Only uvicorn needs a hook (to capture ``uvicorn.run``); apps are found by type.
+    framework_modules = ("uvicorn",)
+    default_port = DEFAULT_PORT
+
+    def __init__(self) -> None:
+        self.broadcaster = Broadcaster()
+        self.capture = RunCapture()
+        self._runs: list[ServedRun] = []
+        self._proxy: ASGIProxy | None = None
+        self._running: RunningServer | None = None
+
+    # -- hooks into uvicorn ----------------------------------------------------
+
+    def framework_imported(self, module_name: str) -> None:
+        if module_name != "uvicorn":
+            return
+        capture_uvicorn(self.capture)
+
+    @contextmanager
+    def executing(self, first_load: bool) -> Iterator[None]:
+        self._runs = []
+        with self.capture.capturing():
+            yield
+        self._runs = [run for call in self.capture.calls if (run := served_run(call))]
+
+    # -- finding the app ---------------------------------------------------------
+
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        if name is not None:
+            if name not in namespace:
+                return None
+            app = namespace[name]
+            return app if is_asgi_app(app, strict=False) else None
+        if self._runs:
+            call = self._runs[-1]
+            call.app = resolve_run_target(call, namespace)
+            return call.app
+        candidates = top_level_apps(namespace)
+        if len(candidates) == 1:
+            return next(iter(candidates.values()))
+        if len(candidates) > 1:
+            raise AppNotFound(
+                f"Several ASGI apps are defined ({', '.join(sorted(candidates))}) and none is "
+                "passed to uvicorn.run(); choose one with --app NAME."
+            )
+        return None
+
+    def match(self, app: Any) -> int:
+        if any(run.app is app for run in self._runs):
+            return MATCH_EXACT
+        return MATCH_TYPE if is_starlette(app) else MATCH_GENERIC
+
+    def _run_kwargs(self, app: Any) -> dict[str, Any]:
+        for call in reversed(self._runs):
+            if call.app is app:
+                return dict(call.kwargs)
+        return {}
+
+    # -- serving -------------------------------------------------------------------
+
+    def serve(self, app: Any, options: ServeOptions) -> str:
+        return self.serve_asgi(app, options, self._run_kwargs(app))
+
+    def serve_asgi(self, app: Any, options: ServeOptions, run_kwargs: dict[str, Any]) -> str:
+        """Serve the ASGI ``app`` with uvicorn, ``run_kwargs`` being uvicorn.run()'s
+        keyword arguments; return the URL. Later :meth:`swap` calls replace the app."""
+        host = str(options.host or run_kwargs.get("host") or DEFAULT_HOST)
+        port = options.port if options.port is not None else run_kwargs.get("port", DEFAULT_PORT)
+        proxy = ASGIProxy(
+            app,
+            self.broadcaster,
+            lifespan=run_kwargs.get("lifespan") != "off",
+            roots=options.watch_roots,
+            reporter=Reporter(),
+            status=options.status,
+        )
+
+        def explain() -> ServeError | None:
+            failure = proxy.startup_failure
+            if failure is None:
+                return None
+            Reporter().say(f"the app's lifespan startup failed:\n{failure.details}")
+            return ServeError(
+                f"The app's lifespan startup failed ({failure.headline}); "
+                "fix it and start devreload again."
+            )
+
+        self._running = serve_with_uvicorn(proxy, host, int(port), run_kwargs, explain=explain)
+        self._proxy = proxy
+        return self._running.url
+
+    def swap(self, app: Any) -> None:
+        proxy = self._proxy
+        assert proxy is not None and proxy.loop is not None
+        future = asyncio.run_coroutine_threadsafe(proxy.swap(app), proxy.loop)
+        try:
+            failure = future.result(STARTUP_REPORT_SECONDS)
+        except concurrent.futures.TimeoutError:
+            # The startup goes on: the proxy switches to the new app if it ever
+            # completes, and a newer swap abandons it. Meanwhile the old app serves.
+            where, stack = asyncio.run_coroutine_threadsafe(
+                proxy.where_startup_is(), proxy.loop
+            ).result(5.0)
+            raise SwapError(
+                f"The new app's lifespan startup has not finished after "
+                f"{STARTUP_REPORT_SECONDS:.0f} s; it is stuck at {where}. The last good "
+                "version keeps serving; fix it and save (a newer save abandons this startup).",
+                stack,
+            ) from None
+        if failure is not None:
+            raise SwapError(
+                f"the new app's lifespan startup failed: {failure.headline}", failure.details
+            )
+
+    def notify(self, event: ReloadEvent) -> int:
+        if event.kind == "error":
+            return self.broadcaster.error(event.headline, event.details)
+        if event.kind == "css":
+            return self.broadcaster.publish(Message("css"))
+        return self.broadcaster.publish(Message("reload"))
+
+    def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:
+        return bool(changed) and all(path.suffix.lower() == ".css" for path in changed)
+
+    def shutdown(self) -> None:
+        running, proxy = self._running, self._proxy
+        if running is None:
+            return
+        if proxy is not None and proxy.loop is not None:
+            with suppress(RuntimeError):  # the loop is already closed
+                proxy.loop.call_soon_threadsafe(proxy.close_streams)
+        running.stop()

@@ -1,0 +1,232 @@
+"""The devreload client in every HTML page: a standalone ASGI middleware.
+
+:class:`ClientInjection` wraps an ASGI app; HTML pages it answers get the
+client (reload on save, error overlay, CSS in place) before ``</body>``: as an
+inline script, or, on a page whose Content-Security-Policy is set, as a
+same-origin ``<script src>`` with the policy's nonce if it has one.
+Compressed, streamed-with-length-over-the-limit and non-HTML bodies pass.
+The proxy applies it to every app it serves.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import (
+    Awaitable,
+    Callable,
+    MutableMapping,
+    Sequence,
+)
+from typing import Any
+
+from ..._push import client_script
+
+__all__ = ["CLIENT_PATH", "EVENTS_PATH", "INJECT_LIMIT", "ClientInjection", "send_client"]
+
+EVENTS_PATH = "/__devreload__/events"
+CLIENT_PATH = "/__devreload__/client.js"
+#: HTML bodies larger than this are passed through without the client.
+INJECT_LIMIT = 8 * 1024 * 1024
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class ClientInjection:
+    """ASGI middleware: puts the devreload client into the HTML pages of ``app``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if accepts_html(scope):
+            # Pages come back uncompressed, so that the client can go in.
+            scope = dict(scope)
+            scope["headers"] = [
+                (key, value)
+                for key, value in scope.get("headers", [])
+                if key.lower() != b"accept-encoding"
+            ]
+        root = str(scope.get("root_path", "")).rstrip("/")
+        injector = _Injector(send, _snippets_for(root), scope.get("method") == "HEAD")
+        await self.app(scope, receive, injector.send)
+
+
+@functools.lru_cache(maxsize=64)
+def _snippets_for(root: str) -> _Snippets:
+    return _Snippets(root)
+
+
+async def send_client(send: Send) -> None:
+    body = client_script().encode("utf-8")
+    headers = [
+        (b"content-type", b"text/javascript; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-cache"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Snippets:
+    """The client tags for the pages under one root path."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.inline = _client_snippet(root + EVENTS_PATH)
+
+    def for_policy(self, policy: bytes | None) -> bytes:
+        """The inline script, or, for a page with a CSP, a same-origin <script src>
+        (allowed by ``script-src 'self'``) carrying the policy's nonce if it has one."""
+        if policy is None:
+            return self.inline
+        nonce = _script_nonce(policy)
+        attributes = [
+            ("src", self.root + CLIENT_PATH),
+            ("data-events", self.root + EVENTS_PATH),
+        ]
+        if nonce is not None:
+            attributes.append(("nonce", nonce))
+        text = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes)
+        return f"<script {text} data-reload-page></script>".encode("ascii", "replace")
+
+
+def _script_nonce(policy: bytes) -> str | None:
+    """The nonce that lets a script element run under ``policy``, if it names one."""
+    directives: dict[str, list[str]] = {}
+    for part in policy.decode("latin-1").replace(",", ";").split(";"):
+        words = part.split()
+        if words:
+            directives.setdefault(words[0].lower(), words[1:])
+    for name in ("script-src-elem", "script-src", "default-src"):
+        if name in directives:
+            for source in directives[name]:
+                if source.lower().startswith("'nonce-") and source.endswith("'"):
+                    return source[len("'nonce-") : -1]
+            return None
+    return None
+
+
+class _Injector:
+    """Wraps ``send`` to put the client script into an HTML response."""
+
+    def __init__(self, send: Send, snippets: _Snippets, head: bool) -> None:
+        self._send = send
+        self._snippets = snippets
+        self._snippet = snippets.inline
+        self._head = head
+        self._mode = "pass"
+        self._start: MutableMapping[str, Any] | None = None
+        self._chunks: list[bytes] = []
+
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            await self._on_start(message)
+            return
+        if kind != "http.response.body" or self._mode == "pass":
+            await self._send(message)
+            return
+        more = bool(message.get("more_body", False))
+        body = bytes(message.get("body", b""))
+        if self._mode == "append":
+            if not more:
+                message = {**message, "body": body + self._snippet}
+            await self._send(message)
+            return
+        # "buffer": the length is known, the body is collected and sent in one piece.
+        self._chunks.append(body)
+        if more:
+            return
+        page = _inject(b"".join(self._chunks), self._snippet)
+        assert self._start is not None
+        headers = _with_length(self._start.get("headers", []), len(page))
+        await self._send({**self._start, "headers": headers})
+        await self._send({"type": "http.response.body", "body": page, "more_body": False})
+
+    async def _on_start(self, message: MutableMapping[str, Any]) -> None:
+        headers = [(bytes(key).lower(), bytes(value)) for key, value in message.get("headers", [])]
+        status = int(message.get("status", 200))
+        values = dict(headers)
+        policies = [value for key, value in headers if key == b"content-security-policy"]
+        self._snippet = self._snippets.for_policy(b",".join(policies) if policies else None)
+        content_type = values.get(b"content-type", b"").lower()
+        encoding = values.get(b"content-encoding", b"identity").strip().lower()
+        length = values.get(b"content-length")
+        if (
+            not content_type.startswith(b"text/html")
+            or encoding != b"identity"
+            or b"charset=utf-16" in content_type
+            or b"charset=utf-32" in content_type
+            or status < 200
+            or status in (204, 304)
+            or message.get("trailers")
+            or (length is not None and not length.strip().isdigit())
+        ):
+            await self._send(message)
+            return
+        if self._head:
+            if length is not None:
+                size = int(length) + len(self._snippet)
+                message = {**message, "headers": _with_length(message.get("headers", []), size)}
+            await self._send(message)
+            return
+        if length is None:
+            self._mode = "append"
+            await self._send(message)
+        elif int(length) > INJECT_LIMIT:
+            await self._send(message)
+        else:
+            self._mode = "buffer"
+            self._start = message
+
+
+def _client_snippet(events_url: str) -> bytes:
+    """The client as one ASCII <script>: it fits any ASCII-compatible page encoding."""
+    script = (
+        f"<script>window.__devreload={{events:{_js_string(events_url)},reloadPage:true}};\n"
+        f"{client_script()}</script>"
+    )
+    escaped = []
+    for char in script:
+        if ord(char) < 128:
+            escaped.append(char)
+        else:  # \\u escapes are valid in JS strings, comments and identifiers
+            units = char.encode("utf-16-be")
+            escaped.extend(
+                f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2)
+            )
+    return "".join(escaped).encode("ascii")
+
+
+def _js_string(text: str) -> str:
+    import json
+
+    return json.dumps(text).replace("<", "\\u003c")
+
+
+def _inject(page: bytes, snippet: bytes) -> bytes:
+    lowered = page.lower()
+    at = lowered.rfind(b"</body>")
+    if at < 0:
+        at = lowered.find(b"</head>")
+    if at < 0:
+        return page + snippet
+    return page[:at] + snippet + page[at:]
+
+
+def _with_length(headers: Sequence[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
+    kept = [(key, value) for key, value in headers if bytes(key).lower() != b"content-length"]
+    return [*kept, (b"content-length", str(length).encode())]
+
+
+def accepts_html(scope: Scope) -> bool:
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"accept":
+            return b"text/html" in value.lower()
+    return False

@@ -1,0 +1,283 @@
+"""The app uvicorn serves: it forwards each connection to the current app.
+
+A swap starts the new app's lifespan while the old app keeps serving, and
+switches once the startup is complete; the old app's lifespan is shut down
+once the requests that started on it have finished (at most
+:data:`DRAIN_SECONDS`). The proxy also answers ``/__devreload__/events`` (the
+server-sent event stream the client listens to) and ``/__devreload__/client.js``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, cast
+
+from ..._frames import user_traceback
+from ..._push import Broadcaster, Message
+from ..._report import Reporter
+from .inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
+from .lifespan import Lifespan, StartupFailure
+
+__all__ = ["DRAIN_SECONDS", "STARTUP_REPORT_SECONDS", "STATUS_PATH", "ASGIProxy"]
+
+logger = logging.getLogger("reloader.adapters.asgi")
+
+#: How long requests that started on the old app may run on after a swap
+#: before its lifespan is shut down under them (and that is reported).
+DRAIN_SECONDS = 10.0
+#: A new app's lifespan startup still running after this long is reported.
+STARTUP_REPORT_SECONDS = 5.0
+STATUS_PATH = "/__devreload__/status"
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class ASGIProxy:
+    """The app uvicorn serves: forwards each connection to the current app."""
+
+    def __init__(
+        self,
+        app: Any,
+        broadcaster: Broadcaster,
+        *,
+        lifespan: bool = True,
+        roots: Sequence[Path] = (),
+        reporter: Reporter | None = None,
+        status: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        #: The engine's status for ``GET /__devreload__/status`` (404 when None).
+        self.status = status
+        self.current = Lifespan(app, lifespan)
+        #: A new app whose lifespan startup is running; it becomes current once done.
+        self.pending: Lifespan | None = None
+        #: Old apps waiting for their requests to end before their lifespan shutdown.
+        self._retiring: dict[Lifespan, asyncio.Task[None]] = {}
+        self.reporter = reporter
+        self.broadcaster = broadcaster
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._closing = asyncio.Event()
+        self.startup_failure: StartupFailure | None = None
+        #: Frames under these folders make up the tracebacks shown for lifespan errors.
+        self.roots = tuple(roots)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind == "http" and _path(scope) == EVENTS_PATH:
+            await self._events(scope, receive, send)
+            return
+        if kind == "http" and _path(scope) == STATUS_PATH:
+            await self._status(scope, send)
+            return
+        if kind == "http" and _path(scope) == CLIENT_PATH:
+            await send_client(send)
+            return
+        target = self.current
+        scope = dict(scope)
+        # As uvicorn does for its app: this app's lifespan state, copied per request.
+        scope["state"] = dict(target.state)
+        target.enter()
+        try:
+            await ClientInjection(target.app)(scope, receive, send)
+        finally:
+            target.leave()
+
+    # -- lifespan ----------------------------------------------------------------
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        self.loop = asyncio.get_running_loop()
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                failure = await self.current.startup()
+                if failure is None:
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    self.startup_failure = self._failure(failure, self.current)
+                    await send({"type": "lifespan.startup.failed", "message": ""})
+            elif message["type"] == "lifespan.shutdown":
+                self.close_streams()
+                if self.pending is not None:
+                    self.pending.abandon()
+                # The server is stopping: old apps are shut down without waiting.
+                for old, task in list(self._retiring.items()):
+                    task.cancel()
+                    await old.shutdown()
+                problem = await self.current.shutdown()
+                if problem is not None:
+                    logger.warning("the app's lifespan shutdown failed: %s", problem)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def swap(self, app: Any) -> StartupFailure | None:
+        """Start ``app``'s lifespan while the current app keeps serving, and make it
+        current once the startup is complete; then retire the old app. On a failed
+        startup the old app stays; the failure is returned. A swap still waiting
+        for its startup is abandoned by a newer one."""
+        old = self.current
+        if self.pending is not None:
+            where, _ = self.pending.where(self.roots)
+            self.pending.abandon()
+            self.pending = None
+            if self.reporter is not None:
+                self.reporter.say(
+                    f"abandoned the new app's lifespan startup stuck at {where} for a newer save"
+                )
+        if app is old.app:
+            return None
+        new = self.pending = Lifespan(app, old.enabled)
+        started = time.monotonic()
+        failure = await new.startup()
+        if new.abandoned:
+            return None
+        self.pending = None
+        late = time.monotonic() - started > STARTUP_REPORT_SECONDS
+        if failure is not None:
+            if late and self.reporter is not None:
+                self.reporter.say(f"the new app's lifespan startup failed:\n{failure}")
+            return self._failure(failure, new)
+        self.current = new
+        self._retiring[old] = asyncio.get_running_loop().create_task(
+            self._retire(old), name="devreload-retire"
+        )
+        if late:
+            # The swap was reported as stuck; tell the terminal and the tabs it is done.
+            if self.reporter is not None:
+                self.reporter.say(
+                    f"the new app's lifespan startup finished after "
+                    f"{time.monotonic() - started:.0f} s; serving it"
+                )
+            self.broadcaster.publish(Message("reload"))
+        return None
+
+    async def where_startup_is(self) -> tuple[str, str]:
+        """Where the pending app's lifespan startup is stuck, and its user frames."""
+        if self.pending is None:
+            return "an unknown place", ""
+        return self.pending.where(self.roots)
+
+    async def _retire(self, old: Lifespan) -> None:
+        """Shut ``old``'s lifespan down once the requests that started on it are done."""
+        try:
+            try:
+                await asyncio.wait_for(old.idle.wait(), DRAIN_SECONDS)
+            except TimeoutError:
+                if self.reporter is not None:
+                    self.reporter.say(
+                        f"{old.active} request(s) still running on the previous version after "
+                        f"{DRAIN_SECONDS:.0f} s; shutting its lifespan down under them"
+                    )
+            problem = await old.shutdown()
+            if problem is not None:
+                logger.warning("the old app's lifespan shutdown failed: %s", problem)
+        finally:
+            self._retiring.pop(old, None)
+
+    def _failure(self, text: str, lifespan: Lifespan) -> StartupFailure:
+        error = lifespan.error
+        if error is None:
+            lines = [line for line in text.strip().splitlines() if line.strip()]
+            headline = lines[-1] if lines else "lifespan startup failed"
+            return StartupFailure(f"Lifespan startup failed: {headline}", text)
+        details = user_traceback(error, self.roots)
+        return StartupFailure(
+            f"{type(error).__name__} in lifespan startup: {error}".rstrip(": "), details
+        )
+
+    async def _status(self, scope: Scope, send: Send) -> None:
+        """The engine's status as JSON, for editors and agents that check a save is live."""
+        status, headers = 200, [(b"cache-control", b"no-cache")]
+        if self.status is None:
+            status, body = 404, b"no status here\n"
+            headers.append((b"content-type", b"text/plain; charset=utf-8"))
+        elif scope.get("method") not in ("GET", "HEAD"):
+            status, body = 405, b""
+            headers.append((b"allow", b"GET, HEAD"))
+        else:
+            try:
+                body = json.dumps(dict(self.status()), default=str).encode()
+            except Exception as error:  # the engine's bug must not kill the server
+                logger.exception("the status callable failed")
+                status, body = 500, json.dumps({"error": repr(error)}).encode()
+            headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body}
+        )
+
+    # -- browser push ------------------------------------------------------------------
+
+    def close_streams(self) -> None:
+        """End every open event stream (call on the server's loop)."""
+        self._closing.set()
+
+    async def _events(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "GET":
+            await send(
+                {"type": "http.response.start", "status": 405, "headers": [(b"allow", b"GET")]}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/event-stream"),
+                    (b"cache-control", b"no-cache"),
+                    (b"x-accel-buffering", b"no"),
+                ],
+            }
+        )
+        stream = cast(AsyncGenerator[str, None], self.broadcaster.stream())
+
+        async def pump() -> None:
+            async for chunk in stream:
+                await send(
+                    {"type": "http.response.body", "body": chunk.encode(), "more_body": True}
+                )
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        tasks = {
+            asyncio.ensure_future(pump()),
+            asyncio.ensure_future(disconnected()),
+            asyncio.ensure_future(self._closing.wait()),
+        }
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await stream.aclose()
+        with suppress(Exception):  # the tab may be gone already
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _path(scope: Scope) -> str:
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path

@@ -1,0 +1,79 @@
+"""The client-injection middleware on its own, and how the asgi/wsgi adapters match apps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from flask import Flask
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from reloader.adapters.asgi import ASGIAdapter, ClientInjection, is_asgi_app
+from reloader.adapters.base import MATCH_EXACT, MATCH_GENERIC, MATCH_TYPE
+from reloader.adapters.wsgi import WSGIAdapter
+
+PAGE = "<!doctype html><html><head></head><body><h1>hi</h1></body></html>"
+
+
+def app_with(response: Any) -> Starlette:
+    async def endpoint(request: Any) -> Any:
+        return response
+
+    return Starlette(routes=[Route("/", endpoint)])
+
+
+def test_an_html_page_gets_the_client_before_the_end_of_body() -> None:
+    client = TestClient(ClientInjection(app_with(HTMLResponse(PAGE))))
+    page = client.get("/", headers={"accept": "text/html"}).text
+    assert "window.__devreload" in page
+    assert page.index("window.__devreload") < page.index("</body>")
+    assert page.endswith("</body></html>")
+
+
+def test_json_is_untouched() -> None:
+    client = TestClient(ClientInjection(app_with(JSONResponse({"a": 1}))))
+    assert client.get("/").json() == {"a": 1}
+
+
+def test_a_page_with_a_nonce_policy_gets_a_script_src_with_the_nonce() -> None:
+    policy = "script-src 'nonce-abc123'"
+    response = HTMLResponse(PAGE, headers={"content-security-policy": policy})
+    page = TestClient(ClientInjection(app_with(response))).get("/").text
+    assert 'src="/__devreload__/client.js"' in page
+    assert 'nonce="abc123"' in page
+    assert "window.__devreload" not in page
+
+
+def test_is_asgi_app() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    def not_an_app(environ: Any, start_response: Any) -> None:
+        pass
+
+    assert is_asgi_app(FastAPI())
+    assert is_asgi_app(app)
+    assert not is_asgi_app(not_an_app)
+    assert not is_asgi_app(Flask(__name__))
+
+
+def test_match_scores() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    asgi, wsgi = ASGIAdapter(), WSGIAdapter()
+    assert asgi.match(FastAPI()) == MATCH_TYPE
+    assert asgi.match(app) == MATCH_GENERIC
+    assert wsgi.match(Flask(__name__)) == MATCH_TYPE
+    fastapi = FastAPI()
+    with asgi.executing(first_load=True):
+        import uvicorn
+
+        asgi.framework_imported("uvicorn")
+        uvicorn.run(fastapi, port=1)
+    assert asgi.find_app({"app": fastapi}) is fastapi
+    assert asgi.match(fastapi) == MATCH_EXACT
+    asgi.capture.restore()

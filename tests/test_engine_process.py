@@ -176,3 +176,49 @@ def test_events_json_on_stderr(tmp_path: Path) -> None:
     kinds = [line["event"] for line in lines if line["event"] != "message"]
     assert kinds[:2] == ["serving", "reloaded"]
     assert not any(line.startswith("devreload: ") for line in process.lines)
+
+
+@pytest.mark.parametrize("kind", ["gradio", "asgi"])
+def test_status_endpoint_tells_the_generation_being_served(tmp_path: Path, kind: str) -> None:
+    from test_conformance import APPS
+
+    app = APPS[kind]
+    app_path = app.write(tmp_path)
+    with devreload(app_path) as process:
+        process.wait_ready()
+        first = json.loads(process.get("/__devreload__/status"))
+        assert first["generation"] == 0 and first["state"] == "serving"
+        assert first["last"]["event"] == "serving"
+        save_in_place(app_path, app.source("app.py", "v2"))
+        status = wait_for(
+            lambda: (lambda s: s if s["generation"] == 1 else None)(
+                json.loads(process.get("/__devreload__/status"))
+            ),
+            what="generation 1",
+        )
+        assert status["last"]["event"] == "reloaded"
+        assert status["last"]["files"] == [str(app_path)]
+        save_in_place(app_path, app.source("app.py", "v3") + "\nundefined_name\n")
+        failed = wait_for(
+            lambda: (lambda s: s if s["state"] == "failed" else None)(
+                json.loads(process.get("/__devreload__/status"))
+            ),
+            what="a failed state",
+        )
+        assert failed["generation"] == 1  # still serving generation 1
+        assert failed["last"]["error"]["headline"].startswith("NameError in")
+
+
+def test_status_endpoint_needs_the_gradio_login(tmp_path: Path) -> None:
+    import urllib.error
+
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import gradio as gr\nwith gr.Blocks() as demo:\n    gr.Markdown('x')\n"
+        "demo.launch(auth=('u', 'p'))\n"
+    )
+    with devreload(app) as process:
+        process.wait_ready()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            process.get("/__devreload__/status")
+        assert refused.value.code == 401

@@ -253,7 +253,13 @@ class Engine:
                     tier="css",
                     files=tuple(changed),
                     digests=self._digests(changed),
-                    timings_ms={"detect": detect_ms, "push": push_ms, "total": detect_ms + push_ms},
+                    timings_ms={
+                        "detect": detect_ms,
+                        "execute": 0.0,
+                        "swap": 0.0,
+                        "push": push_ms,
+                        "total": detect_ms + push_ms,
+                    },
                     tabs=told,
                 )
             )

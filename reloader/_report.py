@@ -64,11 +64,6 @@ def render(event: Event) -> str:
         return f"serving {event.url} ({event.adapter}); watching {watched}"
     if event.event == "reloaded":
         tabs = "tab" if event.tabs == 1 else "tabs"
-        if event.tier == "css":
-            return (
-                f"reloaded {_files(event.files)} in {timings.get('total', 0):.0f} ms "
-                f"(stylesheets only; {event.tabs} {tabs} told)"
-            )
         return (
             f"reloaded {_files(event.files)} in {timings.get('total', 0):.0f} ms "
             f"(detect {timings.get('detect', 0):.0f}, execute {timings.get('execute', 0):.0f}, "

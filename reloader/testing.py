@@ -361,6 +361,8 @@ def serves_and_follows_every_editor_save(app: ConformanceApp, folder: Path) -> N
             save(folder / app.app_file, app.source(app.app_file, f"v{number}"))
             _shows(app, process, f"version=v{number}")
             process.wait_for_line("devreload: reloaded", occurrences=number - 1)
+        # Exactly one reload per save: no stray reload for any of a burst's events.
+        assert process.count("devreload: reloaded") == len(EDITOR_SAVES), process.output
 
 
 def keeps_no_reload_objects(app: ConformanceApp, folder: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 
 from support import (
-    EDITOR_SAVES,
     REPO,
     TRACK_EVENT_SOURCES,
     DevreloadProcess,
@@ -145,47 +143,6 @@ def lifespan_log(folder: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-@pytest.mark.parametrize("editor", ["in_place", "atomic"])
-def test_a_save_changes_what_is_served(tmp_path: Path, editor: str) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        assert "(asgi)" in process.output
-        page = text(process, "/")
-        assert '<h1 id="version">v1</h1>' in page
-        assert f'href="{process.url}/static/style.css"' in page  # url_for through the proxy
-        assert "window.__devreload" in page
-        for round_ in (2, 3):
-            bump(app, f'VERSION = "v{round_ - 1}"', f'VERSION = "v{round_}"', EDITOR_SAVES[editor])
-            serving(process, "/version", f"v{round_}")
-        assert text(process, "/static/style.css") == CSS  # the mount still works
-        assert text(process, "/state") == "v3"  # the new app's lifespan state
-        process.wait_for_line("devreload: reloaded", occurrences=2)
-
-
-def test_no_reload_resource_keeps_its_identity(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        before = text(process, "/resource")
-        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
-        serving(process, "/version", "v2")
-        assert text(process, "/resource") == before
-        assert process.count("RESOURCE CREATED") == 1
-
-
-def test_syntax_error_keeps_the_last_good_app_and_a_fix_recovers(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        good = app.read_text()
-        save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v2"') + "\ndef broken(:\n")
-        process.wait_for_line("SyntaxError in")
-        assert text(process, "/version") == "v1"
-        save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v3"'))
-        serving(process, "/version", "v3")
-
-
 def test_lifespan_shutdown_and_startup_run_on_each_swap(tmp_path: Path) -> None:
     app = write_app(tmp_path)
     with devreload(app) as process:
@@ -269,21 +226,6 @@ def test_an_event_stream_hears_reloads_and_errors(tmp_path: Path) -> None:
             wait_for(lambda: "event: css" in stream.lines, what="a css event")
         finally:
             stream.close()
-
-
-def test_a_taken_port_is_one_clear_error(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        process = DevreloadProcess(app, port=port).start()
-        try:
-            assert process.process is not None
-            assert process.process.wait(30) != 0
-            assert f"Port {port} on 127.0.0.1 is in use" in process.output
-        finally:
-            process.stop()
 
 
 MOUNTED_GRADIO = textwrap.dedent(
@@ -381,19 +323,6 @@ class EventStream:
 
 
 # -- in a real browser ---------------------------------------------------------------------
-
-
-@pytest.mark.browser
-def test_the_page_reloads_itself_after_a_save(tmp_path: Path, page: Any) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        _open(page, process.url + "/")
-        assert page.text_content("#version") == "v1"
-        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
-        page.wait_for_function(
-            "document.getElementById('version')?.textContent === 'v2'", timeout=15000
-        )
 
 
 @pytest.mark.browser

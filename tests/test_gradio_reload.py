@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import signal
-import socket
 import textwrap
 import urllib.error
 from pathlib import Path
@@ -14,7 +12,6 @@ import gradio as gr
 import pytest
 
 from support import (
-    EDITOR_SAVES,
     DevreloadProcess,
     devreload,
     markdown_values,
@@ -83,32 +80,6 @@ def test_no_reload_objects_keep_identity(tmp_path: Path) -> None:
         after = showing(process, "# v2")
         assert after[1] == before  # same id(model), same id(helper.client)
         assert process.count("MODEL LOADED") == 1
-
-
-@pytest.mark.parametrize("editor", sorted(EDITOR_SAVES))
-def test_each_editor_save_is_one_reload(tmp_path: Path, editor: str) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        for round_ in (2, 3):
-            EDITOR_SAVES[editor](app, app.read_text().replace(f"# v{round_ - 1}", f"# v{round_}"))
-            showing(process, f"# v{round_}")
-            process.wait_for_line("devreload: reloaded", occurrences=round_ - 1)
-        # No stray reload for any of the burst's events.
-        assert process.count("devreload: reloaded") == 2
-
-
-def test_syntax_error_keeps_old_app_serving_and_fix_recovers(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        good = app.read_text()
-        save_in_place(app, good.replace("# v1", "# v2") + "\nwith broken\n")
-        process.wait_for_line("SyntaxError in")
-        assert "# v1" in values(process)
-        assert f"{app}, line" in process.output
-        save_in_place(app, good.replace("# v1", "# v3"))
-        showing(process, "# v3")
 
 
 def test_exception_at_import_keeps_old_app(tmp_path: Path) -> None:
@@ -197,21 +168,6 @@ def test_dev_reload_pushes_without_polling_delay(tmp_path: Path) -> None:
         process.wait_for_line("1 tab told")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_stop_leaves_nothing_behind(tmp_path: Path, sig: int) -> None:
-    app = write_app(tmp_path)
-    process = DevreloadProcess(app).start()
-    try:
-        process.wait_ready()
-        _, code = process.stop_cleanly(sig)
-        assert code == 0
-    except BaseException:
-        print(process.output)
-        raise
-    finally:
-        process.stop(signal.SIGKILL)
-
-
 def run_to_exit(app: Path, *args: str) -> tuple[int, str]:
     process = DevreloadProcess(app, args=args).start()
     assert process.process is not None
@@ -244,20 +200,6 @@ def test_several_apps_are_named(tmp_path: Path) -> None:
     code, output = run_to_exit(app)
     assert code == 3
     assert "one, two" in output and "--demo-name" in output
-
-
-def test_port_in_use_is_one_sentence(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        process = DevreloadProcess(app, port=port).start()
-        assert process.process is not None
-        code = process.process.wait(timeout=60)
-    assert code == 4
-    assert f"Port {port} on 127.0.0.1 is in use" in process.output
-    assert "Traceback" not in process.output
 
 
 def test_python_m_reloader_and_console_script_agree(tmp_path: Path) -> None:

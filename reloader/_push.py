@@ -32,9 +32,23 @@ def sse(message: Message) -> str:
     return f"event: {message.event}\ndata: {message.data}\n\n"
 
 
-def client_script() -> str:
-    """The error overlay / reload client that adapters inject into pages."""
-    return resources.files("reloader").joinpath("data/client.js").read_text(encoding="utf-8")
+def client_script(morph: bool = True) -> str:
+    """The error overlay / reload client that adapters inject into pages.
+
+    With ``morph`` (server-rendered HTML pages) it carries idiomorph, kept out of the
+    page's globals, so that a save patches the live DOM instead of reloading the tab
+    (typed values, ticked boxes, focus and scroll stay). Pages whose own frontend
+    re-renders itself (Gradio) pass ``morph=False`` and get the small client.
+    """
+    data = resources.files("reloader").joinpath("data")
+    client = data.joinpath("client.js").read_text(encoding="utf-8")
+    if not morph:
+        return client
+    idiomorph = data.joinpath("idiomorph.min.js").read_text(encoding="utf-8")
+    return (
+        "window.__devreloadIdiomorph=window.__devreloadIdiomorph||(function(){\n"
+        f"{idiomorph}\nreturn Idiomorph;}})();\n{client}"
+    )
 
 
 class _Subscriber:

@@ -1,5 +1,6 @@
 // devreload browser client: shows reload errors over the page and, for apps
-// whose own frontend does not refresh itself, reloads the page or its CSS.
+// whose own frontend does not refresh itself, patches the page in place with
+// idiomorph (keeping typed values, focus and scroll) or reloads it, and its CSS.
 // Configured by window.__devreload = {events: URL, reloadPage: bool} in an inline
 // script, or, where a Content-Security-Policy forbids inline scripts, by the
 // data-events and data-reload-page attributes of the <script src> that loads it.
@@ -63,9 +64,131 @@
     try { text = JSON.parse(event.data); } catch (e) { text = event.data; }
     showError(String(text));
   });
+  // --- Server-rendered pages: patch the live DOM instead of reloading the tab ---
+
+  function fullReload(why) {
+    console.info("devreload: reloading the whole page: " + why);
+    location.reload();
+  }
+
+  function isOwnScript(node) {
+    return node.nodeName === "SCRIPT" &&
+      (node.hasAttribute("data-events") ||
+       (!node.src && node.textContent.indexOf("__devreloadClient") >= 0));
+  }
+
+  // What patching cannot apply: scripts run once, so a page whose scripts changed
+  // needs a real load to run the new ones.
+  function scriptsOf(doc) {
+    var found = [];
+    var scripts = doc.querySelectorAll("script");
+    for (var i = 0; i < scripts.length; i++) {
+      var s = scripts[i];
+      if (isOwnScript(s)) continue;
+      var type = (s.getAttribute("type") || "").toLowerCase();
+      if (type && type !== "module" && type.indexOf("javascript") < 0) continue;  // data blocks
+      found.push(s.src ? "src:" + new URL(s.getAttribute("src"), location.href).href
+                       : "inline:" + s.textContent);
+    }
+    return found.join("\n\u0000");
+  }
+
+  // Typed values and ticked boxes are live DOM properties the server's markup does
+  // not carry: remember them, and put them back unless the markup's own default for
+  // that field changed (the developer changed it on purpose).
+  function saveFields() {
+    var saved = [];
+    var fields = document.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i];
+      saved.push({node: f, value: f.value, checked: f.checked, defaults: fieldDefaults(f)});
+    }
+    return saved;
+  }
+
+  function fieldDefaults(f) {
+    if (f.nodeName === "SELECT") {
+      var flags = "";
+      for (var i = 0; i < f.options.length; i++) {
+        flags += f.options[i].value + (f.options[i].defaultSelected ? "*" : "") + "\u0000";
+      }
+      return flags;
+    }
+    return f.defaultValue + "\u0000" + f.defaultChecked;
+  }
+
+  function restoreFields(saved) {
+    for (var i = 0; i < saved.length; i++) {
+      var s = saved[i], f = s.node;
+      if (!f.isConnected || fieldDefaults(f) !== s.defaults) continue;
+      if (f.type === "checkbox" || f.type === "radio") f.checked = s.checked;
+      else if (f.type !== "file" && f.value !== s.value) f.value = s.value;
+    }
+  }
+
+  function morphPage(html) {
+    var Idiomorph = window.__devreloadIdiomorph;
+    var next = new DOMParser().parseFromString(html, "text/html");
+    if (scriptsOf(next) !== scriptsOf(document)) {
+      return fullReload("a <script> changed, and a patched page would not run it");
+    }
+    var own = next.querySelectorAll("script");
+    for (var i = 0; i < own.length; i++) if (isOwnScript(own[i])) own[i].remove();
+    var active = document.activeElement;
+    var selection = null;
+    try {
+      if (active && "selectionStart" in active && active.selectionStart !== null) {
+        selection = [active.selectionStart, active.selectionEnd, active.selectionDirection];
+      }
+    } catch (e) { selection = null; }
+    var scrollX = window.scrollX, scrollY = window.scrollY;
+    var fields = saveFields();
+    var keep = function (node) { return !isOwnScript(node) && node.id !== OVERLAY_ID; };
+    Idiomorph.morph(document.documentElement, next.documentElement, {
+      morphStyle: "outerHTML",
+      head: {style: "merge", shouldPreserve: isOwnScript},
+      callbacks: {beforeNodeRemoved: keep},
+    });
+    if (next.title !== document.title) document.title = next.title;
+    restoreFields(fields);
+    if (active && active !== document.activeElement && active.isConnected && active.focus) {
+      active.focus({preventScroll: true});
+      if (selection) {
+        try { active.setSelectionRange(selection[0], selection[1], selection[2]); } catch (e) {}
+      }
+    }
+    window.scrollTo(scrollX, scrollY);
+  }
+
+  var morphing = false, again = false;
+
+  function refreshPage() {
+    if (!window.__devreloadIdiomorph || !window.DOMParser || !window.fetch) {
+      return fullReload("this browser cannot patch the page in place");
+    }
+    if (morphing) { again = true; return; }
+    morphing = true;
+    fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (response) {
+        var type = response.headers.get("content-type") || "";
+        if (!response.ok || type.indexOf("html") < 0) {
+          throw new Error("the page answered " + response.status + " " + type);
+        }
+        return response.text();
+      })
+      .then(morphPage)
+      .catch(function (error) {
+        fullReload("patching the page failed (" + error + ")");
+      })
+      .then(function () {
+        morphing = false;
+        if (again) { again = false; refreshPage(); }
+      });
+  }
+
   source.addEventListener("reload", function () {
     hideError();
-    if (config.reloadPage) location.reload();
+    if (config.reloadPage) refreshPage();
   });
   source.addEventListener("css", function () {
     hideError();

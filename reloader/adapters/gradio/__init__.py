@@ -374,7 +374,7 @@ class GradioAdapter(Adapter):
         events = f"{self._api_prefix}{DEV_RELOAD_ROUTE}?client=overlay"
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
-            f'"{events}",reloadPage:false}};\n{client_script()}</script>'
+            f'"{events}",reloadPage:false}};\n{client_script(morph=False)}</script>'
         )
 
 

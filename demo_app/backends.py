@@ -194,9 +194,16 @@ def check_models(api: Any, settings: Settings) -> Availability:
                 f"Could not check whether `{model}` is served ({_check_failure(error)}), "
                 f"{FALLBACK}.",
             )
+        mappings = info.inference_provider_mapping or []
+        # huggingface_hub < 0.31 keyed the mappings by provider; later ones give a list.
+        named = (
+            list(mappings.items())
+            if isinstance(mappings, dict)
+            else [(mapping.provider, mapping) for mapping in mappings]
+        )
         providers = [
-            str(mapping.provider)
-            for mapping in info.inference_provider_mapping or []
+            str(provider)
+            for provider, mapping in named
             if mapping.status == "live" and mapping.task == task
         ]
         if not providers:

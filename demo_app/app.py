@@ -6,7 +6,8 @@ offline fallback. Run it with ``python demo_app/app.py``, or under a hot reloade
 ``if gr.NO_RELOAD:`` then runs only once, so editing this file does not rebuild
 the inference client or reload the OCR models.
 
-Environment: DOC_ANALYZER_BACKEND (hf | local), HF_TOKEN, DOC_ANALYZER_QA_MODEL,
+Environment: DOC_ANALYZER_BACKEND (hf | local), HF_TOKEN, DOC_ANALYZER_PIPELINE
+(vlm | two-step), DOC_ANALYZER_VLM_MODEL, DOC_ANALYZER_BASE_URL, DOC_ANALYZER_QA_MODEL,
 DOC_ANALYZER_CHAT_MODEL, DOC_ANALYZER_TIMEOUT (seconds), DOC_ANALYZER_MAX_PAGES;
 see README.md beside this file.
 """
@@ -29,16 +30,25 @@ if gr.NO_RELOAD:
     settings = backends.Settings.from_env()
     client: Any = None
     ocr_engine: Any = None
+    # Whether the Hub says the models are served; None for the local backend by choice.
+    availability: backends.Availability | None = None
     if settings.backend == "hf":
-        from huggingface_hub import InferenceClient
+        from huggingface_hub import HfApi, InferenceClient
 
-        client = InferenceClient(token=settings.token, timeout=settings.timeout)
-    else:
+        # Asked before the first question: a model no provider serves (or no network)
+        # means the offline backend answers, and the header says why.
+        hub = HfApi(endpoint=settings.hub_endpoint, token=settings.token)
+        availability = backends.check_models(hub, settings)
+        if availability.ok:
+            client = InferenceClient(
+                token=settings.token, timeout=settings.timeout, base_url=settings.base_url
+            )
+    if client is None:
         from rapidocr_onnxruntime import RapidOCR
 
         ocr_engine = RapidOCR()  # loads the ONNX models bundled in the package (~0.5 s)
     # Printed once per process under a hot reloader: the proof that saves keep the models.
-    print(f"doc-analyzer: {settings.backend} backend loaded", flush=True)
+    print(f"doc-analyzer: {'hf' if client else 'local'} backend loaded", flush=True)
 
 system_message = {
     "role": "system",
@@ -60,12 +70,37 @@ I believe the invoice total is $154.08 but it can also be $155.
 """,  # noqa: E501 (the article's prompt, verbatim)
 }
 
+# The same prompt for the one-step pipeline, where the model reads the document itself
+# instead of being given scored answers.
+vlm_system_message = {
+    "role": "system",
+    "content": """
+You are a helpful assistant.
+You will be given the image of a document (an invoice or a receipt, one image per page) and a question about it.
+You job is to find the answer in the document and turn it into a short, coherent response.
+
+For example:
+Question: "Who is being invoiced?"
+
+You should respond with something like:
+With a high degree of confidence, I can say John Doe is being invoiced.
+
+Question: "What is the invoice total?"
+
+You should respond with something like:
+I believe the invoice total is $154.08 but it can also be $155.
+""",  # noqa: E501 (the article's prompt, adapted)
+}
+
 # Cheap wrappers, rebuilt on every reload so that edits to backends.py / extract.py show up.
-backend: backends.Backend = (
-    backends.HfBackend(client, settings, system_message)
-    if settings.backend == "hf"
-    else backends.LocalBackend(ocr_engine)
-)
+backend: backends.Backend
+if client is None:
+    backend = backends.LocalBackend(ocr_engine)
+elif settings.pipeline == "two-step":
+    backend = backends.HfBackend(client, settings, system_message)
+    backend.availability = availability
+else:
+    backend = backends.VlmBackend(client, settings, vlm_system_message, availability=availability)
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 NO_FILE = (
@@ -192,7 +227,9 @@ def header() -> str:
     return (
         "# 📄 Document Analyzer\n"
         "Upload an invoice or a receipt (PNG, JPEG, WebP or PDF) and ask a question about "
-        "it: who is invoiced, the total, the date, the invoice number…\n\n" + backend.describe()
+        "it: who is invoiced, the total, the date, the invoice number…\n\n"
+        + (f"⚠️ {availability.summary}\n\n" if availability and not availability.ok else "")
+        + backend.describe()
     )
 
 

@@ -1,8 +1,11 @@
 """The two ways of answering a question about a document.
 
-* ``hf``: the article's pipeline on the Hugging Face Inference API: a document
-  question-answering model finds candidate answers with scores, then a chat
-  model turns them into a sentence, streamed token by token.
+* ``hf``: Hugging Face Inference Providers. By default (pipeline ``vlm``) one streamed
+  ``chat_completion`` call to a vision-language model that reads the page images and
+  the question. The article's two-step pipeline (``two-step``: document question
+  answering, then a chat model phrasing the scored answers) stays available for a
+  document-QA model served by an Inference Endpoint, since no provider serves that task.
+  ``check_models`` asks the Hub, once at start-up, whether the models are served.
 * ``local``: offline fallback, no token: RapidOCR reads the text (its models ship
   inside the pip package) and ``extract`` picks the answer with rules, then the
   templated reply is streamed word by word.
@@ -13,6 +16,7 @@ inside ``if gr.NO_RELOAD:`` and passed in, so a hot reload keeps them.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import threading
@@ -32,12 +36,20 @@ BACKEND_ENV = "DOC_ANALYZER_BACKEND"
 QA_MODEL_ENV = "DOC_ANALYZER_QA_MODEL"
 CHAT_MODEL_ENV = "DOC_ANALYZER_CHAT_MODEL"
 TIMEOUT_ENV = "DOC_ANALYZER_TIMEOUT"
+PIPELINE_ENV = "DOC_ANALYZER_PIPELINE"
+VLM_MODEL_ENV = "DOC_ANALYZER_VLM_MODEL"
+BASE_URL_ENV = "DOC_ANALYZER_BASE_URL"
 
 DEFAULT_QA_MODEL = "impira/layoutlm-document-qa"
 DEFAULT_CHAT_MODEL = "HuggingFaceH4/zephyr-7b-beta"
+# The VLM the Inference Providers documentation recommends for chat completion with images.
+DEFAULT_VLM_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 DEFAULT_TIMEOUT = 60.0
+# The start-up check must not hold the app up long when the Hub is slow or unreachable.
+CHECK_TIMEOUT = 5.0
 
 BackendName = Literal["hf", "local"]
+Pipeline = Literal["vlm", "two-step"]
 
 
 def find_token() -> str | None:
@@ -63,6 +75,12 @@ class Settings:
     qa_model: str
     chat_model: str
     timeout: float
+    pipeline: Pipeline = "vlm"
+    vlm_model: str = DEFAULT_VLM_MODEL
+    # An OpenAI-compatible server to send the chat to instead of Inference Providers.
+    base_url: str | None = None
+    # The Hub asked for the model check (HF_ENDPOINT; None: huggingface_hub's default).
+    hub_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,12 +100,19 @@ class Settings:
             ) from None
         if timeout <= 0:
             raise ValueError(f"{TIMEOUT_ENV} must be positive, not {raw_timeout!r}.")
+        pipeline = env.get(PIPELINE_ENV, "").strip().lower() or "vlm"
+        if pipeline not in ("vlm", "two-step"):
+            raise ValueError(f"{PIPELINE_ENV} must be 'vlm' or 'two-step', not {pipeline!r}.")
         return cls(
             backend=backend,
             token=token,
             qa_model=env.get(QA_MODEL_ENV, "").strip() or DEFAULT_QA_MODEL,
             chat_model=env.get(CHAT_MODEL_ENV, "").strip() or DEFAULT_CHAT_MODEL,
             timeout=timeout,
+            pipeline="vlm" if pipeline == "vlm" else "two-step",
+            vlm_model=env.get(VLM_MODEL_ENV, "").strip() or DEFAULT_VLM_MODEL,
+            base_url=env.get(BASE_URL_ENV, "").strip() or None,
+            hub_endpoint=env.get("HF_ENDPOINT", "").strip() or None,
         )
 
 
@@ -104,6 +129,158 @@ class Backend(Protocol):
 
 
 # --------------------------------------------------------------------------- hf
+
+
+def _is_url(model: str) -> bool:
+    return model.startswith(("http://", "https://"))
+
+
+def required_models(settings: Settings) -> list[tuple[str, str]]:
+    """(model, Inference Providers task) for each model the chosen pipeline calls."""
+    if settings.pipeline == "vlm":
+        return [(settings.vlm_model, "conversational")]
+    return [
+        (settings.qa_model, "document-question-answering"),
+        (settings.chat_model, "conversational"),
+    ]
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The start-up check's verdict and the sentence the page header shows."""
+
+    ok: bool
+    summary: str
+
+
+def _check_failure(error: BaseException) -> str:
+    """Why the Hub could not be asked, in a few words."""
+    status = _status_code(error)
+    if status in (401, 403):
+        return f"the token was rejected, HTTP {status}"
+    if status == 404:
+        return "no such model on the Hub, HTTP 404"
+    if status is not None:
+        return f"HTTP {status}"
+    for item in _chain(error):
+        names = _class_names(item)
+        if isinstance(item, TimeoutError) or names & _TIMEOUT_NAMES:
+            return f"no answer within {CHECK_TIMEOUT:g} seconds"
+        if isinstance(item, ConnectionError) or names & _CONNECTION_NAMES:
+            return "no network"
+    return type(error).__name__
+
+
+FALLBACK = "so the offline `local` backend answers instead"
+
+
+def check_models(api: Any, settings: Settings) -> Availability:
+    """Ask the Hub (``api``: a ``huggingface_hub.HfApi``) whether each model is served.
+
+    A model is served when an Inference Provider lists it as live for the task the
+    pipeline uses. Models given as URLs are the user's own endpoints and are not checked.
+    """
+    served: list[str] = []
+    for model, task in required_models(settings):
+        if _is_url(model):
+            served.append(f"`{model}` (your endpoint)")
+            continue
+        try:
+            info = api.model_info(model, expand=["inferenceProviderMapping"], timeout=CHECK_TIMEOUT)
+        except Exception as error:  # any failure: fall back rather than fail every question
+            logger.warning("Checking %s on the Hub failed: %r", model, error)
+            return Availability(
+                False,
+                f"Could not check whether `{model}` is served ({_check_failure(error)}), "
+                f"{FALLBACK}.",
+            )
+        mappings = info.inference_provider_mapping or []
+        # huggingface_hub < 0.31 keyed the mappings by provider; later ones give a list.
+        named = (
+            list(mappings.items())
+            if isinstance(mappings, dict)
+            else [(mapping.provider, mapping) for mapping in mappings]
+        )
+        providers = [
+            str(provider)
+            for provider, mapping in named
+            if mapping.status == "live" and mapping.task == task
+        ]
+        if not providers:
+            return Availability(
+                False,
+                f"`{model}` is not served by any Inference Provider for {task}, {FALLBACK}.",
+            )
+        served.append(f"`{model}` (via {', '.join(providers)})")
+    return Availability(True, "Served today: " + ", ".join(served) + ".")
+
+
+def data_url(page: Any) -> str:
+    """A page image as the data URL an OpenAI-style ``image_url`` content part carries."""
+    return "data:image/png;base64," + base64.b64encode(to_png_bytes(page)).decode("ascii")
+
+
+def _stream_text(chunks: Iterable[Any]) -> Iterator[str]:
+    """The message so far, from a streamed chat_completion."""
+    message = ""
+    for token in chunks:
+        # Some servers end with a usage-only chunk that has no choices.
+        if not token.choices or token.choices[0].finish_reason is not None:
+            continue
+        piece = token.choices[0].delta.content
+        if piece:
+            message += piece
+            yield message
+
+
+class VlmBackend:
+    """One streamed chat_completion: a vision-language model reads the pages and answers."""
+
+    name: BackendName = "hf"
+
+    def __init__(
+        self,
+        client: Any,  # huggingface_hub.InferenceClient
+        settings: Settings,
+        system_message: dict[str, str],
+        max_tokens: int = 200,
+        availability: Availability | None = None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.system_message = system_message
+        self.max_tokens = max_tokens
+        self.availability = availability
+
+    def describe(self) -> str:
+        where = self.settings.base_url or "Hugging Face Inference Providers"
+        line = f"**Backend: `hf`**: {where}; `{self.settings.vlm_model}` reads the document."
+        return f"{line} {self.availability.summary}" if self.availability else line
+
+    def messages(self, document: Document, question: str) -> list[dict[str, Any]]:
+        content: list[dict[str, Any]] = [
+            {"type": "image_url", "image_url": {"url": data_url(page)}} for page in document.pages
+        ]
+        content.append({"type": "text", "text": f"Question: {question}"})
+        return [self.system_message, {"role": "user", "content": content}]
+
+    def reply(self, document: Document, question: str) -> Iterator[str]:
+        message = ""
+        for message in _stream_text(
+            self.client.chat_completion(
+                messages=self.messages(document, question),
+                max_tokens=self.max_tokens,
+                stream=True,
+                model=self.settings.vlm_model,
+            )
+        ):
+            yield message
+        if not message.strip():
+            yield "The model sent an empty reply; please ask again or rephrase the question."
+            return
+        note = document.pages_note()
+        if note:
+            yield f"{message}\n\n_{note}_"
 
 
 class HfBackend:
@@ -123,11 +300,14 @@ class HfBackend:
         self.system_message = system_message
         self.max_tokens = max_tokens
 
+    availability: Availability | None = None
+
     def describe(self) -> str:
-        return (
-            "**Backend: `hf`**: Hugging Face Inference API; answers found by "
+        line = (
+            "**Backend: `hf`** (two-step pipeline): answers found by "
             f"`{self.settings.qa_model}`, written up by `{self.settings.chat_model}`."
         )
+        return f"{line} {self.availability.summary}" if self.availability else line
 
     def find_answers(self, document: Document, question: str) -> list[dict[str, Any]]:
         """Document QA on every page read; the best answers first, in the article's shape."""

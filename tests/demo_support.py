@@ -9,7 +9,12 @@
       to the URL itself and reads a JSON list of ``{"answer", "score", "start", "end"}``;
     - ``chat_completion`` POSTs to ``<url>/v1/chat/completions`` (unless the URL already
       ends in ``/v1`` or ``/chat/completions``) and, with ``stream=True``, reads
-      server-sent events ``data: {chunk}`` ending with ``data: [DONE]``.
+      server-sent events ``data: {chunk}`` ending with ``data: [DONE]``; the same route
+      serves the one-step pipeline, whose user message carries ``image_url`` content parts;
+    - ``HfApi.model_info(id, expand=["inferenceProviderMapping"])`` GETs
+      ``/api/models/<id>?expand=inferenceProviderMapping`` (``HfApi(endpoint=server.url)``)
+      and reads the Hub's ``{"id", "inferenceProviderMapping": {provider: {"status",
+      "providerId", "task"}}}``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "demo_app"
@@ -34,6 +40,12 @@ if str(DEMO_DIR) not in sys.path:
     sys.path.append(str(DEMO_DIR))
 
 GOOD_TOKEN = "hf_demo_test_token"
+VLM_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
+
+
+def provider_mapping(task: str, status: str = "live") -> dict[str, dict[str, str]]:
+    """The Hub's inferenceProviderMapping of a model served by one provider."""
+    return {"nebius": {"status": status, "providerId": "qwen-vl-7b", "task": task}}
 
 
 def load_app(name: str) -> ModuleType:
@@ -78,9 +90,16 @@ class FakeBehaviour:
     # Answer only after this many seconds (to exercise the client timeout); the handler
     # returns early when the server shuts down.
     dqa_delay: float = 0.0
+    chat_delay: float = 0.0
     # If set, the stream pauses after its first chunk until the event is set: a test can
     # then prove it received the first piece before the rest was even sent.
     gate: threading.Event | None = None
+    # The Hub's model info: model id -> its inferenceProviderMapping (absent: HTTP 404).
+    hub_models: dict[str, dict[str, dict[str, str]]] = field(
+        default_factory=lambda: {VLM_MODEL: provider_mapping("conversational")}
+    )
+    hub_error: tuple[int, dict[str, Any]] | None = None
+    hub_delay: float = 0.0
 
 
 class FakeInferenceServer:
@@ -98,6 +117,24 @@ class FakeInferenceServer:
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet test output
                 pass
+
+            def do_GET(self) -> None:
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                server.requests.append(Recorded(self.path, headers, {}))
+                behaviour = server.behaviour
+                if behaviour.hub_delay and server.stopping.wait(behaviour.hub_delay):
+                    return
+                path = urlsplit(self.path)
+                model = unquote(path.path.removeprefix("/api/models/"))
+                if not path.path.startswith("/api/models/"):
+                    self._json(404, {"error": "Not Found"})
+                elif behaviour.hub_error is not None:
+                    self._json(*behaviour.hub_error)
+                elif model not in behaviour.hub_models:
+                    self._json(404, {"error": "Repository not found"})
+                else:
+                    mapping = behaviour.hub_models[model]
+                    self._json(200, {"id": model, "_id": "0", "inferenceProviderMapping": mapping})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -134,6 +171,8 @@ class FakeInferenceServer:
 
             def _chat(self) -> None:
                 behaviour = server.behaviour
+                if behaviour.chat_delay and server.stopping.wait(behaviour.chat_delay):
+                    return
                 if behaviour.chat_error is not None:
                     self._json(*behaviour.chat_error)
                     return

@@ -62,8 +62,13 @@ def test_hf_backend_keeps_the_client(demo: Path, inference: FakeInferenceServer)
     env = {
         "DOC_ANALYZER_BACKEND": "hf",
         "HF_TOKEN": GOOD_TOKEN,
-        "DOC_ANALYZER_QA_MODEL": inference.qa_url,
-        "DOC_ANALYZER_CHAT_MODEL": inference.chat_url,
+        # The default pipeline, with the Hub and the chat server both the local fake.
+        "HF_ENDPOINT": inference.url,
+        "DOC_ANALYZER_BASE_URL": inference.url,
     }
     with devreload(demo / "app.py", cwd=demo.parent, env=env) as process:
         edit_and_check(process, demo, "hf")
+    # The start-up check ran once, inside NO_RELOAD: saves did not ask the Hub again.
+    assert [r.path for r in inference.requests if r.path.startswith("/api/models/")] == [
+        "/api/models/Qwen/Qwen2.5-VL-7B-Instruct?expand=inferenceProviderMapping"
+    ]

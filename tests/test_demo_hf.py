@@ -1,4 +1,9 @@
-"""The `hf` backend with the real huggingface_hub.InferenceClient against a local fake server."""
+"""The `hf` backend with the real huggingface_hub clients against a local fake server.
+
+The default one-step pipeline (a VLM over OpenAI-compatible chat completions with image
+content parts), the start-up check of the Hub's inference provider mapping with its
+fallback to `local`, and the article's two-step pipeline behind DOC_ANALYZER_PIPELINE.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,8 @@ def hf_app(server: FakeInferenceServer) -> Iterator[ModuleType]:
         mp.delenv("DOC_ANALYZER_BACKEND", raising=False)  # a token is set: hf is the default
         mp.delenv("HF_HUB_OFFLINE", raising=False)
         mp.setenv("HF_TOKEN", GOOD_TOKEN)
+        mp.setenv("HF_ENDPOINT", server.url)
+        mp.setenv("DOC_ANALYZER_PIPELINE", "two-step")
         mp.setenv("DOC_ANALYZER_QA_MODEL", server.qa_url)
         mp.setenv("DOC_ANALYZER_CHAT_MODEL", server.chat_url)
         mp.setenv("DOC_ANALYZER_TIMEOUT", str(TIMEOUT))
@@ -188,6 +195,7 @@ def test_slow_model_times_out(hf_app: ModuleType, server: FakeInferenceServer) -
 def test_header_names_the_hf_backend(hf_app: ModuleType, server: FakeInferenceServer) -> None:
     header = hf_app.header()
     assert "`hf`" in header and server.qa_url in header and server.chat_url in header
+    assert "two-step" in header and "(your endpoint)" in header
 
 
 # --------------------------------------------------------------------------- configuration
@@ -212,6 +220,10 @@ def test_settings_defaults_and_overrides() -> None:
     assert default.qa_model == "impira/layoutlm-document-qa"
     assert default.chat_model == "HuggingFaceH4/zephyr-7b-beta"
     assert default.timeout == 60.0
+    assert (default.pipeline, default.vlm_model) == ("vlm", "Qwen/Qwen2.5-VL-7B-Instruct")
+    assert (default.base_url, default.hub_endpoint) == (None, None)
+    two_step = Settings.from_env({"DOC_ANALYZER_PIPELINE": " Two-Step "})
+    assert two_step.pipeline == "two-step"
     custom = Settings.from_env(
         {
             "DOC_ANALYZER_QA_MODEL": "http://127.0.0.1:9/qa",
@@ -232,6 +244,7 @@ def test_settings_defaults_and_overrides() -> None:
         ({"DOC_ANALYZER_BACKEND": "openai"}, "must be 'hf' or 'local'"),
         ({"DOC_ANALYZER_TIMEOUT": "soon"}, "must be a number of seconds"),
         ({"DOC_ANALYZER_TIMEOUT": "0"}, "must be positive"),
+        ({"DOC_ANALYZER_PIPELINE": "ocr"}, "must be 'vlm' or 'two-step'"),
     ],
 )
 def test_bad_settings_are_refused_at_start(env: dict[str, str], message: str) -> None:

@@ -69,6 +69,8 @@ class _Known:
 @dataclass
 class _Plan:
     swaps: list[tuple[FunctionType, CodeType, str]] = field(default_factory=list)
+    #: Decorators with a cache (functools.cache, lru_cache) in front of a patched function.
+    caches: list[Any] = field(default_factory=list)
     sources: dict[Path, _Known] = field(default_factory=dict)
 
 
@@ -118,6 +120,12 @@ class Patcher:
         for function, code, label in plan.swaps:
             function.__code__ = code
             names.append(label)
+        for cached in plan.caches:
+            # Results computed by the old body would otherwise outlive it.
+            try:
+                cached.cache_clear()
+            except Exception:
+                logger.exception("could not clear the cache of a patched function")
         self._known.update(plan.sources)
         return PatchResult(functions=tuple(dict.fromkeys(names)), files=tuple(paths))
 
@@ -150,11 +158,12 @@ class Patcher:
             if index >= len(candidates):
                 return Fallback(f"no code found for {definition.qualname} in {path.name}")
             new_code = candidates[index]
-            live = _live_function(module, definition, str(path), new_defs)
-            if isinstance(live, Fallback):
-                return Fallback(f"{live.reason} in {path.name}")
-            if live is None:
+            found = _live_function(module, definition, str(path), new_defs)
+            if isinstance(found, Fallback):
+                return Fallback(f"{found.reason} in {path.name}")
+            if found is None:
                 continue  # an earlier definition that a later one replaced: not live
+            live, wrappers = found
             old_code = live.__code__
             if old_code == new_code:
                 continue
@@ -165,6 +174,7 @@ class Patcher:
                     f"{definition.qualname}() changed kind (generator, coroutine or plain)"
                 )
             plan.swaps.append((live, new_code, f"{definition.qualname}()"))
+            plan.caches.extend(w for w in wrappers if callable(getattr(w, "cache_clear", None)))
         plan.sources[path] = _Known(known.name, source)
         return None
 
@@ -221,7 +231,7 @@ def _codes_by_qualname(code: CodeType) -> dict[str, list[CodeType]]:
 
 def _live_function(
     module: ModuleType, definition: _Def, filename: str, defs: list[_Def]
-) -> FunctionType | Fallback | None:
+) -> tuple[FunctionType, list[Any]] | Fallback | None:
     """The function object the running app holds for this definition."""
     same = [d for d in defs if d.qualname == definition.qualname]
     namespace = module.__dict__
@@ -241,13 +251,15 @@ def _live_function(
             same = [d for d in same if d.accessor == definition.accessor]
     if same and same[-1] is not definition:
         return None
-    function = _unwrap(obj, filename, definition.qualname)
-    if function is None:
+    found = _unwrap(obj, filename, definition.qualname)
+    if found is None:
         return Fallback(f"cannot find the running {definition.qualname}()")
-    return function
+    return found
 
 
-def _unwrap(obj: Any, filename: str, qualname: str) -> FunctionType | None:
+def _unwrap(obj: Any, filename: str, qualname: str) -> tuple[FunctionType, list[Any]] | None:
+    """The function under unchanged decorators (``__wrapped__``), and the wrappers."""
+    wrappers: list[Any] = []
     for _ in range(50):
         if obj is None:
             return None
@@ -256,6 +268,7 @@ def _unwrap(obj: Any, filename: str, qualname: str) -> FunctionType | None:
             and obj.__code__.co_filename == filename
             and obj.__code__.co_qualname == qualname
         ):
-            return obj
+            return obj, wrappers
+        wrappers.append(obj)
         obj = getattr(obj, "__wrapped__", None)
     return None

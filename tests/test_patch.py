@@ -238,3 +238,12 @@ def test_an_unknown_file_falls_back(mods: Modules, tmp_path: Path) -> None:
     other = tmp_path / "other.py"
     other.write_text("x = 1\n")
     assert "not a module devreload has run" in fell_back(mods.patcher.try_patch([other], {}))
+
+
+def test_a_cached_function_forgets_the_old_bodys_results(mods: Modules) -> None:
+    source = "import functools\n\n@functools.cache\ndef load():\n    return 'old'\n"
+    app = mods.load("app", source)
+    assert app.load() == "old"
+    result = patched(mods.save({"app": source.replace("'old'", "'new'")}))
+    assert result.functions == ("load()",)
+    assert app.load() == "new"

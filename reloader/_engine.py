@@ -213,7 +213,7 @@ class Engine:
     def _remember_sources(self) -> None:
         modules = [self.app_module, *self.planner.local_modules()]
         self.changes.remember(m.path for m in modules)
-        self.patcher.remember((m.name, m.path) for m in modules)
+        self.patcher.remember((m.name, m.path, self.executor.sources.get(m.path)) for m in modules)
 
     def _watch_notice(self, notice: WatchNotice) -> None:
         """A watch problem (or its end), told in the terminal and in every open tab."""

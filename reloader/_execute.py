@@ -86,6 +86,8 @@ class Executor:
         self.user_roots = [root.resolve() for root in user_roots]
         self.store = store or NoReloadStore()
         self.disposers = disposers
+        #: The text each module was last compiled from (the patch tier's baseline).
+        self.sources: dict[Path, str] = {}
 
     def _fresh_module(self, local: LocalModule) -> ModuleType:
         previous = sys.modules.get(local.name)
@@ -124,6 +126,7 @@ class Executor:
         tree = ast.parse(source, str(local.path))
         transformed = transform(tree)
         code = compile(transformed.tree, str(local.path), "exec", dont_inherit=True)
+        self.sources[local.path] = source
         return code, transformed.bound_names
 
     def exec_into(self, module: ModuleType, local: LocalModule) -> NoReloadRuntime:

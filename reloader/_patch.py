@@ -91,11 +91,13 @@ class Patcher:
     def __init__(self) -> None:
         self._known: dict[Path, _Known] = {}
 
-    def remember(self, modules: Iterable[tuple[str, Path]]) -> None:
-        """Record the sources just executed (read now from the files)."""
-        for name, path in modules:
+    def remember(self, modules: Iterable[tuple[str, Path, str | None]]) -> None:
+        """Record the sources just executed (``None``: read the file now)."""
+        for name, path, source in modules:
             try:
-                self._known[path] = _Known(name, read_source(path))
+                self._known[path] = _Known(
+                    name, source if source is not None else read_source(path)
+                )
             except (OSError, UnicodeDecodeError, SyntaxError):
                 self._known.pop(path, None)
 
@@ -143,6 +145,7 @@ class Patcher:
             new_tree = ast.parse(source, str(path))
             old_tree = ast.parse(known.source, str(path))
             code = compile_source(source, path)
+            old_codes = _codes_by_qualname(compile_source(known.source, path))
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return Fallback(f"{path.name} does not compile")
         old_defs, old_skeleton = _skeleton(old_tree)
@@ -165,6 +168,10 @@ class Patcher:
                 continue  # an earlier definition that a later one replaced: not live
             live, wrappers = found
             old_code = live.__code__
+            if old_code not in old_codes.get(definition.qualname, []):
+                # The running code is not the source remembered (a save raced the
+                # last load, or a failed load left an older version running).
+                return Fallback(f"the running {definition.qualname}() is not the last loaded code")
             if old_code == new_code:
                 continue
             if old_code.co_freevars != new_code.co_freevars:

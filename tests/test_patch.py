@@ -27,7 +27,7 @@ class Modules:
         module.__file__ = str(path)
         self.modules[name] = module
         exec(compile_source(read_source(path), path), module.__dict__)
-        self.patcher.remember([(name, path)])
+        self.patcher.remember([(name, path, None)])
         return module
 
     def write(self, name: str, source: str) -> Path:
@@ -247,3 +247,12 @@ def test_a_cached_function_forgets_the_old_bodys_results(mods: Modules) -> None:
     result = patched(mods.save({"app": source.replace("'old'", "'new'")}))
     assert result.functions == ("load()",)
     assert app.load() == "new"
+
+
+def test_code_that_is_not_the_remembered_source_falls_back(mods: Modules) -> None:
+    app = mods.load("app", "LIMIT = 1\n\ndef f():\n    return LIMIT\n")
+    # The last load ran this, but the patcher was told of a later save.
+    mods.patcher.remember([("app", mods.root / "app.py", "LIMIT = 2\n\ndef f():\n    return 2\n")])
+    reason = fell_back(mods.save({"app": "LIMIT = 2\n\ndef f():\n    return 3\n"}))
+    assert "not the last loaded code" in reason
+    assert app.f() == 1

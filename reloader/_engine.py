@@ -213,7 +213,16 @@ class Engine:
     def _remember_sources(self) -> None:
         modules = [self.app_module, *self.planner.local_modules()]
         self.changes.remember(m.path for m in modules)
-        self.patcher.remember((m.name, m.path, self.executor.sources.get(m.path)) for m in modules)
+        self.patcher.remember((m.name, m.path, self._executed_source(m)) for m in modules)
+
+    def _executed_source(self, local: LocalModule) -> str | None:
+        """The source the live module ran from; None if that module is not the live one
+        (e.g. a failed reload ran a newer source that was rolled back)."""
+        found = self.executor.executed.get(local.path)
+        if found is None:
+            return None
+        module, source = found[0](), found[1]
+        return source if module is not None and sys.modules.get(local.name) is module else None
 
     def _watch_notice(self, notice: WatchNotice) -> None:
         """A watch problem (or its end), told in the terminal and in every open tab."""

@@ -27,7 +27,7 @@ class Modules:
         module.__file__ = str(path)
         self.modules[name] = module
         exec(compile_source(read_source(path), path), module.__dict__)
-        self.patcher.remember([(name, path, None)])
+        self.patcher.remember([(name, path, read_source(path))])
         return module
 
     def write(self, name: str, source: str) -> Path:

@@ -81,7 +81,7 @@ def test_patched_behaviour_equals_a_fresh_run(
         path.write_text(render(before))
         live = load(path, "mod")
         patcher = Patcher()
-        patcher.remember([("mod", path, None)])
+        patcher.remember([("mod", path, read_source(path))])
         path.write_text(render(after))
         result = patcher.try_patch([path], {"mod": live})
         assert isinstance(result, PatchResult), result

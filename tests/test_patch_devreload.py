@@ -126,3 +126,23 @@ def test_a_module_constant_edit_falls_back_to_a_full_reload(tmp_path: Path) -> N
         wait_for(lambda: process.get("/hello") == b"hello v2", 30, what="v2 served")
         assert process.count("devreload: patched") == 0
         assert "changed more than function bodies" in process.output
+
+
+def test_after_a_failed_save_the_fix_reloads_fully_then_patches_again(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(FASTAPI_APP)
+    with devreload(app) as process:
+        process.wait_ready()
+        broken = FASTAPI_APP.replace('return "hello " + VERSION', 'return "hello " + (VERSION')
+        save_in_place(app, broken)
+        process.wait_for_line("reload failed")
+        assert process.count("devreload: patched") == 0
+
+        # The fix clears the error (a full reload), even though it is body-only.
+        save_in_place(app, FASTAPI_APP.replace('"hello " + VERSION', '"fixed " + VERSION'))
+        process.wait_for_line("devreload: reloaded")
+        wait_for(lambda: process.get("/hello") == b"fixed v1", 30, what="the fix served")
+
+        save_in_place(app, FASTAPI_APP.replace('"hello " + VERSION', '"again " + VERSION'))
+        process.wait_for_line("devreload: patched")
+        assert process.get("/hello") == b"again v1"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -25,6 +26,7 @@ from ._events import ErrorInfo, Event, StatusBoard
 from ._execute import ExecutionError, Executor, Result
 from ._filter import SourceFilter
 from ._interpreter import prepared_interpreter
+from ._patch import Fallback, Patcher
 from ._plan import LocalModule, Plan, Planner
 from ._report import ReloadTiming, Reporter
 from ._supervisor import Abandoned, Interrupter, Stop, Watchdog, capture_signals, hard_exit_after
@@ -50,6 +52,8 @@ class Engine:
         self.disposers = Disposers()
         self.executor = Executor(self.roots, disposers=self.disposers)
         self.planner = Planner(self.roots, self.app_module)
+        #: The patch tier: body-only edits swap function code in place.
+        self.patcher = Patcher()
         self.changes = ChangeStream(
             Watcher(self.roots, SourceFilter(config.ignore, self.roots), step_ms=config.step_ms),
             on_notice=self._watch_notice,
@@ -208,7 +212,18 @@ class Engine:
         return batch
 
     def _remember_sources(self) -> None:
-        self.changes.remember(m.path for m in [self.app_module, *self.planner.local_modules()])
+        modules = [self.app_module, *self.planner.local_modules()]
+        self.changes.remember(m.path for m in modules)
+        self.patcher.remember((m.name, m.path, self._executed_source(m)) for m in modules)
+
+    def _executed_source(self, local: LocalModule) -> str | None:
+        """The source the live module ran from; None if that module is not the live one
+        (e.g. a failed reload ran a newer source that was rolled back)."""
+        found = self.executor.executed.get(local.path)
+        if found is None:
+            return None
+        module, source = found[0](), found[1]
+        return source if module is not None and sys.modules.get(local.name) is module else None
 
     def _watch_notice(self, notice: WatchNotice) -> None:
         """A watch problem (or its end), told in the terminal and in every open tab."""
@@ -263,6 +278,8 @@ class Engine:
                     tabs=told,
                 )
             )
+            return
+        if self._try_patch(changed, started, detect_ms):
             return
         plan = self.planner.plan(changed, retry_app=self.failing)
         for path in plan.unused:
@@ -320,6 +337,33 @@ class Engine:
                 tabs=told,
             )
         )
+
+    def _try_patch(self, changed: list[Path], started: float, detect_ms: float) -> bool:
+        """The patch tier: True if every change was a body-only edit, now live in place.
+
+        No tab is told: the page is unchanged, its next call runs the new code. A
+        failing app is always re-executed, so its error overlay gets cleared.
+        """
+        if self.failing or not all(path.suffix == ".py" for path in changed):
+            return False
+        outcome = self.patcher.try_patch(changed, sys.modules)
+        if isinstance(outcome, Fallback):
+            logger.info("full reload: %s", outcome.reason)
+            return False
+        patch_ms = (time.perf_counter() - started) * 1000
+        self.generation += 1
+        self.reporter.emit(
+            Event(
+                "patched",
+                generation=self.generation,
+                tier="patch",
+                files=tuple(changed),
+                functions=outcome.functions,
+                digests=self._digests(changed),
+                timings_ms={"detect": detect_ms, "patch": patch_ms, "total": detect_ms + patch_ms},
+            )
+        )
+        return True
 
     def _digests(self, paths: list[Path]) -> dict[Path, str]:
         found = {path: self.changes.digest_of(path) for path in paths}

@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import sys
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class Executor:
         self.user_roots = [root.resolve() for root in user_roots]
         self.store = store or NoReloadStore()
         self.disposers = disposers
+        #: Per file, the module last executed from it without error and that source
+        #: text (the patch tier's baseline; the engine checks the module is still live).
+        self.executed: dict[Path, tuple[weakref.ref[ModuleType], str]] = {}
+        self._compiled: dict[Path, str] = {}
 
     def _fresh_module(self, local: LocalModule) -> ModuleType:
         previous = sys.modules.get(local.name)
@@ -124,6 +129,7 @@ class Executor:
         tree = ast.parse(source, str(local.path))
         transformed = transform(tree)
         code = compile(transformed.tree, str(local.path), "exec", dont_inherit=True)
+        self._compiled[local.path] = source
         return code, transformed.bound_names
 
     def exec_into(self, module: ModuleType, local: LocalModule) -> NoReloadRuntime:
@@ -133,6 +139,7 @@ class Executor:
         module.__dict__[RUNTIME_NAME] = runtime
         with self.disposers.executing(local.name) if self.disposers else nullcontext():
             exec(code, module.__dict__)
+        self.executed[local.path] = (weakref.ref(module), self._compiled.pop(local.path))
         self.store.prune(local.name, set(bound_names))
         return runtime
 

@@ -72,7 +72,7 @@ def render(event: Event) -> str:
         )
     if event.event == "patched":
         count = len(event.functions)
-        names = ", ".join(event.functions[:3]) + (" ..." if count > 3 else "")
+        names = ", ".join(event.functions[:3]) + (" ..." if count > 3 else "") or "no code"
         noun = "function" if count == 1 else "functions"
         return (
             f"patched {names} in {_files(event.files)} in {timings.get('total', 0):.0f} ms "

@@ -1,0 +1,258 @@
+"""The patch tier's pure logic: which edits patch in place, and what the patched code does."""
+
+from __future__ import annotations
+
+import textwrap
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from reloader._patch import Fallback, Patcher, PatchResult, compile_source, read_source
+
+
+class Modules:
+    """Local modules executed as the executor would, with a patcher that saw them run."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.modules: dict[str, ModuleType] = {}
+        self.patcher = Patcher()
+
+    def load(self, name: str, source: str) -> ModuleType:
+        path = self.write(name, source)
+        module = ModuleType(name)
+        module.__file__ = str(path)
+        self.modules[name] = module
+        exec(compile_source(read_source(path), path), module.__dict__)
+        self.patcher.remember([(name, path, read_source(path))])
+        return module
+
+    def write(self, name: str, source: str) -> Path:
+        path = self.root / f"{name}.py"
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    def save(self, sources: dict[str, str]) -> PatchResult | Fallback:
+        paths = [self.write(name, source) for name, source in sources.items()]
+        return self.patcher.try_patch(paths, self.modules)
+
+
+@pytest.fixture
+def mods(tmp_path: Path) -> Iterator[Modules]:
+    yield Modules(tmp_path)
+
+
+def patched(outcome: PatchResult | Fallback) -> PatchResult:
+    assert isinstance(outcome, PatchResult), outcome
+    return outcome
+
+
+def fell_back(outcome: PatchResult | Fallback) -> str:
+    assert isinstance(outcome, Fallback), outcome
+    return outcome.reason
+
+
+def test_handler_body_edit_patches_the_same_function_object(mods: Modules) -> None:
+    app = mods.load("app", "def shout(text):\n    return text.upper()\n")
+    handler = app.shout
+    result = patched(mods.save({"app": "def shout(text):\n    return text.upper() + '!'\n"}))
+    assert result.functions == ("shout()",)
+    assert handler("hi") == "HI!"
+    assert app.shout is handler
+
+
+def test_from_import_sees_the_new_code(mods: Modules) -> None:
+    helper = mods.load("helper", "def fn():\n    return 1\n")
+    held = helper.fn  # as `from helper import fn` holds it
+    patched(mods.save({"helper": "def fn():\n    return 2\n"}))
+    assert held() == 2
+
+
+CLASS = """\
+class Model:
+    factor = 2
+
+    def run(self, x):
+        return x * self.factor
+
+    @staticmethod
+    def static(x):
+        return x
+
+    @classmethod
+    def make(cls):
+        return "made"
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, v):
+        self._value = v
+"""
+
+
+def test_methods_staticmethods_classmethods_and_properties(mods: Modules) -> None:
+    app = mods.load("app", CLASS)
+    model = app.Model()
+    edited = (
+        CLASS.replace("x * self.factor", "x * self.factor + 1")
+        .replace("return x\n", "return -x\n")
+        .replace('"made"', '"remade"')
+        .replace("return self._value", "return self._value * 10")
+        .replace("self._value = v", "self._value = v + 1")
+    )
+    result = patched(mods.save({"app": edited}))
+    assert set(result.functions) == {
+        "Model.run()",
+        "Model.static()",
+        "Model.make()",
+        "Model.value()",
+    }
+    assert model.run(3) == 7
+    assert app.Model.static(4) == -4
+    assert app.Model.make() == "remade"
+    model.value = 1
+    assert model.value == 20
+
+
+def test_a_running_generator_finishes_on_the_old_code(mods: Modules) -> None:
+    app = mods.load("app", "def count():\n    yield 1\n    yield 2\n")
+    running = app.count()
+    assert next(running) == 1
+    patched(mods.save({"app": "def count():\n    yield 10\n    yield 20\n"}))
+    assert next(running) == 2
+    assert list(app.count()) == [10, 20]
+
+
+def test_line_numbers_follow_the_edit(mods: Modules) -> None:
+    app = mods.load("app", "def fail():\n    raise ValueError('x')\n")
+    result = patched(mods.save({"app": "def fail():\n\n\n    raise ValueError('x')\n"}))
+    assert result.functions == ("fail()",)
+    with pytest.raises(ValueError) as caught:
+        app.fail()
+    assert traceback.extract_tb(caught.value.__traceback__)[-1].lineno == 4
+
+
+def test_a_wrapped_function_is_patched_through_wraps(mods: Modules) -> None:
+    source = """\
+    import functools
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args):
+            return fn(*args)
+        return wrapper
+
+    @deco
+    def greet():
+        return "hi"
+    """
+    app = mods.load("app", source)
+    result = patched(mods.save({"app": source.replace('"hi"', '"hello"')}))
+    assert result.functions == ("greet()",)
+    assert app.greet() == "hello"
+
+
+def test_the_next_save_compares_with_the_patched_source(mods: Modules) -> None:
+    app = mods.load("app", "def f():\n    return 1\n")
+    patched(mods.save({"app": "def f():\n    return 2\n"}))
+    patched(mods.save({"app": "def f():\n    return 3\n"}))
+    assert app.f() == 3
+
+
+BASE = """\
+LIMIT = 3
+
+def deco(fn):
+    return fn
+
+class Box:
+    size = 1
+
+    def get(self):
+        return self.size
+
+@deco
+def work(a, b=1):
+    return a + b
+
+def outer():
+    x = 1
+    def inner():
+        return x
+    return inner
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (lambda s: s.replace("LIMIT = 3", "LIMIT = 4"), "more than function bodies"),
+        (lambda s: s.replace("def work(a, b=1)", "def work(a, c=1)"), "more than"),
+        (lambda s: s.replace("b=1", "b=2"), "more than"),
+        (lambda s: s.replace("@deco\n", ""), "more than"),
+        (lambda s: s + "\ndef extra():\n    return 0\n", "more than"),
+        (lambda s: s.replace("def deco(fn):\n    return fn\n", ""), "more than"),
+        (lambda s: s.replace("size = 1", "size = 2"), "more than"),
+        (lambda s: s.replace("return a + b", "yield a + b"), "changed kind"),
+        (lambda s: s.replace("def get(self):\n", "def get(self):\n        __class__\n"), "outer"),
+    ],
+    ids=[
+        "constant",
+        "signature",
+        "default",
+        "decorator",
+        "new-function",
+        "removed-function",
+        "class-attribute",
+        "becomes-generator",
+        "closure",
+    ],
+)
+def test_fallbacks(mods: Modules, edit: object, why: str) -> None:
+    app = mods.load("app", BASE)
+    before = app.work.__code__
+    assert callable(edit)
+    reason = fell_back(mods.save({"app": edit(BASE)}))
+    assert why in reason
+    assert app.work.__code__ is before
+
+
+def test_a_syntax_error_in_one_of_two_files_patches_nothing(mods: Modules) -> None:
+    app = mods.load("app", "def f():\n    return 1\n")
+    helper = mods.load("helper", "def g():\n    return 1\n")
+    reason = fell_back(
+        mods.save({"app": "def f():\n    return 2\n", "helper": "def g(:\n    return 2\n"})
+    )
+    assert "does not compile" in reason
+    assert app.f() == 1 and helper.g() == 1
+
+
+def test_an_unknown_file_falls_back(mods: Modules, tmp_path: Path) -> None:
+    mods.load("app", "def f():\n    return 1\n")
+    other = tmp_path / "other.py"
+    other.write_text("x = 1\n")
+    assert "not a module devreload has run" in fell_back(mods.patcher.try_patch([other], {}))
+
+
+def test_a_cached_function_forgets_the_old_bodys_results(mods: Modules) -> None:
+    source = "import functools\n\n@functools.cache\ndef load():\n    return 'old'\n"
+    app = mods.load("app", source)
+    assert app.load() == "old"
+    result = patched(mods.save({"app": source.replace("'old'", "'new'")}))
+    assert result.functions == ("load()",)
+    assert app.load() == "new"
+
+
+def test_code_that_is_not_the_remembered_source_falls_back(mods: Modules) -> None:
+    app = mods.load("app", "LIMIT = 1\n\ndef f():\n    return LIMIT\n")
+    # The last load ran this, but the patcher was told of a later save.
+    mods.patcher.remember([("app", mods.root / "app.py", "LIMIT = 2\n\ndef f():\n    return 2\n")])
+    reason = fell_back(mods.save({"app": "LIMIT = 2\n\ndef f():\n    return 3\n"}))
+    assert "not the last loaded code" in reason
+    assert app.f() == 1

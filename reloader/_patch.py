@@ -118,6 +118,15 @@ class Patcher:
         except Exception as error:  # never crash the engine: a full reload is always safe
             logger.exception("the patcher failed; falling back to a full reload")
             return Fallback(f"the patcher failed ({type(error).__name__}: {error})")
+        sources = {path: known.source for path, known in self._known.items()}
+        sources.update({path: known.source for path, known in plan.sources.items()})
+        running_at_load = _called_while_loading(sources.values())
+        for _, _, label in plan.swaps:
+            name = label.removesuffix("()").rpartition(".")[2]
+            if name in running_at_load:
+                # Its result may be built into the app (a header, a layout helper):
+                # only running the modules again shows the change.
+                return Fallback(f"{label} runs while the modules load; they run again")
         names = []
         for function, code, label in plan.swaps:
             function.__code__ = code
@@ -184,6 +193,78 @@ class Patcher:
             plan.caches.extend(w for w in wrappers if callable(getattr(w, "cache_clear", None)))
         plan.sources[path] = _Known(known.name, source)
         return None
+
+
+def _called_while_loading(sources: Iterable[str]) -> set[str]:
+    """Names of the functions that may run while modules execute, not only later.
+
+    Conservative, by name: every call made by module-level code (class bodies,
+    decorators and default values included; function and lambda bodies not), then
+    every call made by the functions of those names, in any of ``sources``, until
+    nothing new is found. A handler only passed to ``btn.click(shout, ...)`` is not
+    called at load time; ``gr.Markdown(header())`` makes ``header`` one.
+    """
+    bodies: dict[str, list[ast.AST]] = {}
+    found: set[str] = set()
+
+    def calls(node: ast.AST, into: set[str], top: bool) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if top:
+                bodies.setdefault(node.name, []).extend(node.body)
+            for decorator in node.decorator_list:
+                into.add(_callee(decorator))
+                calls(decorator, into, top)
+            calls(node.args, into, top)
+            if node.returns is not None:
+                calls(node.returns, into, top)
+            if not top:  # a nested def's body runs when it is called: count it with its parent
+                for statement in node.body:
+                    calls(statement, into, top)
+            else:
+                for statement in node.body:  # methods and nested classes still get indexed
+                    _index(statement)
+            return
+        if isinstance(node, ast.Lambda):
+            calls(node.args, into, top)
+            if not top:
+                calls(node.body, into, top)
+            return
+        if isinstance(node, ast.Call):
+            into.add(_callee(node.func))
+        for child in ast.iter_child_nodes(node):
+            calls(child, into, top)
+
+    def _index(node: ast.AST) -> None:
+        for child in ast.walk(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                bodies.setdefault(child.name, []).extend(child.body)
+
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        calls(tree, found, True)
+    frontier = set(found)
+    while frontier:
+        more: set[str] = set()
+        for name in frontier:
+            for statement in bodies.get(name, []):
+                calls(statement, more, False)
+        frontier = more - found
+        found |= more
+    found.discard("")
+    return found
+
+
+def _callee(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
 
 
 def _skeleton(tree: ast.Module) -> tuple[list[_Def], str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 import traceback
 from collections.abc import Iterator
@@ -256,3 +257,55 @@ def test_code_that_is_not_the_remembered_source_falls_back(mods: Modules) -> Non
     reason = fell_back(mods.save({"app": "LIMIT = 2\n\ndef f():\n    return 3\n"}))
     assert "not the last loaded code" in reason
     assert app.f() == 1
+
+
+LOAD_TIME = """\
+import helper
+
+def header():
+    return "Header " + helper.suffix()
+
+def shout(text):
+    return text.upper()
+
+class Button:
+    def click(self, fn):
+        return fn
+
+TITLE = header()
+Button().click(shout)
+"""
+
+
+def test_a_function_called_while_the_module_loads_falls_back(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its result is built into the app (a header): only running the module again shows it."""
+    monkeypatch.setitem(
+        sys.modules, "helper", mods.load("helper", "def suffix():\n    return '1'\n")
+    )
+    mods.load("app", LOAD_TIME)
+    reason = fell_back(mods.save({"app": LOAD_TIME.replace('"Header "', '"Title "')}))
+    assert "header() runs while the modules load" in reason
+
+
+def test_a_helper_called_by_a_load_time_function_falls_back(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        sys.modules, "helper", mods.load("helper", "def suffix():\n    return '1'\n")
+    )
+    mods.load("app", LOAD_TIME)
+    reason = fell_back(mods.save({"helper": "def suffix():\n    return '2'\n"}))
+    assert "suffix() runs while the modules load" in reason
+
+
+def test_a_handler_only_passed_along_at_load_time_is_patched(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        sys.modules, "helper", mods.load("helper", "def suffix():\n    return '1'\n")
+    )
+    app = mods.load("app", LOAD_TIME)
+    patched(mods.save({"app": LOAD_TIME.replace("text.upper()", "text.upper() + '!'")}))
+    assert app.shout("a") == "A!"

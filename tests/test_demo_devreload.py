@@ -44,7 +44,8 @@ def edit_and_check(process: DevreloadProcess, demo: Path, backend: str) -> None:
     header_shows(process, "# 📄 Invoice Helper")
     process.wait_for_line("reloaded demo_app/app.py", timeout=20)
     helper = demo / "extract.py"
-    save_in_place(helper, helper.read_text() + "\n# an edit to a helper module\n")
+    # A module-level change (a comment alone would be patched in place: no code ran).
+    save_in_place(helper, helper.read_text() + "\nEDITED = True\n")
     process.wait_for_line("reloaded demo_app/extract.py", timeout=20)
     # Both saves re-ran the code around it; the NO_RELOAD block never ran again.
     assert process.count(f"doc-analyzer: {backend} backend loaded") == 1

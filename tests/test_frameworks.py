@@ -55,3 +55,16 @@ def test_fasthtml_helper_edit_syntax_error_and_htmx(tmp_path: Path) -> None:
         save_in_place(app, good.replace('P("clicked")', 'P("pressed")'))
         htmx = {"HX-Request": "true"}
         wait_for(lambda: "pressed" in _get(process.url + "/clicked", htmx, data=b""), timeout=30)
+
+
+def test_shiny_tab_reloads_and_reactive_output_works_after_save(tmp_path: Path, page: Any) -> None:
+    app = _copy(tmp_path, "shiny_app")
+    with devreload(app) as process:
+        process.wait_ready()
+        assert "(shiny)" in process.output
+        page.goto(process.url + "/")
+        page.wait_for_selector("text=You typed x", timeout=30_000)
+        save_atomic(app, app.read_text().replace("You typed", "Now typed"))
+        page.wait_for_selector("text=Now typed x", timeout=30_000)  # the tab reloaded itself
+        page.fill("#name", "abc")
+        page.wait_for_selector("text=Now typed abc", timeout=30_000)  # reactive output, new app

@@ -39,6 +39,7 @@ _BUILTIN = {
     "wsgi": "reloader.adapters.wsgi:WSGIAdapter",
     "dash": "reloader.adapters.dash:DashAdapter",
     "fasthtml": "reloader.adapters.fasthtml:FastHTMLAdapter",
+    "shiny": "reloader.adapters.shiny:ShinyAdapter",
 }
 
 

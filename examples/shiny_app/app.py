@@ -1,0 +1,15 @@
+"""A Shiny core app: run with `devreload examples/shiny_app/app.py`."""
+
+from helper import greeting
+from shiny import App, render, ui
+
+app_ui = ui.page_fluid(ui.h1(greeting()), ui.input_text("name", "Name", "x"), ui.output_text("out"))
+
+
+def server(input, output, session):
+    @render.text
+    def out() -> str:
+        return f"You typed {input.name()}"
+
+
+app = App(app_ui, server)

@@ -52,6 +52,7 @@ def test_fasthtml_helper_edit_syntax_error_and_htmx(tmp_path: Path) -> None:
         save_in_place(app, good.replace('P("clicked")', 'P("pressed")') + "\ndef broken(:\n")
         process.wait_for_line("SyntaxError in")
         assert "Hi from FastHTML" in _get(process.url + "/")  # last good app still serves
+        assert process.count("RESOURCE CREATED") == 1  # NO_RELOAD block ran once
         save_in_place(app, good.replace('P("clicked")', 'P("pressed")'))
         htmx = {"HX-Request": "true"}
         wait_for(lambda: "pressed" in _get(process.url + "/clicked", htmx, data=b""), timeout=30)

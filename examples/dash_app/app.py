@@ -3,6 +3,16 @@
 from dash import Dash, Input, Output, dcc, html
 from helper import greeting
 
+try:
+    from reloader import NO_RELOAD
+except ImportError:  # devreload not installed: a plain run
+    NO_RELOAD = True
+
+if NO_RELOAD:
+    # Runs once: later saves keep this very object (a model, a DB pool...).
+    RESOURCE = {"created": object()}
+    print("RESOURCE CREATED", flush=True)
+
 app = Dash(__name__)
 app.layout = html.Div([html.H1(greeting()), dcc.Input(id="name", value="x"), html.P(id="out")])
 

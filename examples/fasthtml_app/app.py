@@ -3,7 +3,15 @@
 from fasthtml.common import Button, Div, P, Titled, fast_app, serve
 from helper import greeting
 
-NO_RELOAD = object()  # kept across saves: the engine does not re-create it
+try:
+    from reloader import NO_RELOAD
+except ImportError:  # devreload not installed: a plain run
+    NO_RELOAD = True
+
+if NO_RELOAD:
+    # Runs once: later saves keep this very object (a model, a DB pool...).
+    RESOURCE = {"created": object()}
+    print("RESOURCE CREATED", flush=True)
 
 app, rt = fast_app()
 

@@ -38,6 +38,9 @@ _BUILTIN = {
     "gradio": "reloader.adapters.gradio:GradioAdapter",
     "asgi": "reloader.adapters.asgi:ASGIAdapter",
     "wsgi": "reloader.adapters.wsgi:WSGIAdapter",
+    "dash": "reloader.adapters.dash:DashAdapter",
+    "fasthtml": "reloader.adapters.fasthtml:FastHTMLAdapter",
+    "shiny": "reloader.adapters.shiny:ShinyAdapter",
 }
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from .asgi import ASGIAdapter, ServedRun, positional_arity
 from .base import MATCH_EXACT, MATCH_GENERIC, MATCH_TYPE, AppNotFound, ServeError, ServeOptions
@@ -25,7 +25,7 @@ DEFAULT_PORT = 5000
 
 class WSGIAdapter(ASGIAdapter):
     name = "wsgi"
-    framework_modules = ("flask",)
+    framework_modules: ClassVar[Sequence[str]] = ("flask",)
     default_port = DEFAULT_PORT
 
     def __init__(self) -> None:

@@ -186,9 +186,15 @@
       });
   }
 
-  source.addEventListener("reload", function () {
+  source.addEventListener("reload", function (event) {
     hideError();
-    if (config.reloadPage) refreshPage();
+    if (!config.reloadPage) return;
+    var data = {};
+    try { data = JSON.parse(event.data || "{}"); } catch (e) { data = {}; }
+    // Pages built by the framework's own JavaScript (Dash, Shiny) keep an unchanged
+    // HTML shell: the adapter asks for a real reload, patching would change nothing.
+    if (data.page === "reload") location.reload();
+    else refreshPage();
   });
   source.addEventListener("css", function () {
     hideError();

@@ -38,7 +38,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..._push import Broadcaster, Message
 from ..._report import Reporter
@@ -89,8 +89,12 @@ logger = logging.getLogger("reloader.adapters.asgi")
 class ASGIAdapter(Adapter):
     name = "asgi"
     #: Only uvicorn needs a hook (to capture ``uvicorn.run``); apps are found by type.
-    framework_modules = ("uvicorn",)
+    framework_modules: ClassVar[Sequence[str]] = ("uvicorn",)
     default_port = DEFAULT_PORT
+    #: What a reload tells open pages: patch the page in place from the new HTML
+    #: ({}), or, for pages that the framework's JavaScript builds from an unchanged
+    #: HTML shell, reload it ({"page": "reload"}).
+    reload_message: ClassVar[str] = "{}"
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
@@ -207,7 +211,7 @@ class ASGIAdapter(Adapter):
             return self.broadcaster.error(event.headline, event.details)
         if event.kind == "css":
             return self.broadcaster.publish(Message("css"))
-        return self.broadcaster.publish(Message("reload"))
+        return self.broadcaster.publish(Message("reload", self.reload_message))
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:
         return bool(changed) and all(path.suffix.lower() == ".css" for path in changed)

@@ -1,0 +1,81 @@
+"""Dash: ``app = Dash(__name__)`` ... ``app.run(debug=True)``.
+
+A Dash app serves through its Flask server (``app.server``), so the wsgi
+adapter serves that; this adapter captures ``Dash.run`` (whose debug reloader
+would fork a second process) and claims the Dash app over the generic ones.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from .base import MATCH_EXACT, ServeError, ServeOptions
+from .capture import RunCapture
+from .wsgi import WSGIAdapter
+
+__all__ = ["DashAdapter"]
+
+
+class DashAdapter(WSGIAdapter):
+    name = "dash"
+    framework_modules = ("dash", "flask")
+    default_port = 8050
+    #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
+    reload_message = '{"page": "reload"}'
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._capture = RunCapture()
+        self._patched = False
+
+    def framework_imported(self, module_name: str) -> None:
+        super().framework_imported(module_name)
+        if module_name != "dash" or self._patched:
+            return
+        import dash
+
+        self._capture.patch(dash.Dash, "run")
+        self._patched = True
+
+    @contextmanager
+    def executing(self, first_load: bool) -> Iterator[None]:
+        with super().executing(first_load), self._capture.capturing():
+            yield
+
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        if name is not None:
+            return namespace.get(name) if _is_dash(namespace.get(name)) else None
+        call = self._capture.last()
+        if call is not None and _is_dash(call.target):
+            return call.target
+        found = {id(v): v for k, v in namespace.items() if not k.startswith("_") and _is_dash(v)}
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def match(self, app: Any) -> int:
+        return MATCH_EXACT if _is_dash(app) else 0
+
+    def serve(self, app: Any, options: ServeOptions) -> str:
+        try:
+            from a2wsgi import WSGIMiddleware
+        except ImportError:
+            raise ServeError(
+                "Serving a Dash app needs a2wsgi: pip install 'devreload[dash]'."
+            ) from None
+        self._bridge = WSGIMiddleware(app.server)
+        kwargs: dict[str, Any] = {"port": 8050}
+        call = self._capture.last()
+        if call is not None:
+            arguments = call.arguments()
+            kwargs.update({key: arguments[key] for key in ("host", "port") if arguments.get(key)})
+        return self.serve_asgi(self._bridge, options, kwargs)
+
+    def swap(self, app: Any) -> None:
+        super().swap(app.server)
+
+
+def _is_dash(value: Any) -> bool:
+    dash = sys.modules.get("dash")
+    return dash is not None and isinstance(value, dash.Dash)

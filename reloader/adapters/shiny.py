@@ -1,0 +1,75 @@
+"""Shiny core: ``app = App(app_ui, server)``, optionally ``shiny.run_app(app)``.
+
+A Shiny App is an ASGI app, so the asgi adapter serves it; this
+adapter only captures ``shiny.run_app()`` (which would start uvicorn with its own
+reloader) and claims the app with a higher score than the generic asgi one.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from .asgi import ASGIAdapter
+from .base import MATCH_EXACT, ServeOptions
+from .capture import RunCapture
+
+__all__ = ["ShinyAdapter"]
+
+
+class ShinyAdapter(ASGIAdapter):
+    name = "shiny"
+    framework_modules = ("shiny", "uvicorn")
+    default_port = 8000
+    #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
+    reload_message = '{"page": "reload"}'
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._capture = RunCapture()
+        self._patched = False
+
+    def framework_imported(self, module_name: str) -> None:
+        super().framework_imported(module_name)
+        if module_name != "shiny" or self._patched:
+            return
+        import shiny
+        import shiny._main._run
+
+        self._capture.patch(shiny._main._run, "run_app")
+        # `from shiny import run_app` binds the name at import: rebind it to the wrapper.
+        for module in (shiny, shiny._main):
+            setattr(module, "run_app", shiny._main._run.run_app)  # noqa: B010
+        self._patched = True
+
+    @contextmanager
+    def executing(self, first_load: bool) -> Iterator[None]:
+        with super().executing(first_load), self._capture.capturing():
+            yield
+
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        if name is None:
+            call = self._capture.last()
+            if call is not None:
+                target = call.arguments().get("app", "app")
+                if self.match(target):
+                    return target
+                if isinstance(target, str) and target.rpartition(":")[2] in namespace:
+                    return namespace[target.rpartition(":")[2]]
+        return super().find_app(namespace, name)
+
+    def match(self, app: Any) -> int:
+        shiny = sys.modules.get("shiny")
+        if shiny is not None and isinstance(app, shiny.App):
+            return MATCH_EXACT
+        return 0
+
+    def serve(self, app: Any, options: ServeOptions) -> str:
+        kwargs: dict[str, Any] = {"port": 8000}
+        call = self._capture.last()
+        if call is not None:
+            arguments = call.arguments()
+            kwargs.update({key: arguments[key] for key in ("host", "port") if arguments.get(key)})
+        return self.serve_asgi(app, options, kwargs)

@@ -115,3 +115,40 @@ def test_two_tabs_keep_their_own_values(app: Path, browser: Any) -> None:
     finally:
         for context in contexts:
             context.close()
+
+
+CHAT_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    def answer(message, history):
+        return "", history + [
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": "echo " + message},
+        ]
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        chat = gr.Chatbot(label="Chat")
+        box = gr.Textbox(label="Ask")
+        box.submit(answer, [box, chat], [box, chat])
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def test_chat_history_survives_a_save(tmp_path: Path, page: Any) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(CHAT_APP)
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        for message in ("first question", "second question"):
+            page.get_by_label("Ask", exact=True).fill(message)
+            page.get_by_label("Ask", exact=True).press("Enter")
+            page.get_by_text(f"echo {message}").wait_for(timeout=20_000)
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        for text in ("first question", "echo first question", "echo second question"):
+            page.get_by_text(text, exact=True).wait_for(timeout=10_000)

@@ -191,6 +191,26 @@
       }
       return response;
     }
+    if (path.endsWith("/run/predict")) {
+      // Events with queue=False: inputs in the request, outputs in the answer.
+      let body = null;
+      try {
+        body = JSON.parse(init && typeof init.body === "string" ? init.body : "null");
+      } catch (error) {
+        body = null;
+      }
+      const response = await originalFetch(input, init);
+      const dep = body && response.ok ? dependency(body.fn_index) : null;
+      if (dep) {
+        record(dep.inputs, body.data);
+        response
+          .clone()
+          .json()
+          .then((answer) => answer && record(dep.outputs, answer.data))
+          .catch(() => {});
+      }
+      return response;
+    }
     if (path.endsWith("/queue/data")) {
       return watchStream(await originalFetch(input, init));
     }

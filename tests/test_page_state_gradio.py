@@ -152,3 +152,35 @@ def test_chat_history_survives_a_save(tmp_path: Path, page: Any) -> None:
         save_and_wait(app, [page], "# Header v1", "# Header v2")
         for text in ("first question", "echo first question", "echo second question"):
             page.get_by_text(text, exact=True).wait_for(timeout=10_000)
+
+
+def test_components_inserted_above_do_not_reset_it(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        work_page(page, "Ada", 42, "green")
+        before = values(page)
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v1", "# Header v2")
+            .replace(
+                '    name = gr.Textbox(label="Name")',
+                '    gr.Slider(0, 5, label="Other")\n'
+                '    gr.Dropdown(["x", "y"], label="Pick")\n'
+                '    name = gr.Textbox(label="Name")',
+            ),
+        )
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
+
+
+def test_devreload_reset_class_opts_a_component_out(app: Path, page: Any) -> None:
+    app.write_text(APP.replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]'))
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        expected = {"name": "Ada", "level": "10", "agree": True, "color": "green", "out": out}
+        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")

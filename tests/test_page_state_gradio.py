@@ -184,3 +184,24 @@ def test_devreload_reset_class_opts_a_component_out(app: Path, page: Any) -> Non
         save_and_wait(app, [page], "# Header v1", "# Header v2")
         expected = {"name": "Ada", "level": "10", "agree": True, "color": "green", "out": out}
         wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+
+
+def test_values_changed_by_hand_after_the_last_event_are_kept(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        page.get_by_label("Name").fill("Ada typed later")
+        slider = page.get_by_label("number input for Level")
+        slider.fill("55")
+        slider.press("Enter")
+        page.get_by_label("Agree").uncheck()
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        expected = {
+            "name": "Ada typed later",
+            "level": "55",
+            "agree": False,
+            "color": "green",
+            "out": out,
+        }
+        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")

@@ -168,6 +168,41 @@
     });
   };
 
+  // Values changed by hand after the last event: Gradio 6 gives its DOM no
+  // component ids, so a field is matched by its type and label, when only one
+  // component of that type has that label.
+  const fromDom = (event) => {
+    const element = event.target;
+    if (!state.config || !(element instanceof HTMLElement)) return;
+    const block = element.closest(".block");
+    if (!block) return;
+    let type;
+    let value;
+    let label;
+    const info = block.querySelector('[data-testid="block-info"]');
+    if (element instanceof HTMLTextAreaElement) {
+      type = "textbox";
+      value = element.value;
+    } else if (element instanceof HTMLInputElement && element.type === "checkbox") {
+      type = "checkbox";
+      value = element.checked;
+      const text = block.querySelector(".label-text");
+      label = text ? text.textContent.trim() : undefined;
+    } else if (element instanceof HTMLInputElement && ["range", "number"].includes(element.type)) {
+      type = block.querySelector('input[type="range"]') ? "slider" : "number";
+      value = element.value === "" ? null : Number(element.value);
+    } else {
+      return;
+    }
+    if (label === undefined) label = info ? info.textContent.trim() : "";
+    const matches = (state.config.components || []).filter(
+      (c) => c.type === type && String((c.props || {}).label ?? "").trim() === label,
+    );
+    if (matches.length === 1) state.values.set(matches[0].id, value);
+  };
+  document.addEventListener("input", fromDom, true);
+  document.addEventListener("change", fromDom, true);
+
   window.fetch = async (input, init) => {
     const path = pathOf(input);
     if (path.endsWith("/queue/join")) {

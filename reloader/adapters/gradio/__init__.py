@@ -375,7 +375,15 @@ class GradioAdapter(Adapter):
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
             f'"{events}",reloadPage:false}};\n{client_script(morph=False)}</script>'
+            f"<script>{_state_script()}</script>"
         )
+
+
+def _state_script() -> str:
+    """Keeps component values across a reload (see reloader/data/gradio_state.js)."""
+    from importlib import resources
+
+    return resources.files("reloader").joinpath("data", "gradio_state.js").read_text("utf-8")
 
 
 #: Gradio's queue loop sleeps 1 ms between checks when it has nothing to do:

@@ -1,0 +1,207 @@
+"""Gradio pages keep their component values across a save (issue 12), in real Chromium."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import devreload, open_app_page, save_in_place, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        name = gr.Textbox(label="Name")
+        level = gr.Slider(0, 100, value=10, step=1, label="Level")
+        agree = gr.Checkbox(label="Agree")
+        color = gr.Dropdown(["red", "green", "blue"], value="red", label="Color")
+        out = gr.Textbox(label="Out")
+        go = gr.Button("Go")
+        go.click(lambda n, v, a, c: f"{n}|{int(v)}|{a}|{c}", [name, level, agree, color], out)
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    path = tmp_path / "app.py"
+    path.write_text(APP)
+    return path
+
+
+def work_page(page: Any, name: str, level: int, color: str) -> str:
+    """Set every input by hand, run the event; returns the output it shows."""
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    page.get_by_label("Name").fill(name)
+    slider = page.get_by_label("number input for Level")
+    slider.fill(str(level))
+    slider.press("Enter")
+    page.get_by_label("Agree").check()
+    page.get_by_label("Color").click()
+    page.get_by_role("option", name=color).click()
+    page.get_by_role("button", name="Go", exact=True).click()
+    expected = f"{name}|{level}|True|{color}"
+    wait_for(lambda: page.get_by_label("Out").input_value() == expected, 20, what="the output")
+    return expected
+
+
+def values(page: Any) -> dict[str, Any]:
+    return {
+        "name": page.get_by_label("Name").input_value(),
+        "level": page.get_by_label("number input for Level").input_value(),
+        "agree": page.get_by_label("Agree").is_checked(),
+        "color": page.get_by_label("Color").input_value(),
+        "out": page.get_by_label("Out").input_value(),
+    }
+
+
+def save_and_wait(app: Path, pages: list[Any], old: str, new: str) -> None:
+    save_in_place(app, app.read_text().replace(old, new))
+    for page in pages:
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+
+
+def test_every_value_survives_a_save_of_an_unrelated_part(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        before = values(page)
+        assert before == {"name": "Ada", "level": "42", "agree": True, "color": "green", "out": out}
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
+
+
+def test_a_changed_default_takes_the_new_value(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v1", "# Header v2")
+            .replace("value=10, step=1", "value=77, step=1"),
+        )
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        expected = {"name": "Ada", "level": "77", "agree": True, "color": "green", "out": out}
+        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+
+
+def test_two_tabs_keep_their_own_values(app: Path, browser: Any) -> None:
+    contexts = [browser.new_context(), browser.new_context()]
+    try:
+        first, second = (context.new_page() for context in contexts)
+        with devreload(app) as process:
+            process.wait_ready()
+            open_app_page(first, process.url)
+            open_app_page(second, process.url)
+            work_page(first, "Ada", 42, "green")
+            work_page(second, "Grace", 7, "blue")
+            before = [values(first), values(second)]
+            assert before[0] != before[1]
+            save_and_wait(app, [first, second], "# Header v1", "# Header v2")
+            wait_for(lambda: [values(first), values(second)] == before, 10, what="both tabs")
+    finally:
+        for context in contexts:
+            context.close()
+
+
+CHAT_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    def answer(message, history):
+        return "", history + [
+            {"role": "user", "content": message},
+            {"role": "assistant", "content": "echo " + message},
+        ]
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        chat = gr.Chatbot(label="Chat")
+        box = gr.Textbox(label="Ask")
+        box.submit(answer, [box, chat], [box, chat])
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def test_chat_history_survives_a_save(tmp_path: Path, page: Any) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(CHAT_APP)
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        for message in ("first question", "second question"):
+            page.get_by_label("Ask", exact=True).fill(message)
+            page.get_by_label("Ask", exact=True).press("Enter")
+            page.get_by_text(f"echo {message}").wait_for(timeout=20_000)
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        for text in ("first question", "echo first question", "echo second question"):
+            page.get_by_text(text, exact=True).wait_for(timeout=10_000)
+
+
+def test_components_inserted_above_do_not_reset_it(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        work_page(page, "Ada", 42, "green")
+        before = values(page)
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v1", "# Header v2")
+            .replace(
+                '    name = gr.Textbox(label="Name")',
+                '    gr.Slider(0, 5, label="Other")\n'
+                '    gr.Dropdown(["x", "y"], label="Pick")\n'
+                '    name = gr.Textbox(label="Name")',
+            ),
+        )
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
+
+
+def test_devreload_reset_class_opts_a_component_out(app: Path, page: Any) -> None:
+    app.write_text(APP.replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]'))
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        expected = {"name": "Ada", "level": "10", "agree": True, "color": "green", "out": out}
+        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+
+
+def test_values_changed_by_hand_after_the_last_event_are_kept(app: Path, page: Any) -> None:
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        page.get_by_label("Name").fill("Ada typed later")
+        slider = page.get_by_label("number input for Level")
+        slider.fill("55")
+        slider.press("Enter")
+        page.get_by_label("Agree").uncheck()
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        expected = {
+            "name": "Ada typed later",
+            "level": "55",
+            "agree": False,
+            "color": "green",
+            "out": out,
+        }
+        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")

@@ -38,6 +38,7 @@ _BUILTIN = {
     "gradio": "reloader.adapters.gradio:GradioAdapter",
     "asgi": "reloader.adapters.asgi:ASGIAdapter",
     "wsgi": "reloader.adapters.wsgi:WSGIAdapter",
+    "nicegui": "reloader.adapters.nicegui:NiceGUIAdapter",
 }
 
 

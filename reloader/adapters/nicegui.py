@@ -76,23 +76,39 @@ class NiceGUIAdapter(ASGIAdapter):
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
-        if not first_load:
-            self._forget_pages()
-        with super().executing(first_load):
-            yield
+        saved = None if first_load else self._forget_pages()
+        try:
+            with super().executing(first_load):
+                yield
+        except BaseException:
+            if saved is not None:  # a failed reload: the last good pages keep serving
+                self._restore_pages(saved)
+            raise
         original = self._original_run
         self._run = self.capture.last(lambda call: call.original is original)
 
     @staticmethod
-    def _forget_pages() -> None:
-        """Remove the previous version's ``@ui.page`` routes (the new version adds its own)."""
+    def _forget_pages() -> tuple[list[Any], dict[Any, str]]:
+        """Remove the previous version's ``@ui.page`` routes (the new version adds its
+        own, and a page it no longer has is gone); return what was there."""
         import nicegui
         from nicegui.client import Client
 
-        paths = set(Client.page_routes.values())
         routes = nicegui.app.router.routes
+        saved = (list(routes), dict(Client.page_routes))
+        paths = set(Client.page_routes.values())
         routes[:] = [route for route in routes if getattr(route, "path", None) not in paths]
         Client.page_routes.clear()
+        return saved
+
+    @staticmethod
+    def _restore_pages(saved: tuple[list[Any], dict[Any, str]]) -> None:
+        import nicegui
+        from nicegui.client import Client
+
+        nicegui.app.router.routes[:] = saved[0]
+        Client.page_routes.clear()
+        Client.page_routes.update(saved[1])
 
     # -- finding the app ---------------------------------------------------------
 

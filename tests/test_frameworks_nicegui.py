@@ -34,11 +34,16 @@ NICEGUI = ConformanceApp(
         "app.py": textwrap.dedent(
             """
             import reloader
-            from nicegui import ui
+            from nicegui import app, ui
             import helper
 
             if reloader.NO_RELOAD:
                 resource = object()
+
+            # Module-level lifecycle handlers, as NiceGUI's docs register them: a
+            # reload must not fail on "NiceGUI has already been started".
+            app.on_startup(lambda: None)
+            app.on_connect(lambda: None)
 
             MARKERS = f"version={version} helper={{helper.TEXT}} resource={{id(resource)}}"
 

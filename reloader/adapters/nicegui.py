@@ -46,6 +46,18 @@ logger = logging.getLogger("reloader.adapters.nicegui")
 #: no uvicorn reloader of NiceGUI's own).
 _OVERRIDDEN = {"reload": False, "show": False, "show_welcome_message": False}
 
+#: ``nicegui.app``'s per-client handler lists, which a reload replaces.
+_HANDLER_LISTS = (
+    "_connect_handlers",
+    "_disconnect_handlers",
+    "_delete_handlers",
+    "_exception_handlers",
+)
+
+
+def _ignored(handler: Any) -> None:
+    """``app.on_startup``/``on_shutdown`` during a reload: registered on the first load."""
+
 
 class NiceGUIAdapter(ASGIAdapter):
     name = "nicegui"
@@ -57,6 +69,8 @@ class NiceGUIAdapter(ASGIAdapter):
         super().__init__()
         self._run: RunCall | None = None
         self._original_run: Any = None
+        #: The lifecycle handlers the last good execution registered, per list.
+        self._handlers: dict[str, list[Any]] = {}
 
     # -- hooks into NiceGUI ------------------------------------------------------
 
@@ -76,14 +90,36 @@ class NiceGUIAdapter(ASGIAdapter):
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
+        import nicegui
+
+        app = nicegui.app
         saved = None if first_load else self._forget_pages()
+        handlers = {attr: list(getattr(app, attr)) for attr in _HANDLER_LISTS}
+        if not first_load:
+            # The previous version's app.on_connect(...) & co. give way to the new ones.
+            for attr in _HANDLER_LISTS:
+                gone = {id(handler) for handler in self._handlers.get(attr, ())}
+                getattr(app, attr)[:] = [h for h in getattr(app, attr) if id(h) not in gone]
+            # NiceGUI has started: its startup/shutdown handlers were registered once and
+            # app.on_startup() would raise now (NiceGUI's own re-executions skip them too).
+            app.on_startup = app.on_shutdown = _ignored  # type: ignore[method-assign]
+        before = {attr: {id(h) for h in getattr(app, attr)} for attr in _HANDLER_LISTS}
         try:
             with super().executing(first_load):
                 yield
         except BaseException:
             if saved is not None:  # a failed reload: the last good pages keep serving
                 self._restore_pages(saved)
+                for attr, kept in handlers.items():
+                    getattr(app, attr)[:] = kept
             raise
+        finally:
+            vars(app).pop("on_startup", None)
+            vars(app).pop("on_shutdown", None)
+        self._handlers = {
+            attr: [h for h in getattr(app, attr) if id(h) not in before[attr]]
+            for attr in _HANDLER_LISTS
+        }
         original = self._original_run
         self._run = self.capture.last(lambda call: call.original is original)
 

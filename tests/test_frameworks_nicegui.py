@@ -102,3 +102,23 @@ def test_button_handler_runs_after_a_save(tmp_path: Path, page: Any) -> None:
         page.get_by_text("handler ran in v2").wait_for(timeout=30_000)
     finally:
         process.stop()
+
+
+def test_script_mode_page_follows_a_save(tmp_path: Path) -> None:
+    """NiceGUI's script mode (UI made at module level, no @ui.page): a save is served."""
+    source = 'from nicegui import ui\nui.label("version={version}")\nui.run()\n'
+    app_path = tmp_path / "app.py"
+    app_path.write_text(source.format(version="v1"), encoding="utf-8")
+    process = DevreloadProcess(app_path).start()
+    try:
+        for version in ("v1", "v2"):
+            if version == "v2":
+                save_in_place(app_path, source.format(version="v2"))
+            wait_for(
+                lambda marker=f"version={version}": marker in process.get("/").decode(),
+                timeout=60,
+                what=f"the script-mode page at {version}",
+            )
+        assert "Client has been deleted" not in process.output, process.output
+    finally:
+        process.stop()

@@ -21,8 +21,9 @@ How it fits NiceGUI:
   loads the page again. The proxy puts devreload's client in every NiceGUI
   page, and a save makes it reload the page.
 
-Not supported: NiceGUI's "script mode" (UI elements created at module level,
-without ``@ui.page`` or ``root=``), which re-runs ``sys.argv[0]`` per client.
+NiceGUI's "script mode" (UI elements created at module level, without
+``@ui.page`` or ``root=``) re-runs the file per client, as NiceGUI does; a
+reload runs it once more in a throwaway client.
 """
 
 from __future__ import annotations
@@ -53,6 +54,27 @@ _HANDLER_LISTS = (
     "_delete_handlers",
     "_exception_handlers",
 )
+
+
+@contextmanager
+def _script_client(first_load: bool) -> Iterator[None]:
+    """NiceGUI's script mode (UI made at module level) builds each page by re-running
+    the file per request; a reload's execution of the module needs a client for its
+    module-level elements, thrown away after."""
+    from nicegui import core
+
+    if first_load or not core.script_mode:
+        yield
+        return
+    from nicegui.client import Client
+    from nicegui.page import page
+
+    client = Client(page("/"))
+    try:
+        with client:
+            yield
+    finally:
+        client.delete()
 
 
 def _ignored(handler: Any) -> None:
@@ -93,7 +115,10 @@ class NiceGUIAdapter(ASGIAdapter):
         import nicegui
 
         app = nicegui.app
-        saved = None if first_load else self._forget_pages()
+        from nicegui import core
+
+        # Script mode has no @ui.page (NiceGUI forbids both): its "/" stays.
+        saved = None if first_load or core.script_mode else self._forget_pages()
         handlers = {attr: list(getattr(app, attr)) for attr in _HANDLER_LISTS}
         if not first_load:
             # The previous version's app.on_connect(...) & co. give way to the new ones.
@@ -105,7 +130,7 @@ class NiceGUIAdapter(ASGIAdapter):
             app.on_startup = app.on_shutdown = _ignored  # type: ignore[method-assign]
         before = {attr: {id(h) for h in getattr(app, attr)} for attr in _HANDLER_LISTS}
         try:
-            with super().executing(first_load):
+            with super().executing(first_load), _script_client(first_load):
                 yield
         except BaseException:
             if saved is not None:  # a failed reload: the last good pages keep serving
@@ -218,7 +243,7 @@ class NiceGUIAdapter(ASGIAdapter):
         # new execution; only ui.run(root=...) lives outside it.
         from nicegui import core
 
-        if self._run is not None:
+        if self._run is not None and not core.script_mode:  # there, root re-runs the file
             core.root = _root(self._run)
 
 

@@ -41,6 +41,7 @@ _BUILTIN = {
     "dash": "reloader.adapters.dash:DashAdapter",
     "fasthtml": "reloader.adapters.fasthtml:FastHTMLAdapter",
     "shiny": "reloader.adapters.shiny:ShinyAdapter",
+    "nicegui": "reloader.adapters.nicegui:NiceGUIAdapter",
 }
 
 

@@ -1,0 +1,252 @@
+"""NiceGUI adapter: ``ui.run()`` apps, served by uvicorn through the ASGI proxy.
+
+How it fits NiceGUI:
+
+* ``ui.run(...)`` at the end of the file is captured, not run (it would start
+  NiceGUI's own server and never return). After the first load devreload calls
+  the real ``ui.run`` once, with the same arguments but with NiceGUI's server
+  start replaced by a no-op: so NiceGUI's own setup (run config, title,
+  middlewares, storage secret, ``root=``) is done exactly as NiceGUI does it.
+  Then its one ASGI app, ``nicegui.app`` (socket.io mounted under it), is
+  served like any ASGI app, by uvicorn behind the proxy, which drives its
+  lifespan (NiceGUI's startup: ``app.on_startup`` handlers, storage) once.
+* NiceGUI has a single, process-wide app: a reload does not build a new app
+  but re-registers routes on the same one. Before each re-execution the routes
+  of the previous version's ``@ui.page`` functions are removed, so a page that
+  was deleted is gone and the new version's pages serve (``@ui.page`` itself
+  replaces a route of the same path). ``root=`` of the new ``ui.run`` call
+  replaces the old one. ``app.storage`` and everything else on ``nicegui.app``
+  survive a reload.
+* NiceGUI builds a page per client: an open tab shows the old version until it
+  loads the page again. The proxy puts devreload's client in every NiceGUI
+  page, and a save makes it reload the page.
+
+NiceGUI's "script mode" (UI elements created at module level, without
+``@ui.page`` or ``root=``) re-runs the file per client, as NiceGUI does; a
+reload runs it once more in a throwaway client.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from .asgi import ASGIAdapter
+from .asgi.server import DEFAULT_HOST
+from .base import MATCH_EXACT, AppNotFound, ServeError, ServeOptions
+from .capture import RunCall
+
+__all__ = ["NiceGUIAdapter"]
+
+logger = logging.getLogger("reloader.adapters.nicegui")
+
+#: ``ui.run`` keywords devreload decides itself (one server, no browser opened,
+#: no uvicorn reloader of NiceGUI's own).
+_OVERRIDDEN = {"reload": False, "show": False, "show_welcome_message": False}
+
+#: ``nicegui.app``'s per-client handler lists, which a reload replaces.
+_HANDLER_LISTS = (
+    "_connect_handlers",
+    "_disconnect_handlers",
+    "_delete_handlers",
+    "_exception_handlers",
+)
+
+
+@contextmanager
+def _script_client(first_load: bool) -> Iterator[None]:
+    """NiceGUI's script mode (UI made at module level) builds each page by re-running
+    the file per request; a reload's execution of the module needs a client for its
+    module-level elements, thrown away after."""
+    from nicegui import core
+
+    if first_load or not core.script_mode:
+        yield
+        return
+    from nicegui.client import Client
+    from nicegui.page import page
+
+    client = Client(page("/"))
+    try:
+        with client:
+            yield
+    finally:
+        client.delete()
+
+
+def _ignored(handler: Any) -> None:
+    """``app.on_startup``/``on_shutdown`` during a reload: registered on the first load."""
+
+
+class NiceGUIAdapter(ASGIAdapter):
+    name = "nicegui"
+    # ASGIAdapter declares a one-name tuple; the base class allows any sequence.
+    framework_modules = ("nicegui", "uvicorn")  # type: ignore[assignment]
+    default_port = 8080
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._run: RunCall | None = None
+        self._original_run: Any = None
+        #: The lifecycle handlers the last good execution registered, per list.
+        self._handlers: dict[str, list[Any]] = {}
+
+    # -- hooks into NiceGUI ------------------------------------------------------
+
+    def framework_imported(self, module_name: str) -> None:
+        if module_name != "nicegui":
+            super().framework_imported(module_name)
+            return
+        # A devreload started by a test inherits PYTEST_CURRENT_TEST; NiceGUI would
+        # then take the paths of its own test harness (a port from its test
+        # environment, no gzip): devreload's process never is that harness.
+        os.environ.pop("PYTEST_CURRENT_TEST", None)
+        from nicegui import ui, ui_run
+
+        self._original_run = self.capture.patch(ui_run, "run")
+        if getattr(ui, "run", None) is self._original_run:
+            self.capture.patch(ui, "run")
+
+    @contextmanager
+    def executing(self, first_load: bool) -> Iterator[None]:
+        import nicegui
+
+        app = nicegui.app
+        from nicegui import core
+
+        # Script mode has no @ui.page (NiceGUI forbids both): its "/" stays.
+        saved = None if first_load or core.script_mode else self._forget_pages()
+        handlers = {attr: list(getattr(app, attr)) for attr in _HANDLER_LISTS}
+        if not first_load:
+            # The previous version's app.on_connect(...) & co. give way to the new ones.
+            for attr in _HANDLER_LISTS:
+                gone = {id(handler) for handler in self._handlers.get(attr, ())}
+                getattr(app, attr)[:] = [h for h in getattr(app, attr) if id(h) not in gone]
+            # NiceGUI has started: its startup/shutdown handlers were registered once and
+            # app.on_startup() would raise now (NiceGUI's own re-executions skip them too).
+            app.on_startup = app.on_shutdown = _ignored  # type: ignore[method-assign]
+        before = {attr: {id(h) for h in getattr(app, attr)} for attr in _HANDLER_LISTS}
+        try:
+            with super().executing(first_load), _script_client(first_load):
+                yield
+        except BaseException:
+            if saved is not None:  # a failed reload: the last good pages keep serving
+                self._restore_pages(saved)
+                for attr, kept in handlers.items():
+                    getattr(app, attr)[:] = kept
+            raise
+        finally:
+            vars(app).pop("on_startup", None)
+            vars(app).pop("on_shutdown", None)
+        self._handlers = {
+            attr: [h for h in getattr(app, attr) if id(h) not in before[attr]]
+            for attr in _HANDLER_LISTS
+        }
+        original = self._original_run
+        self._run = self.capture.last(lambda call: call.original is original)
+
+    @staticmethod
+    def _forget_pages() -> tuple[list[Any], dict[Any, str]]:
+        """Remove the previous version's ``@ui.page`` routes (the new version adds its
+        own, and a page it no longer has is gone); return what was there."""
+        import nicegui
+        from nicegui.client import Client
+
+        routes = nicegui.app.router.routes
+        saved = (list(routes), dict(Client.page_routes))
+        paths = set(Client.page_routes.values())
+        routes[:] = [route for route in routes if getattr(route, "path", None) not in paths]
+        Client.page_routes.clear()
+        return saved
+
+    @staticmethod
+    def _restore_pages(saved: tuple[list[Any], dict[Any, str]]) -> None:
+        import nicegui
+        from nicegui.client import Client
+
+        nicegui.app.router.routes[:] = saved[0]
+        Client.page_routes.clear()
+        Client.page_routes.update(saved[1])
+
+    # -- finding the app ---------------------------------------------------------
+
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        if self._run is None:
+            return None
+        if name is not None:
+            raise AppNotFound(
+                "A NiceGUI app has one app, the one ui.run() serves: run it without --app."
+            )
+        import nicegui
+
+        return nicegui.app
+
+    def match(self, app: Any) -> int:
+        import nicegui
+
+        return MATCH_EXACT if self._run is not None and app is nicegui.app else 0
+
+    # -- serving -----------------------------------------------------------------
+
+    def serve(self, app: Any, options: ServeOptions) -> str:
+        call = self._run
+        assert call is not None
+        arguments = call.kwargs
+        config = self._setup(call)
+        run_kwargs: dict[str, Any] = {
+            key: value
+            for key, value in arguments.items()
+            if key not in _OVERRIDDEN and key not in ("root", "host", "port")
+        }
+        # NiceGUI's default host is 0.0.0.0; devreload serves on its own default unless asked.
+        run_kwargs["host"] = arguments.get("host") or DEFAULT_HOST
+        run_kwargs["port"] = arguments.get("port") or self.default_port
+        if config is not None:
+            run_kwargs.setdefault("ws", config.ws)
+        return self.serve_asgi(app, options, run_kwargs)
+
+    def _setup(self, call: RunCall) -> Any:
+        """Run NiceGUI's ``ui.run`` for its setup, with the server start made a no-op;
+        return the server config it built."""
+        from nicegui import storage
+        from nicegui.server import Server
+
+        built: list[Any] = []
+
+        def run_nothing(server: Any, sockets: Any = None) -> None:
+            built.append(server.config)
+            server.started = True  # ui.run exits the process if the server "did not start"
+
+        real_run = Server.__dict__["run"]
+        Server.run = run_nothing  # type: ignore[method-assign,assignment]
+        try:
+            self._original_run(*call.args, **{**call.kwargs, **_OVERRIDDEN})
+        except SystemExit as error:
+            raise ServeError(
+                f"NiceGUI's ui.run() exited ({error.code}); see the log above."
+            ) from None
+        except (RuntimeError, ValueError) as error:
+            raise ServeError(f"NiceGUI's ui.run() refused to start: {error}") from None
+        finally:
+            Server.run = real_run  # type: ignore[method-assign]
+        if not built:
+            return None
+        config = built[-1]
+        storage.set_storage_secret(config.storage_secret, config.session_middleware_kwargs)
+        return config
+
+    def swap(self, app: Any) -> None:
+        # The same nicegui.app keeps serving, its routes already replaced by the
+        # new execution; only ui.run(root=...) lives outside it.
+        from nicegui import core
+
+        if self._run is not None and not core.script_mode:  # there, root re-runs the file
+            core.root = _root(self._run)
+
+
+def _root(call: RunCall) -> Any:
+    """``root`` of a captured ``ui.run(root, ...)`` call (a module function: no ``self``)."""
+    return call.args[0] if call.args else call.kwargs.get("root")

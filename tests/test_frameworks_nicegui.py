@@ -1,0 +1,124 @@
+"""NiceGUI under devreload (issue 14): the conformance suite, an open tab that
+follows a save, and a button whose handler still runs after a save.
+
+The app is written as NiceGUI's docs write one: ``@ui.page("/")``, a button with
+a handler, ``ui.run()`` at the end under ``if __name__ in {"__main__", "__mp_main__"}``.
+NiceGUI renders element texts into the page's initial HTML, so a GET of the
+page shows the markers.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reloader.testing import (
+    CHECKS,
+    TRACK_EVENT_SOURCES,
+    ConformanceApp,
+    DevreloadProcess,
+    save_in_place,
+    tab_follows_a_save,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+NICEGUI = ConformanceApp(
+    name="nicegui",
+    files={
+        "app.py": textwrap.dedent(
+            """
+            import reloader
+            from nicegui import app, ui
+            import helper
+
+            if reloader.NO_RELOAD:
+                resource = object()
+
+            # Module-level lifecycle handlers, as NiceGUI's docs register them: a
+            # reload must not fail on "NiceGUI has already been started".
+            app.on_startup(lambda: None)
+            app.on_connect(lambda: None)
+
+            MARKERS = f"version={version} helper={{helper.TEXT}} resource={{id(resource)}}"
+
+            @ui.page("/")
+            def index():
+                ui.label(MARKERS)
+                answer = ui.label("not clicked")
+
+                def clicked():
+                    answer.set_text("clicked in {version}")
+                    ui.notify("handler ran in {version}")
+
+                ui.button("Click me", on_click=clicked)
+
+            if __name__ in {{"__main__", "__mp_main__"}}:
+                ui.run(port=8080)
+            """
+        ),
+        "helper.py": 'TEXT = "{helper}"\n',
+    },
+)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+def test_conformance(check: Callable[[ConformanceApp, Path], None], tmp_path: Path) -> None:
+    check(NICEGUI, tmp_path)
+
+
+@pytest.mark.browser
+def test_tab_follows_a_save(tmp_path: Path, page: Any) -> None:
+    tab_follows_a_save(NICEGUI, tmp_path, page)
+
+
+@pytest.mark.browser
+def test_button_handler_runs_after_a_save(tmp_path: Path, page: Any) -> None:
+    """The new version's handler runs when the reloaded tab's button is clicked
+    (NiceGUI's socket.io connection works through devreload's proxy)."""
+    app_path = NICEGUI.write(tmp_path)
+    process = DevreloadProcess(app_path).start()
+    try:
+        wait_for(
+            lambda: "version=v1" in process.get("/").decode("utf-8", "replace"),
+            timeout=60,
+            what="the first page",
+        )
+        page.add_init_script(TRACK_EVENT_SOURCES)
+        page.goto(process.url)
+        page.get_by_text("Click me").click()
+        page.get_by_text("clicked in v1").wait_for(timeout=30_000)
+        save_in_place(app_path, NICEGUI.source("app.py", "v2"))
+        page.wait_for_function(
+            "() => document.body.innerText.includes('version=v2')", timeout=30_000
+        )
+        page.get_by_text("Click me").click()
+        page.get_by_text("clicked in v2").wait_for(timeout=30_000)
+        page.get_by_text("handler ran in v2").wait_for(timeout=30_000)
+    finally:
+        process.stop()
+
+
+def test_script_mode_page_follows_a_save(tmp_path: Path) -> None:
+    """NiceGUI's script mode (UI made at module level, no @ui.page): a save is served."""
+    source = 'from nicegui import ui\nui.label("version={version}")\nui.run()\n'
+    app_path = tmp_path / "app.py"
+    app_path.write_text(source.format(version="v1"), encoding="utf-8")
+    process = DevreloadProcess(app_path).start()
+    try:
+        for version in ("v1", "v2"):
+            if version == "v2":
+                save_in_place(app_path, source.format(version="v2"))
+            wait_for(
+                lambda marker=f"version={version}": marker in process.get("/").decode(),
+                timeout=60,
+                what=f"the script-mode page at {version}",
+            )
+        assert "Client has been deleted" not in process.output, process.output
+    finally:
+        process.stop()

@@ -83,7 +83,6 @@ def _ignored(handler: Any) -> None:
 
 class NiceGUIAdapter(ASGIAdapter):
     name = "nicegui"
-    # ASGIAdapter declares a one-name tuple; the base class allows any sequence.
     framework_modules = ("nicegui", "uvicorn")
     default_port = 8080
 

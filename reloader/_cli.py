@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -184,5 +185,14 @@ def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
 
 
 def cli() -> None:
-    """Console-script entry point."""
-    sys.exit(main(hard_exit=True))
+    """Console-script entry point.
+
+    devreload has stopped the server and run the app's on_dispose and atexit
+    handlers by the time main() returns; what is left is the interpreter's own
+    teardown (joining the app's threads, finalising Gradio), up to a second that
+    nobody waits for on Ctrl+C. So the process ends here, with main()'s code.
+    """
+    code = main(hard_exit=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

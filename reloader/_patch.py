@@ -121,6 +121,12 @@ class Patcher:
         sources = {path: known.source for path, known in self._known.items()}
         sources.update({path: known.source for path, known in plan.sources.items()})
         running_at_load = _called_while_loading(sources.values())
+        stale = _live_inner_functions(plan.swaps)
+        if stale:
+            # Functions made by an earlier call (a Shiny session's outputs, a
+            # factory's closures) keep the old inner code: patching would leave
+            # them running it without saying so.
+            return Fallback(f"{stale}() made inner functions that are still alive")
         for _, _, label in plan.swaps:
             name = label.removesuffix("()").rpartition(".")[2]
             if name in running_at_load:
@@ -193,6 +199,37 @@ class Patcher:
             plan.caches.extend(w for w in wrappers if callable(getattr(w, "cache_clear", None)))
         plan.sources[path] = _Known(known.name, source)
         return None
+
+
+def _inner_codes(code: CodeType) -> list[CodeType]:
+    found = []
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            found.append(const)
+            found.extend(_inner_codes(const))
+    return found
+
+
+def _live_inner_functions(swaps: Iterable[tuple[FunctionType, CodeType, str]]) -> str | None:
+    """The label of a patched function whose changed inner functions exist as live
+    function objects (made by an earlier call), if any."""
+    changed: dict[CodeType, str] = {}
+    for live, new_code, label in swaps:
+        old_inner = _inner_codes(live.__code__)
+        new_inner = _inner_codes(new_code)
+        if len(old_inner) != len(new_inner) or any(
+            old != new for old, new in zip(old_inner, new_inner, strict=True)
+        ):
+            for old in old_inner:
+                changed[old] = label.removesuffix("()")
+    if not changed:
+        return None
+    import gc
+
+    for obj in gc.get_objects():
+        if isinstance(obj, FunctionType) and obj.__code__ in changed:
+            return changed[obj.__code__]
+    return None
 
 
 def _called_while_loading(sources: Iterable[str]) -> set[str]:

@@ -31,13 +31,17 @@ def test_dash_tab_reloads_and_callback_works_after_save(tmp_path: Path, page: An
         assert "(dash)" in process.output
         page.goto(process.url + "/")
         page.wait_for_selector("text=You typed x", timeout=30_000)
+        # A callback body edit is patched in place: the page stays as it is, and the
+        # next call of the callback runs the new code.
         save_atomic(app, app.read_text().replace("You typed", "Now typed"))
-        page.wait_for_selector("text=Now typed x", timeout=30_000)  # the tab reloaded itself
+        process.wait_for_line("devreload: patched echo()")
         page.fill("#name", "abc")
-        page.wait_for_selector("text=Now typed abc", timeout=30_000)  # callback on the new app
+        page.wait_for_selector("text=Now typed abc", timeout=30_000)
+        # A layout change (greeting() runs while the module loads) reloads the tab.
         helper = app.parent / "helper.py"
         save_in_place(helper, helper.read_text().replace("Hello", "Hi"))
-        page.wait_for_selector("text=Hi from Dash", timeout=30_000)
+        page.wait_for_selector("text=Hi from Dash", timeout=30_000)  # the tab reloaded itself
+        page.wait_for_selector("text=Now typed x", timeout=30_000)  # layout from the new app
 
 
 def test_fasthtml_helper_edit_syntax_error_and_htmx(tmp_path: Path) -> None:

@@ -309,3 +309,22 @@ def test_a_handler_only_passed_along_at_load_time_is_patched(
     app = mods.load("app", LOAD_TIME)
     patched(mods.save({"app": LOAD_TIME.replace("text.upper()", "text.upper() + '!'")}))
     assert app.shout("a") == "A!"
+
+
+def test_live_inner_functions_of_a_changed_function_fall_back(mods: Modules) -> None:
+    """A Shiny ``server()`` or a factory: the functions an earlier call made keep the
+    old inner code, so patching the outer one would leave them stale."""
+    source = "def server():\n    def out():\n        return 'old'\n    return out\n"
+    app = mods.load("app", source)
+    made = app.server()
+    reason = fell_back(mods.save({"app": source.replace("'old'", "'new'")}))
+    assert "server() made inner functions that are still alive" in reason
+    assert made() == "old"
+
+
+def test_inner_functions_nobody_holds_are_patched(mods: Modules) -> None:
+    source = "def server():\n    def out():\n        return 'old'\n    return out()\n"
+    app = mods.load("app", source)
+    assert app.server() == "old"
+    patched(mods.save({"app": source.replace("'old'", "'new'")}))
+    assert app.server() == "new"

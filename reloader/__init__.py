@@ -8,12 +8,11 @@ change to every open browser tab.
 
 from __future__ import annotations
 
-from ._cli import main
-from ._config import Config
-from ._dispose import on_dispose
-from ._errors import ReloaderError
-from ._events import ErrorInfo, Event
-from .adapters.base import (
+from reloader._cli import main
+from reloader._config import Config
+from reloader._errors import ReloaderError
+from reloader._events import ErrorInfo, Event
+from reloader.adapters.base import (
     MATCH_EXACT,
     MATCH_GENERIC,
     MATCH_TYPE,
@@ -24,7 +23,8 @@ from .adapters.base import (
     ServeOptions,
     SwapError,
 )
-from .adapters.capture import RunCall, RunCapture
+from reloader.adapters.capture import RunCall, RunCapture
+from reloader.engine._dispose import on_dispose
 
 __all__ = [
     "MATCH_EXACT",
@@ -49,5 +49,5 @@ __all__ = [
 
 #: True under plain ``python app.py``, so production runs every block. Under
 #: devreload, ``if reloader.NO_RELOAD:`` blocks are rewritten to run once and
-#: keep what they bound (see reloader._no_reload); the value itself never changes.
+#: keep what they bound (see reloader.execute._no_reload); the value itself never changes.
 NO_RELOAD = True

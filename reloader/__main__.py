@@ -1,5 +1,5 @@
 """``python -m reloader APP.py ...``"""
 
-from ._cli import cli
+from reloader._cli import cli
 
 cli()

@@ -11,10 +11,10 @@ from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
-from ._config import Config
-from ._errors import EXIT_USAGE, UserError
-from ._events import JsonLines
-from ._report import Reporter
+from reloader._config import Config
+from reloader._errors import EXIT_USAGE, UserError
+from reloader._events import JsonLines
+from reloader._report import Reporter
 
 __all__ = ["build_parser", "cli", "main", "parse_config"]
 
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _default_ports_text() -> str:
-    from .adapters import default_ports
+    from reloader.adapters import default_ports
 
     return ", ".join(f"{name} {port}" for name, port in default_ports().items()) or "none"
 
@@ -167,8 +167,8 @@ def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
             level=logging.DEBUG if verbose else logging.WARNING,
             format="devreload[%(name)s]: %(message)s",
         )
-        from ._engine import Engine
-        from .adapters import load_adapters
+        from reloader.adapters import load_adapters
+        from reloader.engine._pipeline import Engine
 
         reporter = Reporter(json_lines=config.json_events)
         with ExitStack() as stack:

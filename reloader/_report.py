@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ._events import ErrorInfo, Event, JsonLines
+from reloader._events import ErrorInfo, Event, JsonLines
 
 __all__ = ["ReloadTiming", "Reporter"]
 

@@ -20,7 +20,6 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 
-from reloader._push import Broadcaster
 from reloader.adapters import AppNotFound, ReloadEvent, available_adapters, load_adapters
 from reloader.adapters.asgi import (
     CLIENT_PATH,
@@ -29,6 +28,7 @@ from reloader.adapters.asgi import (
     ASGIProxy,
 )
 from reloader.adapters.asgi.server import listen
+from reloader.notify._push import Broadcaster
 from support import wait_for
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><h1>hi</h1></body></html>"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reloader._execute import ExecutionError, Executor
-from reloader._plan import LocalModule, Plan
+from reloader.execute._executor import ExecutionError, Executor
+from reloader.plan._planner import LocalModule, Plan
 
 MODULE = "devreload_test_no_reload"
 

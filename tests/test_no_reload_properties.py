@@ -13,9 +13,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reloader._execute import Executor
-from reloader._no_reload import RUNTIME_NAME
-from reloader._plan import LocalModule, Plan
+from reloader.execute._executor import Executor
+from reloader.execute._no_reload import RUNTIME_NAME
+from reloader.plan._planner import LocalModule, Plan
 
 pytestmark = __import__("pytest").mark.faults
 

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from reloader._patch import Fallback, Patcher, PatchResult, compile_source, read_source
+from reloader.execute._patch import Fallback, Patcher, PatchResult, compile_source, read_source
 
 
 class Modules:

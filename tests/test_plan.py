@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 from types import ModuleType
 
-from reloader._plan import LocalModule, Planner, imported_names
+from reloader.plan._planner import LocalModule, Planner, imported_names
 
 
 def test_imported_names_resolves_relative_and_parents() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reloader._supervisor import Abandoned, Interrupter, Watchdog, capture_signals
+from reloader.engine._supervisor import Abandoned, Interrupter, Watchdog, capture_signals
 
 pytestmark = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(), reason="needs the main thread"
@@ -116,7 +116,7 @@ def test_hard_exit_keeps_the_exit_code(tmp_path: Path) -> None:
         textwrap.dedent(
             """
             import threading
-            from reloader._supervisor import hard_exit_after
+            from reloader.engine._supervisor import hard_exit_after
             hard_exit_after(0.2, 7)
             threading.Event().wait()  # something that never ends
             """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reloader._watch import SourceFilter, Watcher, WatchNotice, watch_roots
+from reloader.watch._watcher import SourceFilter, Watcher, WatchNotice, watch_roots
 from support import EDITOR_SAVES, wait_for
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reloader._filter import SourceFilter
-from reloader._plan import LocalModule, Planner
+from reloader.plan._planner import LocalModule, Planner
+from reloader.watch._filter import SourceFilter
 
 #: Folder names that used to make a whole tree invisible wherever they appeared.
 IGNORED_ELSEWHERE = ["env", "venv", ".venv", "site-packages", "node_modules", ".git"]

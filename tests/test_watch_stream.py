@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from watchfiles import Change
 
-from reloader._changes import ChangeStream
-from reloader._filter import SourceFilter
-from reloader._watch import Batch, Watcher, WatchNotice
+from reloader.watch._changes import ChangeStream
+from reloader.watch._filter import SourceFilter
+from reloader.watch._watcher import Batch, Watcher, WatchNotice
 from support import wait_for
 
 FileChanges = set[tuple[Change, str]]

@@ -9,9 +9,16 @@ from __future__ import annotations
 import logging
 from importlib.metadata import entry_points
 
-from .._errors import EXIT_USAGE, UserError
-from .._push import Broadcaster, Message, client_script
-from .base import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
+from reloader._errors import EXIT_USAGE, UserError
+from reloader.adapters.base import (
+    Adapter,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+    SwapError,
+)
+from reloader.notify._push import Broadcaster, Message, client_script
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from .._errors import ReloaderError
+from reloader._errors import ReloaderError
 
 __all__ = [
     "MATCH_EXACT",

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from .base import MATCH_EXACT, ServeError, ServeOptions
-from .capture import RunCapture
-from .wsgi import WSGIAdapter
+from reloader.adapters.base import MATCH_EXACT, ServeError, ServeOptions
+from reloader.adapters.capture import RunCapture
+from reloader.adapters.wsgi import WSGIAdapter
 
 __all__ = ["DashAdapter"]
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from .asgi import ASGIAdapter
-from .base import MATCH_EXACT, ServeOptions
-from .capture import RunCapture
+from reloader.adapters.asgi import ASGIAdapter
+from reloader.adapters.base import MATCH_EXACT, ServeOptions
+from reloader.adapters.capture import RunCapture
 
 __all__ = ["FastHTMLAdapter"]
 

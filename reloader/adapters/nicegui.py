@@ -34,10 +34,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from .asgi import ASGIAdapter
-from .asgi.server import DEFAULT_HOST
-from .base import MATCH_EXACT, AppNotFound, ServeError, ServeOptions
-from .capture import RunCall
+from reloader.adapters.asgi import ASGIAdapter
+from reloader.adapters.asgi.server import DEFAULT_HOST
+from reloader.adapters.base import MATCH_EXACT, AppNotFound, ServeError, ServeOptions
+from reloader.adapters.capture import RunCall
 
 __all__ = ["NiceGUIAdapter"]
 

@@ -14,8 +14,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from .asgi import ASGIAdapter, ServedRun, positional_arity
-from .base import MATCH_EXACT, MATCH_GENERIC, MATCH_TYPE, AppNotFound, ServeError, ServeOptions
+from reloader.adapters.asgi import ASGIAdapter, ServedRun, positional_arity
+from reloader.adapters.base import (
+    MATCH_EXACT,
+    MATCH_GENERIC,
+    MATCH_TYPE,
+    AppNotFound,
+    ServeError,
+    ServeOptions,
+)
 
 __all__ = ["WSGIAdapter"]
 

@@ -40,24 +40,16 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..._push import Broadcaster, Message
-from ..._report import Reporter
-from ..base import (
-    MATCH_EXACT,
-    MATCH_GENERIC,
-    MATCH_TYPE,
-    Adapter,
-    AppNotFound,
-    ReloadEvent,
-    ServeError,
-    ServeOptions,
-    SwapError,
+from reloader._report import Reporter
+from reloader.adapters.asgi.discovery import (
+    is_asgi_app,
+    is_starlette,
+    positional_arity,
+    top_level_apps,
 )
-from ..capture import RunCapture
-from .discovery import is_asgi_app, is_starlette, positional_arity, top_level_apps
-from .inject import CLIENT_PATH, EVENTS_PATH, ClientInjection
-from .proxy import STARTUP_REPORT_SECONDS, ASGIProxy
-from .server import (
+from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection
+from reloader.adapters.asgi.proxy import STARTUP_REPORT_SECONDS, ASGIProxy
+from reloader.adapters.asgi.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     RunningServer,
@@ -68,6 +60,19 @@ from .server import (
     served_run,
     server_run_arguments,
 )
+from reloader.adapters.base import (
+    MATCH_EXACT,
+    MATCH_GENERIC,
+    MATCH_TYPE,
+    Adapter,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+    SwapError,
+)
+from reloader.adapters.capture import RunCapture
+from reloader.notify._push import Broadcaster, Message
 
 __all__ = [
     "CLIENT_PATH",

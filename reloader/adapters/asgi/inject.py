@@ -20,7 +20,7 @@ from collections.abc import (
 )
 from typing import Any
 
-from ..._push import client_script
+from reloader.notify._push import client_script
 
 __all__ = ["CLIENT_PATH", "EVENTS_PATH", "INJECT_LIMIT", "ClientInjection", "send_client"]
 

@@ -25,11 +25,11 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, cast
 
-from ..._frames import user_traceback
-from ..._push import Broadcaster, Message
-from ..._report import Reporter
-from .inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
-from .lifespan import Lifespan, StartupFailure
+from reloader._report import Reporter
+from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
+from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
+from reloader.execute._frames import user_traceback
+from reloader.notify._push import Broadcaster, Message
 
 __all__ = ["DRAIN_SECONDS", "STARTUP_REPORT_SECONDS", "STATUS_PATH", "ASGIProxy"]
 

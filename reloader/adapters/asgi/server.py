@@ -20,8 +20,8 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..base import AppNotFound, ServeError
-from ..capture import RunCall, RunCapture
+from reloader.adapters.base import AppNotFound, ServeError
+from reloader.adapters.capture import RunCall, RunCapture
 
 __all__ = [
     "DEFAULT_HOST",

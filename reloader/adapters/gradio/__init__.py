@@ -30,8 +30,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..._push import Broadcaster, Message, client_script
-from ..base import (
+from reloader.adapters.base import (
     MATCH_EXACT,
     MATCH_TYPE,
     Adapter,
@@ -41,9 +40,10 @@ from ..base import (
     ServeOptions,
     SwapError,
 )
-from ..capture import RunCall, RunCapture
-from ._ids import BlockIds
-from .compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
+from reloader.adapters.capture import RunCall, RunCapture
+from reloader.adapters.gradio._ids import BlockIds
+from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
+from reloader.notify._push import Broadcaster, Message, client_script
 
 if TYPE_CHECKING:
     from gradio.blocks import Blocks

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import ServeError
+from reloader.adapters.base import ServeError
 
 __all__ = ["REQUIRED", "GradioInternals", "resolve"]
 

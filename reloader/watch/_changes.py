@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ._watch import Batch, Watcher, WatchNotice
+from reloader.watch._watcher import Batch, Watcher, WatchNotice
 
 __all__ = ["REAPPEAR_SECONDS", "ChangeStream", "digest"]
 

@@ -15,7 +15,7 @@ from types import FrameType
 
 __all__ = ["innermost_user_frame", "is_user_file", "user_frames", "user_traceback"]
 
-_RELOADER_DIR = Path(__file__).resolve().parent
+_RELOADER_DIR = Path(__file__).resolve().parent.parent
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from ._frames import innermost_user_frame
+from reloader.execute._frames import innermost_user_frame
 
 __all__ = ["Abandoned", "Interrupter", "Stop", "Watchdog", "capture_signals", "hard_exit_after"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import watchfiles
 
-from ._paths import (
+from reloader.watch._paths import (
     VENDORED_DIR_NAMES,
     VIRTUALENV_MARKERS,
     containing_root,

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
-from ._no_reload import transform
+from reloader.execute._no_reload import transform
 
 __all__ = ["Fallback", "PatchResult", "Patcher"]
 
@@ -80,7 +80,7 @@ def read_source(path: Path) -> str:
 
 
 def compile_source(source: str, path: Path) -> CodeType:
-    """Compile as :meth:`reloader._execute.Executor.compile` does (NO_RELOAD and all)."""
+    """Compile as :meth:`reloader.execute._executor.Executor.compile` does (NO_RELOAD and all)."""
     tree = ast.parse(source, str(path))
     return compile(transform(tree).tree, str(path), "exec", dont_inherit=True)
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._dispose import Disposers
-from ._execute import Executor, LocalImporter
-from ._hooks import AfterImport
-from .adapters import Adapter
+from reloader.adapters import Adapter
+from reloader.engine._dispose import Disposers
+from reloader.execute._executor import Executor, LocalImporter
+from reloader.execute._hooks import AfterImport
 
 __all__ = ["prepared_interpreter"]
 

@@ -1,8 +1,8 @@
 """The reload pipeline: watch, plan, execute, swap, notify. Framework-free.
 
 The process-wide parts live elsewhere: signals, the hang watchdog and the hard
-exit in :mod:`reloader._supervisor`, ``sys.argv``/``sys.path``/import hooks in
-:mod:`reloader._interpreter`, both entered by :meth:`Engine.run` and undone
+exit in :mod:`reloader.engine._supervisor`, ``sys.argv``/``sys.path``/import hooks in
+:mod:`reloader.engine._interpreter`, both entered by :meth:`Engine.run` and undone
 when it returns. What the engine does is reported as typed events
 (:mod:`reloader._events`) through the reporter.
 """
@@ -18,20 +18,34 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._changes import ChangeStream
-from ._config import Config
-from ._dispose import Disposers
-from ._errors import EXIT_APP_ERROR, EXIT_NO_APP, EXIT_OK, EXIT_SERVE, ReloaderError, UserError
-from ._events import ErrorInfo, Event, StatusBoard
-from ._execute import ExecutionError, Executor, Result
-from ._filter import SourceFilter
-from ._interpreter import prepared_interpreter
-from ._patch import Fallback, Patcher
-from ._plan import LocalModule, Plan, Planner
-from ._report import ReloadTiming, Reporter
-from ._supervisor import Abandoned, Interrupter, Stop, Watchdog, capture_signals, hard_exit_after
-from ._watch import Batch, Watcher, WatchNotice, watch_roots
-from .adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
+from reloader._config import Config
+from reloader._errors import (
+    EXIT_APP_ERROR,
+    EXIT_NO_APP,
+    EXIT_OK,
+    EXIT_SERVE,
+    ReloaderError,
+    UserError,
+)
+from reloader._events import ErrorInfo, Event, StatusBoard
+from reloader._report import ReloadTiming, Reporter
+from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
+from reloader.engine._dispose import Disposers
+from reloader.engine._interpreter import prepared_interpreter
+from reloader.engine._supervisor import (
+    Abandoned,
+    Interrupter,
+    Stop,
+    Watchdog,
+    capture_signals,
+    hard_exit_after,
+)
+from reloader.execute._executor import ExecutionError, Executor, Result
+from reloader.execute._patch import Fallback, Patcher
+from reloader.plan._planner import LocalModule, Plan, Planner
+from reloader.watch._changes import ChangeStream
+from reloader.watch._filter import SourceFilter
+from reloader.watch._watcher import Batch, Watcher, WatchNotice, watch_roots
 
 __all__ = ["Engine"]
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -111,6 +112,13 @@ class NiceGUIAdapter(ASGIAdapter):
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
+        if "nicegui" not in sys.modules:
+            # Not a NiceGUI app so far (it may import NiceGUI now): nothing to reset,
+            # and NiceGUI is never imported on behalf of an app that does not use it.
+            with super().executing(first_load):
+                yield
+            self._after_execution({attr: set() for attr in _HANDLER_LISTS})
+            return
         import nicegui
 
         app = nicegui.app
@@ -140,10 +148,16 @@ class NiceGUIAdapter(ASGIAdapter):
         finally:
             vars(app).pop("on_startup", None)
             vars(app).pop("on_shutdown", None)
-        self._handlers = {
-            attr: [h for h in getattr(app, attr) if id(h) not in before[attr]]
-            for attr in _HANDLER_LISTS
-        }
+        self._after_execution(before)
+
+    def _after_execution(self, before: dict[str, set[int]]) -> None:
+        """Remember the handlers this version added and its ui.run() call."""
+        if "nicegui" in sys.modules:
+            app = sys.modules["nicegui"].app
+            self._handlers = {
+                attr: [h for h in getattr(app, attr) if id(h) not in before[attr]]
+                for attr in _HANDLER_LISTS
+            }
         original = self._original_run
         self._run = self.capture.last(lambda call: call.original is original)
 
@@ -184,9 +198,8 @@ class NiceGUIAdapter(ASGIAdapter):
         return nicegui.app
 
     def match(self, app: Any) -> int:
-        import nicegui
-
-        return MATCH_EXACT if self._run is not None and app is nicegui.app else 0
+        nicegui = sys.modules.get("nicegui")
+        return MATCH_EXACT if nicegui and self._run is not None and app is nicegui.app else 0
 
     # -- serving -----------------------------------------------------------------
 

@@ -90,7 +90,8 @@ class ServeOptions:
 
 @dataclass(frozen=True)
 class ReloadEvent:
-    kind: Literal["reload", "error", "css"]
+    #: "patch": function bodies were swapped in place; the app object is the same.
+    kind: Literal["reload", "error", "css", "patch"]
     #: Files whose change caused the event.
     changed: tuple[Path, ...] = ()
     #: For "error": the one-line summary and the user-code traceback.

@@ -23,6 +23,7 @@ class DashAdapter(WSGIAdapter):
     name = "dash"
     framework_modules = ("dash", "flask")
     default_port = 8050
+    patch_message = None
     #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
     reload_message = '{"page": "reload"}'
 

@@ -86,6 +86,9 @@ class NiceGUIAdapter(ASGIAdapter):
     name = "nicegui"
     framework_modules = ("nicegui", "uvicorn")
     default_port = 8080
+    #: NiceGUI builds each page per client (Vue, socket.io): reload it, never morph it.
+    patch_message = '{"page": "reload"}'
+    reload_message = '{"page": "reload"}'
 
     def __init__(self) -> None:
         super().__init__()

@@ -23,6 +23,7 @@ class ShinyAdapter(ASGIAdapter):
     name = "shiny"
     framework_modules = ("shiny", "uvicorn")
     default_port = 8000
+    patch_message = None
     #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
     reload_message = '{"page": "reload"}'
 

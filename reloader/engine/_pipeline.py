@@ -355,8 +355,9 @@ class Engine:
     def _try_patch(self, changed: list[Path], started: float, detect_ms: float) -> bool:
         """The patch tier: True if every change was a body-only edit, now live in place.
 
-        No tab is told: the page is unchanged, its next call runs the new code. A
-        failing app is always re-executed, so its error overlay gets cleared.
+        The adapter decides what open pages do: a Gradio page stays as it is (its
+        next event runs the new code); a server-rendered page is patched from the
+        new HTML. A failing app is always re-executed, so its error overlay clears.
         """
         if self.failing or not all(path.suffix == ".py" for path in changed):
             return False
@@ -365,6 +366,8 @@ class Engine:
             logger.info("full reload: %s", outcome.reason)
             return False
         patch_ms = (time.perf_counter() - started) * 1000
+        assert self.adapter is not None
+        told = self.adapter.notify(ReloadEvent("patch", tuple(changed)))
         self.generation += 1
         self.reporter.emit(
             Event(
@@ -375,6 +378,7 @@ class Engine:
                 functions=outcome.functions,
                 digests=self._digests(changed),
                 timings_ms={"detect": detect_ms, "patch": patch_ms, "total": detect_ms + patch_ms},
+                tabs=told,
             )
         )
         return True

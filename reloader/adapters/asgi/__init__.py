@@ -100,6 +100,10 @@ class ASGIAdapter(Adapter):
     #: ({}), or, for pages that the framework's JavaScript builds from an unchanged
     #: HTML shell, reload it ({"page": "reload"}).
     reload_message: ClassVar[str] = "{}"
+    #: What an in-place patch of function bodies tells open pages: server-rendered
+    #: pages are patched from the new HTML ({}); None: nothing (the page's next call
+    #: runs the new code, as for pages built by the framework's JavaScript).
+    patch_message: ClassVar[str | None] = "{}"
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
@@ -216,6 +220,10 @@ class ASGIAdapter(Adapter):
             return self.broadcaster.error(event.headline, event.details)
         if event.kind == "css":
             return self.broadcaster.publish(Message("css"))
+        if event.kind == "patch":
+            if self.patch_message is None:
+                return 0
+            return self.broadcaster.publish(Message("reload", self.patch_message))
         return self.broadcaster.publish(Message("reload", self.reload_message))
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:

@@ -306,6 +306,8 @@ class GradioAdapter(Adapter):
             self._ids.commit(app)
 
     def notify(self, event: ReloadEvent) -> int:
+        if event.kind == "patch":  # the page is unchanged; its next event runs the new code
+            return 0
         if event.kind == "error":
             return self.broadcaster.error(event.headline, event.details)
         return self.broadcaster.publish(Message("reload"))

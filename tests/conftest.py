@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from support import CHROMIUM, CHROMIUM_ARGS
+
+# A shell's background job (`bash scripts/test.sh &`, some CI runners) starts with
+# SIGINT ignored, and every devreload process the tests start would inherit that and
+# shrug off the Ctrl+C the tests send. A Python handler is not inherited: with one
+# here, the children start with SIGINT at its default, as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

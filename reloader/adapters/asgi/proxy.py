@@ -4,7 +4,12 @@ A swap starts the new app's lifespan while the old app keeps serving, and
 switches once the startup is complete; the old app's lifespan is shut down
 once the requests that started on it have finished (at most
 :data:`DRAIN_SECONDS`). The proxy also answers ``/__devreload__/events`` (the
-server-sent event stream the client listens to) and ``/__devreload__/client.js``.
+server-sent event stream the client listens to), ``/__devreload__/client.js``,
+and ``/__devreload__/status`` behind the app's own auth: the request is first
+put to the app as it is; if the app refuses it (401, 403, or a redirect, to a
+login page say), its answer goes back unchanged, and only a request the app lets
+through to its routing (it answers 404 for that path, or a catch-all page) gets
+the status.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ logger = logging.getLogger("reloader.adapters.asgi")
 DRAIN_SECONDS = 10.0
 #: A new app's lifespan startup still running after this long is reported.
 STARTUP_REPORT_SECONDS = 5.0
+#: How long the status route waits for the app's own answer to the same request.
+AUTH_CHECK_SECONDS = 10.0
 STATUS_PATH = "/__devreload__/status"
 
 Scope = MutableMapping[str, Any]
@@ -84,6 +91,11 @@ class ASGIProxy:
             await self._events(scope, receive, send)
             return
         if kind == "http" and _path(scope) == STATUS_PATH:
+            if self.status is not None and scope.get("method") in ("GET", "HEAD"):
+                refusal = await self._refusal(scope)
+                if refusal is not None:
+                    await _replay(refusal, send)
+                    return
             await self._status(scope, send)
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
@@ -201,6 +213,59 @@ class ASGIProxy:
             f"{type(error).__name__} in lifespan startup: {error}".rstrip(": "), details
         )
 
+    async def _refusal(self, scope: Scope) -> list[MutableMapping[str, Any]] | None:
+        """The app's answer to this very request if it refuses it (401, 403, a redirect,
+        an error), else None: the app's auth (a middleware, or a dependency of a
+        catch-all route) let it through, so the status is as reachable as the app."""
+        target = self.current
+        scope = dict(scope)
+        scope["state"] = dict(target.state)
+        answer: list[MutableMapping[str, Any]] = []
+        started, done = asyncio.Event(), asyncio.Event()
+        requested = False
+
+        async def receive() -> MutableMapping[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def collect(message: MutableMapping[str, Any]) -> None:
+            answer.append(message)
+            started.set()
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                done.set()
+
+        target.enter()
+        task = asyncio.ensure_future(target.app(scope, receive, collect))
+        try:
+            waiter = asyncio.ensure_future(started.wait())
+            await asyncio.wait(
+                {task, waiter}, timeout=AUTH_CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiter.cancel()
+            status = int(answer[0].get("status", 500)) if answer else None
+            allowed = status is not None and (200 <= status < 300 or status in (404, 405))
+            # The rest of the answer: replayed if it is a refusal, else not waited for long.
+            await asyncio.wait({task}, timeout=AUTH_CHECK_SECONDS if not allowed else 1.0)
+        finally:
+            done.set()
+            if not task.done():
+                task.cancel()
+            outcome: object = (await asyncio.gather(task, return_exceptions=True))[0]
+            target.leave()
+        if allowed:
+            return None
+        if status is None:
+            logger.warning("the app gave no answer to the status route's request: %r", outcome)
+            return [
+                {"type": "http.response.start", "status": 503, "headers": []},
+                {"type": "http.response.body", "body": b"the app did not answer\n"},
+            ]
+        return answer
+
     async def _status(self, scope: Scope, send: Send) -> None:
         """The engine's status as JSON, for editors and agents that check a save is live."""
         status, headers = 200, [(b"cache-control", b"no-cache")]
@@ -273,6 +338,14 @@ class ASGIProxy:
             await stream.aclose()
         with suppress(Exception):  # the tab may be gone already
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _replay(messages: Sequence[MutableMapping[str, Any]], send: Send) -> None:
+    """Send an answer collected from the app, as it was."""
+    for message in messages:
+        await send(message)
+    if messages and messages[-1].get("more_body"):
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _path(scope: Scope) -> str:

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import APIRouter, FastAPI, Request, WebSocket
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -20,6 +20,7 @@ from fastapi.responses import (
     RedirectResponse,
     StreamingResponse,
 )
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
@@ -508,6 +509,28 @@ def test_the_status_route_is_behind_a_login_redirect_and_a_catch_all_page() -> N
         assert refused.headers["location"] == "/login"
         client.cookies.set("session", "ok")
         allowed = client.get("/__devreload__/status")
+        assert allowed.status_code == 200 and allowed.json() == STATUS
+
+
+def test_the_status_route_is_behind_an_auth_dependency_of_the_routes() -> None:
+    # FastAPI(dependencies=[...]) guards the routes, not unknown paths: the status route's
+    # own path gets the app's 404, and GET / (with the same credentials) decides.
+    def check(credentials: Annotated[HTTPBasicCredentials, Depends(HTTPBasic())]) -> None:
+        if (credentials.username, credentials.password) != ("ada", "lovelace"):
+            raise HTTPException(401, "wrong password", headers={"WWW-Authenticate": "Basic"})
+
+    app = FastAPI(dependencies=[Depends(check)])
+
+    @app.get("/")
+    async def index() -> dict[str, str]:
+        return {"page": "secret"}
+
+    proxy = ASGIProxy(app, Broadcaster(), status=lambda: STATUS)
+    with TestClient(proxy) as client:
+        refused = client.get("/__devreload__/status")
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Basic"
+        assert client.get("/__devreload__/status", auth=("ada", "babbage")).status_code == 401
+        allowed = client.get("/__devreload__/status", auth=("ada", "lovelace"))
         assert allowed.status_code == 200 and allowed.json() == STATUS
 
 

@@ -6,10 +6,9 @@ once the requests that started on it have finished (at most
 :data:`DRAIN_SECONDS`). The proxy also answers ``/__devreload__/events`` (the
 server-sent event stream the client listens to), ``/__devreload__/client.js``,
 and ``/__devreload__/status`` behind the app's own auth: the request is first
-put to the app as it is; if the app refuses it (401, 403, or a redirect, to a
-login page say), its answer goes back unchanged, and only a request the app lets
-through to its routing (it answers 404 for that path, or a catch-all page) gets
-the status.
+put to the app as it is, then as ``GET /`` with the same headers; if the app
+refuses it (401, 403, or for the first one a redirect, to a login page say),
+its answer goes back unchanged (see :meth:`ASGIProxy._refusal`).
 """
 
 from __future__ import annotations
@@ -214,9 +213,27 @@ class ASGIProxy:
         )
 
     async def _refusal(self, scope: Scope) -> list[MutableMapping[str, Any]] | None:
-        """The app's answer to this very request if it refuses it (401, 403, a redirect,
-        an error), else None: the app's auth (a middleware, or a dependency of a
-        catch-all route) let it through, so the status is as reachable as the app."""
+        """The app's answer if it refuses this request, else None.
+
+        Two questions, with the request's own headers and cookies: this very
+        request (an auth middleware refuses it with 401 or 403, or sends it to a
+        login page; an app that lets it through answers 404, or a catch-all page),
+        then ``GET /`` (an auth check on the routes, a dependency, refuses that
+        with 401 or 403; a redirect of ``/`` is no refusal there, ``/`` often
+        redirects everyone to the docs)."""
+        answer = await self._app_answer(scope)
+        if _status_of(answer) not in _LET_THROUGH:
+            return answer
+        root = str(scope.get("root_path", ""))
+        index = {**scope, "method": "GET", "path": root + "/", "raw_path": (root + "/").encode()}
+        index["query_string"] = b""
+        answer = await self._app_answer(index)
+        return answer if _status_of(answer) in (401, 403) else None
+
+    async def _app_answer(self, scope: Scope) -> list[MutableMapping[str, Any]]:
+        """The current app's answer to ``scope`` (a bodiless request), as messages; a
+        503 if it gives none within :data:`AUTH_CHECK_SECONDS`. A body that does not
+        end soon after an answer that lets the request through is not waited for."""
         target = self.current
         scope = dict(scope)
         scope["state"] = dict(target.state)
@@ -246,8 +263,7 @@ class ASGIProxy:
                 {task, waiter}, timeout=AUTH_CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
             )
             waiter.cancel()
-            status = int(answer[0].get("status", 500)) if answer else None
-            allowed = status is not None and (200 <= status < 300 or status in (404, 405))
+            allowed = _status_of(answer) in _LET_THROUGH
             # The rest of the answer: replayed if it is a refusal, else not waited for long.
             await asyncio.wait({task}, timeout=AUTH_CHECK_SECONDS if not allowed else 1.0)
         finally:
@@ -256,9 +272,7 @@ class ASGIProxy:
                 task.cancel()
             outcome: object = (await asyncio.gather(task, return_exceptions=True))[0]
             target.leave()
-        if allowed:
-            return None
-        if status is None:
+        if not answer:
             logger.warning("the app gave no answer to the status route's request: %r", outcome)
             return [
                 {"type": "http.response.start", "status": 503, "headers": []},
@@ -338,6 +352,14 @@ class ASGIProxy:
             await stream.aclose()
         with suppress(Exception):  # the tab may be gone already
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+#: The app's answers that let the status route's request through (its routing ran).
+_LET_THROUGH = frozenset({200, 201, 202, 203, 204, 206, 404, 405})
+
+
+def _status_of(answer: Sequence[MutableMapping[str, Any]]) -> int:
+    return int(answer[0].get("status", 500)) if answer else 500
 
 
 async def _replay(messages: Sequence[MutableMapping[str, Any]], send: Send) -> None:

@@ -387,11 +387,38 @@ def test_an_error_shows_in_the_overlay_and_goes_after_the_fix(tmp_path: Path, pa
         overlay.wait_for(state="visible", timeout=15000)
         assert "ValueError" in overlay.inner_text()
         assert "broken on purpose" in overlay.inner_text()
+        assert (
+            page.locator("#devreload-error-overlay-title")
+            .inner_text()
+            .startswith("devreload: the last save failed;")
+        )
         save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v2"'))
         page.wait_for_function(
             "document.getElementById('version')?.textContent === 'v2'", timeout=15000
         )
         overlay.wait_for(state="detached", timeout=15000)
+
+
+@pytest.mark.browser
+def test_the_overlay_title_says_a_watched_folder_is_gone(tmp_path: Path, page: Any) -> None:
+    (tmp_path / "app").mkdir()
+    app = write_app(tmp_path / "app")
+    generated = tmp_path / "generated"  # watched on its own, beside the app's folder
+    generated.mkdir()
+    with devreload(app, args=["--watch", str(generated)]) as process:
+        process.wait_ready()
+        _open(page, process.url + "/")
+        shutil.rmtree(generated)
+        title = page.locator("#devreload-error-overlay-title")
+        title.wait_for(state="visible", timeout=30000)
+        assert title.inner_text().startswith("devreload: a watched folder is gone;")
+        assert "last save failed" not in title.inner_text()
+        generated.mkdir()  # back: the overlay goes, saves are reloaded again
+        page.locator("#devreload-error-overlay").wait_for(state="detached", timeout=30000)
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        page.wait_for_function(
+            "document.getElementById('version')?.textContent === 'v2'", timeout=15000
+        )
 
 
 def _open(page: Any, url: str) -> None:

@@ -26,7 +26,7 @@ from reloader._events import Event
 from reloader._report import Reporter
 from reloader.adapters import Adapter, ReloadEvent, ServeOptions
 from reloader.engine import Engine
-from reloader.watch._watcher import Batch
+from reloader.watch._watcher import Batch, WatchNotice
 
 APP = textwrap.dedent(
     """
@@ -184,6 +184,7 @@ def test_a_syntax_error_is_an_error_event_and_the_last_good_app_stays(
     assert pipeline.engine.app is good and pipeline.live() is good
     told = pipeline.adapter.told[-1]
     assert told.kind == "error" and told.headline == outcome.error.headline
+    assert told.title.startswith("devreload: the last save failed;")
 
     write_app(pipeline.folder, title="t3")  # the fix
     fixed = pipeline.engine.reload(batch(pipeline.app_path))
@@ -214,6 +215,16 @@ def test_a_helper_edit_reruns_the_helper_and_the_app(pipeline: Pipeline) -> None
     outcome = pipeline.engine.reload(batch(helper))
     assert outcome is not None and outcome.event == "reloaded", pipeline.events
     assert pipeline.live().render() == "body=b1 title=t1 helper=h2"
+
+
+def test_a_watch_problem_tells_the_tabs_what_it_is(pipeline: Pipeline) -> None:
+    notice = WatchNotice("stopped", "the file watcher stopped (OSError: boom)")
+    pipeline.engine._watch_notice(notice)
+    told = pipeline.adapter.told[-1]
+    assert told.kind == "error" and told.headline == notice.message
+    assert told.title.startswith("devreload: the file watcher stopped;")
+    pipeline.engine._watch_notice(WatchNotice("resumed", "the file watcher is back"))
+    assert pipeline.adapter.told[-1].kind == "reload"  # the overlay goes
 
 
 def test_a_file_nothing_imports_changes_nothing(pipeline: Pipeline) -> None:

@@ -269,6 +269,7 @@ class Engine:
                     notice.paths,
                     headline=notice.message,
                     details="The page keeps running; saves are not reloaded until this clears.",
+                    title=_WATCH_TITLES.get(notice.kind, _WATCH_TITLES["stopped"]),
                 )
             )
         elif notice.kind in ("resumed", "root_back") and self._watch_problem:
@@ -419,7 +420,13 @@ class Engine:
         assert self.adapter is not None
         self.failing = True
         told = self.adapter.notify(
-            ReloadEvent("error", tuple(changed), headline=error.headline, details=error.details)
+            ReloadEvent(
+                "error",
+                tuple(changed),
+                headline=error.headline,
+                details=error.details,
+                title=_failure_title(error),
+            )
         )
         return self._emit(
             Event(
@@ -444,6 +451,23 @@ class Engine:
             # before the interpreter waits for the app's non-daemon threads (which
             # those handlers often stop) and within the hard-exit deadline.
             atexit._run_exitfuncs()
+
+
+#: The overlay's title per watch problem: what is wrong, and that saves wait for it.
+_WATCH_TITLES = {
+    "root_gone": "devreload: a watched folder is gone; saves are not reloaded until it is back.",
+    "stopped": "devreload: the file watcher stopped; saves are not reloaded until it restarts.",
+}
+
+
+def _failure_title(error: ReloaderError) -> str:
+    """The overlay's title for a failed reload: which step failed."""
+    kept = "the page still runs the last good version."
+    if isinstance(error, AppNotFound):
+        return f"devreload: the last save defines no app to serve; {kept}"
+    if isinstance(error, SwapError):
+        return f"devreload: the new version could not be put in service; {kept}"
+    return f"devreload: the last save failed; {kept}"
 
 
 def _error_info(error: ReloaderError) -> ErrorInfo:

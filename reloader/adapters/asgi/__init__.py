@@ -226,7 +226,7 @@ class ASGIAdapter(Adapter):
 
     def notify(self, event: ReloadEvent) -> int:
         if event.kind == "error":
-            return self.broadcaster.error(event.headline, event.details)
+            return self.broadcaster.error(event.headline, event.details, event.title)
         if event.kind == "css":
             return self.broadcaster.publish(Message("css"))
         if event.kind == "patch":

@@ -293,6 +293,7 @@ class ConformanceApp:
     ``version=<version>``, ``helper=<helper.TEXT>`` and ``resource=<id(obj)>``.
     """
 
+    #: The adapter devreload must pick for this app, by itself (its serving line names it).
     name: str
     files: Mapping[str, str]
     read: Callable[[DevreloadProcess], str] = field(default_factory=read_http)
@@ -326,6 +327,7 @@ def _running(app: ConformanceApp, folder: Path) -> Iterator[DevreloadProcess]:
     process = app.start(folder)
     try:
         process.wait_ready(app.start_timeout)
+        assert f"({app.name}); watching" in process.output, f"not served by {app.name}"
         yield process
     except BaseException:
         print(f"--- devreload output ({app.name}) ---\n{process.output}\n--- end ---")

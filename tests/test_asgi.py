@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
 import sys
 import textwrap
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -384,11 +387,38 @@ def test_an_error_shows_in_the_overlay_and_goes_after_the_fix(tmp_path: Path, pa
         overlay.wait_for(state="visible", timeout=15000)
         assert "ValueError" in overlay.inner_text()
         assert "broken on purpose" in overlay.inner_text()
+        assert (
+            page.locator("#devreload-error-overlay-title")
+            .inner_text()
+            .startswith("devreload: the last save failed;")
+        )
         save_in_place(app, good.replace('VERSION = "v1"', 'VERSION = "v2"'))
         page.wait_for_function(
             "document.getElementById('version')?.textContent === 'v2'", timeout=15000
         )
         overlay.wait_for(state="detached", timeout=15000)
+
+
+@pytest.mark.browser
+def test_the_overlay_title_says_a_watched_folder_is_gone(tmp_path: Path, page: Any) -> None:
+    (tmp_path / "app").mkdir()
+    app = write_app(tmp_path / "app")
+    generated = tmp_path / "generated"  # watched on its own, beside the app's folder
+    generated.mkdir()
+    with devreload(app, args=["--watch", str(generated)]) as process:
+        process.wait_ready()
+        _open(page, process.url + "/")
+        shutil.rmtree(generated)
+        title = page.locator("#devreload-error-overlay-title")
+        title.wait_for(state="visible", timeout=30000)
+        assert title.inner_text().startswith("devreload: a watched folder is gone;")
+        assert "last save failed" not in title.inner_text()
+        generated.mkdir()  # back: the overlay goes, saves are reloaded again
+        page.locator("#devreload-error-overlay").wait_for(state="detached", timeout=30000)
+        bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
+        page.wait_for_function(
+            "document.getElementById('version')?.textContent === 'v2'", timeout=15000
+        )
 
 
 def _open(page: Any, url: str) -> None:
@@ -399,3 +429,61 @@ def _open(page: Any, url: str) -> None:
         "window.__eventSources.some(source => source.readyState === 1)",
         timeout=15000,
     )
+
+
+BASIC_AUTH_APP = textwrap.dedent(
+    """
+    import base64
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import PlainTextResponse
+
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def basic_auth(request: Request, call_next):
+        expected = "Basic " + base64.b64encode(b"ada:lovelace").decode()
+        if request.headers.get("authorization") != expected:
+            return PlainTextResponse(
+                "who are you?", status_code=401, headers={"WWW-Authenticate": "Basic"}
+            )
+        return await call_next(request)
+
+    @app.get("/")
+    def index():
+        return PlainTextResponse("version=v1")
+
+    if __name__ == "__main__":
+        uvicorn.run(app)
+    """
+)
+
+
+def test_the_status_route_is_behind_the_apps_basic_auth(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(BASIC_AUTH_APP)
+
+    def status(credentials: bytes | None) -> tuple[int, str]:
+        request = urllib.request.Request(process.url + "/__devreload__/status")
+        if credentials is not None:
+            request.add_header("Authorization", "Basic " + base64.b64encode(credentials).decode())
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as refused:
+            assert refused.headers["WWW-Authenticate"] == "Basic"
+            return refused.code, refused.read().decode()
+
+    with devreload(app) as process:
+        process.wait_ready()
+        assert status(None) == (401, "who are you?")
+        assert status(b"ada:babbage") == (401, "who are you?")
+        code, body = status(b"ada:lovelace")
+        assert code == 200 and json.loads(body)["generation"] == 0
+        save_in_place(app, BASIC_AUTH_APP.replace("version=v1", "version=v2"))
+        wait_for(
+            lambda: json.loads(status(b"ada:lovelace")[1])["generation"] == 1,
+            timeout=30,
+            what="generation 1 in the status",
+        )
+        assert status(None)[0] == 401

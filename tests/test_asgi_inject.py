@@ -33,6 +33,15 @@ def test_an_html_page_gets_the_client_before_the_end_of_body() -> None:
     assert page.endswith("</body></html>")
 
 
+def test_an_htmx_fragment_gets_no_client() -> None:
+    # htmx swaps the answer into a page that runs the client already: a second copy
+    # would open a second event stream on every request.
+    client = TestClient(ClientInjection(app_with(HTMLResponse("<p>clicked</p>"))))
+    for header in ("HX-Request", "Turbo-Frame"):
+        headers = {"accept": "text/html", header: "true"}
+        assert client.get("/", headers=headers).text == "<p>clicked</p>"
+
+
 def test_json_is_untouched() -> None:
     client = TestClient(ClientInjection(app_with(JSONResponse({"a": 1}))))
     assert client.get("/").json() == {"a": 1}

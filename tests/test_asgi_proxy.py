@@ -9,11 +9,18 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import APIRouter, FastAPI, Request, WebSocket
-from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, WebSocket
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    StreamingResponse,
+)
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
@@ -434,3 +441,111 @@ def test_the_status_route_answers_the_engines_status_as_json() -> None:
 
 def test_without_a_status_the_route_is_not_found(client: TestClient) -> None:
     assert client.get("/__devreload__/status").status_code == 404
+
+
+# -- the status route, behind the app's own auth ---------------------------------------------
+
+STATUS = {"generation": 2, "last": {"event": "reloaded"}}
+
+
+def token_app() -> FastAPI:
+    """Every route needs a bearer token, checked by a middleware (so also unknown paths)."""
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def require_token(request: Request, call_next: Any) -> Any:
+        if request.headers.get("authorization") != "Bearer s3cret":
+            return JSONResponse(
+                {"detail": "Not authenticated"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return await call_next(request)
+
+    @app.get("/")
+    async def index() -> dict[str, str]:
+        return {"page": "secret"}
+
+    return app
+
+
+def login_redirect_app() -> FastAPI:
+    """Session auth as FastHTML's docs write it: anyone without the cookie goes to /login."""
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def require_session(request: Request, call_next: Any) -> Any:
+        if request.url.path != "/login" and request.cookies.get("session") != "ok":
+            return RedirectResponse("/login", status_code=303)
+        return await call_next(request)
+
+    @app.get("/{path:path}")  # a catch-all page: the status route's path is a page too
+    async def page(path: str) -> PlainTextResponse:
+        return PlainTextResponse(f"page {path}")
+
+    return app
+
+
+def test_the_status_route_is_behind_a_token_middleware() -> None:
+    proxy = ASGIProxy(token_app(), Broadcaster(), status=lambda: STATUS)
+    with TestClient(proxy) as client:
+        refused = client.get("/__devreload__/status")
+        assert refused.status_code == 401  # the app's own answer, unchanged
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json() == {"detail": "Not authenticated"}
+        wrong = client.get("/__devreload__/status", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert client.head("/__devreload__/status").status_code == 401
+        allowed = client.get("/__devreload__/status", headers={"Authorization": "Bearer s3cret"})
+        assert allowed.status_code == 200
+        assert allowed.json() == STATUS
+
+
+def test_the_status_route_is_behind_a_login_redirect_and_a_catch_all_page() -> None:
+    proxy = ASGIProxy(login_redirect_app(), Broadcaster(), status=lambda: STATUS)
+    with TestClient(proxy, follow_redirects=False) as client:
+        refused = client.get("/__devreload__/status")
+        assert refused.status_code == 303
+        assert refused.headers["location"] == "/login"
+        client.cookies.set("session", "ok")
+        allowed = client.get("/__devreload__/status")
+        assert allowed.status_code == 200 and allowed.json() == STATUS
+
+
+def test_the_status_route_is_behind_an_auth_dependency_of_the_routes() -> None:
+    # FastAPI(dependencies=[...]) guards the routes, not unknown paths: the status route's
+    # own path gets the app's 404, and GET / (with the same credentials) decides.
+    def check(credentials: Annotated[HTTPBasicCredentials, Depends(HTTPBasic())]) -> None:
+        if (credentials.username, credentials.password) != ("ada", "lovelace"):
+            raise HTTPException(401, "wrong password", headers={"WWW-Authenticate": "Basic"})
+
+    app = FastAPI(dependencies=[Depends(check)])
+
+    @app.get("/")
+    async def index() -> dict[str, str]:
+        return {"page": "secret"}
+
+    proxy = ASGIProxy(app, Broadcaster(), status=lambda: STATUS)
+    with TestClient(proxy) as client:
+        refused = client.get("/__devreload__/status")
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Basic"
+        assert client.get("/__devreload__/status", auth=("ada", "babbage")).status_code == 401
+        allowed = client.get("/__devreload__/status", auth=("ada", "lovelace"))
+        assert allowed.status_code == 200 and allowed.json() == STATUS
+
+
+def test_an_app_without_auth_lets_the_status_through() -> None:
+    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=lambda: STATUS)
+    with TestClient(proxy) as open_client:
+        assert open_client.get("/__devreload__/status").json() == STATUS
+
+
+def test_an_app_that_never_answers_gets_no_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def silent(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await asyncio.Event().wait()  # never answers
+
+    monkeypatch.setattr("reloader.adapters.asgi.proxy.AUTH_CHECK_SECONDS", 0.2)
+    proxy = ASGIProxy(silent, Broadcaster(), lifespan=False, status=lambda: STATUS)
+    with TestClient(proxy) as client:
+        assert client.get("/__devreload__/status").status_code == 503

@@ -1,5 +1,6 @@
-"""One adapter-conformance suite, run against every adapter devreload ships and the
-toy third-party adapter of docs/adapters.md (through its entry point).
+"""One adapter-conformance suite, run against every adapter devreload ships (gradio,
+asgi, wsgi, dash, shiny, fasthtml; nicegui has its own tests, test_frameworks_nicegui.py)
+and the toy third-party adapter of docs/adapters.md (through its entry point).
 
 Each app follows the convention of :class:`reloader.testing.ConformanceApp`:
 it shows ``version=``, ``helper=`` and ``resource=`` markers.
@@ -17,7 +18,13 @@ from typing import Any
 
 import pytest
 
-from reloader.testing import CHECKS, ConformanceApp, DevreloadProcess, tab_follows_a_save
+from reloader.testing import (
+    CHECKS,
+    ConformanceApp,
+    DevreloadProcess,
+    read_http,
+    tab_follows_a_save,
+)
 from support import markdown_values
 
 pytestmark = pytest.mark.integration
@@ -25,30 +32,52 @@ pytestmark = pytest.mark.integration
 HELPER = 'TEXT = "{helper}"\n'
 
 
+def app_source(framework: str, app: str, *, no_reload: str = "reloader.NO_RELOAD") -> str:
+    """An app of the suite's convention: ``framework`` (its imports), the shared part
+    (the helper, the NO_RELOAD resource, ``markers()``), then ``app`` (the app,
+    showing ``markers()``, and its run call). ``{version}``/``{helper}`` are
+    filled in by :meth:`ConformanceApp.write`."""
+    shared = textwrap.dedent(
+        f"""
+        import reloader
+        import helper
+
+        if {no_reload}:
+            resource = object()
+
+
+        def markers():
+            return f"version={{version}} helper={{{{helper.TEXT}}}} resource={{{{id(resource)}}}}"
+        """
+    )
+    return textwrap.dedent(framework).lstrip() + shared + textwrap.dedent(app)
+
+
+def conformance_app(name: str, framework: str, app: str, **options: Any) -> ConformanceApp:
+    no_reload = options.pop("no_reload", "reloader.NO_RELOAD")
+    files = {"app.py": app_source(framework, app, no_reload=no_reload), "helper.py": HELPER}
+    return ConformanceApp(name=name, files=files, **options)
+
+
+#: A server-rendered page showing the markers (an expression of the app's source).
+PAGE = '"<!doctype html><html><body><p>" + markers() + "</p></body></html>"'
+
+
 def gradio_text(process: DevreloadProcess) -> str:
     return " ".join(markdown_values(process.config()))
 
 
-GRADIO = ConformanceApp(
-    name="gradio",
-    files={
-        "app.py": textwrap.dedent(
-            """
-            import gradio as gr
-            import helper
+GRADIO = conformance_app(
+    "gradio",
+    "import gradio as gr",
+    """
+    with gr.Blocks() as demo:
+        gr.Markdown(markers())
 
-            if gr.NO_RELOAD:
-                resource = object()
-
-            with gr.Blocks() as demo:
-                gr.Markdown(f"version={version} helper={{helper.TEXT}} resource={{id(resource)}}")
-
-            if __name__ == "__main__":
-                demo.launch()
-            """
-        ),
-        "helper.py": HELPER,
-    },
+    if __name__ == "__main__":
+        demo.launch()
+    """,
+    no_reload="gr.NO_RELOAD",
     read=gradio_text,
     page_ready_js=(
         "() => (window.__eventSources || []).some(s => s.url.includes('/dev/reload') "
@@ -56,88 +85,87 @@ GRADIO = ConformanceApp(
     ),
 )
 
-FASTAPI = ConformanceApp(
-    name="asgi",
-    files={
-        "app.py": textwrap.dedent(
-            """
-            import reloader
-            import uvicorn
-            from fastapi import FastAPI
-            from fastapi.responses import HTMLResponse
-            import helper
+FASTAPI = conformance_app(
+    "asgi",
+    """
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+    """,
+    f"""
+    app = FastAPI()
 
-            if reloader.NO_RELOAD:
-                resource = object()
+    @app.get("/", response_class=HTMLResponse)
+    def index():
+        return {PAGE}
 
-            app = FastAPI()
-
-            @app.get("/", response_class=HTMLResponse)
-            def index():
-                return (
-                    "<!doctype html><html><body><p>version={version} "
-                    f"helper={{helper.TEXT}} resource={{id(resource)}}</p></body></html>"
-                )
-
-            if __name__ == "__main__":
-                uvicorn.run(app, port=8000)
-            """
-        ),
-        "helper.py": HELPER,
-    },
+    if __name__ == "__main__":
+        uvicorn.run(app, port=8000)
+    """,
 )
 
-FLASK = ConformanceApp(
-    name="wsgi",
-    files={
-        "app.py": textwrap.dedent(
-            """
-            import reloader
-            from flask import Flask
-            import helper
+FLASK = conformance_app(
+    "wsgi",
+    "from flask import Flask",
+    f"""
+    app = Flask(__name__)
 
-            if reloader.NO_RELOAD:
-                resource = object()
+    @app.get("/")
+    def index():
+        return {PAGE}
 
-            app = Flask(__name__)
+    if __name__ == "__main__":
+        app.run(port=5000)
+    """,
+)
 
-            @app.get("/")
-            def index():
-                return (
-                    "<!doctype html><html><body><p>version={version} "
-                    f"helper={{helper.TEXT}} resource={{id(resource)}}</p></body></html>"
-                )
+DASH = conformance_app(
+    "dash",
+    "from dash import Dash, html",
+    """
+    app = Dash(__name__)
+    app.layout = html.Div([html.P(markers())])
 
-            if __name__ == "__main__":
-                app.run(port=5000)
-            """
-        ),
-        "helper.py": HELPER,
-    },
+    if __name__ == "__main__":
+        app.run(debug=True)
+    """,
+    # The page is a shell that Dash's JavaScript fills from the layout.
+    read=read_http("/_dash-layout"),
+)
+
+SHINY = conformance_app(
+    "shiny",
+    "from shiny import App, ui",
+    """
+    app_ui = ui.page_fluid(ui.p(markers()))
+    app = App(app_ui, None)
+    """,
+)
+
+FASTHTML = conformance_app(
+    "fasthtml",
+    "from fasthtml.common import P, fast_app, serve",
+    """
+    app, rt = fast_app()
+
+    @rt("/")
+    def index():
+        return P(markers())
+
+    serve()
+    """,
 )
 
 TOY_DIR = Path(__file__).parent / "toy_adapter"
-TOY = ConformanceApp(
-    name="toy",
-    files={
-        "app.py": textwrap.dedent(
-            """
-            import reloader
-            import toyweb
-            import helper
+TOY = conformance_app(
+    "toy",
+    "import toyweb",
+    """
+    app = toyweb.ToyApp(markers())
 
-            if reloader.NO_RELOAD:
-                resource = object()
-
-            text = f"version={version} helper={{helper.TEXT}} resource={{id(resource)}}"
-            app = toyweb.ToyApp(text)
-
-            if __name__ == "__main__":
-                app.run(port=8080)
-            """
-        ),
-        "helper.py": HELPER,
-    },
+    if __name__ == "__main__":
+        app.run(port=8080)
+    """,
     args=("--adapter", "toy"),
 )
 
@@ -155,7 +183,7 @@ def toy_site(folder: Path) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
 
 
-APPS = {app.name: app for app in (GRADIO, FASTAPI, FLASK, TOY)}
+APPS = {app.name: app for app in (GRADIO, FASTAPI, FLASK, DASH, SHINY, FASTHTML, TOY)}
 
 
 def prepared(name: str, tmp_path: Path) -> tuple[ConformanceApp, Path]:

@@ -97,6 +97,9 @@ class ReloadEvent:
     #: For "error": the one-line summary and the user-code traceback.
     headline: str = ""
     details: str = ""
+    #: For "error": what kind of problem it is, in one sentence for the top of the
+    #: page's overlay ("the last save failed; ...", "the file watcher stopped; ...").
+    title: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -7,10 +7,15 @@ return at once, so that devreload serves the app itself, once, with the same
 arguments. Every adapter does this through one :class:`RunCapture`:
 
     capture = RunCapture()
-    capture.patch(gradio.Blocks, "launch", returns=lambda call: (None, None, None))
+    capture.patch(gradio.Blocks, "launch", kind="gradio", returns=lambda call: (None, None, None))
     with capture.capturing():
         run_the_user_module()
-    call = capture.last()        # RunCall(args=(demo,), kwargs={"server_port": 7861})
+    call = capture.last(kind="gradio")  # RunCall(args=(demo,), kwargs={"server_port": 7861})
+
+An adapter built on another one (Dash on the wsgi adapter, Shiny on the asgi
+one) patches its framework's run call into the same capture under its own
+``kind``, and reads the calls of that kind: one capture per adapter, one
+``capturing()`` block per execution.
 
 Calls from any other thread (the app's own server threads, a test harness)
 reach the real function, so the patch is harmless outside an execution.
@@ -28,6 +33,9 @@ from typing import Any
 
 __all__ = ["RunCall", "RunCapture"]
 
+#: The keywords of a run call that say where to serve, in uvicorn.run()'s words.
+_ADDRESS = ("host", "port")
+
 
 @dataclass
 class RunCall:
@@ -37,6 +45,8 @@ class RunCall:
     kwargs: dict[str, Any] = field(default_factory=dict)
     #: The function that was called, unpatched (to read its signature or call it later).
     original: Callable[..., Any] | None = None
+    #: What was called, as the adapter named it when patching ("uvicorn", "dash", ...).
+    kind: str = ""
 
     @property
     def target(self) -> Any:
@@ -58,6 +68,12 @@ class RunCall:
             named.setdefault(parameter.name, value)
         return named
 
+    def address(self) -> dict[str, Any]:
+        """The host and port the call asked for (those given), as uvicorn.run() keywords:
+        ``app.run(port=8051)`` gives ``{"port": 8051}``."""
+        arguments = self.arguments()
+        return {key: arguments[key] for key in _ADDRESS if arguments.get(key)}
+
 
 class RunCapture:
     """Records patched calls made on the thread that is executing the user's modules."""
@@ -66,6 +82,8 @@ class RunCapture:
         self.calls: list[RunCall] = []
         self._thread: int | None = None
         self._patches: list[tuple[Any, str, Any, bool]] = []
+        #: (id(owner), name) -> the original, for what this capture has patched.
+        self._originals: dict[tuple[int, str], Callable[..., Any]] = {}
 
     @property
     def active(self) -> bool:
@@ -88,9 +106,15 @@ class RunCapture:
         name: str,
         *,
         returns: Callable[[RunCall], Any] = lambda call: None,
+        kind: str = "",
     ) -> Callable[..., Any]:
         """Replace ``owner.name`` (a module's function or a class's method) by a capturing
-        wrapper; return the original. ``returns(call)`` is what the captured call returns."""
+        wrapper; return the original. ``returns(call)`` is what the captured call returns;
+        the calls are recorded with ``kind``. Patching the same name again is a no-op
+        (a framework hook may run twice): the original is returned."""
+        known = self._originals.get((id(owner), name))
+        if known is not None:
+            return known
         in_dict = isinstance(owner, type) and name in owner.__dict__
         original = owner.__dict__[name] if in_dict else getattr(owner, name)
         capture = self
@@ -98,19 +122,26 @@ class RunCapture:
         @functools.wraps(original)
         def captured(*args: Any, **kwargs: Any) -> Any:
             if capture.active:
-                call = RunCall(args, kwargs, original)
+                call = RunCall(args, kwargs, original, kind)
                 capture.calls.append(call)
                 return returns(call)
             return original(*args, **kwargs)
 
         setattr(owner, name, captured)
         self._patches.append((owner, name, original, in_dict))
+        self._originals[(id(owner), name)] = original
         return original
 
-    def last(self, where: Callable[[RunCall], bool] = lambda call: True) -> RunCall | None:
-        """The newest captured call that matches, if any."""
+    def of_kind(self, kind: str) -> list[RunCall]:
+        """The calls captured by the last execution that were patched with ``kind``."""
+        return [call for call in self.calls if call.kind == kind]
+
+    def last(
+        self, where: Callable[[RunCall], bool] = lambda call: True, *, kind: str | None = None
+    ) -> RunCall | None:
+        """The newest captured call (of ``kind``, if given) that matches, if any."""
         for call in reversed(self.calls):
-            if where(call):
+            if (kind is None or call.kind == kind) and where(call):
                 return call
         return None
 
@@ -119,3 +150,4 @@ class RunCapture:
         while self._patches:
             owner, name, original, _ = self._patches.pop()
             setattr(owner, name, original)
+        self._originals.clear()

@@ -8,15 +8,16 @@ would fork a second process) and claims the Dash app over the generic ones.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from reloader.adapters.base import MATCH_EXACT, ServeError, ServeOptions
-from reloader.adapters.capture import RunCapture
 from reloader.adapters.wsgi import WSGIAdapter
 
 __all__ = ["DashAdapter"]
+
+#: The ``kind`` of captured ``Dash.run`` calls.
+DASH = "dash"
 
 
 class DashAdapter(WSGIAdapter):
@@ -27,29 +28,17 @@ class DashAdapter(WSGIAdapter):
     #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
     reload_message = '{"page": "reload"}'
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._capture = RunCapture()
-        self._patched = False
-
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)
-        if module_name != "dash" or self._patched:
-            return
-        import dash
+        if module_name == "dash":
+            import dash
 
-        self._capture.patch(dash.Dash, "run")
-        self._patched = True
-
-    @contextmanager
-    def executing(self, first_load: bool) -> Iterator[None]:
-        with super().executing(first_load), self._capture.capturing():
-            yield
+            self.capture.patch(dash.Dash, "run", kind=DASH)
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if name is not None:
             return namespace.get(name) if _is_dash(namespace.get(name)) else None
-        call = self._capture.last()
+        call = self.capture.last(kind=DASH)
         if call is not None and _is_dash(call.target):
             return call.target
         found = {id(v): v for k, v in namespace.items() if not k.startswith("_") and _is_dash(v)}
@@ -66,12 +55,7 @@ class DashAdapter(WSGIAdapter):
                 "Serving a Dash app needs a2wsgi: pip install 'devreload[dash]'."
             ) from None
         self._bridge = WSGIMiddleware(app.server)
-        kwargs: dict[str, Any] = {"port": 8050}
-        call = self._capture.last()
-        if call is not None:
-            arguments = call.arguments()
-            kwargs.update({key: arguments[key] for key in ("host", "port") if arguments.get(key)})
-        return self.serve_asgi(self._bridge, options, kwargs)
+        return self.serve_asgi(self._bridge, options, self.run_call_kwargs(DASH))
 
     def swap(self, app: Any) -> None:
         super().swap(app.server)

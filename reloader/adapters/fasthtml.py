@@ -8,15 +8,16 @@ reloader) and claims the app with a higher score than the generic asgi one.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from reloader.adapters.asgi import ASGIAdapter
 from reloader.adapters.base import MATCH_EXACT, ServeOptions
-from reloader.adapters.capture import RunCapture
 
 __all__ = ["FastHTMLAdapter"]
+
+#: The ``kind`` of captured ``serve()`` calls.
+FASTHTML = "fasthtml"
 
 
 class FastHTMLAdapter(ASGIAdapter):
@@ -24,30 +25,20 @@ class FastHTMLAdapter(ASGIAdapter):
     framework_modules = ("fasthtml", "uvicorn")
     default_port = 5001
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._capture = RunCapture()
-        self._patched = False
-
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)
-        if module_name != "fasthtml" or self._patched:
+        if module_name != "fasthtml":
             return
         import fasthtml.common
         import fasthtml.core
 
-        self._capture.patch(fasthtml.core, "serve")
+        self.capture.patch(fasthtml.core, "serve", kind=FASTHTML)
+        # `from fasthtml.common import serve` reads this re-export: point it at the wrapper.
         fasthtml.common.serve = fasthtml.core.serve
-        self._patched = True
-
-    @contextmanager
-    def executing(self, first_load: bool) -> Iterator[None]:
-        with super().executing(first_load), self._capture.capturing():
-            yield
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if name is None:
-            call = self._capture.last()
+            call = self.capture.last(kind=FASTHTML)
             if call is not None:
                 app_name = call.arguments().get("app", "app")
                 if isinstance(app_name, str) and app_name in namespace:
@@ -61,9 +52,4 @@ class FastHTMLAdapter(ASGIAdapter):
         return 0
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        kwargs: dict[str, Any] = {"port": 5001}
-        call = self._capture.last()
-        if call is not None:
-            arguments = call.arguments()
-            kwargs.update({key: arguments[key] for key in ("host", "port") if arguments.get(key)})
-        return self.serve_asgi(app, options, kwargs)
+        return self.serve_asgi(app, options, self.run_call_kwargs(FASTHTML))

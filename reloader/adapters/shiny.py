@@ -8,15 +8,16 @@ reloader) and claims the app with a higher score than the generic asgi one.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from reloader.adapters.asgi import ASGIAdapter
 from reloader.adapters.base import MATCH_EXACT, ServeOptions
-from reloader.adapters.capture import RunCapture
 
 __all__ = ["ShinyAdapter"]
+
+#: The ``kind`` of captured ``shiny.run_app`` calls.
+SHINY = "shiny"
 
 
 class ShinyAdapter(ASGIAdapter):
@@ -27,32 +28,21 @@ class ShinyAdapter(ASGIAdapter):
     #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
     reload_message = '{"page": "reload"}'
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._capture = RunCapture()
-        self._patched = False
-
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)
-        if module_name != "shiny" or self._patched:
+        if module_name != "shiny":
             return
         import shiny
         import shiny._main._run
 
-        self._capture.patch(shiny._main._run, "run_app")
+        self.capture.patch(shiny._main._run, "run_app", kind=SHINY)
         # `from shiny import run_app` binds the name at import: rebind it to the wrapper.
         for module in (shiny, shiny._main):
             setattr(module, "run_app", shiny._main._run.run_app)  # noqa: B010
-        self._patched = True
-
-    @contextmanager
-    def executing(self, first_load: bool) -> Iterator[None]:
-        with super().executing(first_load), self._capture.capturing():
-            yield
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if name is None:
-            call = self._capture.last()
+            call = self.capture.last(kind=SHINY)
             if call is not None:
                 target = call.arguments().get("app", "app")
                 if self.match(target):
@@ -68,9 +58,4 @@ class ShinyAdapter(ASGIAdapter):
         return 0
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        kwargs: dict[str, Any] = {"port": 8000}
-        call = self._capture.last()
-        if call is not None:
-            arguments = call.arguments()
-            kwargs.update({key: arguments[key] for key in ("host", "port") if arguments.get(key)})
-        return self.serve_asgi(app, options, kwargs)
+        return self.serve_asgi(app, options, self.run_call_kwargs(SHINY))

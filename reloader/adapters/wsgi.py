@@ -28,6 +28,8 @@ __all__ = ["WSGIAdapter"]
 
 #: Flask's own default.
 DEFAULT_PORT = 5000
+#: The ``kind`` of captured ``Flask.run`` calls.
+FLASK = "flask"
 
 
 class WSGIAdapter(ASGIAdapter):
@@ -44,16 +46,15 @@ class WSGIAdapter(ASGIAdapter):
             return
         from flask import Flask
 
-        self.capture.patch(Flask, "run")
+        self.capture.patch(Flask, "run", kind=FLASK)
 
     def _served_runs(self) -> list[ServedRun]:
-        runs = []
-        for call in self.capture.calls:
-            if _is_flask(call.target):
-                arguments = call.arguments()
-                kept = {key: arguments[key] for key in ("host", "port") if arguments.get(key)}
-                runs.append(ServedRun(call.target, kept))
-        return runs
+        # Flask.run(), or uvicorn.run(flask_app, interface="wsgi"): a Flask app was run.
+        return [
+            ServedRun(call.target, call.address())
+            for call in self.capture.calls
+            if _is_flask(call.target)
+        ]
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if name is not None:

@@ -21,7 +21,10 @@
     if (overlay) overlay.remove();
   }
 
-  function showError(text) {
+  // The server says what kind of problem it is (a failed save, a stopped watcher...).
+  var DEFAULT_TITLE = "devreload: the last save failed; the page still runs the last good version.";
+
+  function showError(text, heading) {
     hideError();
     var overlay = document.createElement("div");
     overlay.id = OVERLAY_ID;
@@ -32,7 +35,8 @@
       "font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre-wrap;";
     var title = document.createElement("div");
     title.style.cssText = "color:#ff6b6b;font-weight:bold;margin-bottom:6px;";
-    title.textContent = "devreload: the last save failed; the page still runs the last good version.";
+    title.id = OVERLAY_ID + "-title";
+    title.textContent = heading || DEFAULT_TITLE;
     var body = document.createElement("pre");
     body.style.cssText = "margin:0;white-space:pre-wrap;";
     body.textContent = text;
@@ -60,9 +64,10 @@
   var source = new EventSource(config.events);
   source.addEventListener("error", function (event) {
     if (!event.data) return;  // a connection error, not a reload error
-    var text;
-    try { text = JSON.parse(event.data); } catch (e) { text = event.data; }
-    showError(String(text));
+    var data;
+    try { data = JSON.parse(event.data); } catch (e) { data = event.data; }
+    if (data && typeof data === "object") showError(String(data.text || ""), data.title);
+    else showError(String(data));  // an older server: the text alone
   });
   // --- Server-rendered pages: patch the live DOM instead of reloading the tab ---
 

@@ -5,6 +5,13 @@ exit in :mod:`reloader.engine._supervisor`, ``sys.argv``/``sys.path``/import hoo
 :mod:`reloader.engine._interpreter`, both entered by :meth:`Engine.run` and undone
 when it returns. What the engine does is reported as typed events
 (:mod:`reloader._events`) through the reporter.
+
+The pipeline itself runs in-process without any of that (tests/test_engine_pipeline.py)::
+
+    engine = Engine(config, [adapter], reporter)
+    with engine.interpreter():          # sys.argv/sys.path/import hooks, undone on exit
+        engine.load()                   # the first load: finds the app and its adapter
+        outcome = engine.reload(batch)  # the "reloaded"/"patched"/"failed" event
 """
 
 from __future__ import annotations
@@ -87,8 +94,9 @@ class Engine:
     # -- set-up --------------------------------------------------------------
 
     @contextmanager
-    def _interpreter(self) -> Iterator[None]:
-        """The process as `python app.py ARGS` (or `python -m pkg.app ARGS`) would have it."""
+    def interpreter(self) -> Iterator[None]:
+        """The process as `python app.py ARGS` (or `python -m pkg.app ARGS`) would have it,
+        for the duration: everything it changes in ``sys`` is put back on exit."""
         with prepared_interpreter(
             argv=[str(self.config.app_path), *self.config.app_args],
             path_entry=self.cwd if self.config.module else self.app_path.parent,
@@ -168,7 +176,7 @@ class Engine:
             raise UserError(
                 f"{self.config.app_path} does not exist; pass the path of your app file."
             )
-        with self._interpreter():
+        with self.interpreter():
             return self._serve_and_reload()
 
     def _serve_and_reload(self) -> int:
@@ -182,7 +190,7 @@ class Engine:
         for adapter in self.adapters:
             adapter.configure(options)
         self.changes.start()
-        while not self._first_load():
+        while not self.load():
             self.reporter.say("waiting for a fix: save the file to try again")
             self._wait_for_changes()
         assert self.adapter is not None
@@ -200,7 +208,9 @@ class Engine:
             batch = self._wait_for_changes()
             self.reload(batch)
 
-    def _first_load(self) -> bool:
+    def load(self) -> bool:
+        """The first load: run the app file, find the app and the adapter that serves it.
+        False (reported) if the app file failed; the caller waits for a fix."""
         try:
             with self._executing(first_load=True):
                 result = self.executor.run(Plan(modules=[self.app_module]))
@@ -259,6 +269,7 @@ class Engine:
                     notice.paths,
                     headline=notice.message,
                     details="The page keeps running; saves are not reloaded until this clears.",
+                    title=_WATCH_TITLES.get(notice.kind, _WATCH_TITLES["stopped"]),
                 )
             )
         elif notice.kind in ("resumed", "root_back") and self._watch_problem:
@@ -266,7 +277,10 @@ class Engine:
             if not self.failing:  # a failed reload's error stays up until it is fixed
                 self.adapter.notify(ReloadEvent("reload"))
 
-    def reload(self, batch: Batch) -> None:
+    def reload(self, batch: Batch) -> Event | None:
+        """Put one batch of saves in service: the outcome event ("reloaded", "patched",
+        "failed", or a message for an abandoned run), also emitted; None if the batch
+        touched nothing the app uses."""
         assert self.adapter is not None
         started = time.perf_counter()
         changed = sorted(batch.paths)
@@ -275,7 +289,7 @@ class Engine:
         if assets == changed and self.adapter.handles_without_reexecution(assets):
             told = self.adapter.notify(ReloadEvent("css", tuple(changed)))
             push_ms = (time.perf_counter() - started) * 1000
-            self.reporter.emit(
+            return self._emit(
                 Event(
                     "reloaded",
                     generation=self.generation,
@@ -292,37 +306,37 @@ class Engine:
                     tabs=told,
                 )
             )
-            return
-        if self._try_patch(changed, started, detect_ms):
-            return
+        patched = self._try_patch(changed, started, detect_ms)
+        if patched is not None:
+            return patched
         plan = self.planner.plan(changed, retry_app=self.failing)
         for path in plan.unused:
             logger.info("%s changed but nothing loaded imports it", path)
         if plan.empty:
-            return
+            return None
         try:
             with self._executing(first_load=False):
                 result = self.executor.run(plan)
             app = self._app_from(result)
         except (ExecutionError, AppNotFound) as error:
             self.disposers.discard()
-            self._report_failure(error, changed)
-            return
+            return self._report_failure(error, changed)
         except Abandoned as abandoned:
             self.disposers.discard()
             self.failing = True
-            self.reporter.say(
-                f"abandoned the reload stuck at {abandoned.where} for a newer save; "
-                "the last good version keeps serving"
+            return self._emit(
+                Event(
+                    "message",
+                    message=f"abandoned the reload stuck at {abandoned.where} for a newer "
+                    "save; the last good version keeps serving",
+                )
             )
-            return
         executed = time.perf_counter()
         try:
             self.adapter.swap(app)
         except SwapError as error:
             self.disposers.discard()
-            self._report_failure(error, changed)
-            return
+            return self._report_failure(error, changed)
         self.app = app
         swapped = time.perf_counter()
         # The old versions no longer serve: let them clean up (reloader.on_dispose).
@@ -340,7 +354,7 @@ class Engine:
             (pushed - swapped) * 1000,
             told,
         )
-        self.reporter.emit(
+        return self._emit(
             Event(
                 "reloaded",
                 generation=self.generation,
@@ -352,24 +366,25 @@ class Engine:
             )
         )
 
-    def _try_patch(self, changed: list[Path], started: float, detect_ms: float) -> bool:
-        """The patch tier: True if every change was a body-only edit, now live in place.
+    def _try_patch(self, changed: list[Path], started: float, detect_ms: float) -> Event | None:
+        """The patch tier: the "patched" event if every change was a body-only edit, now
+        live in place; None if the save needs a full reload.
 
         The adapter decides what open pages do: a Gradio page stays as it is (its
         next event runs the new code); a server-rendered page is patched from the
         new HTML. A failing app is always re-executed, so its error overlay clears.
         """
         if self.failing or not all(path.suffix == ".py" for path in changed):
-            return False
+            return None
         outcome = self.patcher.try_patch(changed, sys.modules)
         if isinstance(outcome, Fallback):
             logger.info("full reload: %s", outcome.reason)
-            return False
+            return None
         patch_ms = (time.perf_counter() - started) * 1000
         assert self.adapter is not None
         told = self.adapter.notify(ReloadEvent("patch", tuple(changed)))
         self.generation += 1
-        self.reporter.emit(
+        return self._emit(
             Event(
                 "patched",
                 generation=self.generation,
@@ -381,7 +396,10 @@ class Engine:
                 tabs=told,
             )
         )
-        return True
+
+    def _emit(self, event: Event) -> Event:
+        self.reporter.emit(event)
+        return event
 
     def _digests(self, paths: list[Path]) -> dict[Path, str]:
         found = {path: self.changes.digest_of(path) for path in paths}
@@ -398,13 +416,19 @@ class Engine:
             )
         return app
 
-    def _report_failure(self, error: ReloaderError, changed: list[Path]) -> None:
+    def _report_failure(self, error: ReloaderError, changed: list[Path]) -> Event:
         assert self.adapter is not None
         self.failing = True
         told = self.adapter.notify(
-            ReloadEvent("error", tuple(changed), headline=error.headline, details=error.details)
+            ReloadEvent(
+                "error",
+                tuple(changed),
+                headline=error.headline,
+                details=error.details,
+                title=_failure_title(error),
+            )
         )
-        self.reporter.emit(
+        return self._emit(
             Event(
                 "failed",
                 generation=self.generation,
@@ -427,6 +451,23 @@ class Engine:
             # before the interpreter waits for the app's non-daemon threads (which
             # those handlers often stop) and within the hard-exit deadline.
             atexit._run_exitfuncs()
+
+
+#: The overlay's title per watch problem: what is wrong, and that saves wait for it.
+_WATCH_TITLES = {
+    "root_gone": "devreload: a watched folder is gone; saves are not reloaded until it is back.",
+    "stopped": "devreload: the file watcher stopped; saves are not reloaded until it restarts.",
+}
+
+
+def _failure_title(error: ReloaderError) -> str:
+    """The overlay's title for a failed reload: which step failed."""
+    kept = "the page still runs the last good version."
+    if isinstance(error, AppNotFound):
+        return f"devreload: the last save defines no app to serve; {kept}"
+    if isinstance(error, SwapError):
+        return f"devreload: the new version could not be put in service; {kept}"
+    return f"devreload: the last save failed; {kept}"
 
 
 def _error_info(error: ReloaderError) -> ErrorInfo:

@@ -89,8 +89,11 @@ class Broadcaster:
             told += subscriber.counted
         return told
 
-    def error(self, headline: str, details: str) -> int:
-        return self.publish(Message("error", json.dumps(f"{headline}\n\n{details}")))
+    def error(self, headline: str, details: str, title: str = "") -> int:
+        """An error for the overlay: ``title`` says what kind of problem it is (the
+        client's default: a failed save), the text below it is headline and details."""
+        text = f"{headline}\n\n{details}"
+        return self.publish(Message("error", json.dumps({"title": title, "text": text})))
 
     async def stream(self, *, counted: bool = True) -> AsyncIterator[str]:
         """Server-sent events for one tab, until it disconnects."""

@@ -52,6 +52,7 @@ from reloader.adapters.asgi.proxy import STARTUP_REPORT_SECONDS, ASGIProxy
 from reloader.adapters.asgi.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    UVICORN,
     RunningServer,
     ServedRun,
     capture_uvicorn,
@@ -124,7 +125,7 @@ class ASGIAdapter(Adapter):
         self._runs = []
         with self.capture.capturing():
             yield
-        self._runs = [run for call in self.capture.calls if (run := served_run(call))]
+        self._runs = [run for call in self.capture.of_kind(UVICORN) if (run := served_run(call))]
 
     # -- finding the app ---------------------------------------------------------
 
@@ -152,6 +153,14 @@ class ASGIAdapter(Adapter):
         if any(run.app is app for run in self._runs):
             return MATCH_EXACT
         return MATCH_TYPE if is_starlette(app) else MATCH_GENERIC
+
+    def run_call_kwargs(self, kind: str) -> dict[str, Any]:
+        """For a framework adapter whose framework has its own run call (``Dash.run``,
+        ``shiny.run_app``, FastHTML's ``serve``), patched into :attr:`capture` with
+        ``kind``: uvicorn.run() keywords with the host and port that call asked for,
+        else this adapter's default port."""
+        call = self.capture.last(kind=kind)
+        return {"port": self.default_port, **(call.address() if call is not None else {})}
 
     def _run_kwargs(self, app: Any) -> dict[str, Any]:
         for call in reversed(self._runs):
@@ -217,7 +226,7 @@ class ASGIAdapter(Adapter):
 
     def notify(self, event: ReloadEvent) -> int:
         if event.kind == "error":
-            return self.broadcaster.error(event.headline, event.details)
+            return self.broadcaster.error(event.headline, event.details, event.title)
         if event.kind == "css":
             return self.broadcaster.publish(Message("css"))
         if event.kind == "patch":

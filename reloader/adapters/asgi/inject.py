@@ -4,7 +4,10 @@
 client (reload on save, error overlay, CSS in place) before ``</body>``: as an
 inline script, or, on a page whose Content-Security-Policy is set, as a
 same-origin ``<script src>`` with the policy's nonce if it has one.
-Compressed, streamed-with-length-over-the-limit and non-HTML bodies pass.
+Compressed, streamed-with-length-over-the-limit and non-HTML bodies pass, and
+so do the answers to fragment requests (htmx's ``HX-Request``, Hotwire's
+``Turbo-Frame``): the page that asked already runs the client, and a second
+copy swapped into it would open a second event stream per request.
 The proxy applies it to every app it serves.
 """
 
@@ -28,6 +31,8 @@ EVENTS_PATH = "/__devreload__/events"
 CLIENT_PATH = "/__devreload__/client.js"
 #: HTML bodies larger than this are passed through without the client.
 INJECT_LIMIT = 8 * 1024 * 1024
+#: Request headers of a page's own fragment requests (htmx, Hotwire Turbo frames).
+FRAGMENT_HEADERS = (b"hx-request", b"turbo-frame")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -41,7 +46,7 @@ class ClientInjection:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_fragment_request(scope):
             await self.app(scope, receive, send)
             return
         if accepts_html(scope):
@@ -223,6 +228,11 @@ def _inject(page: bytes, snippet: bytes) -> bytes:
 def _with_length(headers: Sequence[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
     kept = [(key, value) for key, value in headers if bytes(key).lower() != b"content-length"]
     return [*kept, (b"content-length", str(length).encode())]
+
+
+def is_fragment_request(scope: Scope) -> bool:
+    """A request a page makes for a piece of HTML to swap into itself."""
+    return any(key.lower() in FRAGMENT_HEADERS for key, _ in scope.get("headers", []))
 
 
 def accepts_html(scope: Scope) -> bool:

@@ -4,7 +4,11 @@ A swap starts the new app's lifespan while the old app keeps serving, and
 switches once the startup is complete; the old app's lifespan is shut down
 once the requests that started on it have finished (at most
 :data:`DRAIN_SECONDS`). The proxy also answers ``/__devreload__/events`` (the
-server-sent event stream the client listens to) and ``/__devreload__/client.js``.
+server-sent event stream the client listens to), ``/__devreload__/client.js``,
+and ``/__devreload__/status`` behind the app's own auth: the request is first
+put to the app as it is, then as ``GET /`` with the same headers; if the app
+refuses it (401, 403, or for the first one a redirect, to a login page say),
+its answer goes back unchanged (see :meth:`ASGIProxy._refusal`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ logger = logging.getLogger("reloader.adapters.asgi")
 DRAIN_SECONDS = 10.0
 #: A new app's lifespan startup still running after this long is reported.
 STARTUP_REPORT_SECONDS = 5.0
+#: How long the status route waits for the app's own answer to the same request.
+AUTH_CHECK_SECONDS = 10.0
 STATUS_PATH = "/__devreload__/status"
 
 Scope = MutableMapping[str, Any]
@@ -84,6 +90,11 @@ class ASGIProxy:
             await self._events(scope, receive, send)
             return
         if kind == "http" and _path(scope) == STATUS_PATH:
+            if self.status is not None and scope.get("method") in ("GET", "HEAD"):
+                refusal = await self._refusal(scope)
+                if refusal is not None:
+                    await _replay(refusal, send)
+                    return
             await self._status(scope, send)
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
@@ -201,6 +212,74 @@ class ASGIProxy:
             f"{type(error).__name__} in lifespan startup: {error}".rstrip(": "), details
         )
 
+    async def _refusal(self, scope: Scope) -> list[MutableMapping[str, Any]] | None:
+        """The app's answer if it refuses this request, else None.
+
+        Two questions, with the request's own headers and cookies: this very
+        request (an auth middleware refuses it with 401 or 403, or sends it to a
+        login page; an app that lets it through answers 404, or a catch-all page),
+        then ``GET /`` (an auth check on the routes, a dependency, refuses that
+        with 401 or 403; a redirect of ``/`` is no refusal there, ``/`` often
+        redirects everyone to the docs)."""
+        answer = await self._app_answer(scope)
+        if _status_of(answer) not in _LET_THROUGH:
+            return answer
+        root = str(scope.get("root_path", ""))
+        index = {**scope, "method": "GET", "path": root + "/", "raw_path": (root + "/").encode()}
+        index["query_string"] = b""
+        answer = await self._app_answer(index)
+        return answer if _status_of(answer) in (401, 403) else None
+
+    async def _app_answer(self, scope: Scope) -> list[MutableMapping[str, Any]]:
+        """The current app's answer to ``scope`` (a bodiless request), as messages; a
+        503 if it gives none within :data:`AUTH_CHECK_SECONDS`. A body that does not
+        end soon after an answer that lets the request through is not waited for."""
+        target = self.current
+        scope = dict(scope)
+        scope["state"] = dict(target.state)
+        answer: list[MutableMapping[str, Any]] = []
+        started, done = asyncio.Event(), asyncio.Event()
+        requested = False
+
+        async def receive() -> MutableMapping[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def collect(message: MutableMapping[str, Any]) -> None:
+            answer.append(message)
+            started.set()
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                done.set()
+
+        target.enter()
+        task = asyncio.ensure_future(target.app(scope, receive, collect))
+        try:
+            waiter = asyncio.ensure_future(started.wait())
+            await asyncio.wait(
+                {task, waiter}, timeout=AUTH_CHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+            waiter.cancel()
+            allowed = _status_of(answer) in _LET_THROUGH
+            # The rest of the answer: replayed if it is a refusal, else not waited for long.
+            await asyncio.wait({task}, timeout=AUTH_CHECK_SECONDS if not allowed else 1.0)
+        finally:
+            done.set()
+            if not task.done():
+                task.cancel()
+            outcome: object = (await asyncio.gather(task, return_exceptions=True))[0]
+            target.leave()
+        if not answer:
+            logger.warning("the app gave no answer to the status route's request: %r", outcome)
+            return [
+                {"type": "http.response.start", "status": 503, "headers": []},
+                {"type": "http.response.body", "body": b"the app did not answer\n"},
+            ]
+        return answer
+
     async def _status(self, scope: Scope, send: Send) -> None:
         """The engine's status as JSON, for editors and agents that check a save is live."""
         status, headers = 200, [(b"cache-control", b"no-cache")]
@@ -273,6 +352,22 @@ class ASGIProxy:
             await stream.aclose()
         with suppress(Exception):  # the tab may be gone already
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+#: The app's answers that let the status route's request through (its routing ran).
+_LET_THROUGH = frozenset({200, 201, 202, 203, 204, 206, 404, 405})
+
+
+def _status_of(answer: Sequence[MutableMapping[str, Any]]) -> int:
+    return int(answer[0].get("status", 500)) if answer else 500
+
+
+async def _replay(messages: Sequence[MutableMapping[str, Any]], send: Send) -> None:
+    """Send an answer collected from the app, as it was."""
+    for message in messages:
+        await send(message)
+    if messages and messages[-1].get("more_body"):
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _path(scope: Scope) -> str:

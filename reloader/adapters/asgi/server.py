@@ -26,6 +26,7 @@ from reloader.adapters.capture import RunCall, RunCapture
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
+    "UVICORN",
     "RunningServer",
     "ServedRun",
     "capture_uvicorn",
@@ -38,6 +39,8 @@ __all__ = [
 
 logger = logging.getLogger("reloader.adapters.asgi")
 
+#: The ``kind`` of captured uvicorn calls (:class:`reloader.adapters.capture.RunCall`).
+UVICORN = "uvicorn"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: How long serve() waits for the server (and the app's lifespan startup).
@@ -93,12 +96,12 @@ def capture_uvicorn(capture: RunCapture) -> None:
     import uvicorn
 
     # `uvicorn.main` the attribute is the click command; the module is this one.
-    capture.patch(sys.modules["uvicorn.main"], "run")
-    capture.patch(uvicorn, "run")
+    capture.patch(sys.modules["uvicorn.main"], "run", kind=UVICORN)
+    capture.patch(uvicorn, "run", kind=UVICORN)
     # uvicorn's programmatic form: uvicorn.Server(uvicorn.Config(app, ...)).run(),
     # or `await server.serve()` under asyncio.run().
-    capture.patch(uvicorn.Server, "run")
-    capture.patch(uvicorn.Server, "serve", returns=lambda call: _nothing())
+    capture.patch(uvicorn.Server, "run", kind=UVICORN)
+    capture.patch(uvicorn.Server, "serve", kind=UVICORN, returns=lambda call: _nothing())
 
 
 @dataclass

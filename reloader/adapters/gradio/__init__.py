@@ -309,7 +309,7 @@ class GradioAdapter(Adapter):
         if event.kind == "patch":  # the page is unchanged; its next event runs the new code
             return 0
         if event.kind == "error":
-            return self.broadcaster.error(event.headline, event.details)
+            return self.broadcaster.error(event.headline, event.details, event.title)
         return self.broadcaster.publish(Message("reload"))
 
     def shutdown(self) -> None:

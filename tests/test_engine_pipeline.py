@@ -1,0 +1,268 @@
+"""The reload pipeline in-process: a real Engine, a fake adapter, fake change batches.
+
+The engine's behaviour as a user sees it is tested through real devreload
+processes (test_engine_process.py, the conformance suite); these tests drive
+the pipeline directly (``Engine.load()`` then ``Engine.reload(batch)``) and
+check its outcome events, what it asks of the adapter, and that the
+interpreter set-up undoes itself. The adapter is a fake: pure bookkeeping, no
+server (an adapter's serving is the conformance suite's subject).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import textwrap
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reloader._config import Config
+from reloader._events import Event
+from reloader._report import Reporter
+from reloader.adapters import Adapter, ReloadEvent, ServeOptions
+from reloader.engine import Engine
+from reloader.watch._watcher import Batch, WatchNotice
+
+APP = textwrap.dedent(
+    """
+    import types
+    import reloader
+    import helper
+
+    if reloader.NO_RELOAD:
+        resource = object()
+
+    TITLE = "{title}"
+
+    def render():
+        return "body={body} title=" + TITLE + " helper=" + helper.TEXT
+
+    app = types.SimpleNamespace(devreload_fake=True, render=render, resource=resource)
+    """
+)
+HELPER = 'TEXT = "h1"\n'
+
+
+class FakeAdapter(Adapter):
+    """Serves nothing; records what the engine asks of it."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.swapped: list[Any] = []
+        self.told: list[ReloadEvent] = []
+
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        app = namespace.get(name or "app")
+        return app if getattr(app, "devreload_fake", False) else None
+
+    def serve(self, app: Any, options: ServeOptions) -> str:
+        raise AssertionError("the pipeline never serves; Engine.run() does")
+
+    def swap(self, app: Any) -> None:
+        self.swapped.append(app)
+
+    def notify(self, event: ReloadEvent) -> int:
+        self.told.append(event)
+        return 1
+
+
+def write_app(folder: Path, *, title: str = "t1", body: str = "b1", extra: str = "") -> Path:
+    path = folder / "app.py"
+    path.write_text(APP.format(title=title, body=body) + extra, encoding="utf-8")
+    return path
+
+
+def batch(*paths: Path) -> Batch:
+    return Batch(frozenset(paths), time.perf_counter())
+
+
+class Pipeline:
+    """An engine on ``folder``'s app.py, its fake adapter and every event it emitted."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.app_path = folder / "app.py"
+        self.adapter = FakeAdapter()
+        self.events: list[Event] = []
+        reporter = Reporter(io.StringIO())
+        reporter.listeners.append(self.events.append)
+        self.engine = Engine(
+            Config(app_path=self.app_path, watch_cwd=False), [self.adapter], reporter
+        )
+
+    def live(self) -> Any:
+        """The app object the running module (``__main__``) holds now."""
+        return sys.modules["__main__"].app
+
+
+@contextmanager
+def modules_put_back() -> Iterator[dict[str, Any]]:
+    """The modules a pipeline runs go into sys.modules (that is the point): take them
+    out again after a test. Yields what was there before."""
+    saved = {name: sys.modules.get(name) for name in ("__main__", "helper")}
+    try:
+        yield saved
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    """A loaded pipeline, inside its interpreter set-up."""
+    write_app(tmp_path)
+    (tmp_path / "helper.py").write_text(HELPER, encoding="utf-8")
+    found = Pipeline(tmp_path)
+    with modules_put_back(), found.engine.interpreter():
+        assert found.engine.load(), found.events
+        yield found
+
+
+def test_first_load_finds_the_app_and_its_adapter(pipeline: Pipeline) -> None:
+    assert pipeline.engine.adapter is pipeline.adapter
+    assert pipeline.engine.app is pipeline.live()
+    assert pipeline.live().render() == "body=b1 title=t1 helper=h1"
+    assert pipeline.engine.generation == 0
+    assert pipeline.adapter.swapped == []
+
+
+def test_a_good_save_reloads_swaps_and_counts_a_generation(pipeline: Pipeline) -> None:
+    old = pipeline.live()
+    write_app(pipeline.folder, title="t2")  # a module-level change: a full reload
+
+    outcome = pipeline.engine.reload(batch(pipeline.app_path))
+
+    assert outcome is not None and outcome.event == "reloaded", pipeline.events
+    assert outcome.tier == "full"
+    assert outcome.generation == 1 == pipeline.engine.generation
+    assert outcome.files == (pipeline.app_path,)
+    assert set(outcome.timings_ms) >= {"execute", "swap", "push", "total"}
+    assert outcome.tabs == 1
+    new = pipeline.live()
+    assert new is not old and new.render() == "body=b1 title=t2 helper=h1"
+    assert pipeline.adapter.swapped == [new]
+    assert pipeline.engine.app is new
+    assert [event.kind for event in pipeline.adapter.told] == ["reload"]
+    assert pipeline.events[-1] is outcome
+
+
+def test_no_reload_objects_keep_their_identity(pipeline: Pipeline) -> None:
+    resource = pipeline.live().resource
+    write_app(pipeline.folder, title="t2")
+    pipeline.engine.reload(batch(pipeline.app_path))
+    write_app(pipeline.folder, title="t3")
+    pipeline.engine.reload(batch(pipeline.app_path))
+    assert pipeline.live().render().endswith("title=t3 helper=h1")
+    assert pipeline.live().resource is resource
+    assert pipeline.engine.generation == 2
+
+
+def test_a_syntax_error_is_an_error_event_and_the_last_good_app_stays(
+    pipeline: Pipeline,
+) -> None:
+    good = pipeline.live()
+    write_app(pipeline.folder, title="t2", extra="\ndef broken(:\n")
+
+    outcome = pipeline.engine.reload(batch(pipeline.app_path))
+
+    assert outcome is not None and outcome.event == "failed", pipeline.events
+    assert outcome.error is not None
+    assert outcome.error.headline.startswith("SyntaxError in")
+    assert outcome.error.file == str(pipeline.app_path)
+    assert outcome.error.line is not None
+    assert outcome.generation == 0 == pipeline.engine.generation
+    assert pipeline.adapter.swapped == []  # no swap: the last good app serves on
+    assert pipeline.engine.app is good and pipeline.live() is good
+    told = pipeline.adapter.told[-1]
+    assert told.kind == "error" and told.headline == outcome.error.headline
+    assert told.title.startswith("devreload: the last save failed;")
+
+    write_app(pipeline.folder, title="t3")  # the fix
+    fixed = pipeline.engine.reload(batch(pipeline.app_path))
+    assert fixed is not None and fixed.event == "reloaded" and fixed.generation == 1
+    assert pipeline.live().render() == "body=b1 title=t3 helper=h1"
+    assert pipeline.live().resource is good.resource
+
+
+def test_a_body_only_edit_is_patched_in_place_without_a_swap(pipeline: Pipeline) -> None:
+    app = pipeline.live()
+    write_app(pipeline.folder, body="b2")  # only render()'s body changes
+
+    outcome = pipeline.engine.reload(batch(pipeline.app_path))
+
+    assert outcome is not None and outcome.event == "patched", pipeline.events
+    assert outcome.tier == "patch"
+    assert outcome.functions == ("render()",)
+    assert outcome.generation == 1 == pipeline.engine.generation
+    assert pipeline.adapter.swapped == []
+    assert [event.kind for event in pipeline.adapter.told] == ["patch"]
+    assert pipeline.live() is app  # the same app object runs the new code
+    assert app.render() == "body=b2 title=t1 helper=h1"
+
+
+def test_a_helper_edit_reruns_the_helper_and_the_app(pipeline: Pipeline) -> None:
+    helper = pipeline.folder / "helper.py"
+    helper.write_text('TEXT = "h2"\n', encoding="utf-8")
+    outcome = pipeline.engine.reload(batch(helper))
+    assert outcome is not None and outcome.event == "reloaded", pipeline.events
+    assert pipeline.live().render() == "body=b1 title=t1 helper=h2"
+
+
+def test_a_watch_problem_tells_the_tabs_what_it_is(pipeline: Pipeline) -> None:
+    notice = WatchNotice("stopped", "the file watcher stopped (OSError: boom)")
+    pipeline.engine._watch_notice(notice)
+    told = pipeline.adapter.told[-1]
+    assert told.kind == "error" and told.headline == notice.message
+    assert told.title.startswith("devreload: the file watcher stopped;")
+    pipeline.engine._watch_notice(WatchNotice("resumed", "the file watcher is back"))
+    assert pipeline.adapter.told[-1].kind == "reload"  # the overlay goes
+
+
+def test_a_file_nothing_imports_changes_nothing(pipeline: Pipeline) -> None:
+    other = pipeline.folder / "unused.py"
+    other.write_text("X = 1\n", encoding="utf-8")
+    assert pipeline.engine.reload(batch(other)) is None
+    assert pipeline.adapter.swapped == [] and pipeline.adapter.told == []
+
+
+def test_the_interpreter_set_up_undoes_itself(tmp_path: Path) -> None:
+    write_app(tmp_path)
+    (tmp_path / "helper.py").write_text(HELPER, encoding="utf-8")
+    argv, path, meta_path = list(sys.argv), list(sys.path), list(sys.meta_path)
+    pipeline = Pipeline(tmp_path)
+    with modules_put_back(), pipeline.engine.interpreter():
+        # Inside: the process as `python app.py` would have it.
+        assert sys.argv == [str(pipeline.app_path)]
+        assert sys.path[0] == str(tmp_path.resolve())
+        assert len(sys.meta_path) > len(meta_path)
+        assert pipeline.engine.load()
+        write_app(tmp_path, title="t2")
+        assert pipeline.engine.reload(batch(pipeline.app_path)) is not None
+        write_app(tmp_path, title="t3", extra="\ndef broken(:\n")
+        assert pipeline.engine.reload(batch(pipeline.app_path)) is not None
+    assert sys.argv == argv
+    assert sys.path == path
+    assert sys.meta_path == meta_path
+
+
+def test_a_failing_first_load_is_reported_and_returns_false(tmp_path: Path) -> None:
+    write_app(tmp_path, extra="\nraise RuntimeError('no database')\n")
+    (tmp_path / "helper.py").write_text(HELPER, encoding="utf-8")
+    pipeline = Pipeline(tmp_path)
+    with modules_put_back() as saved, pipeline.engine.interpreter():
+        assert not pipeline.engine.load()
+        assert sys.modules.get("__main__") is saved["__main__"]  # rolled back
+    failed = [event for event in pipeline.events if event.event == "failed"]
+    assert len(failed) == 1 and failed[0].error is not None
+    assert failed[0].error.headline.startswith("RuntimeError in")
+    assert "no database" in failed[0].error.headline
+    assert pipeline.engine.adapter is None

@@ -22,8 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 @pytest.mark.timeout(420)
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (scripts/test.sh installs it)"
     out = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],

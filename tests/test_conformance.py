@@ -1,6 +1,7 @@
 """One adapter-conformance suite, run against every adapter devreload ships (gradio,
-asgi, wsgi, dash, shiny, fasthtml; nicegui has its own tests, test_frameworks_nicegui.py)
-and the toy third-party adapter of docs/adapters.md (through its entry point).
+asgi, wsgi, dash, shiny, fasthtml, nicegui) and the toy third-party adapter of
+docs/adapters.md (through its entry point). Each framework's own interactions (a Dash
+callback, a NiceGUI button, ...) are in test_frameworks*.py.
 
 Each app follows the convention of :class:`reloader.testing.ConformanceApp`:
 it shows ``version=``, ``helper=`` and ``resource=`` markers.
@@ -156,6 +157,25 @@ FASTHTML = conformance_app(
     """,
 )
 
+NICEGUI = conformance_app(
+    "nicegui",
+    "from nicegui import app, ui",
+    """
+    # Module-level lifecycle handlers, as NiceGUI's docs register them: a reload
+    # must not fail on "NiceGUI has already been started".
+    app.on_startup(lambda: None)
+    app.on_connect(lambda: None)
+
+    @ui.page("/")
+    def index():
+        ui.label(markers())
+
+    if __name__ in {{"__main__", "__mp_main__"}}:
+        ui.run(port=8080)
+    """,
+    # NiceGUI renders the elements' texts into the page's initial HTML.
+)
+
 TOY_DIR = Path(__file__).parent / "toy_adapter"
 TOY = conformance_app(
     "toy",
@@ -183,7 +203,7 @@ def toy_site(folder: Path) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
 
 
-APPS = {app.name: app for app in (GRADIO, FASTAPI, FLASK, DASH, SHINY, FASTHTML, TOY)}
+APPS = {app.name: app for app in (GRADIO, FASTAPI, FLASK, DASH, SHINY, FASTHTML, NICEGUI, TOY)}
 
 
 def prepared(name: str, tmp_path: Path) -> tuple[ConformanceApp, Path]:

@@ -1,5 +1,6 @@
-"""NiceGUI under devreload (issue 14): the conformance suite, an open tab that
-follows a save, and a button whose handler still runs after a save.
+"""NiceGUI under devreload: a button whose handler runs the new code after a save,
+and script mode. (The conformance suite and the tab following a save are in
+test_conformance.py, with every other adapter.)
 
 The app is written as NiceGUI's docs write one: ``@ui.page("/")``, a button with
 a handler, ``ui.run()`` at the end under ``if __name__ in {"__main__", "__mp_main__"}``.
@@ -10,19 +11,16 @@ page shows the markers.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reloader.testing import (
-    CHECKS,
     TRACK_EVENT_SOURCES,
     ConformanceApp,
     DevreloadProcess,
     save_in_place,
-    tab_follows_a_save,
     wait_for,
 )
 
@@ -65,16 +63,6 @@ NICEGUI = ConformanceApp(
         "helper.py": 'TEXT = "{helper}"\n',
     },
 )
-
-
-@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
-def test_conformance(check: Callable[[ConformanceApp, Path], None], tmp_path: Path) -> None:
-    check(NICEGUI, tmp_path)
-
-
-@pytest.mark.browser
-def test_tab_follows_a_save(tmp_path: Path, page: Any) -> None:
-    tab_follows_a_save(NICEGUI, tmp_path, page)
 
 
 @pytest.mark.browser

@@ -20,7 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-@pytest.mark.timeout(420)
+# The quick run takes about 2 minutes alone; the deadline is generous because it
+# shares the machine with the other test worker (and, in a busy-machine run, more).
+@pytest.mark.timeout(960)
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (scripts/test.sh installs it)"
     out = tmp_path / "results"
@@ -29,7 +31,7 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=400,
+        timeout=900,
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
 

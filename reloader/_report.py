@@ -72,7 +72,12 @@ def render(event: Event) -> str:
         )
     if event.event == "patched":
         count = len(event.functions)
-        names = ", ".join(event.functions[:3]) + (" ..." if count > 3 else "") or "no code"
+        if count == 0:  # comments or blank lines: the compiled code is the same
+            return (
+                f"no code changed in {_files(event.files)} (comments or blank lines only); "
+                f"nothing to run ({timings.get('total', 0):.0f} ms)"
+            )
+        names = ", ".join(event.functions[:3]) + (" ..." if count > 3 else "")
         noun = "function" if count == 1 else "functions"
         return (
             f"patched {names} in {_files(event.files)} in {timings.get('total', 0):.0f} ms "

@@ -167,6 +167,10 @@ def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
             level=logging.DEBUG if verbose else logging.WARNING,
             format="devreload[%(name)s]: %(message)s",
         )
+        # watchfiles logs every filtered-out event at DEBUG: with a log file in the
+        # project, -v would print a line per line it printed. devreload logs what counts.
+        if verbose:
+            logging.getLogger("watchfiles").setLevel(logging.INFO)
         from reloader.adapters import load_adapters
         from reloader.engine._pipeline import Engine
 

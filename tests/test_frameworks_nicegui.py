@@ -93,8 +93,16 @@ def test_button_handler_runs_after_a_save(tmp_path: Path, page: Any) -> None:
 
 
 def test_script_mode_page_follows_a_save(tmp_path: Path) -> None:
-    """NiceGUI's script mode (UI made at module level, no @ui.page): a save is served."""
-    source = 'from nicegui import ui\nui.label("version={version}")\nui.run()\n'
+    """NiceGUI's script mode (UI made at module level, no @ui.page): a save reloads
+    (NiceGUI would serve a re-run of the file anyway: the reload itself must not fail,
+    layout elements such as ui.header() included) and is served."""
+    source = (
+        "from nicegui import ui\n"
+        "with ui.header():\n"
+        '    ui.label("header {version}")\n'
+        'ui.label("version={version}")\n'
+        "ui.run()\n"
+    )
     app_path = tmp_path / "app.py"
     app_path.write_text(source.format(version="v1"), encoding="utf-8")
     process = DevreloadProcess(app_path).start()
@@ -107,6 +115,30 @@ def test_script_mode_page_follows_a_save(tmp_path: Path) -> None:
                 timeout=60,
                 what=f"the script-mode page at {version}",
             )
+        wait_for(
+            lambda: "reloaded app.py" in process.output or "reload failed" in process.output,
+            timeout=30,
+            what="the reload's outcome",
+        )
+        assert "reload failed" not in process.output, process.output
         assert "Client has been deleted" not in process.output, process.output
+    finally:
+        process.stop()
+
+
+def test_script_mode_serves_the_last_good_version_through_a_broken_save(
+    tmp_path: Path,
+) -> None:
+    """Script mode builds each new client's page by running the app's code: while a
+    save is broken, a tab opened (or reloaded) gets the last good version, not a 500."""
+    source = 'from nicegui import ui\nui.label("version={version}")\nui.run()\n'
+    app_path = tmp_path / "app.py"
+    app_path.write_text(source.format(version="v1"), encoding="utf-8")
+    process = DevreloadProcess(app_path).start()
+    try:
+        wait_for(lambda: "version=v1" in process.get("/").decode(), timeout=60, what="v1")
+        save_in_place(app_path, source.format(version="v2").replace("ui.run()", "ui.run("))
+        wait_for(lambda: "reload failed" in process.output, timeout=30, what="the failed save")
+        assert "version=v1" in process.get("/").decode()
     finally:
         process.stop()

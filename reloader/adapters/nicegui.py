@@ -28,6 +28,7 @@ reload runs it once more in a throwaway client.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -69,13 +70,33 @@ def _script_client(first_load: bool) -> Iterator[None]:
         return
     from nicegui.client import Client
     from nicegui.page import page
+    from nicegui.slot import Slot
 
+    # The first load's pseudo client (NiceGUI's script_client, which ui.run() deletes
+    # but never exits) is still on this thread's slot stack: a client made on top of
+    # it would hang its layout under that dead client ("The parent slot of div(id=3)
+    # has been deleted" on a ui.header()). Build this one on an empty stack.
+    stack = Slot.get_stack()
+    outer = stack[:]
+    stack.clear()
     client = Client(page("/"))
     try:
         with client:
             yield
     finally:
         client.delete()
+        stack[:] = outer
+
+
+def _script_source() -> tuple[str, str] | None:
+    """The app file as it is now (the executor reads it a moment later; a save in
+    between triggers another reload, which reads it again)."""
+    path = sys.argv[0] if sys.argv else ""
+    try:
+        with open(path, "rb") as file:
+            return path, importlib.util.decode_source(file.read())
+    except OSError:
+        return None
 
 
 def _ignored(handler: Any) -> None:
@@ -96,6 +117,9 @@ class NiceGUIAdapter(ASGIAdapter):
         self._original_run: Any = None
         #: The lifecycle handlers the last good execution registered, per list.
         self._handlers: dict[str, list[Any]] = {}
+        #: Script mode: the path and source of the last good version, which each new
+        #: client's page runs (NiceGUI itself would run the file as it is on disk).
+        self._script: tuple[str, str] | None = None
 
     # -- hooks into NiceGUI ------------------------------------------------------
 
@@ -115,12 +139,13 @@ class NiceGUIAdapter(ASGIAdapter):
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
+        script = _script_source()
         if "nicegui" not in sys.modules:
             # Not a NiceGUI app so far (it may import NiceGUI now): nothing to reset,
             # and NiceGUI is never imported on behalf of an app that does not use it.
             with super().executing(first_load):
                 yield
-            self._after_execution({attr: set() for attr in _HANDLER_LISTS})
+            self._after_execution({attr: set() for attr in _HANDLER_LISTS}, script)
             return
         import nicegui
 
@@ -151,11 +176,16 @@ class NiceGUIAdapter(ASGIAdapter):
         finally:
             vars(app).pop("on_startup", None)
             vars(app).pop("on_shutdown", None)
-        self._after_execution(before)
+        self._after_execution(before, script)
 
-    def _after_execution(self, before: dict[str, set[int]]) -> None:
-        """Remember the handlers this version added and its ui.run() call."""
+    def _after_execution(self, before: dict[str, set[int]], script: tuple[str, str] | None) -> None:
+        """Remember the handlers this version added, its ui.run() call and, in script
+        mode, its source."""
         if "nicegui" in sys.modules:
+            from nicegui import core
+
+            if core.script_mode and script is not None:
+                self._script = script
             app = sys.modules["nicegui"].app
             self._handlers = {
                 attr: [h for h in getattr(app, attr) if id(h) not in before[attr]]
@@ -211,6 +241,10 @@ class NiceGUIAdapter(ASGIAdapter):
         assert call is not None
         arguments = call.kwargs
         config = self._setup(call)
+        from nicegui import core
+
+        if core.script_mode:  # ui.run() just set NiceGUI's own file-running root
+            self._root_runs_last_good_script()
         run_kwargs: dict[str, Any] = {
             key: value
             for key, value in arguments.items()
@@ -258,8 +292,26 @@ class NiceGUIAdapter(ASGIAdapter):
         # new execution; only ui.run(root=...) lives outside it.
         from nicegui import core
 
-        if self._run is not None and not core.script_mode:  # there, root re-runs the file
+        if core.script_mode:
+            self._root_runs_last_good_script()
+        elif self._run is not None:
             core.root = _root(self._run)
+
+    def _root_runs_last_good_script(self) -> None:
+        """In script mode NiceGUI builds each client's page by running the file from
+        disk (``runpy.run_path``): a tab opened while a save is broken would get a 500
+        page. Run the source of the last good version instead, as runpy would."""
+        from nicegui import core
+
+        if self._script is None:
+            return
+        path, source = self._script
+        code = compile(source, path, "exec", dont_inherit=True)
+
+        def run_last_good_script() -> None:
+            exec(code, {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__})
+
+        core.root = run_last_good_script
 
 
 def _root(call: RunCall) -> Any:

@@ -29,7 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog="Arguments after `--` are passed to the app as sys.argv[1:].",
     )
-    parser.add_argument("app", nargs="?", help="the app file, e.g. app.py")
+    parser.add_argument(
+        "app",
+        nargs="?",
+        help="the app file, e.g. app.py; or MODULE:APP as uvicorn takes it (main:app), "
+        "which imports the module instead of running it as __main__",
+    )
     parser.add_argument(
         "-m",
         dest="module",
@@ -100,8 +105,18 @@ def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:
         raise UserError(
             f"give either an app file or -m MODULE, not both ({options.app}, -m {options.module})."
         )
+    import_name = None
     if options.module:
         app_path, run_as = find_module(options.module, Path.cwd())
+    elif options.app and ":" in options.app and not Path(options.app).is_file():
+        import_name, _, attribute = options.app.partition(":")
+        if options.app_name and options.app_name != attribute:
+            raise UserError(
+                f"{options.app} names the app {attribute!r} and --app names {options.app_name!r}: "
+                "give one."
+            )
+        app_path, run_as = find_import(options.app, Path.cwd()), None
+        options.app_name = attribute
     elif options.app:
         app_path, run_as = Path(options.app), None
         if not app_path.is_file():
@@ -123,10 +138,31 @@ def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:
         watch=tuple(Path(folder) for folder in options.watch),
         ignore=tuple(options.ignore),
         module=run_as,
+        import_name=import_name,
         json_events=options.events == "json",
         events_file=Path(options.events_file) if options.events_file else None,
     )
     return config, options.verbose
+
+
+def find_import(spec: str, cwd: Path) -> Path:
+    """The file of ``MODULE`` in uvicorn's ``MODULE:APP``, found from ``cwd`` as uvicorn
+    imports it: ``pkg/main.py`` or ``pkg/main/__init__.py``."""
+    name, _, attribute = spec.partition(":")
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts) or not attribute.isidentifier():
+        raise UserError(
+            f"{spec}: pass the path of your app file (app.py), or MODULE:APP as uvicorn "
+            "takes it (main:app)."
+        )
+    base = cwd.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    raise UserError(
+        f"{spec}: no {base.relative_to(cwd)}.py or {base.relative_to(cwd)}/__init__.py under "
+        "the current folder; run devreload from the folder you would run uvicorn from."
+    )
 
 
 def find_module(name: str, cwd: Path) -> tuple[Path, str]:

@@ -29,6 +29,10 @@ class Config:
     #: ``-m pkg.app``: run the app as that module (``__package__`` set, relative imports
     #: work), with the current folder first on sys.path, as ``python -m`` does.
     module: str | None = None
+    #: ``MODULE:APP`` (uvicorn's form): run the app file as an ordinary import of that
+    #: module, so ``__name__`` is its name and an ``if __name__ == "__main__":`` block
+    #: does not run; the current folder goes first on sys.path, as uvicorn does.
+    import_name: str | None = None
     #: The console script's safety net: once shutdown starts, the process exits this
     #: many seconds later whatever hangs. None when devreload runs inside a program.
     hard_exit_seconds: float | None = None

@@ -105,9 +105,28 @@ def test_dash_m_finds_the_module_without_importing_it(
     assert config.module == "pkg.web.__main__"
 
 
+def test_uvicorn_module_app_form_names_the_file_and_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "main.py").write_text("")
+    (tmp_path / "pkg" / "__init__.py").write_text("raise RuntimeError('imported')\n")
+    monkeypatch.chdir(tmp_path)
+    config, _ = parse_config(["main:app"])
+    assert (config.app_path, config.import_name, config.app_name) == (
+        tmp_path / "main.py",
+        "main",
+        "app",
+    )
+    config, _ = parse_config(["pkg:api"])
+    assert config.app_path == tmp_path / "pkg" / "__init__.py" and config.import_name == "pkg"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["nope:app"], r"nope:app: no nope.py or nope/__init__.py under the current folder"),
+        (["main:app", "--app", "api"], "names the app 'app' and --app names 'api'"),
         (["-m", "pkg.nope"], r"-m pkg.nope: no pkg/nope.py or pkg/nope/__main__.py"),
         (["-m", "pkg-app"], "not a module name"),
         (["x.py", "-m", "pkg.app"], "either an app file or -m MODULE"),

@@ -222,3 +222,39 @@ def test_status_endpoint_needs_the_gradio_login(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             process.get("/__devreload__/status")
         assert refused.value.code == 401
+
+
+def test_uvicorn_module_app_form_imports_the_module(tmp_path: Path) -> None:
+    """``devreload main:app`` runs main.py as uvicorn would: imported as ``main``, so an
+    ``if __name__ == "__main__":`` guard that refuses plain runs does not fire."""
+    from support import DevreloadProcess
+
+    source = textwrap.dedent(
+        """
+        import sys
+        from starlette.applications import Starlette
+        from starlette.responses import PlainTextResponse
+        from starlette.routing import Route
+
+        if __name__ == "__main__":
+            sys.exit("Run this app with `uvicorn main:app`")
+
+        async def home(request):
+            return PlainTextResponse(f"{__name__} {VERSION}")
+
+        app = Starlette(routes=[Route("/", home)])
+        VERSION = "v1"
+        """
+    )
+    main = tmp_path / "main.py"
+    main.write_text(source)
+    process = DevreloadProcess(main, cwd=tmp_path)
+    at = process.command.index(str(main))
+    process.command[at] = "main:app"
+    process.start()
+    try:
+        wait_for(lambda: process.get("/") == b"main v1", timeout=60, what="main v1")
+        save_in_place(main, source.replace('"v1"', '"v2"'))
+        wait_for(lambda: process.get("/") == b"main v2", what="main v2")
+    finally:
+        process.stop()

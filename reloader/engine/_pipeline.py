@@ -69,7 +69,9 @@ class Engine:
         self.cwd = Path.cwd()
         self.app_path = config.app_path.resolve()
         self.roots = watch_roots(config.watch_paths(self.cwd))
-        self.app_module = LocalModule("__main__", self.app_path, run_as=config.module)
+        self.app_module = LocalModule(
+            config.import_name or "__main__", self.app_path, run_as=config.module
+        )
         self.disposers = Disposers()
         self.executor = Executor(self.roots, disposers=self.disposers)
         self.planner = Planner(self.roots, self.app_module)
@@ -99,7 +101,9 @@ class Engine:
         for the duration: everything it changes in ``sys`` is put back on exit."""
         with prepared_interpreter(
             argv=[str(self.config.app_path), *self.config.app_args],
-            path_entry=self.cwd if self.config.module else self.app_path.parent,
+            path_entry=(
+                self.cwd if self.config.module or self.config.import_name else self.app_path.parent
+            ),
             executor=self.executor,
             is_local=self.planner.is_local,
             adapters=self.adapters,
@@ -224,7 +228,7 @@ class Engine:
             return False
         self._remember_sources()
         try:
-            self.adapter, self.app = self._find_app(result.modules["__main__"].__dict__)
+            self.adapter, self.app = self._find_app(result.modules[self.app_module.name].__dict__)
         except AppNotFound as error:
             raise UserError(error.headline, EXIT_NO_APP) from None
         self.disposers.commit(result.modules)
@@ -407,7 +411,7 @@ class Engine:
 
     def _app_from(self, result: Result) -> Any:
         assert self.adapter is not None
-        namespace = result.modules["__main__"].__dict__
+        namespace = result.modules[self.app_module.name].__dict__
         app = self.adapter.find_app(namespace, self.config.app_name)
         if app is None:
             raise AppNotFound(

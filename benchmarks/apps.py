@@ -8,6 +8,8 @@ one, written in place, in the app file or in a helper module the app imports.
 The FastAPI kind is the repository's ``examples/fastapi_app`` (HTML pages, a
 static stylesheet, a 1 s model load under ``NO_RELOAD``) with the marker in its
 page heading; it is probed through its page (GET ``/``) rather than ``/config``.
+The framework kinds (NiceGUI, Dash, Shiny, FastHTML) are written by
+``frameworks.py`` and probed where each framework serves the marker.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from .frameworks import FRAMEWORKS, FrameworkKey, framework_source
 
 __all__ = [
     "INITIAL_MARKER",
@@ -36,7 +40,7 @@ MARKER_RE = re.compile(r"bmk[0-9a-f]{10}")
 INITIAL_MARKER = "bmk0000000000"
 
 EditTarget = Literal["app", "helper", "handler"]
-AppKind = Literal["minimal", "demo", "fastapi"]
+AppKind = Literal["minimal", "demo", "fastapi"] | FrameworkKey
 
 #: The repository's demo app, copied (with its folder) for the "demo app" variant.
 DEMO_APP_DIR = Path(__file__).resolve().parent.parent / "demo_app"
@@ -112,6 +116,8 @@ def write_app(root: Path, spec: AppSpec) -> AppDir:
     root.mkdir(parents=True, exist_ok=True)
     if spec.kind == "fastapi":
         app = _write_fastapi(root)
+    elif spec.kind in FRAMEWORKS:
+        app = _write_framework(root, spec)
     else:
         app = _write_demo(root, spec) if spec.kind == "demo" else _write_minimal(root, spec)
         (root / "mounted.py").write_text(_mounted_source(Path(app.app_file).stem), encoding="utf-8")
@@ -260,6 +266,14 @@ def _write_fastapi(root: Path) -> AppDir:
     template = source.replace(FASTAPI_HEADING, f"<h1>Ask the model (version {INITIAL_MARKER})</h1>")
     (root / "main.py").write_text(template, encoding="utf-8")
     return AppDir(root, "main.py", root / "main.py", template, asgi_app="main:app", probe_path="/")
+
+
+def _write_framework(root: Path, spec: AppSpec) -> AppDir:
+    """One framework's app (see frameworks.py), started as ``app.py`` by every tool."""
+    template = framework_source(spec.kind, INITIAL_MARKER, spec.no_reload_seconds)
+    (root / "app.py").write_text(template, encoding="utf-8")
+    probe_path = FRAMEWORKS[spec.kind].probe_path
+    return AppDir(root, "app.py", root / "app.py", template, probe_path=probe_path)
 
 
 def insert_marker_markdown(source: str) -> str:

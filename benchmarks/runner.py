@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .apps import INITIAL_MARKER, AppDir, add_extra_tree, new_marker, write_app
+from .frameworks import FRAMEWORKS, framework_problem
 from .hmr_env import HmrEnv
 from .measure import ApiProbe, ClickProbe, ConfigProbe, Tab, cpu_percent, rss_bytes, wait_http_ok
 from .plan import MemoryPlan, Variant
@@ -163,6 +164,11 @@ class Runner:
         if tool.key in self.skipped:
             run.status, run.reason = "skipped", self.skipped[tool.key]
             return None
+        if variant.spec.kind in FRAMEWORKS:
+            problem = framework_problem(variant.spec.kind, tool.key)
+            if problem is not None:
+                run.status, run.reason = "skipped", problem
+                return None
         hmr_executable: Path | None = None
         if tool.key == "uvicorn-hmr":
             if self.hmr is None or self.hmr.problem:
@@ -503,11 +509,15 @@ def _devreload_internal(events_path: Path, run: ToolRun) -> dict[str, object]:
     """devreload's own report of each reload (its --events-file): medians over the
     measured saves."""
     lines = []
+    patched = 0
     for text in _read(events_path).splitlines():
         event = json.loads(text)
         if event.get("event") in ("reloaded", "patched"):
             lines.append(event.get("timings_ms", {}))
-    internal: dict[str, object] = {"reloads": len(lines)}
+            patched += event["event"] == "patched"
+    # Saves applied by patching function bodies in place (nothing re-executed, no
+    # lifespan restarted); the others were full reloads.
+    internal: dict[str, object] = {"reloads": len(lines), "patched": patched}
     warmups = sum(1 for sample in run.samples if sample.warmup)
     measured = lines[warmups:] if len(lines) == len(run.samples) else lines
     if measured:

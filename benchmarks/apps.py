@@ -48,6 +48,10 @@ DEMO_APP_DIR = Path(__file__).resolve().parent.parent / "demo_app"
 FASTAPI_APP_DIR = Path(__file__).resolve().parent.parent / "examples" / "fastapi_app"
 #: The line of the FastAPI example's page that gets the marker.
 FASTAPI_HEADING = "<h1>Ask the model</h1>"
+#: For a route-handler edit: the route's answer, the model load, the lifespan's startup.
+FASTAPI_HEALTH = 'return {"ok": True, "model": id(model)}'
+FASTAPI_LOAD = "    model = SlowModel()"
+FASTAPI_LIFESPAN = 'app.state.started_at = time.strftime("%H:%M:%S")'
 
 
 def new_marker() -> str:
@@ -90,6 +94,10 @@ class AppDir:
     #: probe clicks it in a page) and the API name of the same event.
     probe_click: str | None = None
     probe_api: str | None = None
+    #: A path whose JSON answer counts the app's lifespan starts in this process.
+    lifespan_probe: str | None = None
+    #: Whether an open tab shows the marker (not for an edit seen only in a JSON answer).
+    tab: bool = True
 
     @property
     def app_path(self) -> Path:
@@ -115,7 +123,7 @@ def write_app(root: Path, spec: AppSpec) -> AppDir:
     """
     root.mkdir(parents=True, exist_ok=True)
     if spec.kind == "fastapi":
-        app = _write_fastapi(root)
+        app = _write_fastapi(root, spec)
     elif spec.kind in FRAMEWORKS:
         app = _write_framework(root, spec)
     else:
@@ -251,8 +259,10 @@ def _write_demo(root: Path, spec: AppSpec) -> AppDir:
     return AppDir(root, "app.py", root / "app.py", template, env={"DOC_ANALYZER_BACKEND": "local"})
 
 
-def _write_fastapi(root: Path) -> AppDir:
-    """Copy the FastAPI example and put the marker in its page heading."""
+def _write_fastapi(root: Path, spec: AppSpec) -> AppDir:
+    """Copy the FastAPI example and put the marker in its page heading, or for a
+    handler edit in its ``/api/health`` route's answer (with a count of lifespan
+    starts, kept under ``NO_RELOAD``, in the same answer)."""
     source_file = FASTAPI_APP_DIR / "main.py"
     shutil.copytree(
         FASTAPI_APP_DIR,
@@ -261,11 +271,42 @@ def _write_fastapi(root: Path) -> AppDir:
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
     source = source_file.read_text(encoding="utf-8")
-    if source.count(FASTAPI_HEADING) != 1:
-        raise ValueError(f"{source_file} has no single {FASTAPI_HEADING!r} to mark")
-    template = source.replace(FASTAPI_HEADING, f"<h1>Ask the model (version {INITIAL_MARKER})</h1>")
+    if spec.edit == "handler":
+        template = _replace_once(
+            source,
+            source_file,
+            (FASTAPI_LOAD, f"{FASTAPI_LOAD}\n    LIFESPAN_STARTS: list[float] = []"),
+            (FASTAPI_LIFESPAN, f"{FASTAPI_LIFESPAN}\n    LIFESPAN_STARTS.append(time.time())"),
+            (
+                FASTAPI_HEALTH,
+                'return {"ok": True, "model": id(model), '
+                f'"version": "{INITIAL_MARKER}", "lifespan_starts": len(LIFESPAN_STARTS)}}',
+            ),
+        )
+        probe = "/api/health"
+    else:
+        heading = f"<h1>Ask the model (version {INITIAL_MARKER})</h1>"
+        template = _replace_once(source, source_file, (FASTAPI_HEADING, heading))
+        probe = "/"
     (root / "main.py").write_text(template, encoding="utf-8")
-    return AppDir(root, "main.py", root / "main.py", template, asgi_app="main:app", probe_path="/")
+    return AppDir(
+        root,
+        "main.py",
+        root / "main.py",
+        template,
+        asgi_app="main:app",
+        probe_path=probe,
+        lifespan_probe=probe if spec.edit == "handler" else None,
+        tab=spec.edit != "handler",
+    )
+
+
+def _replace_once(source: str, where: Path, *replacements: tuple[str, str]) -> str:
+    for old, new in replacements:
+        if source.count(old) != 1:
+            raise ValueError(f"{where} has no single {old!r} to mark")
+        source = source.replace(old, new)
+    return source
 
 
 def _write_framework(root: Path, spec: AppSpec) -> AppDir:

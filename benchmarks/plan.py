@@ -16,6 +16,7 @@ WATCHERS = ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload")
 ASGI = ("devreload", "uvicorn-hmr", "uvicorn-reload")
 
 FASTAPI_LABEL = "FastAPI example (examples/fastapi_app), NO_RELOAD 1 s"
+FASTAPI_HANDLER_LABEL = "FastAPI example, edit a route handler's body (GET /api/health)"
 
 #: Sections that --sections can pick.
 SECTIONS = (
@@ -185,6 +186,15 @@ def full_plan() -> Plan:
             20,
             10,
             idle_cpu_seconds=10,
+        ),
+        Variant(
+            "fastapi-handler",
+            FASTAPI_HANDLER_LABEL,
+            "fastapi",
+            replace(base, kind="fastapi", edit="handler"),
+            ASGI,
+            20,
+            10,
         ),
         *framework_variants(base, rounds=20, slow_rounds=10),
     ]

@@ -204,6 +204,8 @@ class Runner:
             # A handler edit shows in no page or config: a click runs the handler.
             probe = ClickProbe(self.browser, f"http://127.0.0.1:{port}/", app.probe_click)
             open_tab = False
+        if not app.tab:
+            open_tab = False
         live = _Live(tool, app, server, port, run, probe, None, rounds, save_timeout)
         try:
             spawned = server.start()
@@ -238,6 +240,8 @@ class Runner:
             if live.tab is not None:
                 live.tab.close()
         live.probe.close()
+        if live.app.lifespan_probe is not None and live.active and live.run.samples:
+            self._count_lifespan_starts(live, live.app.lifespan_probe)
         live.server.stop()
         if tree is not None and (live.app.root / "extra").exists():
             (live.app.root / "extra").rename(tree)
@@ -255,6 +259,26 @@ class Runner:
                 )
         live.run.internal["saves"] = len(live.run.samples)
         live.run.internal["starts"] = live.server.starts
+
+    def _count_lifespan_starts(self, live: _Live, path: str) -> None:
+        """How many times the app's lifespan started in the server process (1: never again
+        after the first start, whatever the saves)."""
+        probe = ConfigProbe(live.port, path)
+        try:
+            body = probe.get()
+        finally:
+            probe.close()
+        try:
+            starts = int(json.loads(body or b"{}")["lifespan_starts"])
+        except (ValueError, KeyError, TypeError):
+            live.run.notes.append(f"could not read the lifespan starts from {path}")
+            return
+        live.run.internal["lifespan_starts"] = starts
+        if not live.tool.slow:  # the process-restarting tools start it once per process
+            live.run.notes.append(
+                f"the app's lifespan started {starts} time(s) in the process over "
+                f"{len(live.run.samples)} saves"
+            )
 
     # -- one save ------------------------------------------------------------------------
 

@@ -143,3 +143,21 @@ def test_report_has_a_frameworks_table() -> None:
     assert "0.017 / 0.050 | 20× |" in markdown
     assert "skipped: Dash is not installed" in markdown
     assert "## Overview" not in markdown  # the framework rows have their own table
+
+
+def test_fastapi_handler_variant_marks_the_route_and_counts_lifespan_starts(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.apps import INITIAL_MARKER, AppSpec, write_app
+    from benchmarks.plan import full_plan
+
+    variant = next(v for v in full_plan().variants if v.key == "fastapi-handler")
+    app = write_app(tmp_path, variant.spec)
+    text = app.app_path.read_text(encoding="utf-8")
+    compile(text, str(app.app_path), "exec")
+    assert (app.probe_path, app.lifespan_probe, app.tab) == ("/api/health", "/api/health", False)
+    # The marker sits in the route handler's body only: an edit of it is a body-only change.
+    handler = text[text.index("async def health()") :]
+    assert INITIAL_MARKER in handler and text.count(INITIAL_MARKER) == 1
+    assert "LIFESPAN_STARTS.append(" in text
+    assert write_app(tmp_path / "page", AppSpec(kind="fastapi")).probe_path == "/"

@@ -370,7 +370,8 @@ def _internal(results: Results) -> list[str]:
             f"| {variant.label} | {i.get('reloads')} / {i.get('saves')} | "
             f"{i.get('patched', '–')} | "
             f"{i['total_median_ms']:.0f} | {i['detect_median_ms']:.0f} | "
-            f"{i['execute_median_ms']:.0f} | {i['swap_median_ms']:.0f} | "
+            f"{i.get('patch_median_ms', 0.0):.0f} | {i['execute_median_ms']:.0f} | "
+            f"{i['swap_median_ms']:.0f} | "
             f"{i['push_median_ms']:.0f} | {i['total_max_ms']:.0f} |"
         )
     if not rows:
@@ -382,9 +383,9 @@ def _internal(results: Results) -> list[str]:
         "patched: saves applied by swapping function bodies in place (nothing re-executed, "
         "no lifespan restart), the others were full reloads.",
         "",
-        "| variant | reloads / saves | patched | total | detect | execute | swap | push | "
-        "max total |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| variant | reloads / saves | patched | total | detect | patch | execute | swap | "
+        "push | max total |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
     ]

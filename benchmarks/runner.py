@@ -545,7 +545,7 @@ def _devreload_internal(events_path: Path, run: ToolRun) -> dict[str, object]:
     warmups = sum(1 for sample in run.samples if sample.warmup)
     measured = lines[warmups:] if len(lines) == len(run.samples) else lines
     if measured:
-        for key in ("total", "detect", "execute", "swap", "push"):
+        for key in ("total", "detect", "patch", "execute", "swap", "push"):
             internal[f"{key}_median_ms"] = statistics.median(
                 float(line.get(key, 0.0)) for line in measured
             )

@@ -230,18 +230,20 @@ def _frameworks(results: Results) -> list[str]:
         framework = FRAMEWORKS.get(variant.group)
         ours = variant.run("devreload")
         peer = variant.run(framework.peer) if framework is not None else None
-        if framework is None or ours is None or peer is None:
+        if framework is None or (ours is None and peer is None):
             continue
         applied = "–"
-        if ours.status == "ok" and "patched" in ours.internal:
+        if ours is not None and ours.status == "ok" and "patched" in ours.internal:
             applied = f"{ours.internal['patched']} of {ours.internal.get('reloads')} patched"
-        faster = "–"
-        if peer.ratio_tab:
+        faster, ratios = "–", "–"
+        if peer is not None and peer.ratio_tab:
             faster = f"{1 / peer.ratio_tab:.0f}×"
+        if peer is not None and (peer.ratio_served or peer.ratio_tab):
+            ratios = f"{_ratio(peer.ratio_served)} / {_ratio(peer.ratio_tab)}"
+        peer_label = peer.label if peer is not None else framework.peer
         rows.append(
-            f"| {framework.label} | {_medians(ours)} | {applied} | {peer.label} | "
-            f"{_medians(peer)} | {_ratio(peer.ratio_served)} / {_ratio(peer.ratio_tab)} | "
-            f"{faster} |"
+            f"| {framework.label} | {_medians(ours)} | {applied} | {peer_label} | "
+            f"{_medians(peer)} | {ratios} | {faster} |"
         )
     if not rows:
         return []
@@ -263,7 +265,9 @@ def _frameworks(results: Results) -> list[str]:
     ]
 
 
-def _medians(run: ToolRun) -> str:
+def _medians(run: ToolRun | None) -> str:
+    if run is None:
+        return "not run"
     if run.status != "ok":
         return f"{run.status}: {_one_line(run.reason, 120)}"
     served, tab = run.served_summary(), run.tab_summary()

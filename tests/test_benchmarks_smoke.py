@@ -161,3 +161,23 @@ def test_fastapi_handler_variant_marks_the_route_and_counts_lifespan_starts(
     assert INITIAL_MARKER in handler and text.count(INITIAL_MARKER) == 1
     assert "LIFESPAN_STARTS.append(" in text
     assert write_app(tmp_path / "page", AppSpec(kind="fastapi")).probe_path == "/"
+
+
+def test_a_framework_that_cannot_run_gives_skipped_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    import benchmarks.runner
+    from benchmarks.plan import full_plan
+    from benchmarks.runner import Runner
+
+    monkeypatch.setattr(
+        benchmarks.runner, "framework_problem", lambda key, tool: f"{key} is not installed"
+    )
+    variant = next(v for v in full_plan().variants if v.key == "nicegui")
+    result = Runner(tmp_path, None, None, {}, log=io.StringIO()).run_variant(variant)
+    assert [(r.tool, r.status, r.reason) for r in result.runs] == [
+        ("devreload", "skipped", "nicegui is not installed"),
+        ("nicegui-reload", "skipped", "nicegui is not installed"),
+    ]

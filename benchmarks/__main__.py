@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from .frameworks import FRAMEWORKS, framework_problem
 from .hmr_env import HmrEnv, ensure_hmr_env
 from .machine import machine_details
 from .plan import SECTIONS, Plan, full_plan, quick_plan
@@ -36,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Measure how long a developer waits after a save: devreload against "
-        "Gradio's reload mode, uvicorn --reload, uvicorn-hmr and a manual restart.",
+        "Gradio's reload mode, uvicorn --reload, uvicorn-hmr, a manual restart, and the "
+        "reloaders of NiceGUI, Dash, Shiny and FastHTML on their own apps.",
     )
     parser.add_argument(
         "--quick",
@@ -126,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         skipped, hmr = _prepare_hmr(plan, args.quick, only, workdir, results)
         with _browser(args.no_browser) as (browser, version):
             results.machine = machine_details(version)
-            _prewarm(hmr)
+            _prewarm(hmr, plan)
             runner = Runner(workdir, browser, hmr, skipped)
             for variant in plan.variants:
                 try:
@@ -171,10 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _prewarm(hmr: HmrEnv | None) -> None:
+def _prewarm(hmr: HmrEnv | None, plan: Plan) -> None:
     """Import the frameworks once, so that the first tool started does not pay for a cold
     disk cache and stale bytecode on everyone's behalf."""
     commands = [[sys.executable, "-c", "import gradio, fastapi, uvicorn, reloader"]]
+    for variant in plan.variants:
+        framework = FRAMEWORKS.get(variant.spec.kind)
+        if framework is not None and framework_problem(framework.key, "devreload") is None:
+            commands.append([sys.executable, "-c", f"import {framework.module}"])
     if hmr is not None and not hmr.problem:
         commands.append([str(hmr.venv / "bin" / "python"), "-c", "import gradio, uvicorn_hmr"])
     for command in commands:

@@ -8,6 +8,8 @@ one, written in place, in the app file or in a helper module the app imports.
 The FastAPI kind is the repository's ``examples/fastapi_app`` (HTML pages, a
 static stylesheet, a 1 s model load under ``NO_RELOAD``) with the marker in its
 page heading; it is probed through its page (GET ``/``) rather than ``/config``.
+The framework kinds (NiceGUI, Dash, Shiny, FastHTML) are written by
+``frameworks.py`` and probed where each framework serves the marker.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from .frameworks import FRAMEWORKS, FrameworkKey, framework_source
 
 __all__ = [
     "INITIAL_MARKER",
@@ -36,7 +40,7 @@ MARKER_RE = re.compile(r"bmk[0-9a-f]{10}")
 INITIAL_MARKER = "bmk0000000000"
 
 EditTarget = Literal["app", "helper", "handler"]
-AppKind = Literal["minimal", "demo", "fastapi"]
+AppKind = Literal["minimal", "demo", "fastapi"] | FrameworkKey
 
 #: The repository's demo app, copied (with its folder) for the "demo app" variant.
 DEMO_APP_DIR = Path(__file__).resolve().parent.parent / "demo_app"
@@ -44,6 +48,10 @@ DEMO_APP_DIR = Path(__file__).resolve().parent.parent / "demo_app"
 FASTAPI_APP_DIR = Path(__file__).resolve().parent.parent / "examples" / "fastapi_app"
 #: The line of the FastAPI example's page that gets the marker.
 FASTAPI_HEADING = "<h1>Ask the model</h1>"
+#: For a route-handler edit: the route's answer, the model load, the lifespan's startup.
+FASTAPI_HEALTH = 'return {"ok": True, "model": id(model)}'
+FASTAPI_LOAD = "    model = SlowModel()"
+FASTAPI_LIFESPAN = 'app.state.started_at = time.strftime("%H:%M:%S")'
 
 
 def new_marker() -> str:
@@ -86,6 +94,10 @@ class AppDir:
     #: probe clicks it in a page) and the API name of the same event.
     probe_click: str | None = None
     probe_api: str | None = None
+    #: A path whose JSON answer counts the app's lifespan starts in this process.
+    lifespan_probe: str | None = None
+    #: Whether an open tab shows the marker (not for an edit seen only in a JSON answer).
+    tab: bool = True
 
     @property
     def app_path(self) -> Path:
@@ -111,7 +123,9 @@ def write_app(root: Path, spec: AppSpec) -> AppDir:
     """
     root.mkdir(parents=True, exist_ok=True)
     if spec.kind == "fastapi":
-        app = _write_fastapi(root)
+        app = _write_fastapi(root, spec)
+    elif spec.kind in FRAMEWORKS:
+        app = _write_framework(root, spec)
     else:
         app = _write_demo(root, spec) if spec.kind == "demo" else _write_minimal(root, spec)
         (root / "mounted.py").write_text(_mounted_source(Path(app.app_file).stem), encoding="utf-8")
@@ -245,8 +259,10 @@ def _write_demo(root: Path, spec: AppSpec) -> AppDir:
     return AppDir(root, "app.py", root / "app.py", template, env={"DOC_ANALYZER_BACKEND": "local"})
 
 
-def _write_fastapi(root: Path) -> AppDir:
-    """Copy the FastAPI example and put the marker in its page heading."""
+def _write_fastapi(root: Path, spec: AppSpec) -> AppDir:
+    """Copy the FastAPI example and put the marker in its page heading, or for a
+    handler edit in its ``/api/health`` route's answer (with a count of lifespan
+    starts, kept under ``NO_RELOAD``, in the same answer)."""
     source_file = FASTAPI_APP_DIR / "main.py"
     shutil.copytree(
         FASTAPI_APP_DIR,
@@ -255,11 +271,50 @@ def _write_fastapi(root: Path) -> AppDir:
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
     source = source_file.read_text(encoding="utf-8")
-    if source.count(FASTAPI_HEADING) != 1:
-        raise ValueError(f"{source_file} has no single {FASTAPI_HEADING!r} to mark")
-    template = source.replace(FASTAPI_HEADING, f"<h1>Ask the model (version {INITIAL_MARKER})</h1>")
+    if spec.edit == "handler":
+        template = _replace_once(
+            source,
+            source_file,
+            (FASTAPI_LOAD, f"{FASTAPI_LOAD}\n    LIFESPAN_STARTS: list[float] = []"),
+            (FASTAPI_LIFESPAN, f"{FASTAPI_LIFESPAN}\n    LIFESPAN_STARTS.append(time.time())"),
+            (
+                FASTAPI_HEALTH,
+                'return {"ok": True, "model": id(model), '
+                f'"version": "{INITIAL_MARKER}", "lifespan_starts": len(LIFESPAN_STARTS)}}',
+            ),
+        )
+        probe = "/api/health"
+    else:
+        heading = f"<h1>Ask the model (version {INITIAL_MARKER})</h1>"
+        template = _replace_once(source, source_file, (FASTAPI_HEADING, heading))
+        probe = "/"
     (root / "main.py").write_text(template, encoding="utf-8")
-    return AppDir(root, "main.py", root / "main.py", template, asgi_app="main:app", probe_path="/")
+    return AppDir(
+        root,
+        "main.py",
+        root / "main.py",
+        template,
+        asgi_app="main:app",
+        probe_path=probe,
+        lifespan_probe=probe if spec.edit == "handler" else None,
+        tab=spec.edit != "handler",
+    )
+
+
+def _replace_once(source: str, where: Path, *replacements: tuple[str, str]) -> str:
+    for old, new in replacements:
+        if source.count(old) != 1:
+            raise ValueError(f"{where} has no single {old!r} to mark")
+        source = source.replace(old, new)
+    return source
+
+
+def _write_framework(root: Path, spec: AppSpec) -> AppDir:
+    """One framework's app (see frameworks.py), started as ``app.py`` by every tool."""
+    template = framework_source(spec.kind, INITIAL_MARKER, spec.no_reload_seconds)
+    (root / "app.py").write_text(template, encoding="utf-8")
+    probe_path = FRAMEWORKS[spec.kind].probe_path
+    return AppDir(root, "app.py", root / "app.py", template, probe_path=probe_path)
 
 
 def insert_marker_markdown(source: str) -> str:

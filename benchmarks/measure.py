@@ -200,14 +200,24 @@ def wait_http_ok(
 
 #: Runs in every document the tab loads (so also after an F5): records, in page
 #: time, the moment the text the benchmark waits for first appears in the DOM.
+#: Text inside a <script> does not count: NiceGUI's page carries its elements as
+#: JSON in one, and shows them only once Vue has rendered them.
 _OBSERVER = """
 (() => {
+  const hidden = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT']);
+  const shown = (root, want) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.data.includes(want) && !hidden.has(node.parentNode.nodeName)) return true;
+    }
+    return false;
+  };
   const check = () => {
     let want = null;
     try { want = sessionStorage.getItem('__benchWant'); } catch (error) { return; }
     if (!want || window.__benchSeen === want) return;
     const body = document.body;
-    if (body && body.textContent && body.textContent.includes(want)) {
+    if (body && body.textContent && body.textContent.includes(want) && shown(body, want)) {
       window.__benchSeen = want;
       window.__benchSeenAt = Date.now();
     }

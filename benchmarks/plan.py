@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .apps import AppSpec
+from .frameworks import FRAMEWORKS
 
 __all__ = ["SECTIONS", "MemoryPlan", "Plan", "Variant", "full_plan", "quick_plan"]
 
@@ -15,6 +16,7 @@ WATCHERS = ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload")
 ASGI = ("devreload", "uvicorn-hmr", "uvicorn-reload")
 
 FASTAPI_LABEL = "FastAPI example (examples/fastapi_app), NO_RELOAD 1 s"
+FASTAPI_HANDLER_LABEL = "FastAPI example, edit a route handler's body (GET /api/health)"
 
 #: Sections that --sections can pick.
 SECTIONS = (
@@ -27,6 +29,7 @@ SECTIONS = (
     "helper",
     "demo",
     "fastapi",
+    *FRAMEWORKS,
     "memory",
 )
 
@@ -184,8 +187,35 @@ def full_plan() -> Plan:
             10,
             idle_cpu_seconds=10,
         ),
+        Variant(
+            "fastapi-handler",
+            FASTAPI_HANDLER_LABEL,
+            "fastapi",
+            replace(base, kind="fastapi", edit="handler"),
+            ASGI,
+            20,
+            10,
+        ),
+        *framework_variants(base, rounds=20, slow_rounds=10),
     ]
     return Plan("full", tuple(variants), MemoryPlan(HOT, reloads=200, every=50))
+
+
+def framework_variants(base: AppSpec, rounds: int, slow_rounds: int) -> list[Variant]:
+    """One section per framework: its app under devreload and under its own reloader."""
+    return [
+        Variant(
+            fw.key,
+            f"{fw.label} app, NO_RELOAD 1 s",
+            fw.key,
+            replace(base, kind=fw.key),
+            ("devreload", fw.peer),
+            rounds,
+            slow_rounds,
+            gap=fw.gap,
+        )
+        for fw in FRAMEWORKS.values()
+    ]
 
 
 def quick_plan() -> Plan:

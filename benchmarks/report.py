@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .frameworks import FRAMEWORKS
 from .results import MemoryRun, Results, Summary, ToolRun, VariantResult
 from .tools import ALL_TOOLS
 
@@ -109,7 +110,8 @@ def render_markdown(results: Results) -> str:
         " ".join(
             [
                 "Every time is measured from just before the file write.",
-                "**Config served**: GET `/config` (for the FastAPI example, its page `/`)",
+                "**Config served**: GET `/config` (for the FastAPI example, its page `/`;",
+                "for Dash, `/_dash-layout`; for NiceGUI, Shiny and FastHTML, the page)",
                 "returns the new marker text (polled every",
                 "2 ms, or as long as the last answer took if longer, so that the probe never",
                 "keeps the server more than half busy). **Tab shows**: an open headless",
@@ -125,6 +127,7 @@ def render_markdown(results: Results) -> str:
     ]
     lines += _headline(results)
     lines += _overview(results)
+    lines += _frameworks(results)
     lines += [
         "## Latency",
         "",
@@ -189,7 +192,8 @@ def _headline(results: Results) -> list[str]:
 
 
 def _overview(results: Results) -> list[str]:
-    variants = [v for v in results.variants if v.group != "coldstart"]
+    # The framework sections have a table of their own (one peer each).
+    variants = [v for v in results.variants if v.group not in ("coldstart", *FRAMEWORKS)]
     tools = [t for t in LABELS if any(v.run(t) for v in variants)]
     if not variants or not tools:
         return []
@@ -218,6 +222,59 @@ def _overview(results: Results) -> list[str]:
                 cells.append(f"{_ms(served.median if served else None)} / {tab_text}")
         lines.append(f"| {variant.label} | " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+def _frameworks(results: Results) -> list[str]:
+    rows = []
+    for variant in results.variants:
+        framework = FRAMEWORKS.get(variant.group)
+        ours = variant.run("devreload")
+        peer = variant.run(framework.peer) if framework is not None else None
+        if framework is None or (ours is None and peer is None):
+            continue
+        applied = "–"
+        if ours is not None and ours.status == "ok" and "patched" in ours.internal:
+            applied = f"{ours.internal['patched']} of {ours.internal.get('reloads')} patched"
+        faster, ratios = "–", "–"
+        if peer is not None and peer.ratio_tab:
+            faster = f"{1 / peer.ratio_tab:.0f}×"
+        if peer is not None and (peer.ratio_served or peer.ratio_tab):
+            ratios = f"{_ratio(peer.ratio_served)} / {_ratio(peer.ratio_tab)}"
+        peer_label = peer.label if peer is not None else framework.peer
+        rows.append(
+            f"| {framework.label} | {_medians(ours)} | {applied} | {peer_label} | "
+            f"{_medians(peer)} | {ratios} | {faster} |"
+        )
+    if not rows:
+        return []
+    return [
+        "## Frameworks",
+        "",
+        "Each framework's app (a heading with the marker, one interactive element, a 1 s "
+        "load under `NO_RELOAD`) under devreload and under the framework's own reloader, "
+        "saves interleaved. Medians, served / tab shows; the ratio is devreload / own "
+        "reloader, save by save; the last column is how many times sooner devreload's tab "
+        "shows the change (1 / the tab ratio). Served: GET of the page (Dash: "
+        "`/_dash-layout`) has the marker.",
+        "",
+        "| framework | devreload served / tab | devreload applied the saves | own reloader | "
+        "own reloader served / tab | ratio (served / tab) | tab sooner |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
+def _medians(run: ToolRun | None) -> str:
+    if run is None:
+        return "not run"
+    if run.status != "ok":
+        return f"{run.status}: {_one_line(run.reason, 120)}"
+    served, tab = run.served_summary(), run.tab_summary()
+    tab_text = _ms(tab.median if tab else None)
+    if run.tab_mode == "f5":
+        tab_text = "F5 " + tab_text
+    return f"{_ms(served.median if served else None)} / {tab_text}"
 
 
 def _cold_start(results: Results) -> list[str]:
@@ -315,8 +372,10 @@ def _internal(results: Results) -> list[str]:
         i: dict[str, Any] = run.internal
         rows.append(
             f"| {variant.label} | {i.get('reloads')} / {i.get('saves')} | "
+            f"{i.get('patched', '–')} | "
             f"{i['total_median_ms']:.0f} | {i['detect_median_ms']:.0f} | "
-            f"{i['execute_median_ms']:.0f} | {i['swap_median_ms']:.0f} | "
+            f"{i.get('patch_median_ms', 0.0):.0f} | {i['execute_median_ms']:.0f} | "
+            f"{i['swap_median_ms']:.0f} | "
             f"{i['push_median_ms']:.0f} | {i['total_max_ms']:.0f} |"
         )
     if not rows:
@@ -324,10 +383,13 @@ def _internal(results: Results) -> list[str]:
     return [
         "## devreload's own report",
         "",
-        "Medians over the measured saves of the line devreload prints per reload (ms).",
+        "Medians over the measured saves of the line devreload prints per reload (ms); "
+        "patched: saves applied by swapping function bodies in place (nothing re-executed, "
+        "no lifespan restart), the others were full reloads.",
         "",
-        "| variant | reloads / saves | total | detect | execute | swap | push | max total |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| variant | reloads / saves | patched | total | detect | patch | execute | swap | "
+        "push | max total |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
     ]

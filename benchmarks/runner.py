@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .apps import INITIAL_MARKER, AppDir, add_extra_tree, new_marker, write_app
+from .frameworks import FRAMEWORKS, framework_problem
 from .hmr_env import HmrEnv
 from .measure import ApiProbe, ClickProbe, ConfigProbe, Tab, cpu_percent, rss_bytes, wait_http_ok
 from .plan import MemoryPlan, Variant
@@ -163,6 +164,11 @@ class Runner:
         if tool.key in self.skipped:
             run.status, run.reason = "skipped", self.skipped[tool.key]
             return None
+        if variant.spec.kind in FRAMEWORKS:
+            problem = framework_problem(variant.spec.kind, tool.key)
+            if problem is not None:
+                run.status, run.reason = "skipped", problem
+                return None
         hmr_executable: Path | None = None
         if tool.key == "uvicorn-hmr":
             if self.hmr is None or self.hmr.problem:
@@ -198,6 +204,8 @@ class Runner:
             # A handler edit shows in no page or config: a click runs the handler.
             probe = ClickProbe(self.browser, f"http://127.0.0.1:{port}/", app.probe_click)
             open_tab = False
+        if not app.tab:
+            open_tab = False
         live = _Live(tool, app, server, port, run, probe, None, rounds, save_timeout)
         try:
             spawned = server.start()
@@ -232,6 +240,8 @@ class Runner:
             if live.tab is not None:
                 live.tab.close()
         live.probe.close()
+        if live.app.lifespan_probe is not None and live.active and live.run.samples:
+            self._count_lifespan_starts(live, live.app.lifespan_probe)
         live.server.stop()
         if tree is not None and (live.app.root / "extra").exists():
             (live.app.root / "extra").rename(tree)
@@ -249,6 +259,26 @@ class Runner:
                 )
         live.run.internal["saves"] = len(live.run.samples)
         live.run.internal["starts"] = live.server.starts
+
+    def _count_lifespan_starts(self, live: _Live, path: str) -> None:
+        """How many times the app's lifespan started in the server process (1: never again
+        after the first start, whatever the saves)."""
+        probe = ConfigProbe(live.port, path)
+        try:
+            body = probe.get()
+        finally:
+            probe.close()
+        try:
+            starts = int(json.loads(body or b"{}")["lifespan_starts"])
+        except (ValueError, KeyError, TypeError):
+            live.run.notes.append(f"could not read the lifespan starts from {path}")
+            return
+        live.run.internal["lifespan_starts"] = starts
+        if not live.tool.slow:  # the process-restarting tools start it once per process
+            live.run.notes.append(
+                f"the app's lifespan started {starts} time(s) in the process over "
+                f"{len(live.run.samples)} saves"
+            )
 
     # -- one save ------------------------------------------------------------------------
 
@@ -503,15 +533,19 @@ def _devreload_internal(events_path: Path, run: ToolRun) -> dict[str, object]:
     """devreload's own report of each reload (its --events-file): medians over the
     measured saves."""
     lines = []
+    patched = 0
     for text in _read(events_path).splitlines():
         event = json.loads(text)
         if event.get("event") in ("reloaded", "patched"):
             lines.append(event.get("timings_ms", {}))
-    internal: dict[str, object] = {"reloads": len(lines)}
+            patched += event["event"] == "patched"
+    # Saves applied by patching function bodies in place (nothing re-executed, no
+    # lifespan restarted); the others were full reloads.
+    internal: dict[str, object] = {"reloads": len(lines), "patched": patched}
     warmups = sum(1 for sample in run.samples if sample.warmup)
     measured = lines[warmups:] if len(lines) == len(run.samples) else lines
     if measured:
-        for key in ("total", "detect", "execute", "swap", "push"):
+        for key in ("total", "detect", "patch", "execute", "swap", "push"):
             internal[f"{key}_median_ms"] = statistics.median(
                 float(line.get(key, 0.0)) for line in measured
             )

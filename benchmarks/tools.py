@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .apps import AppDir
+from .frameworks import shiny_cli
 
 __all__ = ["ALL_TOOLS", "SLOW_TOOLS", "Tool", "tool_by_key"]
 
@@ -57,8 +58,12 @@ class Tool:
                 "--log-level",
                 "warning",
             ]
-        if self.key == "manual":
+        if self.key in ("manual", *_OWN_RUN_CALL):
             return [PYTHON, app.app_file]
+        if self.key == "shiny-reload":
+            shiny = shiny_cli() or "shiny"
+            host = ["--host", "127.0.0.1", "--port", str(port)]
+            return [shiny, "run", "--reload", *host, app.app_file]
         if self.key == "uvicorn-hmr":
             assert hmr_executable is not None
             return [
@@ -84,10 +89,16 @@ class Tool:
             GRADIO_SERVER_NAME="127.0.0.1",
             GRADIO_SERVER_PORT=str(port),
             HF_HUB_OFFLINE="1",
+            # Dash's app.run() and FastHTML's serve() read it; the framework apps pass
+            # it to NiceGUI's ui.run(port=...).
+            PORT=str(port),
         )
         env.update(app.env)
         return env
 
+
+#: The framework reloaders that are the app's own run call with reload on: ``python app.py``.
+_OWN_RUN_CALL = ("nicegui-reload", "dash-debug", "fasthtml-reload")
 
 #: devreload's JSON event log in each app folder (its suffix is not watched).
 EVENTS_FILE = ".devreload-events.jsonl"
@@ -135,6 +146,37 @@ ALL_TOOLS: tuple[Tool, ...] = (
         slow=True,
         restart_per_save=True,
         how="Ctrl+C, then python app.py again",
+    ),
+    Tool(
+        "nicegui-reload",
+        "NiceGUI reload",
+        auto_refresh=True,
+        slow=True,
+        how="python app.py, the app ending in ui.run(reload=True) (uvicorn's reloader "
+        "restarts the process; the page reconnects and reloads)",
+    ),
+    Tool(
+        "dash-debug",
+        "Dash debug (hot reload)",
+        auto_refresh=True,
+        slow=True,
+        how="python app.py, the app ending in app.run(debug=True) (Flask's reloader "
+        "restarts the process; Dash's page polls for the change and reloads)",
+    ),
+    Tool(
+        "shiny-reload",
+        "shiny run --reload",
+        auto_refresh=True,
+        slow=True,
+        how="shiny run --reload --port N app.py (restarts the process; the page reloads)",
+    ),
+    Tool(
+        "fasthtml-reload",
+        "FastHTML serve() reload",
+        auto_refresh=True,
+        slow=True,
+        how="python app.py, the app ending in serve() with fast_app(live=True) (uvicorn's "
+        "reloader restarts the process; FastHTML's live reload refreshes the page)",
     ),
 )
 

@@ -1,4 +1,5 @@
-"""The benchmark's quick mode runs end to end and writes its JSON, Markdown and charts.
+"""The benchmark's quick mode runs end to end and writes its JSON, Markdown and charts;
+the framework sections write apps that load, and their table is reported.
 
 Timings are not asserted: they depend on the machine. What is checked is that a
 quick run completes, that every output exists, and that devreload was measured.
@@ -16,12 +17,14 @@ import pytest
 from support import CHROMIUM
 
 REPO = Path(__file__).resolve().parent.parent
-
-pytestmark = [pytest.mark.integration, pytest.mark.browser]
+if str(REPO) not in sys.path:  # benchmarks/ is not an installed package
+    sys.path.insert(0, str(REPO))
 
 
 # The quick run takes about 2 minutes alone; the deadline is generous because it
 # shares the machine with the other test worker (and, in a busy-machine run, more).
+@pytest.mark.integration
+@pytest.mark.browser
 @pytest.mark.timeout(960)
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (scripts/test.sh installs it)"
@@ -57,3 +60,125 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
 
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "| devreload |" in markdown
+
+
+# -- the framework sections (NiceGUI, Dash, Shiny, FastHTML) -------------------------------
+
+#: Loads each framework's benchmark app as a module (not as __main__, so that no
+#: server starts) and prints the type of what the framework's run call would serve.
+_LOAD_APPS = """
+import runpy, sys
+for folder, name in zip(sys.argv[1::2], sys.argv[2::2]):
+    sys.path.insert(0, folder)
+    namespace = runpy.run_path(folder + "/app.py", run_name="bench_app")
+    print(name, type(namespace.get("app", namespace.get("index"))).__name__)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_framework_sections_write_apps_that_load(tmp_path: Path) -> None:
+    from benchmarks.apps import INITIAL_MARKER, AppSpec, write_app
+    from benchmarks.frameworks import FRAMEWORKS, framework_problem
+    from benchmarks.plan import SECTIONS, full_plan
+    from benchmarks.tools import tool_by_key
+
+    variants = {v.section: v for v in full_plan().variants}
+    args = []
+    for key, framework in FRAMEWORKS.items():
+        assert key in SECTIONS
+        assert variants[key].tools == ("devreload", framework.peer)
+        tool_by_key(framework.peer)  # --only accepts it
+        if framework_problem(key, framework.peer) is not None:
+            pytest.skip(framework_problem(key, framework.peer))
+        app = write_app(tmp_path / key, AppSpec(kind=key, no_reload_seconds=0.0))  # type: ignore[arg-type]
+        text = app.app_path.read_text(encoding="utf-8")
+        assert text.count(INITIAL_MARKER) == 1
+        assert app.probe_path == framework.probe_path
+        # A save changes the marker and nothing else.
+        assert app.text_with("bmk1234567890") == text.replace(INITIAL_MARKER, "bmk1234567890")
+        args += [str(app.root), key]
+    loaded = subprocess.run(
+        [sys.executable, "-c", _LOAD_APPS, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    assert loaded.stdout.split("\n")[:4] == [
+        "nicegui function",
+        "dash Dash",
+        "shiny App",
+        "fasthtml FastHTMLWithLiveReload",
+    ], loaded.stdout
+
+
+def test_framework_problem_names_the_missing_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from benchmarks.frameworks import framework_problem
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    problem = framework_problem("dash", "dash-debug")
+    assert problem is not None and "devreload[dash]" in problem
+
+
+def test_report_has_a_frameworks_table() -> None:
+    from benchmarks.report import render_markdown
+    from benchmarks.results import Results, SaveSample, ToolRun, VariantResult
+
+    variant = VariantResult("shiny", "Shiny app", "shiny", {}, {})
+    ours = ToolRun("devreload", "devreload", internal={"patched": 0, "reloads": 2})
+    ours.samples = [SaveSample(r, False, 0.05, 0.2) for r in range(2)]
+    peer = ToolRun("shiny-reload", "shiny run --reload")
+    peer.samples = [SaveSample(r, False, 3.0, 4.0) for r in range(2)]
+    skipped = ToolRun("dash-debug", "Dash debug", status="skipped", reason="Dash is not installed")
+    dash = VariantResult("dash", "Dash app", "dash", {}, {}, runs=[ToolRun("devreload", "x")])
+    dash.runs.append(skipped)
+    variant.runs = [ours, peer]
+    variant.compute_ratios(sequential=False)
+    results = Results("full", {}, "", "", [], variants=[variant, dash])
+    markdown = render_markdown(results)
+    assert "## Frameworks" in markdown
+    assert "| Shiny | 50.0 ms / 200 ms | 0 of 2 patched | shiny run --reload |" in markdown
+    assert "0.017 / 0.050 | 20× |" in markdown
+    assert "skipped: Dash is not installed" in markdown
+    assert "## Overview" not in markdown  # the framework rows have their own table
+
+
+def test_fastapi_handler_variant_marks_the_route_and_counts_lifespan_starts(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.apps import INITIAL_MARKER, AppSpec, write_app
+    from benchmarks.plan import full_plan
+
+    variant = next(v for v in full_plan().variants if v.key == "fastapi-handler")
+    app = write_app(tmp_path, variant.spec)
+    text = app.app_path.read_text(encoding="utf-8")
+    compile(text, str(app.app_path), "exec")
+    assert (app.probe_path, app.lifespan_probe, app.tab) == ("/api/health", "/api/health", False)
+    # The marker sits in the route handler's body only: an edit of it is a body-only change.
+    handler = text[text.index("async def health()") :]
+    assert INITIAL_MARKER in handler and text.count(INITIAL_MARKER) == 1
+    assert "LIFESPAN_STARTS.append(" in text
+    assert write_app(tmp_path / "page", AppSpec(kind="fastapi")).probe_path == "/"
+
+
+def test_a_framework_that_cannot_run_gives_skipped_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    import benchmarks.runner
+    from benchmarks.plan import full_plan
+    from benchmarks.runner import Runner
+
+    monkeypatch.setattr(
+        benchmarks.runner, "framework_problem", lambda key, tool: f"{key} is not installed"
+    )
+    variant = next(v for v in full_plan().variants if v.key == "nicegui")
+    result = Runner(tmp_path, None, None, {}, log=io.StringIO()).run_variant(variant)
+    assert [(r.tool, r.status, r.reason) for r in result.runs] == [
+        ("devreload", "skipped", "nicegui is not installed"),
+        ("nicegui-reload", "skipped", "nicegui is not installed"),
+    ]

@@ -11,6 +11,7 @@ page shows the markers.
 from __future__ import annotations
 
 import textwrap
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -140,5 +141,83 @@ def test_script_mode_serves_the_last_good_version_through_a_broken_save(
         save_in_place(app_path, source.format(version="v2").replace("ui.run()", "ui.run("))
         wait_for(lambda: "reload failed" in process.output, timeout=30, what="the failed save")
         assert "version=v1" in process.get("/").decode()
+    finally:
+        process.stop()
+
+
+@pytest.mark.browser
+def test_a_save_rebuilds_the_open_page_in_place(tmp_path: Path, page: Any) -> None:
+    """A save rebuilds each connected client's page over NiceGUI's socket: the new
+    version shows without a page reload (a window marker survives), and the rebuilt
+    page's button runs the new handler."""
+    app_path = NICEGUI.write(tmp_path)
+    process = DevreloadProcess(app_path).start()
+    try:
+        wait_for(
+            lambda: "version=v1" in process.get("/").decode("utf-8", "replace"),
+            timeout=60,
+            what="the first page",
+        )
+        page.add_init_script(TRACK_EVENT_SOURCES)
+        page.goto(process.url)
+        page.get_by_text("version=v1").wait_for(timeout=30_000)
+        page.evaluate("() => { window.__sameDocument = true; }")
+        save_in_place(app_path, NICEGUI.source("app.py", "v2"))
+        page.wait_for_function(
+            "() => document.body.innerText.includes('version=v2')", timeout=30_000
+        )
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        assert "version=v1" not in page.evaluate("() => document.body.innerText")
+        page.get_by_text("Click me").click()
+        page.get_by_text("clicked in v2").wait_for(timeout=30_000)
+    finally:
+        process.stop()
+
+
+MIDDLEWARE_APP = """
+from nicegui import app, ui
+from starlette.middleware.base import BaseHTTPMiddleware
+
+
+@app.add_middleware
+class VersionHeader(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        app.storage.user.get("seen")  # needs NiceGUI's own middleware around this one
+        response = await call_next(request)
+        response.headers["X-Version"] = "{version}"
+        return response
+
+
+@ui.page("/")
+def index():
+    ui.label("version={version}")
+
+
+ui.run(storage_secret="not secret")
+"""
+
+
+def test_module_level_middleware_is_replaced_on_a_save(tmp_path: Path) -> None:
+    """``@app.add_middleware`` at module level, as NiceGUI's authentication example
+    does: a save replaces the middleware (Starlette refuses to add one to a started
+    app), keeping its place inside NiceGUI's own (``app.storage`` works in it)."""
+    app_path = tmp_path / "app.py"
+    app_path.write_text(MIDDLEWARE_APP.replace("{version}", "v1"), encoding="utf-8")
+    process = DevreloadProcess(app_path).start()
+
+    def versions() -> list[str]:
+        with urllib.request.urlopen(process.url + "/", timeout=5) as response:
+            return response.headers.get_all("X-Version") or []
+
+    try:
+        wait_for(lambda: versions() == ["v1"], timeout=60, what="v1's header")
+        save_in_place(app_path, MIDDLEWARE_APP.replace("{version}", "v2"))
+        wait_for(
+            lambda: "reloaded app.py" in process.output or "reload failed" in process.output,
+            timeout=30,
+            what="the reload's outcome",
+        )
+        assert "reload failed" not in process.output, process.output
+        wait_for(lambda: versions() == ["v2"], what="v2's header, and only it")
     finally:
         process.stop()

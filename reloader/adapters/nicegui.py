@@ -17,9 +17,12 @@ How it fits NiceGUI:
   replaces a route of the same path). ``root=`` of the new ``ui.run`` call
   replaces the old one. ``app.storage`` and everything else on ``nicegui.app``
   survive a reload.
-* NiceGUI builds a page per client: an open tab shows the old version until it
-  loads the page again. The proxy puts devreload's client in every NiceGUI
-  page, and a save makes it reload the page.
+* NiceGUI builds a page per client, on the server, and sends its elements over
+  socket.io. After a save each connected client's page is emptied and built again
+  by the new version's page function, so the open tab updates without reloading
+  (what cannot be rebuilt that way is reloaded). devreload's client, in every
+  NiceGUI page, then only shows or hides the error overlay.
+* ``app.add_middleware`` at module level: replaced on each save, in its place.
 
 NiceGUI's "script mode" (UI elements created at module level, without
 ``@ui.page`` or ``root=``) re-runs the file per client, as NiceGUI does; a
@@ -28,7 +31,9 @@ reload runs it once more in a throwaway client.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import inspect
 import logging
 import os
 import sys
@@ -38,7 +43,13 @@ from typing import Any
 
 from reloader.adapters.asgi import ASGIAdapter
 from reloader.adapters.asgi.server import DEFAULT_HOST
-from reloader.adapters.base import MATCH_EXACT, AppNotFound, ServeError, ServeOptions
+from reloader.adapters.base import (
+    MATCH_EXACT,
+    AppNotFound,
+    ReloadEvent,
+    ServeError,
+    ServeOptions,
+)
 from reloader.adapters.capture import RunCall
 
 __all__ = ["NiceGUIAdapter"]
@@ -56,6 +67,8 @@ _HANDLER_LISTS = (
     "_delete_handlers",
     "_exception_handlers",
 )
+
+_MIDDLEWARE_AND_HANDLERS = (*_HANDLER_LISTS, "user_middleware")
 
 
 @contextmanager
@@ -107,9 +120,11 @@ class NiceGUIAdapter(ASGIAdapter):
     name = "nicegui"
     framework_modules = ("nicegui", "uvicorn")
     default_port = 8080
-    #: NiceGUI builds each page per client (Vue, socket.io): reload it, never morph it.
-    patch_message = '{"page": "reload"}'
-    reload_message = '{"page": "reload"}'
+    #: NiceGUI builds each page per client (Vue, socket.io), never morphed from HTML:
+    #: notify() rebuilds each connected client's page in place over its socket and
+    #: reloads the tabs it cannot; the devreload client only hides its overlay.
+    patch_message = '{"page": "keep"}'
+    reload_message = '{"page": "keep"}'
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,6 +132,8 @@ class NiceGUIAdapter(ASGIAdapter):
         self._original_run: Any = None
         #: The lifecycle handlers the last good execution registered, per list.
         self._handlers: dict[str, list[Any]] = {}
+        #: The middleware the last good execution added (``app.add_middleware``).
+        self._middleware: list[Any] = []
         #: Script mode: the path and source of the last good version, which each new
         #: client's page runs (NiceGUI itself would run the file as it is on disk).
         self._script: tuple[str, str] | None = None
@@ -145,7 +162,7 @@ class NiceGUIAdapter(ASGIAdapter):
             # and NiceGUI is never imported on behalf of an app that does not use it.
             with super().executing(first_load):
                 yield
-            self._after_execution({attr: set() for attr in _HANDLER_LISTS}, script)
+            self._after_execution({attr: set() for attr in _MIDDLEWARE_AND_HANDLERS}, script)
             return
         import nicegui
 
@@ -155,6 +172,7 @@ class NiceGUIAdapter(ASGIAdapter):
         # Script mode has no @ui.page (NiceGUI forbids both): its "/" stays.
         saved = None if first_load or core.script_mode else self._forget_pages()
         handlers = {attr: list(getattr(app, attr)) for attr in _HANDLER_LISTS}
+        middleware = list(app.user_middleware)
         if not first_load:
             # The previous version's app.on_connect(...) & co. give way to the new ones.
             for attr in _HANDLER_LISTS:
@@ -163,20 +181,44 @@ class NiceGUIAdapter(ASGIAdapter):
             # NiceGUI has started: its startup/shutdown handlers were registered once and
             # app.on_startup() would raise now (NiceGUI's own re-executions skip them too).
             app.on_startup = app.on_shutdown = _ignored  # type: ignore[method-assign]
-        before = {attr: {id(h) for h in getattr(app, attr)} for attr in _HANDLER_LISTS}
+            app.add_middleware = self._replacing_middleware(app)  # type: ignore[method-assign]
+        before = {attr: {id(h) for h in getattr(app, attr)} for attr in _MIDDLEWARE_AND_HANDLERS}
         try:
             with super().executing(first_load), _script_client(first_load):
                 yield
         except BaseException:
+            app.user_middleware[:] = middleware
             if saved is not None:  # a failed reload: the last good pages keep serving
                 self._restore_pages(saved)
                 for attr, kept in handlers.items():
                     getattr(app, attr)[:] = kept
             raise
         finally:
-            vars(app).pop("on_startup", None)
-            vars(app).pop("on_shutdown", None)
+            for name in ("on_startup", "on_shutdown", "add_middleware"):
+                vars(app).pop(name, None)
+        if [id(entry) for entry in app.user_middleware] != [id(entry) for entry in middleware]:
+            app.middleware_stack = None  # Starlette builds the new stack for the next request
         self._after_execution(before, script)
+
+    def _replacing_middleware(self, app: Any) -> Any:
+        """``app.add_middleware`` during a reload. Starlette refuses it once the app
+        has started: the previous version's middleware are taken out instead, and the
+        new version's go where they were (their order among NiceGUI's own, whose
+        session and request tracking ``app.storage`` needs, stays as on the first
+        load), then the stack is rebuilt for the next request."""
+        from starlette.middleware import Middleware
+
+        old = {id(entry) for entry in self._middleware}
+        at = next(
+            (i for i, entry in enumerate(app.user_middleware) if id(entry) in old),
+            len(app.user_middleware),
+        )
+        app.user_middleware[:] = [m for m in app.user_middleware if id(m) not in old]
+
+        def add_middleware(middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+            app.user_middleware.insert(at, Middleware(middleware_class, *args, **kwargs))
+
+        return add_middleware
 
     def _after_execution(self, before: dict[str, set[int]], script: tuple[str, str] | None) -> None:
         """Remember the handlers this version added, its ui.run() call and, in script
@@ -191,6 +233,9 @@ class NiceGUIAdapter(ASGIAdapter):
                 attr: [h for h in getattr(app, attr) if id(h) not in before[attr]]
                 for attr in _HANDLER_LISTS
             }
+            self._middleware = [
+                m for m in app.user_middleware if id(m) not in before["user_middleware"]
+            ]
         original = self._original_run
         self._run = self.capture.last(lambda call: call.original is original)
 
@@ -297,6 +342,29 @@ class NiceGUIAdapter(ASGIAdapter):
         elif self._run is not None:
             core.root = _root(self._run)
 
+    def notify(self, event: ReloadEvent) -> int:
+        if event.kind in ("reload", "patch"):
+            self._update_clients()
+        return super().notify(event)
+
+    def _update_clients(self) -> None:
+        """Rebuild every connected client's page from the new version's page function,
+        in place: NiceGUI sends the new elements over the client's socket, as for a
+        ``ui.refreshable``, so the tab keeps its scroll, its other tabs' state and
+        ``app.storage.client``. A client whose page cannot be rebuilt that way (script
+        mode, an async page function, page parameters other than ``client``, an
+        exception while building) is told to reload the page instead."""
+        from nicegui import core
+
+        loop = core.loop
+        if loop is None or not loop.is_running():
+            return
+        future = asyncio.run_coroutine_threadsafe(_update_clients(), loop)
+        try:
+            future.result(timeout=5.0)
+        except Exception:  # a rebuild that hangs or breaks: the tabs reload themselves
+            logger.debug("rebuilding NiceGUI clients failed", exc_info=True)
+
     def _root_runs_last_good_script(self) -> None:
         """In script mode NiceGUI builds each client's page by running the file from
         disk (``runpy.run_path``): a tab opened while a save is broken would get a 500
@@ -317,3 +385,42 @@ class NiceGUIAdapter(ASGIAdapter):
 def _root(call: RunCall) -> Any:
     """``root`` of a captured ``ui.run(root, ...)`` call (a module function: no ``self``)."""
     return call.args[0] if call.args else call.kwargs.get("root")
+
+
+async def _update_clients() -> None:
+    from nicegui import core
+    from nicegui.client import Client
+
+    builders: dict[str, Any] = {path: func for func, path in Client.page_routes.items()}
+    if core.root is not None and not core.script_mode:
+        builders.setdefault("/", core.root)
+    for client in list(Client.instances.values()):
+        if client.is_deleted or not client.has_socket_connection:
+            continue
+        builder = None if core.script_mode else builders.get(client.page.path)
+        if builder is None or not _rebuild(client, builder):
+            client.run_javascript("location.reload()")
+
+
+def _rebuild(client: Any, builder: Any) -> bool:
+    """Empty the client's layout and content and run ``builder`` into it again."""
+    if inspect.iscoroutinefunction(builder):
+        return False
+    parameters = inspect.signature(builder).parameters
+    if any(name != "client" for name in parameters):
+        return False
+    kwargs = {"client": client} if "client" in parameters else {}
+    try:
+        with client:
+            for element in list(client.layout.default_slot.children):
+                if element is not client.page_container:
+                    client.layout.remove(element)
+            client.content.clear()
+            result = builder(**kwargs)
+    except Exception:
+        logger.debug("rebuilding the page of client %s failed", client.id, exc_info=True)
+        return False
+    if inspect.iscoroutine(result):  # a sync function returning a coroutine: give up
+        result.close()
+        return False
+    return True

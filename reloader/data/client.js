@@ -199,6 +199,8 @@
     // Pages built by the framework's own JavaScript (Dash, Shiny) keep an unchanged
     // HTML shell: the adapter asks for a real reload, patching would change nothing.
     if (data.page === "reload") location.reload();
+    // The adapter updated the page itself (NiceGUI, over its own socket).
+    else if (data.page === "keep") return;
     else refreshPage();
   });
   source.addEventListener("css", function () {

@@ -266,3 +266,23 @@ def test_a_failing_first_load_is_reported_and_returns_false(tmp_path: Path) -> N
     assert failed[0].error.headline.startswith("RuntimeError in")
     assert "no database" in failed[0].error.headline
     assert pipeline.engine.adapter is None
+
+
+class BrokenAdapter(FakeAdapter):
+    """An adapter whose find_app raises (a third-party bug, or an app object that
+    raises on attribute access)."""
+
+    name = "broken"
+
+    def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        raise RuntimeError("boom")
+
+
+def test_an_adapter_that_raises_while_finding_the_app_is_passed_over(tmp_path: Path) -> None:
+    write_app(tmp_path)
+    (tmp_path / "helper.py").write_text(HELPER, encoding="utf-8")
+    found = Pipeline(tmp_path)
+    found.engine.adapters.insert(0, BrokenAdapter())
+    with modules_put_back(), found.engine.interpreter():
+        assert found.engine.load(), found.events
+        assert found.engine.adapter is found.adapter

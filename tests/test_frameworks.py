@@ -7,6 +7,8 @@ tests/test_conformance.py, for every adapter.)"""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -88,3 +90,27 @@ def _htmx(url: str) -> str:
     request = urllib.request.Request(url, data=b"", headers={"HX-Request": "true"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return str(response.read().decode()).strip()
+
+
+def test_a_shiny_express_app_is_named_and_refused_in_one_sentence(tmp_path: Path) -> None:
+    """Shiny Express builds its App from the file itself, so there is nothing to serve:
+    devreload says so (before: it crashed on the ``input`` proxy, which raises on any
+    attribute access outside a session)."""
+    app = tmp_path / "app.py"
+    app.write_text(
+        "from shiny import render\n"
+        "from shiny.express import input, ui\n\n"
+        'ui.input_slider("n", "N", 1, 100, 50)\n\n\n'
+        "@render.code()\n"
+        "def txt():\n"
+        '    return f"n = {input.n()}"\n'
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "reloader", str(app)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 3, completed.stderr
+    assert "this is a Shiny Express app" in completed.stderr
+    assert "Traceback" not in completed.stderr

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from reloader.adapters.asgi import ASGIAdapter
-from reloader.adapters.base import MATCH_EXACT, ServeOptions
+from reloader.adapters.base import MATCH_EXACT, AppNotFound, ServeOptions
 
 __all__ = ["ShinyAdapter"]
 
@@ -49,7 +50,14 @@ class ShinyAdapter(ASGIAdapter):
                     return target
                 if isinstance(target, str) and target.rpartition(":")[2] in namespace:
                     return namespace[target.rpartition(":")[2]]
-        return super().find_app(namespace, name)
+        app = super().find_app(namespace, name)
+        if app is None and _uses_shiny_express(namespace):
+            raise AppNotFound(
+                "this is a Shiny Express app (it imports shiny.express), which Shiny builds "
+                "from the file itself; devreload serves Shiny core apps "
+                "(app = App(app_ui, server)): see docs/adapters.md, 'Shiny Express'."
+            )
+        return app
 
     def match(self, app: Any) -> int:
         shiny = sys.modules.get("shiny")
@@ -59,3 +67,20 @@ class ShinyAdapter(ASGIAdapter):
 
     def serve(self, app: Any, options: ServeOptions) -> str:
         return self.serve_asgi(app, options, self.run_call_kwargs(SHINY))
+
+
+def _uses_shiny_express(namespace: Mapping[str, Any]) -> bool:
+    express = sys.modules.get("shiny.express")
+    if express is None:
+        return False
+
+    def from_express(value: Any) -> bool:
+        try:  # shiny.express.input raises on any attribute outside a session
+            name = value.__name__ if isinstance(value, ModuleType) else ""
+            return value is express or f"{type(value).__module__}.{name}".startswith(
+                "shiny.express"
+            )
+        except Exception:
+            return False
+
+    return any(from_express(value) for value in namespace.values())

@@ -136,10 +136,19 @@ class Engine:
         """Ask every adapter; the one that matches the app best serves it."""
         candidates = self.adapters if self.adapter is None else [self.adapter]
         found: list[tuple[int, int, Adapter, Any]] = []
+        broken: list[str] = []
         for order, adapter in enumerate(candidates):
-            app = adapter.find_app(namespace, self.config.app_name)
-            if app is not None:
-                found.append((adapter.match(app), -order, adapter, app))
+            try:
+                app = adapter.find_app(namespace, self.config.app_name)
+                if app is not None:
+                    found.append((adapter.match(app), -order, adapter, app))
+            except AppNotFound:
+                raise
+            except Exception as error:  # one adapter's bug must not take devreload down
+                logger.debug(
+                    "the %s adapter failed to look for the app", adapter.name, exc_info=True
+                )
+                broken.append(f"the {adapter.name} adapter failed: {type(error).__name__}: {error}")
         if found:
             _, _, adapter, app = max(found, key=lambda item: item[:2])
             logger.info(
@@ -153,6 +162,7 @@ class Engine:
         raise AppNotFound(
             f"{self.config.app_path} defines no app that devreload can serve (tried: {kinds}); "
             "create one at module level, or name it with --app NAME."
+            + "".join(f" ({note})" for note in broken)
         )
 
     # -- running ---------------------------------------------------------------

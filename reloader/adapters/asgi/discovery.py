@@ -70,10 +70,13 @@ def top_level_apps(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """The module's apps, leaving out those mounted in or wrapped by another one."""
     found: dict[int, tuple[str, Any]] = {}
     for name, value in namespace.items():
-        if name.startswith("_") or _is_component(value):
+        if name.startswith("_"):
             continue
-        if _is_asgi_instance(value) or _is_asgi_function(value):
-            found.setdefault(id(value), (name, value))
+        try:
+            if not _is_component(value) and (_is_asgi_instance(value) or _is_asgi_function(value)):
+                found.setdefault(id(value), (name, value))
+        except Exception:  # a proxy that raises on any attribute (shiny.express.input)
+            continue
     inner: set[int] = set()
     reached: dict[int, set[int]] = {}
     for key, (_, value) in found.items():

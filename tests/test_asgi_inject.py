@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from reloader.adapters.asgi import ASGIAdapter, ClientInjection, is_asgi_app
+from reloader.adapters.asgi.inject import send_client
 from reloader.adapters.base import MATCH_EXACT, MATCH_GENERIC, MATCH_TYPE
 from reloader.adapters.wsgi import WSGIAdapter
 
@@ -31,6 +33,24 @@ def test_an_html_page_gets_the_client_before_the_end_of_body() -> None:
     assert "window.__devreload" in page
     assert page.index("window.__devreload") < page.index("</body>")
     assert page.endswith("</body></html>")
+
+
+def test_an_adapters_page_script_rides_with_the_client() -> None:
+    # Inline, and in the same-origin client.js that pages with a CSP load.
+    page_script = "window.__fromTheAdapter = 1;"
+    client = TestClient(ClientInjection(app_with(HTMLResponse(PAGE)), page_script))
+    page = client.get("/", headers={"accept": "text/html"}).text
+    assert page.index("window.__devreload") < page.index(page_script) < page.rindex("</body>")
+
+
+def test_the_served_client_carries_the_page_script() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    asyncio.run(send_client(send, "window.__fromTheAdapter = 1;"))
+    assert sent[-1]["body"].endswith(b"window.__fromTheAdapter = 1;")
 
 
 def test_an_htmx_fragment_gets_no_client() -> None:

@@ -29,7 +29,7 @@ def _copy(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.browser
-def test_dash_callback_runs_the_new_code_after_a_patch_and_a_reload(
+def test_dash_callback_runs_the_new_code_after_a_patch_and_a_layout_change(
     tmp_path: Path, page: Any
 ) -> None:
     app = _copy(tmp_path, "dash_app")
@@ -43,11 +43,14 @@ def test_dash_callback_runs_the_new_code_after_a_patch_and_a_reload(
         process.wait_for_line("devreload: patched echo()")
         page.fill("#name", "abc")
         page.wait_for_selector("text=Now typed abc", timeout=30_000)
-        # A layout change (greeting() runs while the module loads) reloads the tab,
-        # and the new app's callback answers it.
+        # A layout change (greeting() runs while the module loads): Dash's renderer
+        # fetches the new layout in place (the document stays: no page reload), and
+        # the new app's callback answers it.
+        page.evaluate("() => { window.__sameDocument = true; }")
         helper = app.parent / "helper.py"
         save_in_place(helper, helper.read_text().replace("Hello", "Hi"))
         page.wait_for_selector("text=Hi from Dash", timeout=30_000)
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
         page.wait_for_selector("text=Now typed x", timeout=30_000)
         page.fill("#name", "def")
         page.wait_for_selector("text=Now typed def", timeout=30_000)

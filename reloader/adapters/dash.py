@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 from reloader.adapters.base import MATCH_EXACT, ServeError, ServeOptions
@@ -25,8 +26,11 @@ class DashAdapter(WSGIAdapter):
     framework_modules = ("dash", "flask")
     default_port = 8050
     patch_message = None
-    #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
+    #: The page is built by Dash's JavaScript from the layout: patching its HTML shell
+    #: changes nothing. The page script has the renderer fetch the new layout and
+    #: callbacks in place; a page without the renderer up reloads.
     reload_message = '{"page": "reload"}'
+    page_script = resources.files("reloader").joinpath("data", "dash_reload.js").read_text("utf-8")
 
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)

@@ -196,6 +196,9 @@
     if (!config.reloadPage) return;
     var data = {};
     try { data = JSON.parse(event.data || "{}"); } catch (e) { data = {}; }
+    // An adapter's page script may take the save in place (Dash re-fetches its layout).
+    var update = new CustomEvent("devreload:reload", {cancelable: true, detail: data});
+    if (!window.dispatchEvent(update)) return;
     // Pages built by the framework's own JavaScript (Dash, Shiny) keep an unchanged
     // HTML shell: the adapter asks for a real reload, patching would change nothing.
     if (data.page === "reload") location.reload();

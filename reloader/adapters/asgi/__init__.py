@@ -105,6 +105,11 @@ class ASGIAdapter(Adapter):
     #: pages are patched from the new HTML ({}); None: nothing (the page's next call
     #: runs the new code, as for pages built by the framework's JavaScript).
     patch_message: ClassVar[str | None] = "{}"
+    #: JavaScript added to the client in every page, for a framework whose own
+    #: frontend can take a save in place: it listens for the client's cancelable
+    #: ``devreload:reload`` window event and calls ``preventDefault()`` when it has
+    #: updated the page itself (else the client reloads or patches the page).
+    page_script: ClassVar[str] = ""
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
@@ -185,6 +190,7 @@ class ASGIAdapter(Adapter):
             roots=options.watch_roots,
             reporter=Reporter(),
             status=options.status,
+            page_script=self.page_script,
         )
 
         def explain() -> ServeError | None:

@@ -65,7 +65,10 @@ class ASGIProxy:
         roots: Sequence[Path] = (),
         reporter: Reporter | None = None,
         status: Callable[[], Mapping[str, Any]] | None = None,
+        page_script: str = "",
     ) -> None:
+        #: JavaScript the adapter adds to the client in every page.
+        self.page_script = page_script
         #: The engine's status for ``GET /__devreload__/status`` (404 when None).
         self.status = status
         self.current = Lifespan(app, lifespan)
@@ -98,7 +101,7 @@ class ASGIProxy:
             await self._status(scope, send)
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
-            await send_client(send)
+            await send_client(send, self.page_script)
             return
         target = self.current
         scope = dict(scope)
@@ -106,7 +109,7 @@ class ASGIProxy:
         scope["state"] = dict(target.state)
         target.enter()
         try:
-            await ClientInjection(target.app)(scope, receive, send)
+            await ClientInjection(target.app, self.page_script)(scope, receive, send)
         finally:
             target.leave()
 

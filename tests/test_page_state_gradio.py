@@ -205,3 +205,115 @@ def test_values_changed_by_hand_after_the_last_event_are_kept(app: Path, page: A
             "out": out,
         }
         wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+
+
+PLACE_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    def add(count):
+        return count + 1, count + 1
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        with gr.Tabs():
+            with gr.Tab("First"):
+                gr.Textbox(label="A")
+            with gr.Tab("Second"):
+                gr.Textbox(label="B")
+        with gr.Accordion("More", open=False):
+            gr.Textbox(label="Inside")
+        with gr.Accordion("Less", open=True):
+            gr.Textbox(label="Shown")
+        color = gr.Dropdown(["red", "green", "blue"], value="red", label="Color", interactive=True)
+        size = gr.Radio([("Small", "s"), ("Large", "l")], value="s", label="Size", interactive=True)
+        count = gr.State(0)
+        shown = gr.Number(label="Count")
+        gr.Button("Add").click(add, count, [count, shown])
+        for i in range(40):
+            gr.Markdown(f"filler line {i}")
+        gr.Markdown("the end")
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+@pytest.fixture
+def place_app(tmp_path: Path) -> Path:
+    path = tmp_path / "app.py"
+    path.write_text(PLACE_APP)
+    return path
+
+
+def accordion_open(page: Any, label: str) -> bool:
+    return bool(
+        page.evaluate(
+            "(label) => [...document.querySelectorAll('.gr-accordion button.label-wrap')]"
+            ".find(b => b.textContent.includes(label)).classList.contains('open')",
+            label,
+        )
+    )
+
+
+def test_selected_tab_accordions_and_scroll_survive_a_save(place_app: Path, page: Any) -> None:
+    with devreload(place_app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        page.get_by_role("tab", name="Second").click()
+        page.get_by_text("More", exact=True).click()
+        page.get_by_text("Less", exact=True).click()
+        wait_for(lambda: accordion_open(page, "More") and not accordion_open(page, "Less"), 10)
+        page.evaluate("() => window.scrollTo(0, 600)")
+        wait_for(lambda: page.evaluate("() => window.scrollY") == 600, 10, what="scrolled")
+        scrolled = 600
+        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
+        wait_for(
+            lambda: page.get_by_role("tab", name="Second").get_attribute("aria-selected") == "true",
+            10,
+            what="the second tab still selected",
+        )
+        wait_for(lambda: accordion_open(page, "More"), 10, what="More still open")
+        assert not accordion_open(page, "Less")
+        wait_for(
+            lambda: abs(page.evaluate("() => window.scrollY") - scrolled) <= 2,
+            10,
+            what=f"the page scrolled to {scrolled}",
+        )
+
+
+def test_dropdown_and_radio_picked_by_hand_survive_a_save(place_app: Path, page: Any) -> None:
+    with devreload(place_app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        page.get_by_label("Color").click()
+        page.get_by_role("option", name="blue").click()
+        page.get_by_label("Large").check()
+        wait_for(lambda: page.get_by_label("Color").input_value() == "blue", 10)
+        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
+        wait_for(
+            lambda: (
+                page.get_by_label("Color").input_value() == "blue"
+                and page.get_by_label("Large").is_checked()
+            ),
+            10,
+            what="blue and Large still picked",
+        )
+
+
+def test_state_and_the_number_showing_it_agree_after_a_save(place_app: Path, page: Any) -> None:
+    with devreload(place_app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        add = page.get_by_role("button", name="Add", exact=True)
+        for expected in ("1", "2", "3"):
+            add.click()
+            wait_for(lambda e=expected: page.get_by_label("Count").input_value() == e, 20)
+        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
+        wait_for(lambda: page.get_by_label("Count").input_value() == "3", 10, what="3 shown")
+        add.click()  # gr.State kept 3 on the server: the next event shows 4
+        wait_for(lambda: page.get_by_label("Count").input_value() == "4", 20, what="4 shown")

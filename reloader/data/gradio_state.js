@@ -25,7 +25,12 @@
       : null,
     values: new Map(), // component id -> value set in the page
     eventFn: new Map(), // event_id -> fn_index, from queue/join answers
+    layout: new Map(), // accordion id -> open, read from the page at a save
+    selectedTabs: new Set(), // ids of the tab items shown, read from the page at a save
+    scroll: null, // {x, y} at a save
   };
+  // window.__devreload.stateReport (devreload -v): the page says what it kept.
+  const settings = window.__devreload || {};
   window.__devreloadGradioState = state;
 
   const pathOf = (input) => {
@@ -102,36 +107,149 @@
     return wanted.every((v) => v === null || allowed.some((a) => sameValue(a, v)));
   };
 
+  // Gradio's class name for a config type, for the -v report.
+  const NAMES = {
+    multimodaltextbox: "MultimodalTextbox",
+    checkboxgroup: "CheckboxGroup",
+    tabitem: "Tab",
+    uploadbutton: "UploadButton",
+    colorpicker: "ColorPicker",
+    datetime: "DateTime",
+  };
+  const describe = (component) => {
+    const props = component.props || {};
+    const name = NAMES[component.type] || component.type.charAt(0).toUpperCase() + component.type.slice(1);
+    const label = props.label ?? props.elem_id;
+    return label ? `${name} ${JSON.stringify(String(label))}` : name;
+  };
+  // Components whose value is the page's, not the user's: a new one is not news.
+  const STATIC = new Set(["markdown", "html", "button", "state", "browserstate", "timer"]);
+
+  const tabId = (tabitem) => {
+    const id = (tabitem.props || {}).id;
+    return id === undefined || id === null ? tabitem.id : id;
+  };
+
+  const parents = (config) => {
+    const result = new Map();
+    const walk = (node) => {
+      (node && node.children ? node.children : []).forEach((child) => {
+        result.set(child.id, node.id);
+        walk(child);
+      });
+    };
+    walk(config.layout);
+    return result;
+  };
+
   const carryOver = (fresh) => {
     const old = state.config;
     const values = new Map();
+    const props = new Map(); // new component id -> {prop: value} to write
+    const kept = [];
+    const reset = [];
+    const setProp = (id, name, value) => {
+      props.set(id, { ...(props.get(id) || {}), [name]: value });
+    };
     if (old) {
       const before = identities(old);
+      const freshParents = parents(fresh);
+      const byId = new Map((fresh.components || []).map((c) => [c.id, c]));
       identities(fresh).forEach((component, identity) => {
         const previous = before.get(identity);
-        if (!previous || previous.type !== component.type) return;
-        if (!state.values.has(previous.id)) return;
-        const props = component.props || {};
-        const classes = props.elem_classes || [];
-        if (Array.isArray(classes) && classes.includes(RESET_CLASS)) return;
+        if (!previous || previous.type !== component.type) {
+          if (!STATIC.has(component.type) && "value" in (component.props || {})) {
+            reset.push([describe(component), "new component"]);
+          }
+          return;
+        }
+        const oldProps = previous.props || {};
+        const newProps = component.props || {};
+        const classes = newProps.elem_classes || [];
+        const optedOut = Array.isArray(classes) && classes.includes(RESET_CLASS);
+        // What the page holds for this component: its value, an accordion's
+        // open state, the tab a Tabs shows.
+        let held = null;
+        if (state.values.has(previous.id)) {
+          held = { prop: "value", value: state.values.get(previous.id) };
+        } else if (component.type === "accordion" && state.layout.has(previous.id)) {
+          const open = state.layout.get(previous.id);
+          if (open !== Boolean(oldProps.open)) held = { prop: "open", value: open };
+        }
+        if (component.type === "tabitem" && state.selectedTabs.has(previous.id)) {
+          const tabs = byId.get(freshParents.get(component.id));
+          const wasFirst = tabs && (tabs.props || {}).selected == null;
+          if (tabs && tabs.type === "tabs" && !(wasFirst && isFirstTab(fresh, tabs, component))) {
+            if (optedOut) {
+              reset.push([describe(component), `the ${RESET_CLASS} class`]);
+            } else {
+              setProp(tabs.id, "selected", tabId(component));
+              kept.push(`${describe(component)} (selected)`);
+            }
+          }
+          return;
+        }
+        if (!held) return;
+        if (optedOut) {
+          reset.push([describe(component), `the ${RESET_CLASS} class`]);
+          return;
+        }
         // The developer changed this component's default: it takes the new value.
-        if (!sameValue((previous.props || {}).value, props.value)) return;
-        const value = state.values.get(previous.id);
-        if (!allowedChoice(component, value)) return;
-        values.set(component.id, value);
+        if (!sameValue(oldProps[held.prop], newProps[held.prop])) {
+          reset.push([describe(component), "its default changed"]);
+          return;
+        }
+        if (held.prop === "value" && !allowedChoice(component, held.value)) {
+          reset.push([describe(component), "its choices no longer contain its value"]);
+          return;
+        }
+        if (held.prop === "value") values.set(component.id, held.value);
+        else setProp(component.id, held.prop, held.value);
+        kept.push(describe(component));
       });
     }
     const patched = JSON.parse(JSON.stringify(fresh));
     (patched.components || []).forEach((component) => {
-      if (values.has(component.id)) {
+      if (values.has(component.id) || props.has(component.id)) {
         component.props = component.props || {};
-        component.props.value = values.get(component.id);
+        if (values.has(component.id)) component.props.value = values.get(component.id);
+        Object.assign(component.props, props.get(component.id) || {});
       }
     });
     state.config = fresh;
     state.values = values;
+    state.layout = new Map();
+    state.selectedTabs = new Set();
     state.eventFn.clear();
+    if (settings.stateReport) report(kept, reset);
     return patched;
+  };
+
+  const isFirstTab = (config, tabs, tabitem) => {
+    const find = (node) => {
+      if (!node) return null;
+      if (node.id === tabs.id) return node;
+      for (const child of node.children || []) {
+        const found = find(child);
+        if (found) return found;
+      }
+      return null;
+    };
+    const node = find(config.layout);
+    return Boolean(node && node.children && node.children[0] && node.children[0].id === tabitem.id);
+  };
+
+  // devreload -v: one small POST after the new config is in the page's hands,
+  // never awaited, so it costs the reload nothing.
+  const report = (kept, reset) => {
+    const root = String((state.config && state.config.root) || location.origin).replace(/\/?$/, "/");
+    setTimeout(() => {
+      originalFetch(new URL("__devreload__/page-state", root), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ kept, reset }),
+      }).catch(() => {});
+    }, 0);
   };
 
   const watchStream = (response) => {
@@ -188,6 +306,9 @@
       value = element.checked;
       const text = block.querySelector(".label-text");
       label = text ? text.textContent.trim() : undefined;
+    } else if (element instanceof HTMLInputElement && element.type === "radio") {
+      type = "radio";
+      value = element.value;
     } else if (element instanceof HTMLInputElement && ["range", "number"].includes(element.type)) {
       type = block.querySelector('input[type="range"]') ? "slider" : "number";
       value = element.value === "" ? null : Number(element.value);
@@ -195,10 +316,79 @@
       return;
     }
     if (label === undefined) label = info ? info.textContent.trim() : "";
-    const matches = (state.config.components || []).filter(
+    const match = only(type, label);
+    if (!match) return;
+    // A radio button's value attribute is the choice's value as a string.
+    if (type === "radio") value = choiceValue(match, (choice) => String(choice[1]) === value);
+    if (value !== undefined) state.values.set(match.id, value);
+  };
+
+  // The one component of this type with this label in the current config, if one.
+  const only = (type, label) => {
+    const matches = ((state.config && state.config.components) || []).filter(
       (c) => c.type === type && String((c.props || {}).label ?? "").trim() === label,
     );
-    if (matches.length === 1) state.values.set(matches[0].id, value);
+    return matches.length === 1 ? matches[0] : null;
+  };
+
+  const choiceValue = (component, test) => {
+    const choices = ((component.props || {}).choices || []).map((choice) =>
+      Array.isArray(choice) ? choice : [choice, choice],
+    );
+    const found = choices.find(test);
+    return found ? found[1] : undefined;
+  };
+
+  // At a save, before Gradio drops the old page: what the page shows that no
+  // event carried (a Dropdown option picked by hand, the tab shown, accordions
+  // opened or closed, the scroll position). Reading the DOM here costs well
+  // under a millisecond and overlaps the /config request.
+  const snapshotDom = () => {
+    state.scroll = { x: window.scrollX, y: window.scrollY };
+    document.querySelectorAll('button[role="tab"][aria-selected="true"]').forEach((button) => {
+      const wanted = button.getAttribute("data-tab-id");
+      const tab = (state.config.components || []).find(
+        (c) => c.type === "tabitem" && String(tabId(c)) === wanted,
+      );
+      if (tab) state.selectedTabs.add(tab.id);
+    });
+    document.querySelectorAll(".gr-accordion button.label-wrap").forEach((button) => {
+      const text = button.querySelector("span");
+      const accordion = only("accordion", text ? text.textContent.trim() : "");
+      if (accordion) state.layout.set(accordion.id, button.classList.contains("open"));
+    });
+    document.querySelectorAll('input[role="combobox"]').forEach((input) => {
+      const dropdown = only("dropdown", String(input.getAttribute("aria-label") || "").trim());
+      if (!dropdown || (dropdown.props || {}).multiselect || input.value === "") return;
+      let value = choiceValue(dropdown, (choice) => String(choice[0]) === input.value);
+      if (value === undefined && dropdown.props.allow_custom_value) value = input.value;
+      if (value !== undefined) state.values.set(dropdown.id, value);
+    });
+  };
+
+  // Gradio re-mounts the app from the new config: while it does, the page is
+  // short and the browser clamps the scroll to the top. Put it back as soon as
+  // the page is tall enough, for a moment, unless the user scrolls meanwhile.
+  const restoreScroll = (where) => {
+    if (!where || (where.x === 0 && where.y === 0)) return;
+    let stop = false;
+    const userScrolls = () => {
+      stop = true;
+    };
+    const events = ["wheel", "touchstart", "keydown", "mousedown"];
+    events.forEach((name) => window.addEventListener(name, userScrolls, { once: true, passive: true }));
+    const until = performance.now() + 3000;
+    const step = () => {
+      if (stop || performance.now() > until) {
+        events.forEach((name) => window.removeEventListener(name, userScrolls));
+        return;
+      }
+      if (Math.abs(window.scrollY - where.y) > 1 || Math.abs(window.scrollX - where.x) > 1) {
+        window.scrollTo(where.x, where.y);
+      }
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
   };
   document.addEventListener("input", fromDom, true);
   document.addEventListener("change", fromDom, true);
@@ -250,6 +440,7 @@
       return watchStream(await originalFetch(input, init));
     }
     if (path.endsWith("/config")) {
+      if (state.config) snapshotDom();
       const response = await originalFetch(input, init);
       if (!response.ok) return response;
       let fresh;
@@ -259,7 +450,9 @@
         return response;
       }
       if (!fresh || !Array.isArray(fresh.components)) return response;
-      const patched = state.config ? carryOver(fresh) : ((state.config = fresh), fresh);
+      const reload = Boolean(state.config);
+      const patched = reload ? carryOver(fresh) : ((state.config = fresh), fresh);
+      if (reload) restoreScroll(state.scroll);
       const headers = new Headers(response.headers);
       headers.delete("content-length");
       return new Response(JSON.stringify(patched), {

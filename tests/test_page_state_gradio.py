@@ -317,3 +317,40 @@ def test_state_and_the_number_showing_it_agree_after_a_save(place_app: Path, pag
         wait_for(lambda: page.get_by_label("Count").input_value() == "3", 10, what="3 shown")
         add.click()  # gr.State kept 3 on the server: the next event shows 4
         wait_for(lambda: page.get_by_label("Count").input_value() == "4", 20, what="4 shown")
+
+
+def test_no_keep_state_turns_it_off_for_the_run(app: Path, page: Any) -> None:
+    with devreload(app, args=["--no-keep-state"]) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        assert page.evaluate("() => window.__devreloadGradioState === undefined")
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        # What Gradio's own reload keeps (the textboxes) stays; the rest starts afresh.
+        expected = {"name": "Ada", "level": "10", "agree": False, "color": "red", "out": out}
+        wait_for(lambda: values(page) == expected, 10, what=f"the defaults {expected}")
+
+
+def test_verbose_says_which_components_kept_and_which_reset(app: Path, page: Any) -> None:
+    with devreload(app, args=["-v"]) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        work_page(page, "Ada", 42, "green")
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v1", "# Header v2")
+            .replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]')
+            .replace('value="red"', 'value="blue"')
+            .replace(
+                '    go = gr.Button("Go")',
+                '    gr.Textbox(label="Extra")\n    go = gr.Button("Go")',
+            ),
+        )
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        expected = (
+            'page state: kept 3 components (Textbox "Name", Checkbox "Agree", Textbox "Out"); '
+            'reset Slider "Level" (the devreload-reset class), '
+            'Dropdown "Color" (its default changed), Textbox "Extra" (new component)'
+        )
+        process.wait_for_line(expected, timeout=10)

@@ -124,6 +124,7 @@
   };
   // Components whose value is the page's, not the user's: a new one is not news.
   const STATIC = new Set(["markdown", "html", "button", "state", "browserstate", "timer"]);
+  const LAYOUT = new Set(["row", "column", "group", "form", "tabs", "tabitem", "accordion", "sidebar"]);
 
   const tabId = (tabitem) => {
     const id = (tabitem.props || {}).id;
@@ -158,7 +159,7 @@
       identities(fresh).forEach((component, identity) => {
         const previous = before.get(identity);
         if (!previous || previous.type !== component.type) {
-          if (!STATIC.has(component.type) && "value" in (component.props || {})) {
+          if (!STATIC.has(component.type) && !LAYOUT.has(component.type)) {
             reset.push([describe(component), "new component"]);
           }
           return;

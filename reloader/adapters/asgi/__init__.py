@@ -185,6 +185,7 @@ class ASGIAdapter(Adapter):
             roots=options.watch_roots,
             reporter=Reporter(),
             status=options.status,
+            morph=options.keep_state,
         )
 
         def explain() -> ServeError | None:

@@ -42,8 +42,10 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class ClientInjection:
     """ASGI middleware: puts the devreload client into the HTML pages of ``app``."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, morph: bool = True) -> None:
         self.app = app
+        #: False (``--no-keep-state``): a save reloads the page instead of morphing it.
+        self.morph = morph
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_fragment_request(scope):
@@ -58,17 +60,17 @@ class ClientInjection:
                 if key.lower() != b"accept-encoding"
             ]
         root = str(scope.get("root_path", "")).rstrip("/")
-        injector = _Injector(send, _snippets_for(root), scope.get("method") == "HEAD")
+        injector = _Injector(send, _snippets_for(root, self.morph), scope.get("method") == "HEAD")
         await self.app(scope, receive, injector.send)
 
 
 @functools.lru_cache(maxsize=64)
-def _snippets_for(root: str) -> _Snippets:
-    return _Snippets(root)
+def _snippets_for(root: str, morph: bool = True) -> _Snippets:
+    return _Snippets(root, morph)
 
 
-async def send_client(send: Send) -> None:
-    body = client_script().encode("utf-8")
+async def send_client(send: Send, morph: bool = True) -> None:
+    body = client_script(morph).encode("utf-8")
     headers = [
         (b"content-type", b"text/javascript; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
@@ -81,9 +83,9 @@ async def send_client(send: Send) -> None:
 class _Snippets:
     """The client tags for the pages under one root path."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, morph: bool = True) -> None:
         self.root = root
-        self.inline = _client_snippet(root + EVENTS_PATH)
+        self.inline = _client_snippet(root + EVENTS_PATH, morph)
 
     def for_policy(self, policy: bytes | None) -> bytes:
         """The inline script, or, for a page with a CSP, a same-origin <script src>
@@ -191,11 +193,11 @@ class _Injector:
             self._start = message
 
 
-def _client_snippet(events_url: str) -> bytes:
+def _client_snippet(events_url: str, morph: bool = True) -> bytes:
     """The client as one ASCII <script>: it fits any ASCII-compatible page encoding."""
     script = (
         f"<script>window.__devreload={{events:{_js_string(events_url)},reloadPage:true}};\n"
-        f"{client_script()}</script>"
+        f"{client_script(morph)}</script>"
     )
     escaped = []
     for char in script:

@@ -65,7 +65,10 @@ class ASGIProxy:
         roots: Sequence[Path] = (),
         reporter: Reporter | None = None,
         status: Callable[[], Mapping[str, Any]] | None = None,
+        morph: bool = True,
     ) -> None:
+        #: False (``--no-keep-state``): pages reload on a save instead of being morphed.
+        self.morph = morph
         #: The engine's status for ``GET /__devreload__/status`` (404 when None).
         self.status = status
         self.current = Lifespan(app, lifespan)
@@ -98,7 +101,7 @@ class ASGIProxy:
             await self._status(scope, send)
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
-            await send_client(send)
+            await send_client(send, self.morph)
             return
         target = self.current
         scope = dict(scope)
@@ -106,7 +109,7 @@ class ASGIProxy:
         scope["state"] = dict(target.state)
         target.enter()
         try:
-            await ClientInjection(target.app)(scope, receive, send)
+            await ClientInjection(target.app, morph=self.morph)(scope, receive, send)
         finally:
             target.leave()
 

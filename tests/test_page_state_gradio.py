@@ -354,3 +354,62 @@ def test_verbose_says_which_components_kept_and_which_reset(app: Path, page: Any
             'Dropdown "Color" (its default changed), Textbox "Extra" (new component)'
         )
         process.wait_for_line(expected, timeout=10)
+
+
+UPLOAD_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        doc = gr.File(label="Doc", interactive=True)
+        pic = gr.Image(label="Pic", type="filepath", interactive=True)
+        msg = gr.MultimodalTextbox(label="Msg", interactive=True)
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def block(page: Any, label: str) -> Any:
+    """The Gradio block whose label (block-info or block-label) is ``label``."""
+    title = page.locator('[data-testid="block-info"], [data-testid="block-label"]')
+    return page.locator(".block", has=title.filter(has_text=label)).last
+
+
+def shows_file(page: Any, label: str, name: str) -> bool:
+    """Gradio's File shows a name in pieces ("invoice" and ".txt")."""
+    return name in "".join(block(page, label).inner_text().split())
+
+
+def test_uploads_and_a_multimodal_message_survive_a_save(tmp_path: Path, page: Any) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(UPLOAD_APP)
+    invoice = tmp_path / "invoice.txt"
+    invoice.write_text("total: 42 EUR\n")
+    picture = tmp_path / "red.png"
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(picture)
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        block(page, "Doc").locator("input[type=file]").set_input_files(invoice)
+        wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
+        block(page, "Pic").locator("input[type=file]").set_input_files(picture)
+        block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        message = block(page, "Msg")
+        message.locator("textarea").fill("what is the total?")
+        message.locator("input[type=file]").set_input_files(picture)
+        message.locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
+        block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        block(page, "Msg").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        wait_for(
+            lambda: block(page, "Msg").locator("textarea").input_value() == "what is the total?",
+            10,
+            what="the message's text",
+        )

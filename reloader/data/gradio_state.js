@@ -12,6 +12,11 @@
  * label in layout order), which survives inserting components elsewhere.
  * A component whose own value= changed in the code takes the new value; one
  * with the elem_classes "devreload-reset" always starts from its default.
+ *
+ * What no event carries is read from the page: values typed or picked by hand
+ * (input/change events), files uploaded (a file input's change, then the
+ * /upload answer), and, at the save itself, the tab shown, open accordions,
+ * single-select Dropdowns and the scroll position.
  */
 (() => {
   if (window.__devreloadGradioState) return;
@@ -28,6 +33,7 @@
     layout: new Map(), // accordion id -> open, read from the page at a save
     selectedTabs: new Set(), // ids of the tab items shown, read from the page at a save
     scroll: null, // {x, y} at a save
+    pendingUpload: null, // {component, files} between a file input's change and its /upload
   };
   // window.__devreload.stateReport (devreload -v): the page says what it kept.
   const settings = window.__devreload || {};
@@ -299,7 +305,10 @@
     let value;
     let label;
     const info = block.querySelector('[data-testid="block-info"]');
-    if (element instanceof HTMLTextAreaElement) {
+    if (element instanceof HTMLTextAreaElement && block.classList.contains("multimodal-textbox")) {
+      type = "multimodaltextbox";
+      value = { text: element.value, files: undefined }; // files: filled in below
+    } else if (element instanceof HTMLTextAreaElement) {
       type = "textbox";
       value = element.value;
     } else if (element instanceof HTMLInputElement && element.type === "checkbox") {
@@ -321,6 +330,7 @@
     if (!match) return;
     // A radio button's value attribute is the choice's value as a string.
     if (type === "radio") value = choiceValue(match, (choice) => String(choice[1]) === value);
+    if (type === "multimodaltextbox") value = { ...value, files: multimodalFiles(match) };
     if (value !== undefined) state.values.set(match.id, value);
   };
 
@@ -339,6 +349,82 @@
     const found = choices.find(test);
     return found ? found[1] : undefined;
   };
+
+  const multimodalFiles = (component) => {
+    const held = state.values.has(component.id)
+      ? state.values.get(component.id)
+      : (component.props || {}).value;
+    return (held && Array.isArray(held.files) && held.files) || [];
+  };
+
+  // Uploads: the file input's change event names the component, the
+  // /upload answer that follows gives the files' paths on the server.
+  const UPLOADS = ["file", "image", "video", "audio", "model3d", "multimodaltextbox", "uploadbutton"];
+  const onFileChosen = (event) => {
+    const input = event.target;
+    if (!state.config || !(input instanceof HTMLInputElement) || input.type !== "file") return;
+    const block = input.closest(".block");
+    const tag = block && block.querySelector('[data-testid="block-info"], [data-testid="block-label"]');
+    const label = tag ? tag.textContent.trim() : "";
+    const matches = (state.config.components || []).filter(
+      (c) => UPLOADS.includes(c.type) && String((c.props || {}).label ?? "").trim() === label,
+    );
+    state.pendingUpload =
+      matches.length === 1 ? { component: matches[0], files: [...(input.files || [])] } : null;
+  };
+  document.addEventListener("change", onFileChosen, true);
+
+  const uploaded = (pending, uploadUrl, paths) => {
+    const { component, files } = pending;
+    const base = uploadUrl.replace(/\/upload(\?.*)?$/, "/file=");
+    const data = paths.map((path, i) => ({
+      path,
+      url: base + path,
+      orig_name: files[i] ? files[i].name : String(path).split("/").pop(),
+      size: files[i] ? files[i].size : null,
+      mime_type: files[i] ? files[i].type || null : null,
+      is_stream: false,
+      meta: { _type: "gradio.FileData" },
+    }));
+    if (!data.length) return;
+    const props = component.props || {};
+    let value;
+    if (component.type === "multimodaltextbox") {
+      const held = state.values.get(component.id) || props.value || {};
+      value = { text: held.text || "", files: [...multimodalFiles(component), ...data] };
+    } else if (component.type === "file" && props.file_count && props.file_count !== "single") {
+      value = data;
+    } else {
+      value = data[0];
+    }
+    state.values.set(component.id, value);
+  };
+
+  // A file removed from a component: what the page shows is what counts.
+  const onRemove = (event) => {
+    const button = event.target instanceof Element && event.target.closest("button");
+    if (!state.config || !button) return;
+    const name = button.getAttribute("aria-label") || "";
+    if (!["Remove file", "Clear"].includes(name)) return;
+    const block = button.closest(".block");
+    const tag = block && block.querySelector('[data-testid="block-info"], [data-testid="block-label"]');
+    const label = tag ? tag.textContent.trim() : "";
+    const component = (state.config.components || []).find(
+      (c) => UPLOADS.includes(c.type) && String((c.props || {}).label ?? "").trim() === label,
+    );
+    if (!component) return;
+    if (component.type !== "multimodaltextbox") {
+      state.values.set(component.id, null);
+      return;
+    }
+    // Read before Gradio removes it: which thumbnail, in the order of the files.
+    const thumbnails = [...block.querySelectorAll('[aria-label="File thumbnail"]')];
+    const index = thumbnails.findIndex((thumbnail) => thumbnail.contains(button));
+    const held = state.values.get(component.id) || (component.props || {}).value || {};
+    const files = multimodalFiles(component).filter((file, i) => i !== index);
+    state.values.set(component.id, { text: held.text || "", files });
+  };
+  document.addEventListener("click", onRemove, true);
 
   // At a save, before Gradio drops the old page: what the page shows that no
   // event carried (a Dropdown option picked by hand, the tab shown, accordions
@@ -433,6 +519,20 @@
           .clone()
           .json()
           .then((answer) => answer && record(dep.outputs, answer.data))
+          .catch(() => {});
+      }
+      return response;
+    }
+    if (path.endsWith("/upload") && state.pendingUpload) {
+      const pending = state.pendingUpload;
+      state.pendingUpload = null;
+      const response = await originalFetch(input, init);
+      if (response.ok) {
+        const url = input instanceof Request ? input.url : String(input);
+        response
+          .clone()
+          .json()
+          .then((paths) => Array.isArray(paths) && uploaded(pending, url, paths))
           .catch(() => {});
       }
       return response;

@@ -444,14 +444,28 @@
       const accordion = only("accordion", text ? text.textContent.trim() : "");
       if (accordion) state.layout.set(accordion.id, button.classList.contains("open"));
     });
-    document.querySelectorAll('input[role="combobox"]').forEach((input) => {
-      const dropdown = only("dropdown", String(input.getAttribute("aria-label") || "").trim());
-      if (!dropdown || (dropdown.props || {}).multiselect || input.value === "") return;
-      let value = choiceValue(dropdown, (choice) => String(choice[0]) === input.value);
-      if (value === undefined && dropdown.props.allow_custom_value) value = input.value;
-      if (value !== undefined) state.values.set(dropdown.id, value);
-    });
+    document.querySelectorAll('input[role="combobox"]').forEach(readDropdown);
   };
+
+  const readDropdown = (input) => {
+    const dropdown = only("dropdown", String(input.getAttribute("aria-label") || "").trim());
+    if (!dropdown || (dropdown.props || {}).multiselect || input.value === "") return;
+    let value = choiceValue(dropdown, (choice) => String(choice[0]) === input.value);
+    if (value === undefined && dropdown.props.allow_custom_value) value = input.value;
+    if (value !== undefined) state.values.set(dropdown.id, value);
+  };
+  // Picking an option fires no input event; the field loses focus once the
+  // choice is shown. Read it then too: by the save it may be on a hidden tab.
+  document.addEventListener(
+    "focusout",
+    (event) => {
+      const input = event.target;
+      if (!state.config || !(input instanceof HTMLInputElement)) return;
+      if (input.getAttribute("role") !== "combobox") return;
+      requestAnimationFrame(() => requestAnimationFrame(() => readDropdown(input)));
+    },
+    true,
+  );
 
   // Gradio re-mounts the app from the new config: while it does, the page is
   // short and the browser clamps the scroll to the top. Put it back as soon as

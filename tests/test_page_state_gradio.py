@@ -413,3 +413,44 @@ def test_uploads_and_a_multimodal_message_survive_a_save(tmp_path: Path, page: A
             10,
             what="the message's text",
         )
+
+
+def test_demo_conversation_and_document_survive_a_save(tmp_path: Path, page: Any) -> None:
+    """The demo README's walkthrough: upload, ask, edit the system message, save, ask again."""
+    import shutil
+
+    from demo_support import DEMO_DIR, EXAMPLES
+
+    demo = tmp_path / "demo_app"
+    shutil.copytree(DEMO_DIR, demo, ignore=shutil.ignore_patterns("__pycache__"))
+    app = demo / "app.py"
+    with devreload(app, cwd=tmp_path, env={"DOC_ANALYZER_BACKEND": "local"}) as process:
+        process.wait_ready(timeout=120)
+        open_app_page(page, process.url)
+        page.get_by_text("offline fallback").wait_for(timeout=30_000)
+        textbox = page.get_by_test_id("textbox")
+        page.locator("input[type=file]").set_input_files(EXAMPLES / "invoice_acme.png")
+        page.get_by_label("File thumbnail").wait_for(timeout=10_000)
+        textbox.fill("What is the invoice total?")
+        textbox.press("Enter")
+        bots = page.get_by_test_id("bot")
+        wait_for(lambda: "$154.08" in bots.last.inner_text(), 60, what="the first answer")
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("You are a helpful assistant.", "You are a very helpful assistant.", 1)
+            .replace("# 📄 Document Analyzer", "# 📄 Invoice Helper"),
+        )
+        page.get_by_text("Invoice Helper").wait_for(timeout=30_000)
+        # The conversation and the document in it are still on the page...
+        assert "$154.08" in bots.last.inner_text()
+        assert page.get_by_test_id("user").locator("img").count() >= 1
+        # ...and the next question uses that document without uploading it again.
+        wait_for(lambda: textbox.is_editable(), 30, what="the textbox unlocked")
+        textbox.fill("Who is being invoiced?")
+        textbox.press("Enter")
+        wait_for(
+            lambda: "John Doe is being invoiced" in bots.last.inner_text(),
+            60,
+            what="the follow-up answer",
+        )

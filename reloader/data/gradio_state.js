@@ -212,7 +212,8 @@
         }
         if (held.prop === "value") values.set(component.id, held.value);
         else setProp(component.id, held.prop, held.value);
-        kept.push(describe(component));
+        // gr.State lives on the server; the page's copy is not news.
+        if (!["state", "browserstate"].includes(component.type)) kept.push(describe(component));
       });
     }
     const patched = JSON.parse(JSON.stringify(fresh));

@@ -26,6 +26,7 @@ from .plan import SECTIONS, Plan, full_plan, quick_plan
 from .report import write_json, write_report
 from .results import Results, ToolRun, VariantResult, results_from_json
 from .runner import Runner
+from .state import ITEMS, measure_state
 from .tools import ALL_TOOLS, tool_by_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -152,6 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 except Exception as error:
                     runner.say(f"memory failed: {type(error).__name__}: {error}")
                     results.notes.append(f"memory run failed: {error}")
+            if plan.state and browser is None:
+                results.notes.append("state kept: not measured (no browser)")
+            for key in plan.state if browser is not None else ():
+                runner.say(f"state: {key}")
+                run = measure_state(browser, key, workdir / "state" / key)
+                runner.say(f"state: {key} kept {len(run.kept)} of {len(ITEMS)} {run.reason}")
+                results.state.append(run)
+                write_json(results, out)
     except (KeyboardInterrupt, _Terminated):
         results.notes.append("the run was interrupted; these results are partial")
         current = runner.current if runner is not None else None

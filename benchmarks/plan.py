@@ -31,6 +31,7 @@ SECTIONS = (
     "fastapi",
     *FRAMEWORKS,
     "memory",
+    "state",
 )
 
 
@@ -70,6 +71,8 @@ class Plan:
     mode: str
     variants: tuple[Variant, ...]
     memory: MemoryPlan | None
+    #: The tools whose page state across a save is counted (benchmarks/state.py).
+    state: tuple[str, ...] = ()
 
     def only(self, tools: set[str] | None, sections: set[str] | None) -> Plan:
         variants = []
@@ -85,19 +88,23 @@ class Plan:
         if memory is not None and tools is not None:
             kept = tuple(t for t in memory.tools if t in tools)
             memory = replace(memory, tools=kept) if kept else None
-        return Plan(self.mode, tuple(variants), memory)
+        state = self.state
+        if sections is not None and "state" not in sections:
+            state = ()
+        state = tuple(t for t in state if tools is None or t in tools)
+        return Plan(self.mode, tuple(variants), memory, state)
 
     def with_rounds(self, rounds: int) -> Plan:
         variants = tuple(
             replace(v, rounds=rounds, slow_rounds=min(v.slow_rounds, rounds)) for v in self.variants
         )
-        return Plan(self.mode, variants, self.memory)
+        return Plan(self.mode, variants, self.memory, self.state)
 
     def tool_keys(self) -> set[str]:
         keys = {tool for variant in self.variants for tool in variant.tools}
         if self.memory is not None:
             keys |= set(self.memory.tools)
-        return keys
+        return keys | set(self.state)
 
 
 def full_plan() -> Plan:
@@ -198,7 +205,7 @@ def full_plan() -> Plan:
         ),
         *framework_variants(base, rounds=20, slow_rounds=10),
     ]
-    return Plan("full", tuple(variants), MemoryPlan(HOT, reloads=200, every=50))
+    return Plan("full", tuple(variants), MemoryPlan(HOT, reloads=200, every=50), state=HOT)
 
 
 def framework_variants(base: AppSpec, rounds: int, slow_rounds: int) -> list[Variant]:
@@ -255,4 +262,5 @@ def quick_plan() -> Plan:
             warmup=1,
         ),
     ]
+    # No state section: it takes about 45 s (Gradio's reload mode alone 30 s).
     return Plan("quick", tuple(variants), MemoryPlan(HOT, reloads=20, every=10))

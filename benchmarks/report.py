@@ -8,6 +8,7 @@ from typing import Any
 
 from .frameworks import FRAMEWORKS
 from .results import MemoryRun, Results, Summary, ToolRun, VariantResult
+from .state import ITEMS
 from .tools import ALL_TOOLS
 
 __all__ = ["write_json", "write_report"]
@@ -144,6 +145,7 @@ def render_markdown(results: Results) -> str:
     lines += _cold_start(results)
     lines += _idle_cpu(results)
     lines += _memory(results)
+    lines += _state(results)
     lines += _internal(results)
     lines += _notes(results)
     return "\n".join(lines) + "\n"
@@ -356,6 +358,28 @@ def _memory(results: Results) -> list[str]:
             + " | ".join(cells)
             + f" | {_mb(run.growth_per_100())}{lost} | {_mb(run.late_growth_per_100())} |"
         )
+    return [*lines, ""]
+
+
+def _state(results: Results) -> list[str]:
+    if not results.state:
+        return []
+    lines = [
+        "## State kept across a save",
+        "",
+        f"One Gradio page worked into {len(ITEMS)} items of state ({', '.join(ITEMS)}), "
+        "its header edited and saved, each item read back in the open Chromium tab "
+        "(benchmarks/state.py).",
+        "",
+        "| tool | state kept | lost |",
+        "| --- | --- | --- |",
+    ]
+    for run in results.state:
+        if run.status != "ok":
+            lines.append(f"| {run.label} | {run.status}: {_one_line(run.reason, 120)} | |")
+            continue
+        lost = ", ".join(run.lost) or "nothing"
+        lines.append(f"| {run.label} | state kept {len(run.kept)} of {len(ITEMS)} | {lost} |")
     return [*lines, ""]
 
 

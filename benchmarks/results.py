@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .measure import percentile
+from .state import StateRun
 
 __all__ = [
     "MemoryRun",
@@ -226,6 +227,7 @@ class Results:
     tools: list[dict[str, Any]]
     variants: list[VariantResult] = field(default_factory=list)
     memory: list[MemoryRun] = field(default_factory=list)
+    state: list[StateRun] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     finished: str = ""
@@ -263,6 +265,7 @@ class Results:
             },
             "variants": [variant.to_json() for variant in self.variants],
             "memory": [run.to_json() for run in self.memory],
+            "state": [run.to_json() for run in self.state],
         }
 
 
@@ -325,6 +328,7 @@ def results_from_json(data: dict[str, Any]) -> Results:
                 notes=list(run["notes"]),
             )
         )
+    results.state = [StateRun.from_json(run) for run in data.get("state", [])]
     return results
 
 

@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also append every event to PATH as a JSON line",
     )
+    parser.add_argument(
+        "--no-keep-state",
+        dest="keep_state",
+        action="store_false",
+        help="on a save, open pages start afresh instead of keeping what was typed, picked, "
+        "uploaded and scrolled (Gradio values, morphed HTML pages)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log diagnostics")
     return parser
 
@@ -141,6 +148,7 @@ def parse_config(argv: Sequence[str]) -> tuple[Config, bool]:
         import_name=import_name,
         json_events=options.events == "json",
         events_file=Path(options.events_file) if options.events_file else None,
+        keep_state=options.keep_state,
     )
     return config, options.verbose
 

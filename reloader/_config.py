@@ -40,6 +40,8 @@ class Config:
     json_events: bool = False
     #: ``--events-file PATH``: JSON lines appended to this file as well.
     events_file: Path | None = None
+    #: Open pages keep their state across a save; ``--no-keep-state`` turns that off.
+    keep_state: bool = True
 
     def watch_paths(self, cwd: Path) -> list[Path]:
         paths = [self.app_path.resolve().parent, *self.watch]

@@ -182,3 +182,27 @@ def test_a_framework_that_cannot_run_gives_skipped_rows(
         ("devreload", "skipped", "nicegui is not installed"),
         ("nicegui-reload", "skipped", "nicegui is not installed"),
     ]
+
+
+@pytest.mark.timeout(300)
+def test_state_section_counts_what_each_tool_kept(tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    out = tmp_path / "results"
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--sections", "state", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    runs = {run["tool"]: run for run in results["state"]}
+    assert set(runs) == {"devreload", "gradio"}
+    for run in runs.values():
+        assert run["status"] == "ok", run["reason"]
+        assert run["total"] == 7 and len(run["kept"]) + len(run["lost"]) == 7
+    assert runs["devreload"]["lost"] == [], runs["devreload"]
+    markdown = (out / "results.md").read_text(encoding="utf-8")
+    assert "| devreload | state kept 7 of 7 |" in markdown

@@ -22,6 +22,7 @@ def test_defaults(app: Path) -> None:
     assert config.app_path == app
     assert config.host is None and config.port is None  # the adapter binds 127.0.0.1
     assert config.app_args == () and not verbose
+    assert config.keep_state
 
 
 def test_every_option(app: Path, tmp_path: Path) -> None:
@@ -37,6 +38,7 @@ def test_every_option(app: Path, tmp_path: Path) -> None:
             "--ignore", "*.gen.py",
             "--ignore", "data/*",
             "--adapter", "gradio",
+            "--no-keep-state",
             "-v",
             "--", "--model", "small", "--",
         ]
@@ -46,7 +48,7 @@ def test_every_option(app: Path, tmp_path: Path) -> None:
     assert config.watch == (extra,)
     assert config.ignore == ("*.gen.py", "data/*")
     assert config.app_args == ("--model", "small", "--")
-    assert verbose
+    assert verbose and not config.keep_state
     assert config.watch_paths(Path("/cwd")) == [app.resolve().parent, extra, Path("/cwd")]
 
 

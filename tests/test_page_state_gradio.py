@@ -205,3 +205,252 @@ def test_values_changed_by_hand_after_the_last_event_are_kept(app: Path, page: A
             "out": out,
         }
         wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+
+
+PLACE_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    def add(count):
+        return count + 1, count + 1
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        with gr.Tabs():
+            with gr.Tab("First"):
+                gr.Textbox(label="A")
+            with gr.Tab("Second"):
+                gr.Textbox(label="B")
+        with gr.Accordion("More", open=False):
+            gr.Textbox(label="Inside")
+        with gr.Accordion("Less", open=True):
+            gr.Textbox(label="Shown")
+        color = gr.Dropdown(["red", "green", "blue"], value="red", label="Color", interactive=True)
+        size = gr.Radio([("Small", "s"), ("Large", "l")], value="s", label="Size", interactive=True)
+        count = gr.State(0)
+        shown = gr.Number(label="Count")
+        gr.Button("Add").click(add, count, [count, shown])
+        for i in range(40):
+            gr.Markdown(f"filler line {i}")
+        gr.Markdown("the end")
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+@pytest.fixture
+def place_app(tmp_path: Path) -> Path:
+    path = tmp_path / "app.py"
+    path.write_text(PLACE_APP)
+    return path
+
+
+def accordion_open(page: Any, label: str) -> bool:
+    return bool(
+        page.evaluate(
+            "(label) => [...document.querySelectorAll('.gr-accordion button.label-wrap')]"
+            ".find(b => b.textContent.includes(label)).classList.contains('open')",
+            label,
+        )
+    )
+
+
+def test_selected_tab_accordions_and_scroll_survive_a_save(place_app: Path, page: Any) -> None:
+    with devreload(place_app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        page.get_by_role("tab", name="Second").click()
+        page.get_by_text("More", exact=True).click()
+        page.get_by_text("Less", exact=True).click()
+        wait_for(lambda: accordion_open(page, "More") and not accordion_open(page, "Less"), 10)
+        page.evaluate("() => window.scrollTo(0, 600)")
+        wait_for(lambda: page.evaluate("() => window.scrollY") == 600, 10, what="scrolled")
+        scrolled = 600
+        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
+        wait_for(
+            lambda: page.get_by_role("tab", name="Second").get_attribute("aria-selected") == "true",
+            10,
+            what="the second tab still selected",
+        )
+        wait_for(lambda: accordion_open(page, "More"), 10, what="More still open")
+        assert not accordion_open(page, "Less")
+        wait_for(
+            lambda: abs(page.evaluate("() => window.scrollY") - scrolled) <= 2,
+            10,
+            what=f"the page scrolled to {scrolled}",
+        )
+
+
+def test_dropdown_and_radio_picked_by_hand_survive_a_save(place_app: Path, page: Any) -> None:
+    with devreload(place_app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        page.get_by_label("Color").click()
+        page.get_by_role("option", name="blue").click()
+        page.get_by_label("Large").check()
+        wait_for(lambda: page.get_by_label("Color").input_value() == "blue", 10)
+        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
+        wait_for(
+            lambda: (
+                page.get_by_label("Color").input_value() == "blue"
+                and page.get_by_label("Large").is_checked()
+            ),
+            10,
+            what="blue and Large still picked",
+        )
+
+
+def test_state_and_the_number_showing_it_agree_after_a_save(place_app: Path, page: Any) -> None:
+    with devreload(place_app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        add = page.get_by_role("button", name="Add", exact=True)
+        for expected in ("1", "2", "3"):
+            add.click()
+            wait_for(lambda e=expected: page.get_by_label("Count").input_value() == e, 20)
+        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
+        wait_for(lambda: page.get_by_label("Count").input_value() == "3", 10, what="3 shown")
+        add.click()  # gr.State kept 3 on the server: the next event shows 4
+        wait_for(lambda: page.get_by_label("Count").input_value() == "4", 20, what="4 shown")
+
+
+def test_no_keep_state_turns_it_off_for_the_run(app: Path, page: Any) -> None:
+    with devreload(app, args=["--no-keep-state"]) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        assert page.evaluate("() => window.__devreloadGradioState === undefined")
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        # What Gradio's own reload keeps (the textboxes) stays; the rest starts afresh.
+        expected = {"name": "Ada", "level": "10", "agree": False, "color": "red", "out": out}
+        wait_for(lambda: values(page) == expected, 10, what=f"the defaults {expected}")
+
+
+def test_verbose_says_which_components_kept_and_which_reset(app: Path, page: Any) -> None:
+    with devreload(app, args=["-v"]) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        work_page(page, "Ada", 42, "green")
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v1", "# Header v2")
+            .replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]')
+            .replace('value="red"', 'value="blue"')
+            .replace(
+                '    go = gr.Button("Go")',
+                '    gr.Textbox(label="Extra")\n    go = gr.Button("Go")',
+            ),
+        )
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        expected = (
+            'page state: kept 3 components (Textbox "Name", Checkbox "Agree", Textbox "Out"); '
+            'reset Slider "Level" (the devreload-reset class), '
+            'Dropdown "Color" (its default changed), Textbox "Extra" (new component)'
+        )
+        process.wait_for_line(expected, timeout=10)
+
+
+UPLOAD_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        doc = gr.File(label="Doc", interactive=True)
+        pic = gr.Image(label="Pic", type="filepath", interactive=True)
+        msg = gr.MultimodalTextbox(label="Msg", interactive=True)
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def block(page: Any, label: str) -> Any:
+    """The Gradio block whose label (block-info or block-label) is ``label``."""
+    title = page.locator('[data-testid="block-info"], [data-testid="block-label"]')
+    return page.locator(".block", has=title.filter(has_text=label)).last
+
+
+def shows_file(page: Any, label: str, name: str) -> bool:
+    """Gradio's File shows a name in pieces ("invoice" and ".txt")."""
+    return name in "".join(block(page, label).inner_text().split())
+
+
+def test_uploads_and_a_multimodal_message_survive_a_save(tmp_path: Path, page: Any) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(UPLOAD_APP)
+    invoice = tmp_path / "invoice.txt"
+    invoice.write_text("total: 42 EUR\n")
+    picture = tmp_path / "red.png"
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(picture)
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        block(page, "Doc").locator("input[type=file]").set_input_files(invoice)
+        wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
+        block(page, "Pic").locator("input[type=file]").set_input_files(picture)
+        block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        message = block(page, "Msg")
+        message.locator("textarea").fill("what is the total?")
+        message.locator("input[type=file]").set_input_files(picture)
+        message.locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
+        block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        block(page, "Msg").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+        wait_for(
+            lambda: block(page, "Msg").locator("textarea").input_value() == "what is the total?",
+            10,
+            what="the message's text",
+        )
+
+
+def test_demo_conversation_and_document_survive_a_save(tmp_path: Path, page: Any) -> None:
+    """The demo README's walkthrough: upload, ask, edit the system message, save, ask again."""
+    import shutil
+
+    from demo_support import DEMO_DIR, EXAMPLES
+
+    demo = tmp_path / "demo_app"
+    shutil.copytree(DEMO_DIR, demo, ignore=shutil.ignore_patterns("__pycache__"))
+    app = demo / "app.py"
+    with devreload(app, cwd=tmp_path, env={"DOC_ANALYZER_BACKEND": "local"}) as process:
+        process.wait_ready(timeout=120)
+        open_app_page(page, process.url)
+        page.get_by_text("offline fallback").wait_for(timeout=30_000)
+        textbox = page.get_by_test_id("textbox")
+        page.locator("input[type=file]").set_input_files(EXAMPLES / "invoice_acme.png")
+        page.get_by_label("File thumbnail").wait_for(timeout=10_000)
+        textbox.fill("What is the invoice total?")
+        textbox.press("Enter")
+        bots = page.get_by_test_id("bot")
+        wait_for(lambda: "$154.08" in bots.last.inner_text(), 60, what="the first answer")
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("You are a helpful assistant.", "You are a very helpful assistant.", 1)
+            .replace("# 📄 Document Analyzer", "# 📄 Invoice Helper"),
+        )
+        page.get_by_text("Invoice Helper").wait_for(timeout=30_000)
+        # The conversation and the document in it are still on the page...
+        assert "$154.08" in bots.last.inner_text()
+        assert page.get_by_test_id("user").locator("img").count() >= 1
+        # ...and the next question uses that document without uploading it again.
+        wait_for(lambda: textbox.is_editable(), 30, what="the textbox unlocked")
+        textbox.fill("Who is being invoiced?")
+        textbox.press("Enter")
+        wait_for(
+            lambda: "John Doe is being invoiced" in bots.last.inner_text(),
+            60,
+            what="the follow-up answer",
+        )

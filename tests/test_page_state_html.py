@@ -128,3 +128,18 @@ def test_a_changed_inline_script_falls_back_to_a_full_reload(app: Path, page: An
         assert any(
             "devreload: reloading the whole page" in line and "<script>" in line for line in console
         )
+
+
+def test_no_keep_state_reloads_the_page_instead_of_patching_it(app: Path, page: Any) -> None:
+    with devreload(app, args=["--no-keep-state"]) as process:
+        process.wait_ready()
+        _open(page, process.url + "/")
+        page.evaluate("window.__sameDocument = true")
+        page.fill("#name", "typed by hand")
+        assert page.evaluate("window.__devreloadIdiomorph === undefined")
+        _edit(app, 'HEADING = "Heading v1"', 'HEADING = "Heading v2"')
+        page.wait_for_function(
+            "document.getElementById('heading').textContent === 'Heading v2'", timeout=15000
+        )
+        assert page.evaluate("window.__sameDocument") is None  # a new document
+        assert page.input_value("#name") == ""

@@ -86,6 +86,9 @@ class ServeOptions:
     #: and the newest reload event. Called on the server's thread (it is thread-safe);
     #: serve it behind the app's own auth where the framework has one. None: no route.
     status: Callable[[], Mapping[str, Any]] | None = None
+    #: Pages keep their state across a save (Gradio component values, morphed HTML
+    #: pages); False (``--no-keep-state``): a save re-renders or reloads them afresh.
+    keep_state: bool = True
 
 
 @dataclass(frozen=True)

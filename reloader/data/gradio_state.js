@@ -12,6 +12,11 @@
  * label in layout order), which survives inserting components elsewhere.
  * A component whose own value= changed in the code takes the new value; one
  * with the elem_classes "devreload-reset" always starts from its default.
+ *
+ * What no event carries is read from the page: values typed or picked by hand
+ * (input/change events), files uploaded (a file input's change, then the
+ * /upload answer), and, at the save itself, the tab shown, open accordions,
+ * single-select Dropdowns and the scroll position.
  */
 (() => {
   if (window.__devreloadGradioState) return;
@@ -25,7 +30,13 @@
       : null,
     values: new Map(), // component id -> value set in the page
     eventFn: new Map(), // event_id -> fn_index, from queue/join answers
+    layout: new Map(), // accordion id -> open, read from the page at a save
+    selectedTabs: new Set(), // ids of the tab items shown, read from the page at a save
+    scroll: null, // {x, y} at a save
+    pendingUpload: null, // {component, files} between a file input's change and its /upload
   };
+  // window.__devreload.stateReport (devreload -v): the page says what it kept.
+  const settings = window.__devreload || {};
   window.__devreloadGradioState = state;
 
   const pathOf = (input) => {
@@ -102,36 +113,151 @@
     return wanted.every((v) => v === null || allowed.some((a) => sameValue(a, v)));
   };
 
+  // Gradio's class name for a config type, for the -v report.
+  const NAMES = {
+    multimodaltextbox: "MultimodalTextbox",
+    checkboxgroup: "CheckboxGroup",
+    tabitem: "Tab",
+    uploadbutton: "UploadButton",
+    colorpicker: "ColorPicker",
+    datetime: "DateTime",
+  };
+  const describe = (component) => {
+    const props = component.props || {};
+    const name = NAMES[component.type] || component.type.charAt(0).toUpperCase() + component.type.slice(1);
+    const label = props.label ?? props.elem_id;
+    return label ? `${name} ${JSON.stringify(String(label))}` : name;
+  };
+  // Components whose value is the page's, not the user's: a new one is not news.
+  const STATIC = new Set(["markdown", "html", "button", "state", "browserstate", "timer"]);
+  const LAYOUT = new Set(["row", "column", "group", "form", "tabs", "tabitem", "accordion", "sidebar"]);
+
+  const tabId = (tabitem) => {
+    const id = (tabitem.props || {}).id;
+    return id === undefined || id === null ? tabitem.id : id;
+  };
+
+  const parents = (config) => {
+    const result = new Map();
+    const walk = (node) => {
+      (node && node.children ? node.children : []).forEach((child) => {
+        result.set(child.id, node.id);
+        walk(child);
+      });
+    };
+    walk(config.layout);
+    return result;
+  };
+
   const carryOver = (fresh) => {
     const old = state.config;
     const values = new Map();
+    const props = new Map(); // new component id -> {prop: value} to write
+    const kept = [];
+    const reset = [];
+    const setProp = (id, name, value) => {
+      props.set(id, { ...(props.get(id) || {}), [name]: value });
+    };
     if (old) {
       const before = identities(old);
+      const freshParents = parents(fresh);
+      const byId = new Map((fresh.components || []).map((c) => [c.id, c]));
       identities(fresh).forEach((component, identity) => {
         const previous = before.get(identity);
-        if (!previous || previous.type !== component.type) return;
-        if (!state.values.has(previous.id)) return;
-        const props = component.props || {};
-        const classes = props.elem_classes || [];
-        if (Array.isArray(classes) && classes.includes(RESET_CLASS)) return;
+        if (!previous || previous.type !== component.type) {
+          if (!STATIC.has(component.type) && !LAYOUT.has(component.type)) {
+            reset.push([describe(component), "new component"]);
+          }
+          return;
+        }
+        const oldProps = previous.props || {};
+        const newProps = component.props || {};
+        const classes = newProps.elem_classes || [];
+        const optedOut = Array.isArray(classes) && classes.includes(RESET_CLASS);
+        // What the page holds for this component: its value, an accordion's
+        // open state, the tab a Tabs shows.
+        let held = null;
+        if (state.values.has(previous.id)) {
+          held = { prop: "value", value: state.values.get(previous.id) };
+        } else if (component.type === "accordion" && state.layout.has(previous.id)) {
+          const open = state.layout.get(previous.id);
+          if (open !== Boolean(oldProps.open)) held = { prop: "open", value: open };
+        }
+        if (component.type === "tabitem" && state.selectedTabs.has(previous.id)) {
+          const tabs = byId.get(freshParents.get(component.id));
+          const wasFirst = tabs && (tabs.props || {}).selected == null;
+          if (tabs && tabs.type === "tabs" && !(wasFirst && isFirstTab(fresh, tabs, component))) {
+            if (optedOut) {
+              reset.push([describe(component), `the ${RESET_CLASS} class`]);
+            } else {
+              setProp(tabs.id, "selected", tabId(component));
+              kept.push(`${describe(component)} (selected)`);
+            }
+          }
+          return;
+        }
+        if (!held) return;
+        if (optedOut) {
+          reset.push([describe(component), `the ${RESET_CLASS} class`]);
+          return;
+        }
         // The developer changed this component's default: it takes the new value.
-        if (!sameValue((previous.props || {}).value, props.value)) return;
-        const value = state.values.get(previous.id);
-        if (!allowedChoice(component, value)) return;
-        values.set(component.id, value);
+        if (!sameValue(oldProps[held.prop], newProps[held.prop])) {
+          reset.push([describe(component), "its default changed"]);
+          return;
+        }
+        if (held.prop === "value" && !allowedChoice(component, held.value)) {
+          reset.push([describe(component), "its choices no longer contain its value"]);
+          return;
+        }
+        if (held.prop === "value") values.set(component.id, held.value);
+        else setProp(component.id, held.prop, held.value);
+        // gr.State lives on the server; the page's copy is not news.
+        if (!["state", "browserstate"].includes(component.type)) kept.push(describe(component));
       });
     }
     const patched = JSON.parse(JSON.stringify(fresh));
     (patched.components || []).forEach((component) => {
-      if (values.has(component.id)) {
+      if (values.has(component.id) || props.has(component.id)) {
         component.props = component.props || {};
-        component.props.value = values.get(component.id);
+        if (values.has(component.id)) component.props.value = values.get(component.id);
+        Object.assign(component.props, props.get(component.id) || {});
       }
     });
     state.config = fresh;
     state.values = values;
+    state.layout = new Map();
+    state.selectedTabs = new Set();
     state.eventFn.clear();
+    if (settings.stateReport) report(kept, reset);
     return patched;
+  };
+
+  const isFirstTab = (config, tabs, tabitem) => {
+    const find = (node) => {
+      if (!node) return null;
+      if (node.id === tabs.id) return node;
+      for (const child of node.children || []) {
+        const found = find(child);
+        if (found) return found;
+      }
+      return null;
+    };
+    const node = find(config.layout);
+    return Boolean(node && node.children && node.children[0] && node.children[0].id === tabitem.id);
+  };
+
+  // devreload -v: one small POST after the new config is in the page's hands,
+  // never awaited, so it costs the reload nothing.
+  const report = (kept, reset) => {
+    const root = String((state.config && state.config.root) || location.origin).replace(/\/?$/, "/");
+    setTimeout(() => {
+      originalFetch(new URL("__devreload__/page-state", root), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ kept, reset }),
+      }).catch(() => {});
+    }, 0);
   };
 
   const watchStream = (response) => {
@@ -180,7 +306,10 @@
     let value;
     let label;
     const info = block.querySelector('[data-testid="block-info"]');
-    if (element instanceof HTMLTextAreaElement) {
+    if (element instanceof HTMLTextAreaElement && block.classList.contains("multimodal-textbox")) {
+      type = "multimodaltextbox";
+      value = { text: element.value, files: undefined }; // files: filled in below
+    } else if (element instanceof HTMLTextAreaElement) {
       type = "textbox";
       value = element.value;
     } else if (element instanceof HTMLInputElement && element.type === "checkbox") {
@@ -188,6 +317,9 @@
       value = element.checked;
       const text = block.querySelector(".label-text");
       label = text ? text.textContent.trim() : undefined;
+    } else if (element instanceof HTMLInputElement && element.type === "radio") {
+      type = "radio";
+      value = element.value;
     } else if (element instanceof HTMLInputElement && ["range", "number"].includes(element.type)) {
       type = block.querySelector('input[type="range"]') ? "slider" : "number";
       value = element.value === "" ? null : Number(element.value);
@@ -195,10 +327,170 @@
       return;
     }
     if (label === undefined) label = info ? info.textContent.trim() : "";
-    const matches = (state.config.components || []).filter(
+    const match = only(type, label);
+    if (!match) return;
+    // A radio button's value attribute is the choice's value as a string.
+    if (type === "radio") value = choiceValue(match, (choice) => String(choice[1]) === value);
+    if (type === "multimodaltextbox") value = { ...value, files: multimodalFiles(match) };
+    if (value !== undefined) state.values.set(match.id, value);
+  };
+
+  // The one component of this type with this label in the current config, if one.
+  const only = (type, label) => {
+    const matches = ((state.config && state.config.components) || []).filter(
       (c) => c.type === type && String((c.props || {}).label ?? "").trim() === label,
     );
-    if (matches.length === 1) state.values.set(matches[0].id, value);
+    return matches.length === 1 ? matches[0] : null;
+  };
+
+  const choiceValue = (component, test) => {
+    const choices = ((component.props || {}).choices || []).map((choice) =>
+      Array.isArray(choice) ? choice : [choice, choice],
+    );
+    const found = choices.find(test);
+    return found ? found[1] : undefined;
+  };
+
+  const multimodalFiles = (component) => {
+    const held = state.values.has(component.id)
+      ? state.values.get(component.id)
+      : (component.props || {}).value;
+    return (held && Array.isArray(held.files) && held.files) || [];
+  };
+
+  // Uploads: the file input's change event names the component, the
+  // /upload answer that follows gives the files' paths on the server.
+  const UPLOADS = ["file", "image", "video", "audio", "model3d", "multimodaltextbox", "uploadbutton"];
+  const onFileChosen = (event) => {
+    const input = event.target;
+    if (!state.config || !(input instanceof HTMLInputElement) || input.type !== "file") return;
+    const block = input.closest(".block");
+    const tag = block && block.querySelector('[data-testid="block-info"], [data-testid="block-label"]');
+    const label = tag ? tag.textContent.trim() : "";
+    const matches = (state.config.components || []).filter(
+      (c) => UPLOADS.includes(c.type) && String((c.props || {}).label ?? "").trim() === label,
+    );
+    state.pendingUpload =
+      matches.length === 1 ? { component: matches[0], files: [...(input.files || [])] } : null;
+  };
+  document.addEventListener("change", onFileChosen, true);
+
+  const uploaded = (pending, uploadUrl, paths) => {
+    const { component, files } = pending;
+    const base = uploadUrl.replace(/\/upload(\?.*)?$/, "/file=");
+    const data = paths.map((path, i) => ({
+      path,
+      url: base + path,
+      orig_name: files[i] ? files[i].name : String(path).split("/").pop(),
+      size: files[i] ? files[i].size : null,
+      mime_type: files[i] ? files[i].type || null : null,
+      is_stream: false,
+      meta: { _type: "gradio.FileData" },
+    }));
+    if (!data.length) return;
+    const props = component.props || {};
+    let value;
+    if (component.type === "multimodaltextbox") {
+      const held = state.values.get(component.id) || props.value || {};
+      value = { text: held.text || "", files: [...multimodalFiles(component), ...data] };
+    } else if (component.type === "file" && props.file_count && props.file_count !== "single") {
+      value = data;
+    } else {
+      value = data[0];
+    }
+    state.values.set(component.id, value);
+  };
+
+  // A file removed from a component: what the page shows is what counts.
+  const onRemove = (event) => {
+    const button = event.target instanceof Element && event.target.closest("button");
+    if (!state.config || !button) return;
+    const name = button.getAttribute("aria-label") || "";
+    if (!["Remove file", "Clear"].includes(name)) return;
+    const block = button.closest(".block");
+    const tag = block && block.querySelector('[data-testid="block-info"], [data-testid="block-label"]');
+    const label = tag ? tag.textContent.trim() : "";
+    const component = (state.config.components || []).find(
+      (c) => UPLOADS.includes(c.type) && String((c.props || {}).label ?? "").trim() === label,
+    );
+    if (!component) return;
+    if (component.type !== "multimodaltextbox") {
+      state.values.set(component.id, null);
+      return;
+    }
+    // Read before Gradio removes it: which thumbnail, in the order of the files.
+    const thumbnails = [...block.querySelectorAll('[aria-label="File thumbnail"]')];
+    const index = thumbnails.findIndex((thumbnail) => thumbnail.contains(button));
+    const held = state.values.get(component.id) || (component.props || {}).value || {};
+    const files = multimodalFiles(component).filter((file, i) => i !== index);
+    state.values.set(component.id, { text: held.text || "", files });
+  };
+  document.addEventListener("click", onRemove, true);
+
+  // At a save, before Gradio drops the old page: what the page shows that no
+  // event carried (a Dropdown option picked by hand, the tab shown, accordions
+  // opened or closed, the scroll position). Reading the DOM here costs well
+  // under a millisecond and overlaps the /config request.
+  const snapshotDom = () => {
+    state.scroll = { x: window.scrollX, y: window.scrollY };
+    document.querySelectorAll('button[role="tab"][aria-selected="true"]').forEach((button) => {
+      const wanted = button.getAttribute("data-tab-id");
+      const tab = (state.config.components || []).find(
+        (c) => c.type === "tabitem" && String(tabId(c)) === wanted,
+      );
+      if (tab) state.selectedTabs.add(tab.id);
+    });
+    document.querySelectorAll(".gr-accordion button.label-wrap").forEach((button) => {
+      const text = button.querySelector("span");
+      const accordion = only("accordion", text ? text.textContent.trim() : "");
+      if (accordion) state.layout.set(accordion.id, button.classList.contains("open"));
+    });
+    document.querySelectorAll('input[role="combobox"]').forEach(readDropdown);
+  };
+
+  const readDropdown = (input) => {
+    const dropdown = only("dropdown", String(input.getAttribute("aria-label") || "").trim());
+    if (!dropdown || (dropdown.props || {}).multiselect || input.value === "") return;
+    let value = choiceValue(dropdown, (choice) => String(choice[0]) === input.value);
+    if (value === undefined && dropdown.props.allow_custom_value) value = input.value;
+    if (value !== undefined) state.values.set(dropdown.id, value);
+  };
+  // Picking an option fires no input event; the field loses focus once the
+  // choice is shown. Read it then too: by the save it may be on a hidden tab.
+  document.addEventListener(
+    "focusout",
+    (event) => {
+      const input = event.target;
+      if (!state.config || !(input instanceof HTMLInputElement)) return;
+      if (input.getAttribute("role") !== "combobox") return;
+      requestAnimationFrame(() => requestAnimationFrame(() => readDropdown(input)));
+    },
+    true,
+  );
+
+  // Gradio re-mounts the app from the new config: while it does, the page is
+  // short and the browser clamps the scroll to the top. Put it back as soon as
+  // the page is tall enough, for a moment, unless the user scrolls meanwhile.
+  const restoreScroll = (where) => {
+    if (!where || (where.x === 0 && where.y === 0)) return;
+    let stop = false;
+    const userScrolls = () => {
+      stop = true;
+    };
+    const events = ["wheel", "touchstart", "keydown", "mousedown"];
+    events.forEach((name) => window.addEventListener(name, userScrolls, { once: true, passive: true }));
+    const until = performance.now() + 3000;
+    const step = () => {
+      if (stop || performance.now() > until) {
+        events.forEach((name) => window.removeEventListener(name, userScrolls));
+        return;
+      }
+      if (Math.abs(window.scrollY - where.y) > 1 || Math.abs(window.scrollX - where.x) > 1) {
+        window.scrollTo(where.x, where.y);
+      }
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
   };
   document.addEventListener("input", fromDom, true);
   document.addEventListener("change", fromDom, true);
@@ -246,10 +538,25 @@
       }
       return response;
     }
+    if (path.endsWith("/upload") && state.pendingUpload) {
+      const pending = state.pendingUpload;
+      state.pendingUpload = null;
+      const response = await originalFetch(input, init);
+      if (response.ok) {
+        const url = input instanceof Request ? input.url : String(input);
+        response
+          .clone()
+          .json()
+          .then((paths) => Array.isArray(paths) && uploaded(pending, url, paths))
+          .catch(() => {});
+      }
+      return response;
+    }
     if (path.endsWith("/queue/data")) {
       return watchStream(await originalFetch(input, init));
     }
     if (path.endsWith("/config")) {
+      if (state.config) snapshotDom();
       const response = await originalFetch(input, init);
       if (!response.ok) return response;
       let fresh;
@@ -259,7 +566,9 @@
         return response;
       }
       if (!fresh || !Array.isArray(fresh.components)) return response;
-      const patched = state.config ? carryOver(fresh) : ((state.config = fresh), fresh);
+      const reload = Boolean(state.config);
+      const patched = reload ? carryOver(fresh) : ((state.config = fresh), fresh);
+      if (reload) restoreScroll(state.scroll);
       const headers = new Headers(response.headers);
       headers.delete("content-length");
       return new Response(JSON.stringify(patched), {

@@ -199,6 +199,7 @@ class Engine:
             port=self.config.port,
             watch_roots=tuple(self.roots),
             status=self.status.snapshot,
+            keep_state=self.config.keep_state,
         )
         # Before the first load: an app may start its server there (Gradio's launch()).
         for adapter in self.adapters:

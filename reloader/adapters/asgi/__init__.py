@@ -191,6 +191,7 @@ class ASGIAdapter(Adapter):
             reporter=Reporter(),
             status=options.status,
             page_script=self.page_script,
+            morph=options.keep_state,
         )
 
         def explain() -> ServeError | None:

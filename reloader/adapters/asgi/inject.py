@@ -42,10 +42,12 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class ClientInjection:
     """ASGI middleware: puts the devreload client into the HTML pages of ``app``."""
 
-    def __init__(self, app: Any, page_script: str = "") -> None:
+    def __init__(self, app: Any, page_script: str = "", *, morph: bool = True) -> None:
         self.app = app
         #: The adapter's own addition to the client (see ASGIAdapter.page_script).
         self.page_script = page_script
+        #: False (``--no-keep-state``): a save reloads the page instead of morphing it.
+        self.morph = morph
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_fragment_request(scope):
@@ -60,18 +62,18 @@ class ClientInjection:
                 if key.lower() != b"accept-encoding"
             ]
         root = str(scope.get("root_path", "")).rstrip("/")
-        snippets = _snippets_for(root, self.page_script)
+        snippets = _snippets_for(root, self.page_script, self.morph)
         injector = _Injector(send, snippets, scope.get("method") == "HEAD")
         await self.app(scope, receive, injector.send)
 
 
 @functools.lru_cache(maxsize=64)
-def _snippets_for(root: str, page_script: str) -> _Snippets:
-    return _Snippets(root, page_script)
+def _snippets_for(root: str, page_script: str = "", morph: bool = True) -> _Snippets:
+    return _Snippets(root, page_script, morph)
 
 
-async def send_client(send: Send, page_script: str = "") -> None:
-    body = (client_script() + page_script).encode("utf-8")
+async def send_client(send: Send, page_script: str = "", morph: bool = True) -> None:
+    body = (client_script(morph) + page_script).encode("utf-8")
     headers = [
         (b"content-type", b"text/javascript; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
@@ -84,9 +86,9 @@ async def send_client(send: Send, page_script: str = "") -> None:
 class _Snippets:
     """The client tags for the pages under one root path."""
 
-    def __init__(self, root: str, page_script: str = "") -> None:
+    def __init__(self, root: str, page_script: str = "", morph: bool = True) -> None:
         self.root = root
-        self.inline = _client_snippet(root + EVENTS_PATH, page_script)
+        self.inline = _client_snippet(root + EVENTS_PATH, page_script, morph)
 
     def for_policy(self, policy: bytes | None) -> bytes:
         """The inline script, or, for a page with a CSP, a same-origin <script src>
@@ -194,11 +196,11 @@ class _Injector:
             self._start = message
 
 
-def _client_snippet(events_url: str, page_script: str = "") -> bytes:
+def _client_snippet(events_url: str, page_script: str = "", morph: bool = True) -> bytes:
     """The client as one ASCII <script>: it fits any ASCII-compatible page encoding."""
     script = (
         f"<script>window.__devreload={{events:{_js_string(events_url)},reloadPage:true}};\n"
-        f"{client_script()}{page_script}</script>"
+        f"{client_script(morph)}{page_script}</script>"
     )
     escaped = []
     for char in script:

@@ -66,9 +66,12 @@ class ASGIProxy:
         reporter: Reporter | None = None,
         status: Callable[[], Mapping[str, Any]] | None = None,
         page_script: str = "",
+        morph: bool = True,
     ) -> None:
         #: JavaScript the adapter adds to the client in every page.
         self.page_script = page_script
+        #: False (``--no-keep-state``): pages reload on a save instead of being morphed.
+        self.morph = morph
         #: The engine's status for ``GET /__devreload__/status`` (404 when None).
         self.status = status
         self.current = Lifespan(app, lifespan)
@@ -101,7 +104,7 @@ class ASGIProxy:
             await self._status(scope, send)
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
-            await send_client(send, self.page_script)
+            await send_client(send, self.page_script, self.morph)
             return
         target = self.current
         scope = dict(scope)
@@ -109,7 +112,9 @@ class ASGIProxy:
         scope["state"] = dict(target.state)
         target.enter()
         try:
-            await ClientInjection(target.app, self.page_script)(scope, receive, send)
+            await ClientInjection(target.app, self.page_script, morph=self.morph)(
+                scope, receive, send
+            )
         finally:
             target.leave()
 

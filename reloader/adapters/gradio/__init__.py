@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 __all__ = ["GradioAdapter"]
 
 logger = logging.getLogger("reloader.adapters.gradio")
+#: devreload -v: which components each open page kept across a save, and which reset.
+_report_logger = logging.getLogger("reloader.adapters.gradio.state")
 
 #: launch() arguments that shape the page rather than the server (Gradio 6
 #: moved them from the Blocks constructor to launch()).
@@ -60,6 +62,8 @@ _CLIENT_MARKER = "__devreload_client__"
 DEFAULT_PORT = 7860
 #: The reload channel's status for programs (see reloader._events), beside the app's routes.
 STATUS_PATH = "/__devreload__/status"
+#: Where the page's state script reports, under -v, what it kept across a save.
+PAGE_STATE_PATH = "/__devreload__/page-state"
 #: What Gradio's launch() sets on the Blocks about where it is served.
 _SERVED_AT = ("server_name", "server_port", "local_url", "local_api_url", "protocol")
 
@@ -369,16 +373,75 @@ class GradioAdapter(Adapter):
                 ),
             )
 
+        keep_state = self._options is None or self._options.keep_state
+        if keep_state and _report_logger.isEnabledFor(logging.INFO):
+            self._install_state_report(original.dependencies)
+
+    def _install_state_report(self, dependencies: Any) -> None:
+        """``POST /__devreload__/page-state``: the page's kept/reset list, logged under -v.
+
+        The page knows what it kept (only it saw what the user typed), so it says so,
+        after the new config is in Gradio's hands: the save is not held up by it.
+        """
+        from fastapi.routing import APIRoute
+        from starlette.requests import Request
+        from starlette.responses import Response
+
+        async def page_state(request: Request) -> Response:
+            try:
+                report = await request.json()
+            except ValueError:
+                return Response(status_code=400)
+            if isinstance(report, dict):
+                _report_logger.info(page_state_sentence(report.get("kept"), report.get("reset")))
+            return Response(status_code=204)
+
+        page_state.__annotations__ = {"request": Request, "return": Response}
+        assert self._running_app is not None
+        self._running_app.router.routes.insert(
+            0, APIRoute(PAGE_STATE_PATH, page_state, methods=["POST"], dependencies=dependencies)
+        )
+
     def _inject_client(self, blocks: Any) -> None:
         head: str = blocks.head or ""
         if _CLIENT_MARKER in head:
             return
         events = f"{self._api_prefix}{DEV_RELOAD_ROUTE}?client=overlay"
+        keep_state = self._options is None or self._options.keep_state
+        # devreload -v: the page reports what it kept at each save (see _install_state_report).
+        report = "true" if keep_state and _report_logger.isEnabledFor(logging.INFO) else "false"
+        state = f"<script>{_state_script()}</script>" if keep_state else ""
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
-            f'"{events}",reloadPage:false}};\n{client_script(morph=False)}</script>'
-            f"<script>{_state_script()}</script>"
+            f'"{events}",reloadPage:false,stateReport:{report}}};\n'
+            f"{client_script(morph=False)}</script>{state}"
         )
+
+
+#: How many components the -v line names before it says "and N more".
+_REPORT_NAMES = 8
+
+
+def page_state_sentence(kept: Any, reset: Any) -> str:
+    """``page state: kept 2 components (Textbox "Name", Slider "Level"); reset
+    Dropdown "Model" (its default changed)``, from what the page reported."""
+    names = [str(name) for name in kept] if isinstance(kept, list) else []
+    resets = [
+        (str(entry[0]), str(entry[1]))
+        for entry in (reset if isinstance(reset, list) else [])
+        if isinstance(entry, list) and len(entry) == 2
+    ]
+    shown = ", ".join(names[:_REPORT_NAMES])
+    if len(names) > _REPORT_NAMES:
+        shown += f", and {len(names) - _REPORT_NAMES} more"
+    plural = "" if len(names) == 1 else "s"
+    sentence = f"page state: kept {len(names)} component{plural}" + (f" ({shown})" if names else "")
+    if resets:
+        reasons = [f"{name} ({why})" for name, why in resets[:_REPORT_NAMES]]
+        if len(resets) > _REPORT_NAMES:
+            reasons.append(f"and {len(resets) - _REPORT_NAMES} more")
+        sentence += "; reset " + ", ".join(reasons)
+    return sentence
 
 
 def _state_script() -> str:

@@ -454,3 +454,40 @@ def test_demo_conversation_and_document_survive_a_save(tmp_path: Path, page: Any
             60,
             what="the follow-up answer",
         )
+
+
+BROWSER_STATE_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    def add(value):
+        value = (value or 0) + 1
+        return value, value
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        kept = gr.BrowserState(0)
+        shown = gr.Number(label="Clicks")
+        gr.Button("Click").click(add, kept, [kept, shown])
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def test_browser_state_and_the_number_showing_it_survive_a_save(tmp_path: Path, page: Any) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(BROWSER_STATE_APP)
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        click = page.get_by_role("button", name="Click", exact=True)
+        for expected in ("1", "2"):
+            click.click()
+            wait_for(lambda e=expected: page.get_by_label("Clicks").input_value() == e, 20)
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        wait_for(lambda: page.get_by_label("Clicks").input_value() == "2", 10, what="2 shown")
+        click.click()  # the BrowserState kept 2 in the page: the next event shows 3
+        wait_for(lambda: page.get_by_label("Clicks").input_value() == "3", 20, what="3 shown")

@@ -17,6 +17,7 @@ statements). Anything else falls back to a full reload, with the reason.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import inspect
 import logging
@@ -157,17 +158,12 @@ class Patcher:
             return Fallback(f"{path.name} is no longer loaded")
         try:
             source = read_source(path)
-            new_tree = ast.parse(source, str(path))
-            old_tree = ast.parse(known.source, str(path))
-            code = compile_source(source, path)
-            old_codes = _codes_by_qualname(compile_source(known.source, path))
+            new_defs, new_skeleton, new_codes = _analysis(source, str(path))
+            old_defs, old_skeleton, old_codes = _analysis(known.source, str(path))
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return Fallback(f"{path.name} does not compile")
-        old_defs, old_skeleton = _skeleton(old_tree)
-        new_defs, new_skeleton = _skeleton(new_tree)
         if old_skeleton != new_skeleton or old_defs != new_defs:
             return Fallback(f"{path.name} changed more than function bodies")
-        new_codes = _codes_by_qualname(code)
         seen: dict[str, int] = {}
         for definition in new_defs:
             index = seen.get(definition.qualname, 0)
@@ -277,11 +273,9 @@ def _called_while_loading(sources: Iterable[str]) -> set[str]:
                 bodies.setdefault(child.name, []).extend(child.body)
 
     for source in sources:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
-            continue
-        calls(tree, found, True)
+        tree = _parsed(source)
+        if tree is not None:
+            calls(tree, found, True)
     frontier = set(found)
     while frontier:
         more: set[str] = set()
@@ -302,6 +296,24 @@ def _callee(node: ast.AST) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return ""
+
+
+@functools.lru_cache(maxsize=64)
+def _analysis(source: str, filename: str) -> tuple[list[_Def], str, dict[str, list[CodeType]]]:
+    """A source's functions, its skeleton and its code objects by qualname; cached, as
+    each save's new source is the next save's old one (parsing and compiling a large
+    app file is most of a patch's time). Callers must not change what it returns."""
+    defs, skeleton = _skeleton(ast.parse(source, filename))
+    return defs, skeleton, _codes_by_qualname(compile_source(source, Path(filename)))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(source: str) -> ast.Module | None:
+    """The source's tree, for reading only (shared between calls)."""
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def _skeleton(tree: ast.Module) -> tuple[list[_Def], str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from fastapi import FastAPI
@@ -49,7 +50,12 @@ def test_the_served_client_carries_the_page_script() -> None:
     async def send(message: Any) -> None:
         sent.append(message)
 
-    asyncio.run(send_client(send, "window.__fromTheAdapter = 1;"))
+    # In a thread of its own: the test worker's thread may hold another test's loop.
+    worker = threading.Thread(
+        target=asyncio.run, args=(send_client(send, "window.__fromTheAdapter = 1;"),)
+    )
+    worker.start()
+    worker.join(10)
     assert sent[-1]["body"].endswith(b"window.__fromTheAdapter = 1;")
 
 

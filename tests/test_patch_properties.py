@@ -71,6 +71,11 @@ def behaviour(module: ModuleType) -> list[tuple[str, object]]:
     return results
 
 
+def codes(module: ModuleType) -> list[object]:
+    box = vars(module.Box)
+    return [module.helper.__code__, box["method"].__code__, box["static"].__func__.__code__]
+
+
 @settings(max_examples=60, deadline=None)
 @given(before=st.lists(BODY, min_size=3, max_size=3), after=st.lists(BODY, min_size=3, max_size=3))
 def test_patched_behaviour_equals_a_fresh_run(
@@ -85,4 +90,7 @@ def test_patched_behaviour_equals_a_fresh_run(
         path.write_text(render(after))
         result = patcher.try_patch([path], {"mod": live})
         assert isinstance(result, PatchResult), result
-        assert behaviour(live) == behaviour(load(path, "fresh"))
+        fresh = load(path, "fresh")
+        assert behaviour(live) == behaviour(fresh)
+        # The very code a fresh run compiles, line numbers and all.
+        assert codes(live) == codes(fresh)

@@ -21,20 +21,24 @@ import functools
 import importlib.util
 import inspect
 import logging
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
+from reloader.execute import _spans
 from reloader.execute._no_reload import transform
+from reloader.execute._spans import Def, Layout
 
 __all__ = ["Fallback", "PatchResult", "Patcher"]
 
 logger = logging.getLogger("reloader.patch")
 
 _KIND_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
-_ACCESSORS = {"getter": "fget", "setter": "fset", "deleter": "fdel"}
+#: Inner code objects whose function objects never outlive the call that makes them.
+_TRANSIENT = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
 
 
 @dataclass(frozen=True)
@@ -52,24 +56,24 @@ class PatchResult:
 
 
 @dataclass
-class _Def:
-    """A module-level function or a method of a module-level class."""
-
-    qualname: str
-    owner: str | None  # the class name, for a method
-    name: str
-    accessor: str | None  # fget/fset/fdel for a property's functions
-
-
-@dataclass
 class _Known:
     name: str
     source: str
+    #: The very source the live module ran from (not read from the file later).
+    exact: bool = True
+    #: Where its functions are; computed when first needed, then carried forward.
+    layout: Layout | None = None
+
+
+class _WholeModule(Exception):
+    """The one-function comparison cannot decide; compare the whole modules."""
 
 
 @dataclass
 class _Plan:
     swaps: list[tuple[FunctionType, CodeType, str]] = field(default_factory=list)
+    #: Functions below an edit that changed the line count: same code, new line numbers.
+    moves: list[tuple[FunctionType, CodeType]] = field(default_factory=list)
     #: Decorators with a cache (functools.cache, lru_cache) in front of a patched function.
     caches: list[Any] = field(default_factory=list)
     sources: dict[Path, _Known] = field(default_factory=dict)
@@ -91,16 +95,36 @@ class Patcher:
 
     def __init__(self) -> None:
         self._known: dict[Path, _Known] = {}
+        #: Names of the functions that may run while the known modules load
+        #: (:func:`_called_while_loading`); computed once per load, see :meth:`_check_load_time`.
+        self._running_at_load: frozenset[str] | None = None
+        #: The engine's thread patches; :meth:`prepare` may run on another.
+        self._lock = threading.Lock()
 
     def remember(self, modules: Iterable[tuple[str, Path, str | None]]) -> None:
         """Record the sources just executed (``None``: read the file now)."""
-        for name, path, source in modules:
+        with self._lock:
+            self._running_at_load = None
+            for name, path, source in modules:
+                try:
+                    self._known[path] = _Known(
+                        name,
+                        source if source is not None else read_source(path),
+                        exact=source is not None,
+                    )
+                except (OSError, UnicodeDecodeError, SyntaxError):
+                    self._known.pop(path, None)
+
+    def prepare(self) -> None:
+        """Analyse the remembered sources now rather than in the next save's patch
+        (the engine calls it when idle after a load)."""
+        with self._lock:
             try:
-                self._known[path] = _Known(
-                    name, source if source is not None else read_source(path)
-                )
-            except (OSError, UnicodeDecodeError, SyntaxError):
-                self._known.pop(path, None)
+                self._load_time_names()
+                for known in self._known.values():
+                    _layout(known)
+            except Exception:  # the next patch computes (and reports) it
+                logger.debug("could not analyse the sources ahead of a patch", exc_info=True)
 
     def knows(self, path: Path) -> bool:
         return path in self._known
@@ -110,42 +134,71 @@ class Patcher:
     ) -> PatchResult | Fallback:
         """Patch every changed file in place, or nothing (with the reason)."""
         paths = list(changed)
-        try:
-            plan = _Plan()
-            for path in paths:
-                found = self._plan_file(path, modules, plan)
-                if isinstance(found, Fallback):
-                    return found
-        except Exception as error:  # never crash the engine: a full reload is always safe
-            logger.exception("the patcher failed; falling back to a full reload")
-            return Fallback(f"the patcher failed ({type(error).__name__}: {error})")
-        sources = {path: known.source for path, known in self._known.items()}
-        sources.update({path: known.source for path, known in plan.sources.items()})
-        running_at_load = _called_while_loading(sources.values())
-        stale = _live_inner_functions(plan.swaps)
-        if stale:
-            # Functions made by an earlier call (a Shiny session's outputs, a
-            # factory's closures) keep the old inner code: patching would leave
-            # them running it without saying so.
-            return Fallback(f"{stale}() made inner functions that are still alive")
-        for _, _, label in plan.swaps:
-            name = label.removesuffix("()").rpartition(".")[2]
-            if name in running_at_load:
-                # Its result may be built into the app (a header, a layout helper):
-                # only running the modules again shows the change.
-                return Fallback(f"{label} runs while the modules load; they run again")
-        names = []
-        for function, code, label in plan.swaps:
-            function.__code__ = code
-            names.append(label)
-        for cached in plan.caches:
-            # Results computed by the old body would otherwise outlive it.
+        with self._lock:
             try:
-                cached.cache_clear()
-            except Exception:
-                logger.exception("could not clear the cache of a patched function")
-        self._known.update(plan.sources)
-        return PatchResult(functions=tuple(dict.fromkeys(names)), files=tuple(paths))
+                plan = _Plan()
+                for path in paths:
+                    found = self._plan_file(path, modules, plan)
+                    if isinstance(found, Fallback):
+                        return found
+                refused = _live_inner_functions(plan.swaps) or self._check_load_time(plan)
+            except Exception as error:  # never crash the engine: a full reload is always safe
+                logger.exception("the patcher failed; falling back to a full reload")
+                return Fallback(f"the patcher failed ({type(error).__name__}: {error})")
+            if refused:
+                return refused
+            names = []
+            for function, code, label in plan.swaps:
+                function.__code__ = code
+                names.append(label)
+            for function, code in plan.moves:
+                function.__code__ = code
+            for cached in plan.caches:
+                # Results computed by the old body would otherwise outlive it.
+                try:
+                    cached.cache_clear()
+                except Exception:
+                    logger.exception("could not clear the cache of a patched function")
+            self._known.update(plan.sources)
+            return PatchResult(functions=tuple(dict.fromkeys(names)), files=tuple(paths))
+
+    def _load_time_names(self) -> frozenset[str]:
+        if self._running_at_load is None:
+            self._running_at_load = frozenset(
+                _called_while_loading(known.source for known in self._known.values())
+            )
+        return self._running_at_load
+
+    def _check_load_time(self, plan: _Plan) -> Fallback | None:
+        """Refuse a patch of a function that may run while the modules load: its result
+        may be built into the app (a header, a layout helper), and only running the
+        modules again shows the change.
+
+        The names called at load time depend on module-level code, which a patch
+        never changes, and on the bodies of the functions reached from it. So while
+        no function whose body changed (the patched ones and the functions defined
+        inside them) is among the names before the patch, the names after it are
+        the same: kept, not recomputed. Otherwise they are computed from the new
+        sources, as they would be after a full reload.
+        """
+        if not plan.swaps:
+            return None
+        before = self._load_time_names()
+        touched = set()
+        for live, new_code, label in plan.swaps:
+            touched.add(label.removesuffix("()").rpartition(".")[2])
+            touched.update(inner.co_name for inner in _inner_codes(live.__code__))
+            touched.update(inner.co_name for inner in _inner_codes(new_code))
+        after = before
+        if touched & before:
+            sources = {path: known.source for path, known in self._known.items()}
+            sources.update({path: known.source for path, known in plan.sources.items()})
+            after = frozenset(_called_while_loading(sources.values()))
+        for _, _, label in plan.swaps:
+            if label.removesuffix("()").rpartition(".")[2] in after:
+                return Fallback(f"{label} runs while the modules load; they run again")
+        self._running_at_load = after
+        return None
 
     def _plan_file(
         self, path: Path, modules: Mapping[str, ModuleType], plan: _Plan
@@ -158,43 +211,130 @@ class Patcher:
             return Fallback(f"{path.name} is no longer loaded")
         try:
             source = read_source(path)
-            new_defs, new_skeleton, new_codes = _analysis(source, str(path))
-            old_defs, old_skeleton, old_codes = _analysis(known.source, str(path))
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return Fallback(f"{path.name} does not compile")
-        if old_skeleton != new_skeleton or old_defs != new_defs:
-            return Fallback(f"{path.name} changed more than function bodies")
-        seen: dict[str, int] = {}
-        for definition in new_defs:
-            index = seen.get(definition.qualname, 0)
-            seen[definition.qualname] = index + 1
-            candidates = new_codes.get(definition.qualname, [])
-            if index >= len(candidates):
-                return Fallback(f"no code found for {definition.qualname} in {path.name}")
-            new_code = candidates[index]
-            found = _live_function(module, definition, str(path), new_defs)
-            if isinstance(found, Fallback):
-                return Fallback(f"{found.reason} in {path.name}")
-            if found is None:
-                continue  # an earlier definition that a later one replaced: not live
-            live, wrappers = found
-            old_code = live.__code__
-            if old_code not in old_codes.get(definition.qualname, []):
-                # The running code is not the source remembered (a save raced the
-                # last load, or a failed load left an older version running).
-                return Fallback(f"the running {definition.qualname}() is not the last loaded code")
-            if old_code == new_code:
-                continue
-            if old_code.co_freevars != new_code.co_freevars:
-                return Fallback(f"{definition.qualname}() now uses different outer variables")
-            if old_code.co_flags & _KIND_FLAGS != new_code.co_flags & _KIND_FLAGS:
-                return Fallback(
-                    f"{definition.qualname}() changed kind (generator, coroutine or plain)"
-                )
-            plan.swaps.append((live, new_code, f"{definition.qualname}()"))
-            plan.caches.extend(w for w in wrappers if callable(getattr(w, "cache_clear", None)))
-        plan.sources[path] = _Known(known.name, source)
+        if known.exact:
+            try:
+                return _plan_one_function(path, known, source, module, plan)
+            except _WholeModule:
+                pass
+        return _plan_whole_module(path, known, source, module, plan)
+
+
+def _layout(known: _Known) -> Layout | None:
+    if known.layout is None:
+        tree = _parsed(known.source)
+        known.layout = _spans.layout_of(tree) if tree is not None else None
+    return known.layout
+
+
+def _plan_one_function(
+    path: Path, known: _Known, source: str, module: ModuleType, plan: _Plan
+) -> Fallback | None:
+    """Plan a save that changed the lines of one function only, compiling that
+    function alone; :class:`_WholeModule` where that cannot decide."""
+    layout = _layout(known)
+    if layout is None:
+        raise _WholeModule
+    old_lines, new_lines = _spans.lines_of(known.source), _spans.lines_of(source)
+    change = _spans.changed_range(old_lines, new_lines)
+    if change is None:  # the same text: nothing to do
+        plan.sources[path] = known
         return None
+    first, old_end, _ = change
+    index = layout.enclosing(first, old_end)
+    if index is None:
+        raise _WholeModule
+    definition = layout.defs[index]
+    delta = len(new_lines) - len(old_lines)
+    filename = str(path)
+    old = _spans.compile_def(
+        old_lines[definition.start : definition.end], definition, filename, layout.compiler_flags
+    )
+    new = _spans.compile_def(
+        new_lines[definition.start : definition.end + delta],
+        definition,
+        filename,
+        layout.compiler_flags,
+    )
+    if old is None or new is None or old.skeleton != new.skeleton:
+        raise _WholeModule
+    if new.end != definition.end + delta:
+        raise _WholeModule  # lines after the function now belong to it, or it ends sooner
+    found = _live_function(module, definition, filename, layout.defs)
+    if isinstance(found, Fallback):
+        raise _WholeModule
+    if found is not None:
+        live, wrappers = found
+        if live.__code__ != old.code:
+            raise _WholeModule
+        refused = _plan_swap(definition, live, wrappers, new.code, plan)
+        if refused is not None:
+            return refused
+    if delta:
+        for later in layout.defs[index + 1 :]:
+            moved = _live_function(module, later, filename, layout.defs)
+            if isinstance(moved, Fallback):
+                raise _WholeModule
+            if moved is None:
+                continue
+            if moved[0].__code__.co_firstlineno != later.start + 1:
+                raise _WholeModule
+            plan.moves.append((moved[0], _spans.shifted(moved[0].__code__, delta)))
+    plan.sources[path] = _Known(known.name, source, layout=layout.after_edit(index, new.end, delta))
+    return None
+
+
+def _plan_whole_module(
+    path: Path, known: _Known, source: str, module: ModuleType, plan: _Plan
+) -> Fallback | None:
+    """Plan a save by comparing the whole old and new modules."""
+    try:
+        new_defs, new_skeleton, new_codes = _analysis(source, str(path))
+        old_defs, old_skeleton, old_codes = _analysis(known.source, str(path))
+    except (SyntaxError, ValueError):
+        return Fallback(f"{path.name} does not compile")
+    if old_skeleton != new_skeleton or old_defs != new_defs:
+        return Fallback(f"{path.name} changed more than function bodies")
+    seen: dict[str, int] = {}
+    for definition in new_defs:
+        index = seen.get(definition.qualname, 0)
+        seen[definition.qualname] = index + 1
+        candidates = new_codes.get(definition.qualname, [])
+        if index >= len(candidates):
+            return Fallback(f"no code found for {definition.qualname} in {path.name}")
+        new_code = candidates[index]
+        found = _live_function(module, definition, str(path), new_defs)
+        if isinstance(found, Fallback):
+            return Fallback(f"{found.reason} in {path.name}")
+        if found is None:
+            continue  # an earlier definition that a later one replaced: not live
+        live, wrappers = found
+        if live.__code__ not in old_codes.get(definition.qualname, []):
+            # The running code is not the source remembered (a save raced the
+            # last load, or a failed load left an older version running).
+            return Fallback(f"the running {definition.qualname}() is not the last loaded code")
+        refused = _plan_swap(definition, live, wrappers, new_code, plan)
+        if refused is not None:
+            return refused
+    plan.sources[path] = _Known(known.name, source)
+    return None
+
+
+def _plan_swap(
+    definition: Def, live: FunctionType, wrappers: list[Any], new_code: CodeType, plan: _Plan
+) -> Fallback | None:
+    """Add ``live``'s swap to ``new_code`` to the plan, unless the change is unsafe."""
+    old_code = live.__code__
+    if old_code == new_code:
+        return None
+    if old_code.co_freevars != new_code.co_freevars:
+        return Fallback(f"{definition.qualname}() now uses different outer variables")
+    if old_code.co_flags & _KIND_FLAGS != new_code.co_flags & _KIND_FLAGS:
+        return Fallback(f"{definition.qualname}() changed kind (generator, coroutine or plain)")
+    plan.swaps.append((live, new_code, f"{definition.qualname}()"))
+    plan.caches.extend(w for w in wrappers if callable(getattr(w, "cache_clear", None)))
+    return None
 
 
 def _inner_codes(code: CodeType) -> list[CodeType]:
@@ -206,9 +346,10 @@ def _inner_codes(code: CodeType) -> list[CodeType]:
     return found
 
 
-def _live_inner_functions(swaps: Iterable[tuple[FunctionType, CodeType, str]]) -> str | None:
-    """The label of a patched function whose changed inner functions exist as live
-    function objects (made by an earlier call), if any."""
+def _live_inner_functions(swaps: Iterable[tuple[FunctionType, CodeType, str]]) -> Fallback | None:
+    """Refuse a patch of a function whose changed inner functions exist as live function
+    objects (made by an earlier call: a Shiny session's outputs, a factory's closures):
+    they would keep running the old inner code without saying so."""
     changed: dict[CodeType, str] = {}
     for live, new_code, label in swaps:
         old_inner = _inner_codes(live.__code__)
@@ -217,14 +358,17 @@ def _live_inner_functions(swaps: Iterable[tuple[FunctionType, CodeType, str]]) -
             old != new for old, new in zip(old_inner, new_inner, strict=True)
         ):
             for old in old_inner:
-                changed[old] = label.removesuffix("()")
+                if old.co_name not in _TRANSIENT:
+                    changed[old] = label.removesuffix("()")
     if not changed:
         return None
     import gc
 
-    for obj in gc.get_objects():
+    # The referrers of a code object are the functions made from it and the
+    # constants of the code that holds it; gc finds them in C, not object by object.
+    for obj in gc.get_referrers(*changed):
         if isinstance(obj, FunctionType) and obj.__code__ in changed:
-            return changed[obj.__code__]
+            return Fallback(f"{changed[obj.__code__]}() made inner functions that are still alive")
     return None
 
 
@@ -299,7 +443,7 @@ def _callee(node: ast.AST) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _analysis(source: str, filename: str) -> tuple[list[_Def], str, dict[str, list[CodeType]]]:
+def _analysis(source: str, filename: str) -> tuple[list[Def], str, dict[str, list[CodeType]]]:
     """A source's functions, its skeleton and its code objects by qualname; cached, as
     each save's new source is the next save's old one (parsing and compiling a large
     app file is most of a patch's time). Callers must not change what it returns."""
@@ -316,39 +460,30 @@ def _parsed(source: str) -> ast.Module | None:
         return None
 
 
-def _skeleton(tree: ast.Module) -> tuple[list[_Def], str]:
+def _skeleton(tree: ast.Module) -> tuple[list[Def], str]:
     """The module's functions, and its dump with their bodies blanked."""
-    defs: list[_Def] = []
+    defs: list[Def] = []
 
     def blank(node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         node.body = [ast.Pass()]
 
     for statement in tree.body:
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-            defs.append(_Def(statement.name, None, statement.name, None))
+            defs.append(Def(statement.name, None, statement.name, None))
             blank(statement)
         elif isinstance(statement, ast.ClassDef):
             for member in statement.body:
                 if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
                     defs.append(
-                        _Def(
+                        Def(
                             f"{statement.name}.{member.name}",
                             statement.name,
                             member.name,
-                            _accessor(member),
+                            _spans.accessor_of(member),
                         )
                     )
                     blank(member)
     return defs, ast.dump(tree)
-
-
-def _accessor(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Name) and decorator.id == "property":
-            return "fget"
-        if isinstance(decorator, ast.Attribute) and decorator.attr in _ACCESSORS:
-            return _ACCESSORS[decorator.attr]
-    return None
 
 
 def _codes_by_qualname(code: CodeType) -> dict[str, list[CodeType]]:
@@ -367,7 +502,7 @@ def _codes_by_qualname(code: CodeType) -> dict[str, list[CodeType]]:
 
 
 def _live_function(
-    module: ModuleType, definition: _Def, filename: str, defs: list[_Def]
+    module: ModuleType, definition: Def, filename: str, defs: Sequence[Def]
 ) -> tuple[FunctionType, list[Any]] | Fallback | None:
     """The function object the running app holds for this definition."""
     same = [d for d in defs if d.qualname == definition.qualname]

@@ -139,9 +139,10 @@ async ([button, wanted, timeoutMs]) => {
     while (count() === before && performance.now() - clicked < 5000) {
       await new Promise(r => setTimeout(r, 1));
     }
-    if (answer().includes(wanted)) return true;
+    // The click's round trip: from the click to its answer in the page.
+    if (answer().includes(wanted)) return performance.now() - clicked;
   }
-  return false;
+  return null;
 }
 """
 
@@ -159,6 +160,9 @@ class ClickProbe:
         self.context: BrowserContext = browser.new_context()
         self.page: Page = self.context.new_page()
         self.opened = False
+        #: Per save, the round trip (ms) of the click that ran the new code: the part
+        #: of the figure that is Gradio's event, not the reload.
+        self.round_trips_ms: list[float] = []
 
     def wait_for(self, needle: str, started: float, deadline: float) -> float | None:
         from playwright.sync_api import Error as PlaywrightError
@@ -169,10 +173,13 @@ class ClickProbe:
                 self.page.wait_for_selector(f"#{self.button}", timeout=30_000)
                 self.opened = True
             remaining = max(0.05, deadline - time.perf_counter())
-            found = self.page.evaluate(_CLICK_UNTIL, [self.button, needle, remaining * 1000])
+            round_trip = self.page.evaluate(_CLICK_UNTIL, [self.button, needle, remaining * 1000])
         except PlaywrightError:
             return None
-        return time.perf_counter() - started if found else None
+        if round_trip is None:
+            return None
+        self.round_trips_ms.append(float(round_trip))
+        return time.perf_counter() - started
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

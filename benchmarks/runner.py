@@ -250,6 +250,14 @@ class Runner:
         elif live.tool.key == "gradio":
             log = _read(live.server.log_path)
             live.run.internal = {"reloads": log.count("Changes detected in:")}
+        if isinstance(live.probe, ClickProbe) and live.probe.round_trips_ms[1:]:
+            # The first one opened the page; the others answered a save.
+            round_trip = statistics.median(live.probe.round_trips_ms[1:])
+            live.run.internal["click_round_trip_median_ms"] = round_trip
+            live.run.notes.append(
+                f"the click that ran the new code took a median {round_trip:.0f} ms from the "
+                "click to its answer in the page (Gradio's event round trip, part of the figure)"
+            )
         if live.app.probe_api is not None:
             live.run.internal["api_stale"] = live.api_stale
             if live.api_stale:

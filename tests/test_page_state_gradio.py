@@ -221,12 +221,21 @@ PLACE_APP = textwrap.dedent(
                 gr.Textbox(label="A")
             with gr.Tab("Second"):
                 gr.Textbox(label="B")
+                with gr.Accordion("Deep", open=False):
+                    gr.Textbox(label="Deep inside")
         with gr.Accordion("More", open=False):
             gr.Textbox(label="Inside")
         with gr.Accordion("Less", open=True):
             gr.Textbox(label="Shown")
         color = gr.Dropdown(["red", "green", "blue"], value="red", label="Color", interactive=True)
         size = gr.Radio([("Small", "s"), ("Large", "l")], value="s", label="Size", interactive=True)
+        gr.Dropdown(
+            [("Cheese", "c"), ("Ham", "h"), ("Olives", "o")],
+            value=["c"],
+            multiselect=True,
+            label="Toppings",
+            interactive=True,
+        )
         count = gr.State(0)
         shown = gr.Number(label="Count")
         gr.Button("Add").click(add, count, [count, shown])
@@ -284,6 +293,37 @@ def test_selected_tab_accordions_and_scroll_survive_a_save(place_app: Path, page
         )
 
 
+def test_an_accordion_opened_in_a_tab_hidden_at_the_save_stays_open(
+    place_app: Path, page: Any
+) -> None:
+    with devreload(place_app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        page.get_by_role("tab", name="Second").click()
+        page.get_by_text("Deep", exact=True).click()
+        wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep open")
+        page.get_by_role("tab", name="First").click()
+        wait_for(
+            lambda: page.get_by_role("tab", name="First").get_attribute("aria-selected") == "true",
+            10,
+        )
+        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
+        page.get_by_role("tab", name="Second").click()
+        wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep still open")
+
+
+def toppings(page: Any) -> list[str]:
+    """The options a multiselect shows as chosen (its tokens)."""
+    return list(
+        page.evaluate(
+            "() => [...document.querySelector('input[aria-label=\"Toppings\"]')"
+            ".closest('.wrap-inner').querySelectorAll(':scope > .token > span')]"
+            ".map(span => span.textContent.trim())"
+        )
+    )
+
+
 def test_dropdown_and_radio_picked_by_hand_survive_a_save(place_app: Path, page: Any) -> None:
     with devreload(place_app) as process:
         process.wait_ready()
@@ -293,14 +333,21 @@ def test_dropdown_and_radio_picked_by_hand_survive_a_save(place_app: Path, page:
         page.get_by_role("option", name="blue").click()
         page.get_by_label("Large").check()
         wait_for(lambda: page.get_by_label("Color").input_value() == "blue", 10)
+        # A multiselect: one option added, the default one removed, by hand.
+        page.get_by_label("Toppings").click()
+        page.get_by_role("option", name="Olives").click()
+        page.get_by_label("Toppings").press("Escape")
+        page.locator(".token", has_text="Cheese").locator(".token-remove").click()
+        wait_for(lambda: toppings(page) == ["Olives"], 10, what="only Olives chosen")
         save_and_wait(place_app, [page], "# Header v1", "# Header v2")
         wait_for(
             lambda: (
                 page.get_by_label("Color").input_value() == "blue"
                 and page.get_by_label("Large").is_checked()
+                and toppings(page) == ["Olives"]
             ),
             10,
-            what="blue and Large still picked",
+            what="blue, Large and Olives still picked",
         )
 
 
@@ -413,6 +460,32 @@ def test_uploads_and_a_multimodal_message_survive_a_save(tmp_path: Path, page: A
             10,
             what="the message's text",
         )
+
+
+DROP_FILE = """
+(button) => {
+  const files = new DataTransfer();
+  files.items.add(new File(["total: 42 EUR"], "dropped.txt", { type: "text/plain" }));
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    button.dispatchEvent(
+      new DragEvent(type, { dataTransfer: files, bubbles: true, cancelable: true }),
+    );
+  }
+}
+"""
+
+
+def test_a_file_dropped_onto_an_upload_area_survives_a_save(tmp_path: Path, page: Any) -> None:
+    app = tmp_path / "app.py"
+    app.write_text(UPLOAD_APP)
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        block(page, "Doc").locator('button[aria-dropeffect="copy"]').evaluate(DROP_FILE)
+        wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt in Doc")
+        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt kept")
 
 
 def test_demo_conversation_and_document_survive_a_save(tmp_path: Path, page: Any) -> None:

@@ -16,7 +16,7 @@
  * What no event carries is read from the page: values typed or picked by hand
  * (input/change events), files uploaded (a file input's change, then the
  * /upload answer), and, at the save itself, the tab shown, open accordions,
- * single-select Dropdowns and the scroll position.
+ * Dropdowns (single and multiselect) and the scroll position.
  */
 (() => {
   if (window.__devreloadGradioState) return;
@@ -450,22 +450,59 @@
 
   const readDropdown = (input) => {
     const dropdown = only("dropdown", String(input.getAttribute("aria-label") || "").trim());
-    if (!dropdown || (dropdown.props || {}).multiselect || input.value === "") return;
-    let value = choiceValue(dropdown, (choice) => String(choice[0]) === input.value);
-    if (value === undefined && dropdown.props.allow_custom_value) value = input.value;
+    if (!dropdown) return;
+    const props = dropdown.props || {};
+    const byName = (name) => {
+      const value = choiceValue(dropdown, (choice) => String(choice[0]).trim() === name);
+      return value === undefined && props.allow_custom_value ? name : value;
+    };
+    if (props.multiselect) {
+      // A multiselect shows each chosen option as a token beside its input.
+      const wrap = input.closest(".wrap-inner");
+      if (!wrap) return;
+      const names = [...wrap.querySelectorAll(":scope > .token > span")].map((span) =>
+        span.textContent.trim(),
+      );
+      const values = names.map(byName);
+      if (!values.includes(undefined)) state.values.set(dropdown.id, values);
+      return;
+    }
+    if (input.value === "") return;
+    const value = byName(input.value.trim());
     if (value !== undefined) state.values.set(dropdown.id, value);
   };
-  // Picking an option fires no input event; the field loses focus once the
-  // choice is shown. Read it then too: by the save it may be on a hidden tab.
+  const readDropdownSoon = (input) =>
+    requestAnimationFrame(() => requestAnimationFrame(() => readDropdown(input)));
+  // Picking an option fires no input event: read the Dropdown once the page shows
+  // the choice (by the save it may be on a hidden tab), when its field loses focus
+  // and, for a multiselect, whose field keeps it, after a click or key in it.
+  const dropdownInput = (target) => {
+    if (!state.config || !(target instanceof Element)) return null;
+    if (target instanceof HTMLInputElement && target.getAttribute("role") === "combobox") {
+      return target;
+    }
+    const block = target.closest(".block");
+    return block && block.querySelector('input[role="combobox"]');
+  };
   document.addEventListener(
     "focusout",
     (event) => {
       const input = event.target;
-      if (!state.config || !(input instanceof HTMLInputElement)) return;
-      if (input.getAttribute("role") !== "combobox") return;
-      requestAnimationFrame(() => requestAnimationFrame(() => readDropdown(input)));
+      if (input instanceof HTMLInputElement && input.getAttribute("role") === "combobox") {
+        if (state.config) readDropdownSoon(input);
+      }
     },
     true,
+  );
+  ["click", "keydown"].forEach((name) =>
+    document.addEventListener(
+      name,
+      (event) => {
+        const input = dropdownInput(event.target);
+        if (input) readDropdownSoon(input);
+      },
+      true,
+    ),
   );
 
   // Gradio re-mounts the app from the new config: while it does, the page is

@@ -304,3 +304,20 @@ def test_changed_range(
     old: list[str], new: list[str], expected: tuple[int, int, int] | None
 ) -> None:
     assert _spans.changed_range(old, new) == expected
+
+
+def test_code_changed_outside_every_function_falls_back_without_comparing_modules(
+    tmp_path: Path, whole_module_forbidden: None
+) -> None:
+    """A layout edit (module-level code) needs a full reload: known from the lines alone."""
+    app = Module(tmp_path / "app.py", BIG)
+    result = app.save(BIG.replace("LIMIT = 3", "LIMIT = 4"))
+    assert isinstance(result, Fallback)
+    assert "changed more than function bodies" in result.reason
+
+
+def test_a_comment_outside_every_function_changes_no_code(tmp_path: Path) -> None:
+    app = Module(tmp_path / "app.py", BIG)
+    result = app.save(BIG.replace("LIMIT = 3\n", "LIMIT = 3  # the default\n# more\n"))
+    assert isinstance(result, PatchResult) and result.functions == ()
+    assert app.live_codes() == app.fresh_codes()

@@ -244,7 +244,17 @@ def _plan_one_function(
     first, old_end, _ = change
     index = layout.enclosing(first, old_end)
     if index is None:
-        raise _WholeModule
+        for old_start, old_stop, new_start, new_stop in _spans.hunks(old_lines, new_lines, change):
+            inside_a_function = layout.enclosing(old_start, old_stop) is not None
+            if not inside_a_function and (
+                _spans.same_code(old_lines[old_start:old_stop], new_lines[new_start:new_stop])
+                is False
+            ):
+                # Code outside every function changed (a layout edit): a full reload,
+                # known without comparing the whole modules (which a 500-component
+                # app's save would pay for on top of the reload).
+                return Fallback(f"{path.name} changed more than function bodies")
+        raise _WholeModule  # several functions, comments, layout: compare the whole modules
     definition = layout.defs[index]
     delta = len(new_lines) - len(old_lines)
     filename = str(path)
@@ -327,6 +337,9 @@ def _plan_swap(
     """Add ``live``'s swap to ``new_code`` to the plan, unless the change is unsafe."""
     old_code = live.__code__
     if old_code == new_code:
+        return None
+    if _spans.shifted(old_code, new_code.co_firstlineno - old_code.co_firstlineno) == new_code:
+        plan.moves.append((live, new_code))  # only moved: not reported as patched
         return None
     if old_code.co_freevars != new_code.co_freevars:
         return Fallback(f"{definition.qualname}() now uses different outer variables")

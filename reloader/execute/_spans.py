@@ -17,11 +17,24 @@ from __future__ import annotations
 import __future__
 
 import ast
-from collections.abc import Sequence
+import difflib
+import io
+import tokenize
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from types import CodeType
 
-__all__ = ["Def", "Layout", "changed_range", "compile_def", "layout_of", "lines_of", "shifted"]
+__all__ = [
+    "Def",
+    "Layout",
+    "changed_range",
+    "compile_def",
+    "hunks",
+    "layout_of",
+    "lines_of",
+    "same_code",
+    "shifted",
+]
 
 _ACCESSORS = {"getter": "fget", "setter": "fset", "deleter": "fdel"}
 
@@ -96,6 +109,47 @@ def changed_range(old: Sequence[str], new: Sequence[str]) -> tuple[int, int, int
     while same_tail < shortest - first and old[-1 - same_tail] == new[-1 - same_tail]:
         same_tail += 1
     return first, len(old) - same_tail, len(new) - same_tail
+
+
+def hunks(
+    old: Sequence[str], new: Sequence[str], change: tuple[int, int, int]
+) -> Iterator[tuple[int, int, int, int]]:
+    """The separate edits within a changed range: ``(old_start, old_end, new_start,
+    new_end)`` each, in whole-file line indexes."""
+    first, old_end, new_end = change
+    matcher = difflib.SequenceMatcher(None, old[first:old_end], new[first:new_end], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            yield first + i1, first + i2, first + j1, first + j2
+
+
+def same_code(old: Sequence[str], new: Sequence[str]) -> bool | None:
+    """Whether two runs of lines hold the same tokens but for comments and layout;
+    None where the lines alone cannot be tokenized (part of a string or bracket)."""
+
+    def code(lines: Sequence[str]) -> list[tuple[int, str]] | None:
+        try:
+            tokens = tokenize.generate_tokens(io.StringIO("".join(lines)).readline)
+            return [(t.type, t.string) for t in tokens if t.type not in _LAYOUT_TOKENS]
+        except (tokenize.TokenError, SyntaxError):
+            return None
+
+    old_code, new_code = code(old), code(new)
+    if old_code is None or new_code is None:
+        return None
+    return old_code == new_code
+
+
+_LAYOUT_TOKENS = frozenset(
+    {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+    }
+)
 
 
 def layout_of(tree: ast.Module) -> Layout:

@@ -23,6 +23,7 @@ from .frameworks import FRAMEWORKS, framework_problem
 from .hmr_env import HmrEnv, ensure_hmr_env
 from .machine import machine_details
 from .plan import SECTIONS, Plan, full_plan, quick_plan
+from .processes import OWNER_FILE, stop_leftovers
 from .report import write_json, write_report
 from .results import Results, ToolRun, VariantResult, results_from_json
 from .runner import Runner
@@ -31,6 +32,8 @@ from .tools import ALL_TOOLS, tool_by_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHROMIUM = "/usr/bin/chromium"
+#: The scratch folders' name prefix (in the system's temp folder).
+SCRATCH_PREFIX = "devreload-bench-"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -109,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: Path = args.out or (RESULTS / "quick" if args.quick else RESULTS)
     out.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    workdir = Path(tempfile.mkdtemp(prefix="devreload-bench-"))
+    for line in stop_leftovers(Path(tempfile.gettempdir()), SCRATCH_PREFIX):
+        print(f"stopped a server an earlier, killed run left: {line}", file=sys.stderr)
+    workdir = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    (workdir / OWNER_FILE).write_text(str(os.getpid()))
     started = time.perf_counter()
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     results = Results(

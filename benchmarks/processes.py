@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ServerProcess", "free_port"]
+__all__ = ["OWNER_FILE", "ServerProcess", "free_port", "stop_leftovers"]
+
+#: In a run's scratch folder: the pid of the benchmark process that made it.
+OWNER_FILE = "owner.pid"
 
 
 def free_port() -> int:
@@ -100,3 +103,30 @@ class ServerProcess:
 def _signal_group(pgid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def stop_leftovers(scratch_parent: Path, prefix: str) -> list[str]:
+    """Stop the servers an earlier run left behind when it was killed (SIGKILL gives it
+    no chance to stop them): processes working in a scratch folder whose run is gone.
+    Returns what was stopped, one line each."""
+    import psutil
+
+    stale: list[Path] = []
+    for folder in scratch_parent.glob(f"{prefix}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            owner = 0
+        if not owner or not psutil.pid_exists(owner):
+            stale.append(folder.resolve())
+    stopped: list[str] = []
+    if not stale:
+        return stopped
+    for process in psutil.process_iter(["pid", "cwd", "cmdline"]):
+        cwd = process.info.get("cwd")
+        if not cwd or not any(Path(cwd).is_relative_to(folder) for folder in stale):
+            continue
+        with contextlib.suppress(OSError, psutil.Error):
+            os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+            stopped.append(f"{process.pid} {' '.join(process.info.get('cmdline') or [])[:120]}")
+    return stopped

@@ -57,16 +57,30 @@ def test_dash_callback_runs_the_new_code_after_a_patch_and_a_layout_change(
 
 
 @pytest.mark.browser
-def test_shiny_reactive_output_runs_the_new_code_after_a_save(tmp_path: Path, page: Any) -> None:
+def test_shiny_page_is_patched_in_place_and_its_output_runs_the_new_code(tmp_path: Path, page: Any) -> None:
     app = _copy(tmp_path, "shiny_app")
     with devreload(app) as process:
         process.wait_ready()
         page.goto(process.url + "/")
         page.wait_for_selector("text=You typed x", timeout=30_000)
-        save_atomic(app, app.read_text().replace("You typed", "Now typed"))
-        page.wait_for_selector("text=Now typed x", timeout=30_000)  # the tab reloaded itself
         page.fill("#name", "abc")
-        page.wait_for_selector("text=Now typed abc", timeout=30_000)  # reactive output, new app
+        page.wait_for_selector("text=You typed abc", timeout=30_000)
+        page.evaluate("() => { window.__sameDocument = true; }")
+        # The server function changed: the page is patched in place (no reload, the
+        # typed value kept) and a new session on the new app renders the output.
+        save_atomic(app, app.read_text().replace("You typed", "Now typed"))
+        page.wait_for_selector("text=Now typed abc", timeout=30_000)
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        assert page.input_value("#name") == "abc"
+        page.fill("#name", "abcd")
+        page.wait_for_selector("text=Now typed abcd", timeout=30_000)  # reactive output, new app
+        # The page's HTML changed (the heading, from a helper module): patched in place.
+        helper = app.parent / "helper.py"
+        save_in_place(helper, helper.read_text().replace("Hello", "Hi"))
+        page.wait_for_selector("h1:has-text('Hi')", timeout=30_000)
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        page.fill("#name", "e")
+        page.wait_for_selector("text=Now typed e", timeout=30_000)
 
 
 def test_fasthtml_htmx_request_runs_the_new_code_after_a_save(tmp_path: Path) -> None:

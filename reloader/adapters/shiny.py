@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from importlib import resources
 from types import ModuleType
 from typing import Any
 
@@ -26,8 +27,10 @@ class ShinyAdapter(ASGIAdapter):
     framework_modules = ("shiny", "uvicorn")
     default_port = 8000
     patch_message = None
-    #: The page is built by the framework's JavaScript: reload it, patching changes nothing.
+    #: A page without the page script's Shiny up reloads (into a new session); with
+    #: it, the page is patched in place and opens a new session on the new app.
     reload_message = '{"page": "reload"}'
+    page_script = resources.files("reloader").joinpath("data", "shiny_reload.js").read_text("utf-8")
 
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)

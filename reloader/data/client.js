@@ -135,7 +135,8 @@
     var Idiomorph = window.__devreloadIdiomorph;
     var next = new DOMParser().parseFromString(html, "text/html");
     if (scriptsOf(next) !== scriptsOf(document)) {
-      return fullReload("a <script> changed, and a patched page would not run it");
+      fullReload("a <script> changed, and a patched page would not run it");
+      return false;
     }
     var own = next.querySelectorAll("script");
     for (var i = 0; i < own.length; i++) if (isOwnScript(own[i])) own[i].remove();
@@ -163,17 +164,13 @@
       }
     }
     window.scrollTo(scrollX, scrollY);
+    return true;
   }
 
-  var morphing = false, again = false;
-
-  function refreshPage() {
-    if (!window.__devreloadIdiomorph || !window.DOMParser || !window.fetch) {
-      return fullReload("this browser cannot patch the page in place");
-    }
-    if (morphing) { again = true; return; }
-    morphing = true;
-    fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+  // Fetch the page again and morph this one into it: true once patched in place; on
+  // a failure, or when the page cannot be patched, it reloads the page (false).
+  function patchPage() {
+    return fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
       .then(function (response) {
         var type = response.headers.get("content-type") || "";
         if (!response.ok || type.indexOf("html") < 0) {
@@ -184,8 +181,19 @@
       .then(morphPage)
       .catch(function (error) {
         fullReload("patching the page failed (" + error + ")");
-      })
-      .then(function () {
+        return false;
+      });
+  }
+
+  var morphing = false, again = false;
+
+  function refreshPage() {
+    if (!window.__devreloadIdiomorph || !window.DOMParser || !window.fetch) {
+      return fullReload("this browser cannot patch the page in place");
+    }
+    if (morphing) { again = true; return; }
+    morphing = true;
+    patchPage().then(function () {
         morphing = false;
         if (again) { again = false; refreshPage(); }
       });
@@ -196,8 +204,11 @@
     if (!config.reloadPage) return;
     var data = {};
     try { data = JSON.parse(event.data || "{}"); } catch (e) { data = {}; }
-    // An adapter's page script may take the save in place (Dash re-fetches its layout).
-    var update = new CustomEvent("devreload:reload", {cancelable: true, detail: data});
+    // An adapter's page script may take the save in place (Dash re-fetches its layout;
+    // Shiny's patches the page with patchPage, then starts a new session).
+    var detail = {message: data, patchPage: window.__devreloadIdiomorph && window.DOMParser &&
+      window.fetch ? patchPage : null};
+    var update = new CustomEvent("devreload:reload", {cancelable: true, detail: detail});
     if (!window.dispatchEvent(update)) return;
     // Pages built by the framework's own JavaScript (Dash, Shiny) keep an unchanged
     // HTML shell: the adapter asks for a real reload, patching would change nothing.

@@ -1,0 +1,33 @@
+
+// devreload, Shiny adapter: a save patches the page in place and starts a new Shiny
+// session on the new app, instead of reloading the page and Shiny's JavaScript.
+// A Shiny page is bound to its server session, which runs the old server function:
+// the page is unbound, morphed into the new HTML (typed values kept), its socket
+// replaced by a new one that opens a session with the inputs' current values
+// (Shiny's own reconnect), and bound again; the new session renders the outputs.
+window.addEventListener("devreload:reload", function (event) {
+  var Shiny = window.Shiny, app = Shiny && Shiny.shinyapp;
+  var patchPage = event.detail && event.detail.patchPage;
+  if (!patchPage || !app || !app.isConnected || !app.isConnected() ||
+      !app.reconnect || !Shiny.bindAll || !Shiny.unbindAll) {
+    return;  // not up, or another Shiny: the client reloads the page
+  }
+  event.preventDefault();
+  Shiny.unbindAll(document.body);
+  patchPage()
+    .then(function (patched) {
+      if (!patched) return null;  // the client is reloading the page
+      var socket = app.$socket;
+      if (socket) {
+        socket.onclose = null;  // a planned close: no "disconnected" greying
+        socket.close();
+        app.$removeSocket();
+      }
+      app.reconnect();
+      return Shiny.bindAll(document.body);
+    })
+    .catch(function (error) {
+      console.info("devreload: reloading the whole page: " + error);
+      location.reload();
+    });
+});

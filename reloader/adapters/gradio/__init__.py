@@ -42,6 +42,7 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._ids import BlockIds
+from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
 from reloader.notify._push import Broadcaster, Message, client_script
 
@@ -113,6 +114,12 @@ class GradioAdapter(Adapter):
             return
         self._api_prefix = gr.api_prefix
         self._ids = BlockIds(gr.Context, gr.Block)
+        try:  # the base classes of component data models (custom components use them too)
+            from gradio.data_classes import GradioModel, GradioRootModel
+        except ImportError:
+            pass
+        else:
+            cache_model_schemas((GradioModel, GradioRootModel))
         if self._capture.active:  # imported by the first load: its blocks are numbered too
             self._ids.begin(first_load=True)
 

@@ -80,3 +80,25 @@ def test_import_cycle_still_plans_every_module(tmp_path: Path) -> None:
     modules = make_tree(tmp_path, {"a": "import b\n", "b": "import a\n"})
     plan = planner_for(tmp_path).plan([tmp_path / "a.py"], modules=modules)
     assert sorted(m.name for m in plan.modules) == ["__main__", "a", "b"]
+
+
+def test_local_modules_follow_modules_coming_going_and_moving(tmp_path: Path) -> None:
+    """The answer is kept between looks at unchanged modules, and only then."""
+    modules = make_tree(tmp_path, {"models": "X = 1\n", "views": "import models\n"})
+    elsewhere = ModuleType("json")
+    elsewhere.__file__ = "/usr/lib/python3/json/__init__.py"
+    modules["json"] = elsewhere
+    planner = planner_for(tmp_path)
+
+    def names() -> list[str]:
+        return [m.name for m in planner.local_modules(modules)]
+
+    assert names() == ["models", "views"]
+    assert names() == ["models", "views"]
+    modules.update(make_tree(tmp_path, {"helpers": "Y = 2\n"}))  # imported
+    assert names() == ["models", "views", "helpers"]
+    del modules["views"]  # unloaded
+    assert names() == ["models", "helpers"]
+    moved = make_tree(tmp_path, {"json": "Z = 3\n"})["json"]  # same name, now a local file
+    modules["json"] = moved
+    assert names() == ["models", "json", "helpers"]

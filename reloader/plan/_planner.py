@@ -89,6 +89,8 @@ class Planner:
         self._imports: dict[tuple[str, Path, int], set[str]] = {}
         #: module __file__ -> resolved path if local, else None (sys.modules is large)
         self._local_files: dict[str, Path | None] = {}
+        #: The loaded modules at the last look, and the local ones among them.
+        self._last_local: tuple[list[tuple[str, ModuleType]], list[LocalModule]] | None = None
 
     def is_local(self, path: Path) -> bool:
         root = containing_root(path, self._roots)
@@ -96,8 +98,15 @@ class Planner:
 
     def local_modules(self, modules: Mapping[str, ModuleType] | None = None) -> list[LocalModule]:
         """Local modules currently loaded, in the order they were imported."""
-        found = []
-        for name, module in list((modules if modules is not None else sys.modules).items()):
+        loaded = list((modules if modules is not None else sys.modules).items())
+        # Going through every loaded module takes milliseconds (thousands with Gradio),
+        # twice per reload; the answer only changes when the loaded modules do (the
+        # comparison is by identity, in C).
+        last = self._last_local
+        if last is not None and last[0] == loaded:
+            return list(last[1])
+        found: list[LocalModule] = []
+        for name, module in loaded:
             file = getattr(module, "__file__", None)
             if not file or name == "__main__" or not file.endswith(".py"):
                 continue
@@ -108,7 +117,8 @@ class Planner:
             if path is None or path == self.app.path:
                 continue
             found.append(LocalModule(name, path))
-        return found
+        self._last_local = (loaded, found)
+        return list(found)
 
     def _imports_of(self, module: LocalModule) -> set[str]:
         try:

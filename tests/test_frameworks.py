@@ -57,7 +57,9 @@ def test_dash_callback_runs_the_new_code_after_a_patch_and_a_layout_change(
 
 
 @pytest.mark.browser
-def test_shiny_page_is_patched_in_place_and_its_output_runs_the_new_code(tmp_path: Path, page: Any) -> None:
+def test_shiny_page_is_patched_in_place_and_its_output_runs_the_new_code(
+    tmp_path: Path, page: Any
+) -> None:
     app = _copy(tmp_path, "shiny_app")
     with devreload(app) as process:
         process.wait_ready()

@@ -241,19 +241,16 @@ def _plan_one_function(
     if change is None:  # the same text: nothing to do
         plan.sources[path] = known
         return None
-    first, old_end, _ = change
+    first, old_end, new_end = change
     index = layout.enclosing(first, old_end)
     if index is None:
-        for old_start, old_stop, new_start, new_stop in _spans.hunks(old_lines, new_lines, change):
-            inside_a_function = layout.enclosing(old_start, old_stop) is not None
-            if not inside_a_function and (
-                _spans.same_code(old_lines[old_start:old_stop], new_lines[new_start:new_stop])
-                is False
-            ):
-                # Code outside every function changed (a layout edit): a full reload,
-                # known without comparing the whole modules (which a 500-component
-                # app's save would pay for on top of the reload).
-                return Fallback(f"{path.name} changed more than function bodies")
+        if not layout.touches_a_function(first, old_end) and (
+            _spans.same_code(old_lines[first:old_end], new_lines[first:new_end]) is False
+        ):
+            # Only code outside every function changed (a layout edit): a full reload,
+            # known without comparing the whole modules (which a 500-component app's
+            # save would pay for on top of the reload).
+            return Fallback(f"{path.name} changed more than function bodies")
         raise _WholeModule  # several functions, comments, layout: compare the whole modules
     definition = layout.defs[index]
     delta = len(new_lines) - len(old_lines)

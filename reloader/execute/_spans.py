@@ -17,10 +17,9 @@ from __future__ import annotations
 import __future__
 
 import ast
-import difflib
 import io
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import CodeType
 
@@ -29,7 +28,6 @@ __all__ = [
     "Layout",
     "changed_range",
     "compile_def",
-    "hunks",
     "layout_of",
     "lines_of",
     "same_code",
@@ -73,6 +71,17 @@ class Layout:
                 return index
         return None
 
+    def touches_a_function(self, first: int, last: int) -> bool:
+        """Whether the changed old lines ``[first, last)`` overlap a function's lines
+        (a pure insertion: whether it is inside or right beside one)."""
+        for found in self.defs:
+            if first == last:
+                if found.start <= first <= found.end:
+                    return True
+            elif first < found.end and found.start < last:
+                return True
+        return False
+
     def after_edit(self, index: int, new_end: int, delta: int) -> Layout:
         """The layout once function ``index`` ends at ``new_end`` and later lines moved."""
         edited = self.defs[index]
@@ -109,18 +118,6 @@ def changed_range(old: Sequence[str], new: Sequence[str]) -> tuple[int, int, int
     while same_tail < shortest - first and old[-1 - same_tail] == new[-1 - same_tail]:
         same_tail += 1
     return first, len(old) - same_tail, len(new) - same_tail
-
-
-def hunks(
-    old: Sequence[str], new: Sequence[str], change: tuple[int, int, int]
-) -> Iterator[tuple[int, int, int, int]]:
-    """The separate edits within a changed range: ``(old_start, old_end, new_start,
-    new_end)`` each, in whole-file line indexes."""
-    first, old_end, new_end = change
-    matcher = difflib.SequenceMatcher(None, old[first:old_end], new[first:new_end], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            yield first + i1, first + i2, first + j1, first + j2
 
 
 def same_code(old: Sequence[str], new: Sequence[str]) -> bool | None:

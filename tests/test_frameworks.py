@@ -85,6 +85,44 @@ def test_shiny_page_is_patched_in_place_and_its_output_runs_the_new_code(
         page.wait_for_selector("text=Now typed e", timeout=30_000)
 
 
+CARD_APP = """\
+from shiny import App, render, ui
+
+app_ui = ui.page_sidebar(
+    ui.sidebar(ui.input_text("name", "Name", "x")),
+    ui.card(ui.card_header("Greeting v1"), ui.output_text("out")),
+)
+
+
+def server(input, output, session):
+    @render.text
+    def out():
+        return f"You typed {input.name()}"
+
+
+app = App(app_ui, server)
+"""
+
+
+@pytest.mark.browser
+def test_a_shiny_page_with_bslib_cards_is_patched_in_place_too(tmp_path: Path, page: Any) -> None:
+    """bslib's card set-up script removes itself once it has run: the page's scripts
+    then differ from the served HTML's, which must not force a page reload."""
+    app = tmp_path / "app.py"
+    app.write_text(CARD_APP)
+    with devreload(app) as process:
+        process.wait_ready()
+        page.goto(process.url + "/")
+        page.wait_for_selector("text=You typed x", timeout=30_000)
+        page.fill("#name", "abc")
+        page.wait_for_selector("text=You typed abc", timeout=30_000)
+        page.evaluate("() => { window.__sameDocument = true; }")
+        save_in_place(app, CARD_APP.replace("Greeting v1", "Greeting v2").replace("You", "Now"))
+        page.wait_for_selector("text=Greeting v2", timeout=30_000)
+        page.wait_for_selector("text=Now typed abc", timeout=30_000)
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+
+
 def test_fasthtml_htmx_request_runs_the_new_code_after_a_save(tmp_path: Path) -> None:
     # FastHTML pages load htmx from a CDN, out of reach here: the request is made as
     # htmx makes it (a POST with HX-Request), the answer is the fragment htmx swaps in.

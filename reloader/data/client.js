@@ -84,12 +84,12 @@
 
   // What patching cannot apply: scripts run once, so a page whose scripts changed
   // needs a real load to run the new ones.
-  function scriptsOf(doc) {
+  function scriptsOf(doc, ignore) {
     var found = [];
     var scripts = doc.querySelectorAll("script");
     for (var i = 0; i < scripts.length; i++) {
       var s = scripts[i];
-      if (isOwnScript(s)) continue;
+      if (isOwnScript(s) || (ignore && ignore(s))) continue;
       var type = (s.getAttribute("type") || "").toLowerCase();
       if (type && type !== "module" && type.indexOf("javascript") < 0) continue;  // data blocks
       found.push(s.src ? "src:" + new URL(s.getAttribute("src"), location.href).href
@@ -131,10 +131,10 @@
     }
   }
 
-  function morphPage(html) {
+  function morphPage(html, ignoreScript) {
     var Idiomorph = window.__devreloadIdiomorph;
     var next = new DOMParser().parseFromString(html, "text/html");
-    if (scriptsOf(next) !== scriptsOf(document)) {
+    if (scriptsOf(next, ignoreScript) !== scriptsOf(document, ignoreScript)) {
       fullReload("a <script> changed, and a patched page would not run it");
       return false;
     }
@@ -169,7 +169,9 @@
 
   // Fetch the page again and morph this one into it: true once patched in place; on
   // a failure, or when the page cannot be patched, it reloads the page (false).
-  function patchPage() {
+  // ignoreScript(node): scripts left out of the "did a script change" comparison
+  // (a framework's init script that removes itself once it has run).
+  function patchPage(ignoreScript) {
     return fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
       .then(function (response) {
         var type = response.headers.get("content-type") || "";
@@ -178,7 +180,7 @@
         }
         return response.text();
       })
-      .then(morphPage)
+      .then(function (html) { return morphPage(html, ignoreScript); })
       .catch(function (error) {
         fullReload("patching the page failed (" + error + ")");
         return false;

@@ -286,3 +286,23 @@ def test_an_adapter_that_raises_while_finding_the_app_is_passed_over(tmp_path: P
     with modules_put_back(), found.engine.interpreter():
         assert found.engine.load(), found.events
         assert found.engine.adapter is found.adapter
+
+
+def test_the_patch_warm_up_runs_once_after_a_burst_of_loads_on_one_thread() -> None:
+    import threading
+
+    from reloader.engine._pipeline import _Later
+    from support import wait_for
+
+    calls: list[float] = []
+    later = _Later(lambda: calls.append(time.monotonic()), 0.2)
+    threads_before = threading.active_count()
+    started = time.monotonic()
+    for _ in range(20):  # loads in quick succession
+        later.request()
+    assert threading.active_count() == threads_before + 1
+    wait_for(lambda: calls, 5, what="the warm-up ran")
+    assert calls[0] - started >= 0.2
+    later.request()
+    wait_for(lambda: len(calls) == 2, 5, what="the next warm-up ran")
+    assert threading.active_count() == threads_before + 1

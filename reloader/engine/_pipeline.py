@@ -21,7 +21,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,7 @@ class Engine:
         self.planner = Planner(self.roots, self.app_module)
         #: The patch tier: body-only edits swap function code in place.
         self.patcher = Patcher()
+        self._patch_warm_up = _Later(self.patcher.prepare, PATCH_WARM_UP_SECONDS)
         self.changes = ChangeStream(
             Watcher(self.roots, SourceFilter(config.ignore, self.roots), step_ms=config.step_ms),
             on_notice=self._watch_notice,
@@ -261,9 +262,7 @@ class Engine:
         # The first patch after a load would otherwise analyse every source (about
         # 20 ms for a 500-component app); done a moment later, once the tabs have
         # fetched the new version, it costs the developer nothing.
-        warm_up = threading.Timer(PATCH_WARM_UP_SECONDS, self.patcher.prepare)
-        warm_up.daemon = True
-        warm_up.start()
+        self._patch_warm_up.request()
 
     def _executed_source(self, local: LocalModule) -> str | None:
         """The source the live module ran from; None if that module is not the live one
@@ -479,6 +478,44 @@ class Engine:
 
 
 #: The overlay's title per watch problem: what is wrong, and that saves wait for it.
+class _Later:
+    """Runs ``function`` once ``delay`` seconds after the latest request, on one thread
+    for the process (not one per request: saves come many a second)."""
+
+    def __init__(self, function: Callable[[], None], delay: float) -> None:
+        self._function = function
+        self._delay = delay
+        self._due: float | None = None
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        with self._condition:
+            self._due = time.monotonic() + self._delay
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="devreload-patch-warm-up", daemon=True
+                )
+                self._thread.start()
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                if self._due is None:
+                    self._condition.wait()
+                    continue
+                left = self._due - time.monotonic()
+                if left > 0:
+                    self._condition.wait(left)
+                    continue
+                self._due = None
+            try:
+                self._function()
+            except Exception:  # a warm-up only: the next patch does the work itself
+                logger.debug("the patch warm-up failed", exc_info=True)
+
+
 _WATCH_TITLES = {
     "root_gone": "devreload: a watched folder is gone; saves are not reloaded until it is back.",
     "stopped": "devreload: the file watcher stopped; saves are not reloaded until it restarts.",

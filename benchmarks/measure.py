@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 __all__ = [
+    "ApiCallProbe",
     "ApiProbe",
     "ClickProbe",
     "ConfigProbe",
@@ -123,6 +124,64 @@ class ApiProbe:
             return None
         finally:
             connection.close()
+
+
+class ApiCallProbe:
+    """Calls one Gradio event through the HTTP API, back to back, until its answer
+    has the wanted text: the way a script or ``gradio_client`` would see a handler edit.
+
+    Same interface as :class:`ConfigProbe`. Each call is ``/gradio_api/call/<name>``
+    (POST, then the event's stream) over one kept-alive connection.
+    """
+
+    def __init__(self, port: int, api_name: str, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+        self.path = f"/gradio_api/call/{api_name}"
+        self.connection: http.client.HTTPConnection | None = None
+        #: Per save, the round trip (ms) of the call that ran the new code.
+        self.round_trips_ms: list[float] = []
+
+    def _call(self, timeout: float) -> bytes | None:
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        connection = self.connection
+        try:
+            connection.request(
+                "POST",
+                self.path,
+                body=b'{"data": [0]}',
+                headers={"Content-Type": "application/json"},
+            )
+            response = connection.getresponse()
+            posted = response.read()
+            if response.status != 200:
+                return None
+            connection.request("GET", f"{self.path}/{json.loads(posted)['event_id']}")
+            response = connection.getresponse()
+            body = response.read()
+            return body if response.status == 200 and b"event: complete" in body else None
+        except (OSError, ValueError, KeyError, http.client.HTTPException):
+            self.close()
+            return None
+
+    def wait_for(self, needle: str, started: float, deadline: float) -> float | None:
+        wanted = needle.encode()
+        while time.perf_counter() < deadline:
+            sent = time.perf_counter()
+            body = self._call(timeout=max(0.5, deadline - sent))
+            if body is not None and wanted in body:
+                answered = time.perf_counter()
+                self.round_trips_ms.append((answered - sent) * 1000)
+                return answered - started
+            if body is None:
+                time.sleep(0.005)  # the server is between versions or not up yet
+        return None
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 #: Clicks the probe button until its handler's answer contains the wanted text.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from .apps import AppSpec
 from .frameworks import FRAMEWORKS
@@ -55,6 +56,8 @@ class Variant:
     #: At least this long between a tool's change showing and its next save (Gradio's
     #: reload mode misses a save made while it re-reads the mtimes after a reload).
     gap: float = 0.5
+    #: How a handler edit is seen: a click in the page, or a call through the HTTP API.
+    observe: Literal["page", "api"] = "page"
 
 
 @dataclass(frozen=True)
@@ -160,18 +163,7 @@ def full_plan() -> Plan:
         Variant("size-10", "10 components", "size", replace(base, components=10), HOT, 20, 20),
         Variant("size-100", "100 components", "size", replace(base, components=100), HOT, 20, 20),
         Variant("size-500", "500 components", "size", replace(base, components=500), HOT, 20, 20),
-        *(
-            Variant(
-                f"handler-{size}",
-                f"edit an event handler's body, {size} components (timed to a click running it)",
-                "handler",
-                replace(base, components=size, edit="handler"),
-                HOT,
-                20,
-                20,
-            )
-            for size in (10, 100, 500)
-        ),
+        *handler_variants(base, rounds=20),
         Variant(
             "helper",
             "edit a helper module",
@@ -206,6 +198,26 @@ def full_plan() -> Plan:
         *framework_variants(base, rounds=20, slow_rounds=10),
     ]
     return Plan("full", tuple(variants), MemoryPlan(HOT, reloads=200, every=50), state=HOT)
+
+
+def handler_variants(base: AppSpec, rounds: int) -> list[Variant]:
+    """A handler-body edit at three app sizes, seen through a click and through the HTTP API."""
+    seen = {"page": "a click running it", "api": "an HTTP API call running it"}
+    observes: tuple[Literal["page", "api"], ...] = ("page", "api")
+    return [
+        Variant(
+            f"handler-{size}" if observe == "page" else f"handler-api-{size}",
+            f"edit an event handler's body, {size} components (timed to {seen[observe]})",
+            "handler",
+            replace(base, components=size, edit="handler"),
+            HOT,
+            rounds,
+            rounds,
+            observe=observe,
+        )
+        for observe in observes
+        for size in (10, 100, 500)
+    ]
 
 
 def framework_variants(base: AppSpec, rounds: int, slow_rounds: int) -> list[Variant]:

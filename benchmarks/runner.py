@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, TextIO
 from .apps import INITIAL_MARKER, AppDir, add_extra_tree, new_marker, write_app
 from .frameworks import FRAMEWORKS, framework_problem
 from .hmr_env import HmrEnv
-from .measure import ApiProbe, ClickProbe, ConfigProbe, Tab, cpu_percent, rss_bytes, wait_http_ok
+from .measure import (
+    ApiCallProbe,
+    ApiProbe,
+    ClickProbe,
+    ConfigProbe,
+    Tab,
+    cpu_percent,
+    rss_bytes,
+    wait_http_ok,
+)
 from .plan import MemoryPlan, Variant
 from .processes import ServerProcess, free_port
 from .results import MemoryRun, SaveSample, ToolRun, VariantResult
@@ -44,7 +53,7 @@ class _Live:
     server: ServerProcess
     port: int
     run: ToolRun
-    probe: ConfigProbe | ClickProbe
+    probe: ConfigProbe | ClickProbe | ApiCallProbe
     tab: Tab | None
     rounds: int
     save_timeout: float
@@ -199,8 +208,12 @@ class Runner:
             else 30.0
         )
         rounds = variant.slow_rounds if tool.slow else variant.rounds
-        probe: ConfigProbe | ClickProbe = ConfigProbe(port, app.probe_path)
-        if app.probe_click is not None and self.browser is not None:
+        probe: ConfigProbe | ClickProbe | ApiCallProbe = ConfigProbe(port, app.probe_path)
+        if variant.observe == "api" and app.probe_api is not None:
+            # A handler edit seen the way a script sees it: an HTTP API call runs it.
+            probe = ApiCallProbe(port, app.probe_api)
+            open_tab = False
+        elif app.probe_click is not None and self.browser is not None:
             # A handler edit shows in no page or config: a click runs the handler.
             probe = ClickProbe(self.browser, f"http://127.0.0.1:{port}/", app.probe_click)
             open_tab = False
@@ -250,13 +263,17 @@ class Runner:
         elif live.tool.key == "gradio":
             log = _read(live.server.log_path)
             live.run.internal = {"reloads": log.count("Changes detected in:")}
-        if isinstance(live.probe, ClickProbe) and live.probe.round_trips_ms[1:]:
-            # The first one opened the page; the others answered a save.
+        if isinstance(live.probe, ClickProbe | ApiCallProbe) and live.probe.round_trips_ms[1:]:
+            # The first one saw the first version; the others answered a save.
             round_trip = statistics.median(live.probe.round_trips_ms[1:])
-            live.run.internal["click_round_trip_median_ms"] = round_trip
+            if isinstance(live.probe, ClickProbe):
+                live.run.internal["click_round_trip_median_ms"] = round_trip
+                what = "click took a median {:.0f} ms from the click to its answer in the page"
+            else:
+                live.run.internal["api_round_trip_median_ms"] = round_trip
+                what = "HTTP API call took a median {:.0f} ms from its request to its answer"
             live.run.notes.append(
-                f"the click that ran the new code took a median {round_trip:.0f} ms from the "
-                "click to its answer in the page (Gradio's event round trip, part of the figure)"
+                f"the {what.format(round_trip)} (Gradio's event round trip, part of the figure)"
             )
         if live.app.probe_api is not None:
             live.run.internal["api_stale"] = live.api_stale

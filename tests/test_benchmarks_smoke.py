@@ -206,3 +206,24 @@ def test_state_section_counts_what_each_tool_kept(tmp_path: Path) -> None:
     assert runs["devreload"]["lost"] == [], runs["devreload"]
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "| devreload | state kept 7 of 7 |" in markdown
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(180)
+def test_handler_edit_seen_through_the_http_api(tmp_path: Path) -> None:
+    """The API-observed handler row: each save is seen by a call of the HTTP API."""
+    import io
+    from dataclasses import replace
+
+    from benchmarks.plan import full_plan
+    from benchmarks.runner import Runner
+
+    variant = next(v for v in full_plan().variants if v.key == "handler-api-10")
+    assert variant.observe == "api"
+    variant = replace(variant, tools=("devreload",), rounds=3, warmup=1)
+    result = Runner(tmp_path, None, None, {}, log=io.StringIO()).run_variant(variant)
+    (run,) = result.runs
+    assert run.status == "ok", run.reason
+    assert [sample.served_s is not None for sample in run.samples] == [True] * 4
+    assert run.internal["api_stale"] == 0
+    assert run.internal["api_round_trip_median_ms"] > 0

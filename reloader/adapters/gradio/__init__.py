@@ -42,6 +42,7 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._ids import BlockIds
+from reloader.adapters.gradio._queue import QueuePace, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
 from reloader.notify._push import Broadcaster, Message, client_script
@@ -91,6 +92,8 @@ class GradioAdapter(Adapter):
         #: internal this release lacks; serve() reports it.
         self._serve_error: ServeError | None = None
         self._gr: GradioInternals | None = None
+        #: How often the queue looks for events (see _queue): busy after each save.
+        self._queue_pace = QueuePace()
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -282,7 +285,9 @@ class GradioAdapter(Adapter):
         self._running_app = app.server_app
         assert self._gr is not None
         self._swapper = _Swapper(self._gr.BaseReloader, app.server_app)
-        _calm_idle_queue(app)
+        queue = getattr(app, "_queue", None)
+        if queue is not None and hasattr(queue, "sleep_when_free"):
+            pace_queue(queue, self._queue_pace)
         self._install_push_route()
         self._inject_client(app)
         app.config = app.get_config_file()
@@ -317,6 +322,7 @@ class GradioAdapter(Adapter):
             self._ids.commit(app)
 
     def notify(self, event: ReloadEvent) -> int:
+        self._queue_pace.touch()  # the developer will try the change: answer at once
         if event.kind == "patch":  # the page is unchanged; its next event runs the new code
             return 0
         if event.kind == "error":
@@ -456,19 +462,6 @@ def _state_script() -> str:
     from importlib import resources
 
     return resources.files("reloader").joinpath("data", "gradio_state.js").read_text("utf-8")
-
-
-#: Gradio's queue loop sleeps 1 ms between checks when it has nothing to do:
-#: a thousand wake-ups a second, about 3.5% of a core on an idle 2-core
-#: machine. 10 ms keeps an idle dev server near 1% and adds at most 10 ms
-#: before a click's event starts, which nobody notices while developing.
-IDLE_QUEUE_SLEEP_SECONDS = 0.01
-
-
-def _calm_idle_queue(blocks: Any) -> None:
-    queue = getattr(blocks, "_queue", None)
-    if queue is not None and getattr(queue, "sleep_when_free", 1.0) < IDLE_QUEUE_SLEEP_SECONDS:
-        queue.sleep_when_free = IDLE_QUEUE_SLEEP_SECONDS
 
 
 @contextmanager

@@ -1,0 +1,90 @@
+"""How often Gradio's queue loop looks for new events: often while the developer works.
+
+Gradio's queue loop sleeps ``Queue.sleep_when_free`` between checks when it has
+nothing to do (1 ms in Gradio 6, 50 ms in Gradio 5). Every event the page or the
+HTTP API sends waits for the next check. At 1 ms an idle dev server wakes a
+thousand times a second (about 3.5% of a core on a 2-core machine); at 10 ms it
+stays near 1%, but each click then waits 5 ms on average, and a click is how a
+developer sees a handler edit.
+
+So the pace follows the developer: the queue checks every ``BUSY_CHECK_SECONDS``
+from a save (a reload or a patch) or an event until ``IDLE_AFTER_SECONDS`` pass
+without either, and every ``IDLE_CHECK_SECONDS`` after that.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "BUSY_CHECK_SECONDS",
+    "IDLE_AFTER_SECONDS",
+    "IDLE_CHECK_SECONDS",
+    "QueuePace",
+    "pace_queue",
+]
+
+BUSY_CHECK_SECONDS = 0.001
+IDLE_CHECK_SECONDS = 0.01
+IDLE_AFTER_SECONDS = 60.0
+
+
+class QueuePace:
+    """The queue's check interval: busy for a while after the latest activity."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._active_at = clock()
+
+    def touch(self) -> None:
+        """Something happened (a save, an event): check often for a while."""
+        self._active_at = self._clock()
+
+    def seconds(self) -> float:
+        idle = self._clock() - self._active_at >= IDLE_AFTER_SECONDS
+        return IDLE_CHECK_SECONDS if idle else BUSY_CHECK_SECONDS
+
+
+_paced_classes: dict[type, type] = {}
+
+
+def pace_queue(queue: Any, pace: QueuePace) -> None:
+    """Make ``queue`` check at ``pace``, each event it is given counting as activity.
+
+    The queue's class is swapped for a subclass whose ``sleep_when_free`` is read
+    from ``pace`` each time the loop sleeps: the loop reads that attribute on every
+    pass, and nothing else about the queue changes.
+    """
+    base = type(queue)
+    if getattr(base, "_devreload_paced", False):
+        queue._devreload_pace = pace
+        return
+    paced = _paced_classes.get(base)
+    if paced is None:
+        paced = _paced_classes[base] = _paced_class(base)
+    queue._devreload_pace = pace
+    queue.__class__ = paced
+
+
+def _paced_class(base: type) -> type:
+    class PacedQueue(base):
+        _devreload_paced = True
+        _devreload_pace: QueuePace
+
+        @property
+        def sleep_when_free(self) -> float:
+            return self._devreload_pace.seconds()
+
+        @sleep_when_free.setter
+        def sleep_when_free(self, value: float) -> None:
+            # Gradio sets it once in __init__, before the class is swapped.
+            pass
+
+        async def push(self, *args: Any, **kwargs: Any) -> Any:
+            self._devreload_pace.touch()
+            return await super().push(*args, **kwargs)
+
+    PacedQueue.__name__ = PacedQueue.__qualname__ = base.__name__
+    return PacedQueue

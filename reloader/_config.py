@@ -23,7 +23,7 @@ class Config:
     #: Watch the current directory as well as the app's own folder.
     watch_cwd: bool = True
     #: watchfiles' grouping window: a batch is handed over once this long passes with no event.
-    step_ms: int = 5
+    step_ms: int = 2
     #: A module whose top level runs longer than this gets a "still running at" report.
     hang_report_seconds: float = 5.0
     #: ``-m pkg.app``: run the app as that module (``__package__`` set, relative imports

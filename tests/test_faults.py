@@ -110,6 +110,24 @@ def test_save_storm_serves_the_last_content(tmp_path: Path) -> None:
         summary(f"save storm: 200 saves in 2 s -> {ran} reloads, last content served")
 
 
+def test_an_in_place_save_slow_between_truncate_and_write_is_one_reload(tmp_path: Path) -> None:
+    app = write_app(tmp_path)
+    with devreload(app) as process:
+        process.wait_ready()
+        for index in range(3):
+            with open(app, "w", encoding="utf-8") as file:  # truncated here
+                file.flush()
+                # The editor is slow to write (a big file, a busy machine): the
+                # watcher reports the empty file well before the content comes.
+                time.sleep(0.05)
+                file.write(app_source(f"slow{index}"))
+            serving(process, f"# slow{index}")
+            process.wait_for_line("devreload: reloaded", occurrences=index + 1)
+        assert reloads(process) == 3
+        assert "failed" not in process.output
+        summary("in-place saves with 50 ms between truncate and write: one reload each")
+
+
 def test_git_checkout_of_many_files_is_one_reload(tmp_path: Path) -> None:
     app = write_app(tmp_path)
     for index in range(30):

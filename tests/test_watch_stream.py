@@ -8,6 +8,7 @@ watcher thread and its supervisor loop, the queue, settle and content hashes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
@@ -122,6 +123,95 @@ def test_renamed_away_and_back_is_one_change_not_a_deletion(project: Path) -> No
     try:
         batch = take(stream, timeout=8)  # well before the 10 s reappear window ends
         assert batch.paths == {app} and app.exists()
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()
+
+
+def test_a_save_caught_between_truncate_and_write_comes_once_complete(project: Path) -> None:
+    app = project / "app.py"
+    fake = ScriptedWatch(
+        [
+            lambda: app.write_text(""),  # the truncate of an in-place save
+            {(Change.modified, str(app))},
+            WhenTaken(),  # the stream holds the empty file, waiting for the write
+            lambda: app.write_text("v = 2\n"),
+            {(Change.modified, str(app))},
+        ]
+    )
+    stream = stream_for([project], fake, [], reappear_seconds=10)
+    stream.remember([app])
+    stream.start()
+    try:
+        batch = take(stream, timeout=8)  # well before the 10 s settle time ends
+        assert batch.paths == {app} and app.read_text() == "v = 2\n"
+        assert stream.next_batch(timeout=0.3) is None
+    finally:
+        stream.stop()
+
+
+def test_a_file_emptied_on_purpose_is_handed_over_after_the_settle_time(project: Path) -> None:
+    app, package = project / "app.py", project / "__init__.py"
+    package.write_text("")
+    fake = ScriptedWatch(
+        [
+            lambda: (app.write_text(""), package.write_text("")),
+            {(Change.modified, str(app))},
+        ],
+    )
+    stream = stream_for([project], fake, [], reappear_seconds=0.2)
+    stream.remember([app, package])
+    stream.start()
+    try:
+        assert take(stream).paths == {app} and app.read_text() == ""
+    finally:
+        stream.stop()
+
+
+def test_a_new_empty_file_is_not_waited_for(project: Path) -> None:
+    helper = project / "helper.py"
+    fake = ScriptedWatch([lambda: helper.write_text(""), {(Change.added, str(helper))}])
+    stream = stream_for([project], fake, [], reappear_seconds=30)
+    stream.start()
+    try:  # handed over long before the 30 s an emptied file would get
+        assert take(stream, timeout=10).paths == {helper}
+    finally:
+        stream.stop()
+
+
+def test_a_git_checkout_is_one_batch_however_long_git_pauses(project: Path) -> None:
+    lock = project / ".git" / "index.lock"
+    lock.parent.mkdir()
+    mods = [project / f"mod{index}.py" for index in range(3)]
+    script: list[Step] = [lambda: lock.write_text("")]
+    for mod in mods:  # git writes the files, pausing (the consumer is waiting)
+        script += [
+            lambda mod=mod: mod.write_text("X = 1\n"),  # type: ignore[misc]
+            {(Change.deleted, str(mod)), (Change.added, str(mod))},
+            WhenTaken(),
+        ]
+    script.append(lock.unlink)
+    fake = ScriptedWatch(script)
+    stream = stream_for([project], fake, [])
+    stream.start()
+    try:
+        assert take(stream).paths == set(mods)
+    finally:
+        stream.stop()
+
+
+def test_a_save_without_git_at_work_is_not_held(project: Path) -> None:
+    (project / ".git").mkdir()
+    lock = project / ".git" / "index.lock"
+    lock.write_text("")  # left over by a git that was killed long ago
+    os.utime(lock, (0, 0))
+    app = project / "app.py"
+    fake = ScriptedWatch([lambda: app.write_text("v = 2\n"), {(Change.modified, str(app))}])
+    stream = stream_for([project], fake, [])
+    stream.remember([app])
+    stream.start()
+    try:
+        assert take(stream).paths == {app}
         assert stream.next_batch(timeout=0.3) is None
     finally:
         stream.stop()

@@ -1,11 +1,15 @@
 """The change stream: what the engine reloads for.
 
-Between the watcher's raw batches and the reload pipeline sit two rules, kept
+Between the watcher's raw batches and the reload pipeline sit three rules, kept
 here so they can be tested in-process with a scripted watcher:
 
+- git: a batch that comes while git writes the working tree (``_vcs``) waits
+  for git to finish, so a checkout, merge or stash is one reload;
 - settle: a file that vanished in a batch (an editor renaming it away and
   back, a ``git checkout``) gets ``REAPPEAR_SECONDS`` to come back before its
-  absence counts as a deletion;
+  absence counts as a deletion; so does a file found empty that had content
+  (an in-place save caught between its truncate and its write: watchfiles
+  reports both as the same change, so its step cannot tell them apart);
 - content hashes: a file whose bytes are what devreload last loaded (a touch,
   a no-op save, a file rewritten identically by a generator) is dropped.
 
@@ -22,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from reloader.watch._vcs import git_index_locks, git_is_writing
 from reloader.watch._watcher import Batch, Watcher, WatchNotice
 
 __all__ = ["REAPPEAR_SECONDS", "ChangeStream", "digest"]
@@ -41,6 +46,16 @@ def digest(path: Path) -> str | None:
         return None
 
 
+#: The digest of an empty file.
+EMPTY = hashlib.blake2b(b"", digest_size=16).hexdigest()
+
+
+#: A batch that comes while git writes the working tree waits this long at most.
+GIT_WAIT_SECONDS = 2.0
+#: Once git is done, the events of its last files may still be in the watcher's step.
+GIT_TAIL_SECONDS = 0.03
+
+
 class ChangeStream:
     """Batches of files whose content really changed, from a ``Watcher``."""
 
@@ -56,6 +71,8 @@ class ChangeStream:
         self._reappear_seconds = reappear_seconds
         #: path -> digest of the content devreload last saw ("" for a missing file)
         self._hashes: dict[Path, str] = {}
+        #: git's index lock of each repository holding a watched root (found once).
+        self._git_locks: tuple[Path, ...] | None = None
 
     def start(self) -> None:
         self.watcher.start()
@@ -90,7 +107,7 @@ class ChangeStream:
             batch = self._take(_left(deadline))
             if batch is None:
                 return None
-            batch = self._settle(batch)
+            batch = self._settle(self._after_git(batch))
             changed = self._really_changed(batch.paths)
             if changed:
                 return Batch(frozenset(changed), batch.received)
@@ -115,15 +132,43 @@ class ChangeStream:
                 else:
                     paths |= more.paths
 
+    def _after_git(self, batch: Batch) -> Batch:
+        """While git writes the working tree, merge what comes until it is done."""
+        if self._git_locks is None:
+            self._git_locks = git_index_locks(self.watcher.roots)
+        if not git_is_writing(self._git_locks):
+            return batch
+        deadline = time.monotonic() + GIT_WAIT_SECONDS
+        paths = set(batch.paths)
+        while git_is_writing(self._git_locks) and time.monotonic() < deadline:
+            more = self._take(0.005)
+            if more is not None:
+                paths |= more.paths
+        more = self._take(GIT_TAIL_SECONDS)
+        if more is not None:
+            paths |= more.paths
+        return Batch(frozenset(paths), batch.received)
+
     def _settle(self, batch: Batch) -> Batch:
-        """Give files that vanished (renamed away by an editor) a moment to come back."""
+        """Give files that vanished or were emptied (an editor mid-save) a moment to come back."""
         deadline = time.monotonic() + self._reappear_seconds
         paths = set(batch.paths)
-        while any(not path.exists() for path in paths) and time.monotonic() < deadline:
+        while any(self._mid_save(path) for path in paths) and time.monotonic() < deadline:
             more = self._take(_left(deadline))
             if more is not None:
                 paths |= more.paths
         return Batch(frozenset(paths), batch.received)
+
+    def _mid_save(self, path: Path) -> bool:
+        """Gone, or empty where devreload last saw content: an editor is still saving it.
+
+        A file emptied on purpose is handed over once the settle time runs out.
+        """
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return True
+        return size == 0 and self._hashes.get(path, EMPTY) not in (EMPTY, "")
 
     def _really_changed(self, paths: frozenset[Path]) -> list[Path]:
         """Drop files whose content is what we last saw (touches, no-op saves)."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import gradio as gr
@@ -66,7 +67,10 @@ def test_an_event_pushed_to_the_queue_counts_as_activity() -> None:
     clock.now += IDLE_AFTER_SECONDS
     assert queue.sleep_when_free == IDLE_CHECK_SECONDS
     # Gradio's own push runs (and refuses a body without a function).
-    answer = asyncio.run(queue.push(SimpleNamespace(fn_index=None), None, None))  # type: ignore[arg-type]
+    # In a thread of its own: another test's browser may run an event loop in this one.
+    with ThreadPoolExecutor(1) as pool:
+        body = SimpleNamespace(fn_index=None)
+        answer = pool.submit(lambda: asyncio.run(queue.push(body, None, None))).result()  # type: ignore[arg-type]
     assert answer[0] is False
     assert queue.sleep_when_free == BUSY_CHECK_SECONDS
 

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApiCallProbe",
-    "ApiProbe",
     "ClickProbe",
     "ConfigProbe",
     "Tab",
@@ -95,37 +94,6 @@ class ConfigProbe:
             self._connection = None
 
 
-class ApiProbe:
-    """Calls one Gradio event through the HTTP API (POST, then its event stream), as
-    ``gradio_client`` and curl do; the body is the data of the "complete" event."""
-
-    def __init__(self, port: int, api_name: str, host: str = "127.0.0.1") -> None:
-        self.host = host
-        self.port = port
-        self.api_name = api_name
-
-    def get(self, timeout: float = 5.0) -> bytes | None:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        path = f"/gradio_api/call/{self.api_name}"
-        try:
-            connection.request(
-                "POST", path, body=b'{"data": [0]}', headers={"Content-Type": "application/json"}
-            )
-            response = connection.getresponse()
-            posted = response.read()
-            if response.status != 200:
-                return None
-            event_id = json.loads(posted)["event_id"]
-            connection.request("GET", f"{path}/{event_id}")
-            response = connection.getresponse()
-            body = response.read()
-            return body if response.status == 200 and b"event: complete" in body else None
-        except (OSError, ValueError, KeyError, http.client.HTTPException):
-            return None
-        finally:
-            connection.close()
-
-
 class ApiCallProbe:
     """Calls one Gradio event through the HTTP API, back to back, until its answer
     has the wanted text: the way a script or ``gradio_client`` would see a handler edit.
@@ -142,7 +110,8 @@ class ApiCallProbe:
         #: Per save, the round trip (ms) of the call that ran the new code.
         self.round_trips_ms: list[float] = []
 
-    def _call(self, timeout: float) -> bytes | None:
+    def call(self, timeout: float = 5.0) -> bytes | None:
+        """One call; the body of its "complete" event, or None."""
         if self.connection is None:
             self.connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         connection = self.connection
@@ -169,7 +138,7 @@ class ApiCallProbe:
         wanted = needle.encode()
         while time.perf_counter() < deadline:
             sent = time.perf_counter()
-            body = self._call(timeout=max(0.5, deadline - sent))
+            body = self.call(timeout=max(0.5, deadline - sent))
             if body is not None and wanted in body:
                 answered = time.perf_counter()
                 self.round_trips_ms.append((answered - sent) * 1000)

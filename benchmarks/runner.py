@@ -24,7 +24,6 @@ from .frameworks import FRAMEWORKS, framework_problem
 from .hmr_env import HmrEnv
 from .measure import (
     ApiCallProbe,
-    ApiProbe,
     ClickProbe,
     ConfigProbe,
     Tab,
@@ -328,7 +327,9 @@ class Runner:
                 live.server.restart()
             served = live.probe.wait_for(marker, started, started + live.save_timeout)
             if served is not None and live.app.probe_api is not None:
-                answer = ApiProbe(live.port, live.app.probe_api).get()
+                api = ApiCallProbe(live.port, live.app.probe_api)
+                answer = api.call()
+                api.close()
                 live.api_stale += answer is None or marker.encode() not in answer
             tab_s = None
             if served is not None and tab is not None:

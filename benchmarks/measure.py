@@ -109,6 +109,9 @@ class ApiCallProbe:
         self.connection: http.client.HTTPConnection | None = None
         #: Per save, the round trip (ms) of the call that ran the new code.
         self.round_trips_ms: list[float] = []
+        #: Per save, when (ms after the save) that call was sent: calls sent from then
+        #: on run the new code, whatever the call itself costs.
+        self.sent_after_ms: list[float] = []
 
     def call(self, timeout: float = 5.0) -> bytes | None:
         """One call; the body of its "complete" event, or None."""
@@ -142,6 +145,7 @@ class ApiCallProbe:
             if body is not None and wanted in body:
                 answered = time.perf_counter()
                 self.round_trips_ms.append((answered - sent) * 1000)
+                self.sent_after_ms.append((sent - started) * 1000)
                 return answered - started
             if body is None:
                 time.sleep(0.005)  # the server is between versions or not up yet
@@ -191,6 +195,8 @@ class ClickProbe:
         #: Per save, the round trip (ms) of the click that ran the new code: the part
         #: of the figure that is Gradio's event, not the reload.
         self.round_trips_ms: list[float] = []
+        #: Per save, when (ms after the save) that click was made.
+        self.sent_after_ms: list[float] = []
 
     def wait_for(self, needle: str, started: float, deadline: float) -> float | None:
         from playwright.sync_api import Error as PlaywrightError
@@ -206,8 +212,10 @@ class ClickProbe:
             return None
         if round_trip is None:
             return None
+        answered = time.perf_counter() - started
         self.round_trips_ms.append(float(round_trip))
-        return time.perf_counter() - started
+        self.sent_after_ms.append(answered * 1000 - float(round_trip))
+        return answered
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -269,14 +269,18 @@ class Runner:
         if isinstance(live.probe, ClickProbe | ApiCallProbe) and live.probe.round_trips_ms[1:]:
             # The first one saw the first version; the others answered a save.
             round_trip = statistics.median(live.probe.round_trips_ms[1:])
-            if isinstance(live.probe, ClickProbe):
-                live.run.internal["click_round_trip_median_ms"] = round_trip
-                what = "click took a median {:.0f} ms from the click to its answer in the page"
-            else:
-                live.run.internal["api_round_trip_median_ms"] = round_trip
-                what = "HTTP API call took a median {:.0f} ms from its request to its answer"
+            sent_after = statistics.median(live.probe.sent_after_ms[1:])
+            kind = "click" if isinstance(live.probe, ClickProbe) else "api"
+            live.run.internal[f"{kind}_round_trip_median_ms"] = round_trip
+            live.run.internal[f"{kind}_sent_after_median_ms"] = sent_after
+            what = (
+                "click took a median {:.0f} ms from the click to its answer in the page"
+                if kind == "click"
+                else "HTTP API call took a median {:.0f} ms from its request to its answer"
+            )
             live.run.notes.append(
-                f"the {what.format(round_trip)} (Gradio's event round trip, part of the figure)"
+                f"the {what.format(round_trip)} (Gradio's event round trip, part of the figure);"
+                f" it was sent a median {sent_after:.0f} ms after the save"
             )
         if live.app.probe_api is not None:
             live.run.internal["api_stale"] = live.api_stale

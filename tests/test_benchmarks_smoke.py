@@ -227,3 +227,6 @@ def test_handler_edit_seen_through_the_http_api(tmp_path: Path) -> None:
     assert [sample.served_s is not None for sample in run.samples] == [True] * 4
     assert run.internal["api_stale"] == 0
     assert run.internal["api_round_trip_median_ms"] > 0
+    # The call that ran the new code was sent after the save, and before it answered.
+    served_ms = sorted(sample.served_s * 1000 for sample in run.samples if sample.served_s)
+    assert 0 <= run.internal["api_sent_after_median_ms"] < served_ms[-1]

@@ -149,6 +149,49 @@ def test_a_save_rebuilds_the_open_page_in_place(tmp_path: Path, page: Any) -> No
         process.stop()
 
 
+CLIENT_HANDLERS_APP = """
+from nicegui import ui
+
+
+@ui.page("/")
+def index():
+    ui.label("version={version}")
+    ui.context.client.on_disconnect(lambda: print("disconnected in {version}", flush=True))
+"""
+
+
+def test_client_handlers_of_a_rebuilt_page_are_the_new_versions(tmp_path: Path, page: Any) -> None:
+    """A page function that registers ``client.on_disconnect`` registers it again on
+    each in-place rebuild: the previous versions' handlers give way, so closing the
+    tab after two saves runs the newest handler once, and no older one."""
+    app_path = tmp_path / "app.py"
+    app_path.write_text(
+        CLIENT_HANDLERS_APP.format(version="v1") + "ui.run(port=8080)\n", encoding="utf-8"
+    )
+    process = DevreloadProcess(app_path).start()
+    try:
+        wait_for(
+            lambda: "version=v1" in process.get("/").decode("utf-8", "replace"),
+            timeout=60,
+            what="the first page",
+        )
+        page.goto(process.url)
+        page.get_by_text("version=v1").wait_for(timeout=30_000)
+        page.evaluate("() => { window.__sameDocument = true; }")
+        for version in ("v2", "v3"):
+            save_in_place(
+                app_path,
+                CLIENT_HANDLERS_APP.format(version=version) + "ui.run(port=8080)\n",
+            )
+            page.get_by_text(f"version={version}").wait_for(timeout=30_000)
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        page.goto("about:blank")
+        process.wait_for_line("disconnected in v3", timeout=30)
+        assert process.count("disconnected in") == 1, process.output()[-2000:]
+    finally:
+        process.stop()
+
+
 MIDDLEWARE_APP = """
 from nicegui import app, ui
 from starlette.middleware.base import BaseHTTPMiddleware

@@ -69,6 +69,8 @@ _HANDLER_LISTS = (
 )
 
 _MIDDLEWARE_AND_HANDLERS = (*_HANDLER_LISTS, "user_middleware")
+#: A client's own lifecycle handlers, which its page function registers.
+_CLIENT_HANDLER_LISTS = ("connect_handlers", "disconnect_handlers", "delete_handlers")
 
 
 @contextmanager
@@ -410,6 +412,12 @@ def _rebuild(client: Any, builder: Any) -> bool:
     if any(name != "client" for name in parameters):
         return False
     kwargs = {"client": client} if "client" in parameters else {}
+    # The page function registers its client.on_connect/on_disconnect/on_delete
+    # handlers again as it runs: the previous version's give way, as on a new load.
+    handlers = {name: getattr(client, name, None) for name in _CLIENT_HANDLER_LISTS}
+    for name, registered in handlers.items():
+        if isinstance(registered, list):
+            setattr(client, name, [])
     try:
         with client:
             for element in list(client.layout.default_slot.children):
@@ -419,6 +427,9 @@ def _rebuild(client: Any, builder: Any) -> bool:
             result = builder(**kwargs)
     except Exception:
         logger.debug("rebuilding the page of client %s failed", client.id, exc_info=True)
+        for name, registered in handlers.items():
+            if isinstance(registered, list):
+                setattr(client, name, registered)
         return False
     if inspect.iscoroutine(result):  # a sync function returning a coroutine: give up
         result.close()

@@ -61,3 +61,33 @@ def test_syntax_error_names_file_and_line(tree: Path) -> None:
         run(Executor([tree]), tree, "tx_app")
     assert caught.value.lineno == 2
     assert "SyntaxError in" in caught.value.headline
+
+
+def test_local_importer_runs_local_submodules_and_turns_installed_ones_away(
+    tmp_path: Path,
+) -> None:
+    """Submodules of a package outside the watched folders are turned away without a
+    search; a local package's submodules, and a namespace package with a folder
+    among the watched ones, still import through the executor."""
+    from reloader.execute._executor import LocalImporter
+    from reloader.watch._paths import containing_root
+
+    project, installed = tmp_path / "project", tmp_path / "installed"
+    for folder in (project / "lipkg", installed / "nspkg", project / "nspkg"):
+        folder.mkdir(parents=True)
+    (project / "lipkg" / "__init__.py").write_text("")
+    (project / "lipkg" / "views.py").write_text("")
+    (installed / "nspkg" / "remote.py").write_text("")
+    (project / "nspkg" / "mine.py").write_text("")
+    roots = [project.resolve()]
+    importer = LocalImporter(Executor(roots), lambda path: containing_root(path, roots) is not None)
+
+    def local(name: str, *folders: Path) -> bool:
+        spec = importer.find_spec(name, [str(folder) for folder in folders])
+        return spec is not None
+
+    assert local("lipkg.views", project / "lipkg")
+    assert not local("nspkg.remote", installed / "nspkg")
+    assert local("nspkg.mine", installed / "nspkg", project / "nspkg")
+    assert not local("nspkg.remote", installed / "nspkg", project / "nspkg")
+    assert not local("lipkg.absent", project / "lipkg")

@@ -102,3 +102,30 @@ def test_local_modules_follow_modules_coming_going_and_moving(tmp_path: Path) ->
     moved = make_tree(tmp_path, {"json": "Z = 3\n"})["json"]  # same name, now a local file
     modules["json"] = moved
     assert names() == ["models", "json", "helpers"]
+
+
+def test_local_modules_seen_through_symlinks_are_local(tmp_path: Path) -> None:
+    """A module loaded through a symlinked file or folder (an editable install that
+    links the project into site-packages) is the project's file, found by its
+    resolved path; the other modules of a linked folder are local too."""
+    project = tmp_path / "project"
+    outside = tmp_path / "site-packages"
+    outside.mkdir()
+    make_tree(project, {"models": "X = 1\n", "pkg.views": "Y = 1\n"})
+    (project / "pkg" / "forms.py").write_text("Z = 1\n")
+    (outside / "models.py").symlink_to(project / "models.py")
+    (outside / "pkg").symlink_to(project / "pkg", target_is_directory=True)
+    linked: dict[str, ModuleType] = {}
+    for name, file in (
+        ("models", outside / "models.py"),
+        ("pkg.views", outside / "pkg" / "views.py"),
+        ("pkg.forms", outside / "pkg" / "forms.py"),
+    ):
+        linked[name] = ModuleType(name)
+        linked[name].__file__ = str(file)
+    planner = planner_for(project)
+    assert [(m.name, m.path) for m in planner.local_modules(linked)] == [
+        ("models", (project / "models.py").resolve()),
+        ("pkg.views", (project / "pkg" / "views.py").resolve()),
+        ("pkg.forms", (project / "pkg" / "forms.py").resolve()),
+    ]

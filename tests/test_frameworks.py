@@ -7,8 +7,6 @@ tests/test_conformance.py, for every adapter.)"""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -149,25 +147,53 @@ def _htmx(url: str) -> str:
         return str(response.read().decode()).strip()
 
 
-def test_a_shiny_express_app_is_named_and_refused_in_one_sentence(tmp_path: Path) -> None:
-    """Shiny Express builds its App from the file itself, so there is nothing to serve:
-    devreload says so (before: it crashed on the ``input`` proxy, which raises on any
-    attribute access outside a session)."""
+EXPRESS_APP = """\
+from shiny import render
+from shiny.express import input, ui
+
+ui.page_opts(title="Express {version}")
+
+with ui.sidebar():
+    ui.input_text("name", "Name", "x")
+
+
+def shout(text):
+    return text.upper()
+
+
+@render.text
+def out():
+    return f"{greeting} {{shout(input.name())}}"
+"""
+
+
+@pytest.mark.browser
+def test_a_shiny_express_app_is_served_and_follows_each_save(tmp_path: Path, page: Any) -> None:
+    """A Shiny Express file, run as ``shiny run app.py`` runs it: served, and each save
+    (the page's title, an output's body, a helper's body) reaches the open page, whose
+    next session runs the new code. Nothing is patched in place: Shiny runs its own
+    copy of the file in every session, so a patch would leave the page on old code."""
     app = tmp_path / "app.py"
-    app.write_text(
-        "from shiny import render\n"
-        "from shiny.express import input, ui\n\n"
-        'ui.input_slider("n", "N", 1, 100, 50)\n\n\n'
-        "@render.code()\n"
-        "def txt():\n"
-        '    return f"n = {input.n()}"\n'
-    )
-    completed = subprocess.run(
-        [sys.executable, "-m", "reloader", str(app)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 3, completed.stderr
-    assert "this is a Shiny Express app" in completed.stderr
-    assert "Traceback" not in completed.stderr
+    app.write_text(EXPRESS_APP.format(version="v1", greeting="Hello"))
+    with devreload(app) as process:
+        process.wait_ready()
+        page.goto(process.url + "/")
+        page.wait_for_selector("text=Hello X", timeout=30_000)
+        page.fill("#name", "abc")
+        page.wait_for_selector("text=Hello ABC", timeout=30_000)
+        save_atomic(app, EXPRESS_APP.format(version="v2", greeting="Howdy"))
+        page.wait_for_selector("text=Express v2", timeout=30_000)
+        page.wait_for_selector("text=Howdy ABC", timeout=30_000)
+        # A body-only edit of a helper: a full reload, and the page runs the new body.
+        save_in_place(
+            app,
+            EXPRESS_APP.format(version="v2", greeting="Howdy").replace(
+                "text.upper()", "text.upper() + '!'"
+            ),
+        )
+        process.wait_for_line("devreload: reloaded app.py", occurrences=2)
+        page.wait_for_selector("text=Howdy ABC!", timeout=30_000)
+        page.fill("#name", "de")
+        page.wait_for_selector("text=Howdy DE!", timeout=30_000)
+        assert "patched" not in process.output
+        assert "Traceback" not in process.output

@@ -89,6 +89,8 @@ class ServeOptions:
     #: Pages keep their state across a save (Gradio component values, morphed HTML
     #: pages); False (``--no-keep-state``): a save re-renders or reloads them afresh.
     keep_state: bool = True
+    #: The app's file (for ``-m pkg.app`` and ``main:app``, the module's file).
+    app_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,12 @@ class Adapter(ABC):
         order of ``devreload --help``'s adapter list decides.
         """
         return MATCH_TYPE
+
+    def patches_in_place(self) -> bool:
+        """False when function bodies must not be patched in place: the framework runs
+        the app's file itself (Shiny Express, once per session), so the functions
+        devreload loaded are not the ones it serves; every save then reloads."""
+        return True
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:
         """True if these (non-Python) changes need only a notify, no re-run (e.g. a CSS file)."""

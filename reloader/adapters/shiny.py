@@ -1,15 +1,27 @@
-"""Shiny core: ``app = App(app_ui, server)``, optionally ``shiny.run_app(app)``.
+"""Shiny: core apps (``app = App(app_ui, server)``, optionally ``shiny.run_app(app)``)
+and Express apps (a file that imports ``shiny.express``, run with ``shiny run``).
 
-A Shiny App is an ASGI app, so the asgi adapter serves it; this
-adapter only captures ``shiny.run_app()`` (which would start uvicorn with its own
-reloader) and claims the app with a higher score than the generic asgi one.
+A Shiny App is an ASGI app, so the asgi adapter serves it; this adapter captures
+``shiny.run_app()`` (which would start uvicorn with its own reloader) and claims
+the app with a higher score than the generic asgi one.
+
+An Express file defines no app: Shiny builds one from the file
+(``shiny.express.wrap_express_app``), running it once for the page and again for
+every session. devreload runs it as Shiny's page pass does (inside Express's stub
+session), then has Shiny build the App from it, on the first load and on every
+save. Function bodies are never patched in place there: the sessions run their
+own copy of the file, so every save is a full reload, and each open page gets a
+new session on the new App.
 """
 
 from __future__ import annotations
 
+import ast
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from importlib import resources
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -32,6 +44,27 @@ class ShinyAdapter(ASGIAdapter):
     reload_message = '{"page": "reload"}'
     page_script = resources.files("reloader").joinpath("data", "shiny_reload.js").read_text("utf-8")
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: The app's file when it is a Shiny Express app; None for a core app.
+        self.express_file: Path | None = None
+
+    def configure(self, options: ServeOptions) -> None:
+        super().configure(options)
+        path = options.app_path
+        self.express_file = path if path is not None and is_express_file(path) else None
+
+    @contextmanager
+    def executing(self, first_load: bool) -> Iterator[None]:
+        with ExitStack() as stack:
+            stack.enter_context(super().executing(first_load))
+            if self.express_file is not None:
+                stack.enter_context(_express_page_pass())
+            yield
+
+    def patches_in_place(self) -> bool:
+        return self.express_file is None
+
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)
         if module_name != "shiny":
@@ -45,6 +78,8 @@ class ShinyAdapter(ASGIAdapter):
             setattr(module, "run_app", shiny._main._run.run_app)  # noqa: B010
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
+        if self.express_file is not None and name is None:
+            return _wrap_express(self.express_file)
         if name is None:
             call = self.capture.last(kind=SHINY)
             if call is not None:
@@ -56,9 +91,9 @@ class ShinyAdapter(ASGIAdapter):
         app = super().find_app(namespace, name)
         if app is None and _uses_shiny_express(namespace):
             raise AppNotFound(
-                "this is a Shiny Express app (it imports shiny.express), which Shiny builds "
-                "from the file itself; devreload serves Shiny core apps "
-                "(app = App(app_ui, server)): see docs/adapters.md, 'Shiny Express'."
+                "this module uses Shiny Express (it imports shiny.express), but it is not "
+                "the app's file; devreload serves an Express app when it is given its file "
+                "(devreload app.py, as shiny run app.py): see docs/adapters.md, 'Shiny Express'."
             )
         return app
 
@@ -87,3 +122,73 @@ def _uses_shiny_express(namespace: Mapping[str, Any]) -> bool:
             return False
 
     return any(from_express(value) for value in namespace.values())
+
+
+def is_express_file(path: Path) -> bool:
+    """Whether ``path`` is a Shiny Express app, as ``shiny run`` decides it: it imports
+    ``shiny.express`` (or says ``# shiny_mode: express``), read without running it."""
+    if path.suffix != ".py":
+        return False
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "shiny" not in source:  # most apps: no need to parse
+        return False
+    if "shiny_mode: express" in source:
+        return True
+    if "shiny_mode: core" in source:
+        return False
+    try:
+        tree = ast.parse(source, str(path))
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.module == "shiny.express" or (
+                node.module == "shiny" and any(alias.name == "express" for alias in node.names)
+            ):
+                return True
+        elif isinstance(node, ast.Import) and any(
+            alias.name.startswith("shiny.express") for alias in node.names
+        ):
+            return True
+    return False
+
+
+@contextmanager
+def _express_page_pass() -> Iterator[None]:
+    """What Shiny sets up around an Express file's page pass: a stub session (which
+    ``ui.page_opts()`` and the other Express calls need) and the top-level container
+    that ``with ui.sidebar():`` and the like attach to."""
+    from shiny.express import _run
+    from shiny.express._stub_session import ExpressStubSession
+    from shiny.session import session_context
+
+    shown = sys.displayhook
+    # The page goes to Shiny's display hook, as in Shiny's own pass; devreload only
+    # needs the module's globals, so the page is dropped rather than printed.
+    sys.displayhook = lambda value: None
+    try:
+        with session_context(ExpressStubSession()):
+            _run.reset_top_level_recall_context_manager()
+            _run.get_top_level_recall_context_manager().__enter__()
+            try:
+                yield
+            finally:
+                _run.get_top_level_recall_context_manager().__exit__(None, None, None)
+    finally:
+        sys.displayhook = shown
+
+
+def _wrap_express(path: Path) -> Any:
+    """The App Shiny builds from the Express file ``path``: a new one on each call."""
+    from shiny.express import wrap_express_app
+
+    try:
+        return wrap_express_app(path)
+    except Exception as error:
+        raise AppNotFound(
+            f"Shiny could not build the Express app from {path.name}: "
+            f"{type(error).__name__}: {error}"
+        ) from None

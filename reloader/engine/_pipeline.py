@@ -205,6 +205,7 @@ class Engine:
             watch_roots=tuple(self.roots),
             status=self.status.snapshot,
             keep_state=self.config.keep_state,
+            app_path=self.app_path,
         )
         # Before the first load: an app may start its server there (Gradio's launch()).
         for adapter in self.adapters:
@@ -399,6 +400,10 @@ class Engine:
         new HTML. A failing app is always re-executed, so its error overlay clears.
         """
         if self.failing or not all(path.suffix == ".py" for path in changed):
+            return None
+        assert self.adapter is not None
+        if not self.adapter.patches_in_place():
+            logger.info("full reload: %s runs the app's file itself", self.adapter.name)
             return None
         outcome = self.patcher.try_patch(changed, sys.modules)
         if isinstance(outcome, Fallback):

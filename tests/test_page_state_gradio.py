@@ -175,6 +175,97 @@ def test_components_inserted_above_do_not_reset_it(app: Path, page: Any) -> None
         wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
 
 
+def test_a_renamed_label_keeps_the_value_a_moved_one_does_not(app: Path, page: Any) -> None:
+    """Fixing a component's own label keeps what it holds (it kept its place); a
+    component removed in one place and another of its type added elsewhere in the
+    same save do not share a value: the new one starts empty."""
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        out = work_page(page, "Ada", 42, "green")
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v1", "# Header v2")
+            .replace('label="Name"', 'label="Full name"')
+            .replace('label="Level"', 'label="Level (0-100)"'),
+        )
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        wait_for(
+            lambda: page.get_by_label("Full name").input_value() == "Ada"
+            and page.get_by_label("number input for Level (0-100)").input_value() == "42"
+            and page.get_by_label("Out").input_value() == out,
+            10,
+            what="the renamed components' values",
+        )
+        # "Out" removed below the button and "Notes" added above the first field:
+        # not a rename.
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v2", "# Header v3")
+            .replace('    out = gr.Textbox(label="Out")\n', "")
+            .replace(
+                '    name = gr.Textbox(label="Full name")',
+                '    out = gr.Textbox(label="Notes")\n    name = gr.Textbox(label="Full name")',
+            ),
+        )
+        page.get_by_text("Header v3").wait_for(timeout=20_000)
+        page.get_by_label("Notes").wait_for(timeout=10_000)
+        assert page.get_by_label("Notes").input_value() == ""
+        assert page.get_by_label("Full name").input_value() == "Ada"
+
+
+NUMBERS_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Header v1")
+        text = gr.Textbox(label="Text")
+        count = gr.Number(label="Count")
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def test_components_added_above_filled_ones_start_empty(tmp_path: Path, page: Any) -> None:
+    """Gradio reuses the mounted components by position: a Textbox and a Number
+    added above filled ones must show their own (empty) values, not the text and the
+    number the page's components held there, which move down with their owners."""
+    app = tmp_path / "app.py"
+    app.write_text(NUMBERS_APP)
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        page.get_by_text("Header v1").wait_for(timeout=20_000)
+        page.get_by_label("Text").fill("kept text")
+        page.get_by_label("Count").fill("42")
+        page.get_by_label("Count").press("Tab")
+        save_in_place(
+            app,
+            app.read_text()
+            .replace("# Header v1", "# Header v2")
+            .replace(
+                '    text = gr.Textbox(label="Text")',
+                '    gr.Textbox(label="New text")\n'
+                '    gr.Number(label="New count")\n'
+                '    text = gr.Textbox(label="Text")',
+            ),
+        )
+        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        wait_for(
+            lambda: page.get_by_label("Text", exact=True).input_value() == "kept text"
+            and page.get_by_label("Count", exact=True).input_value() == "42",
+            10,
+            what="the filled components' values",
+        )
+        assert page.get_by_label("New text").input_value() == ""
+        assert page.get_by_label("New count").input_value() == ""
+
+
 def test_devreload_reset_class_opts_a_component_out(app: Path, page: Any) -> None:
     app.write_text(APP.replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]'))
     with devreload(app) as process:

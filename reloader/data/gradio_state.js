@@ -105,6 +105,38 @@
 
   const sameValue = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
+  // Components whose own label or elem_id changed (a typo fixed, a label reworded):
+  // no identity matches them, but they keep their place. Between the same two
+  // components found in both versions, the unmatched ones of a type are paired in
+  // order when the old and the new version have as many of them; otherwise (one
+  // removed here, another added there) none is: a new component starts afresh.
+  const renamed = (before, after) => {
+    const present = new Set([...after.keys()].filter((identity) => {
+      const previous = before.get(identity);
+      return previous && previous.type === after.get(identity).type;
+    }));
+    const gaps = (components) => {
+      const result = new Map(); // "anchor|type" -> unmatched components, in order
+      let anchor = "";
+      components.forEach((component, identity) => {
+        if (present.has(identity)) {
+          anchor = identity;
+          return;
+        }
+        const gap = `${anchor}|${component.type}`;
+        result.set(gap, [...(result.get(gap) || []), component]);
+      });
+      return result;
+    };
+    const oldGaps = gaps(before);
+    const pairs = new Map(); // new component id -> old component
+    gaps(after).forEach((fresh, gap) => {
+      const old = oldGaps.get(gap) || [];
+      if (old.length === fresh.length) fresh.forEach((component, i) => pairs.set(component.id, old[i]));
+    });
+    return pairs;
+  };
+
   const allowedChoice = (component, value) => {
     const choices = component.props && component.props.choices;
     if (!Array.isArray(choices) || component.props.allow_custom_value) return true;
@@ -155,6 +187,11 @@
     const props = new Map(); // new component id -> {prop: value} to write
     const kept = [];
     const reset = [];
+    const afresh = new Set(); // ids of the components that start from their default
+    const resetting = (component, why) => {
+      reset.push([describe(component), why]);
+      afresh.add(component.id);
+    };
     const setProp = (id, name, value) => {
       props.set(id, { ...(props.get(id) || {}), [name]: value });
     };
@@ -162,11 +199,14 @@
       const before = identities(old);
       const freshParents = parents(fresh);
       const byId = new Map((fresh.components || []).map((c) => [c.id, c]));
-      identities(fresh).forEach((component, identity) => {
-        const previous = before.get(identity);
+      const after = identities(fresh);
+      const moved = renamed(before, after);
+      after.forEach((component, identity) => {
+        const same = before.get(identity);
+        const previous = same && same.type === component.type ? same : moved.get(component.id);
         if (!previous || previous.type !== component.type) {
           if (!STATIC.has(component.type) && !LAYOUT.has(component.type)) {
-            reset.push([describe(component), "new component"]);
+            resetting(component, "new component");
           }
           return;
         }
@@ -188,7 +228,7 @@
           const wasFirst = tabs && (tabs.props || {}).selected == null;
           if (tabs && tabs.type === "tabs" && !(wasFirst && isFirstTab(fresh, tabs, component))) {
             if (optedOut) {
-              reset.push([describe(component), `the ${RESET_CLASS} class`]);
+              resetting(component, `the ${RESET_CLASS} class`);
             } else {
               setProp(tabs.id, "selected", tabId(component));
               kept.push(`${describe(component)} (selected)`);
@@ -198,16 +238,16 @@
         }
         if (!held) return;
         if (optedOut) {
-          reset.push([describe(component), `the ${RESET_CLASS} class`]);
+          resetting(component, `the ${RESET_CLASS} class`);
           return;
         }
         // The developer changed this component's default: it takes the new value.
         if (!sameValue(oldProps[held.prop], newProps[held.prop])) {
-          reset.push([describe(component), "its default changed"]);
+          resetting(component, "its default changed");
           return;
         }
         if (held.prop === "value" && !allowedChoice(component, held.value)) {
-          reset.push([describe(component), "its choices no longer contain its value"]);
+          resetting(component, "its choices no longer contain its value");
           return;
         }
         if (held.prop === "value") values.set(component.id, held.value);
@@ -222,6 +262,16 @@
         component.props = component.props || {};
         if (values.has(component.id)) component.props.value = values.get(component.id);
         Object.assign(component.props, props.get(component.id) || {});
+      } else if (
+        afresh.has(component.id) &&
+        !LAYOUT.has(component.type) &&
+        !("value" in (component.props || {}))
+      ) {
+        // Gradio reuses the mounted components by position and keeps what one was
+        // typed into unless the config names a value: a component that starts
+        // afresh (a Textbox added above one that holds text, say) must say so.
+        component.props = component.props || {};
+        component.props.value = null;
       }
     });
     state.config = fresh;

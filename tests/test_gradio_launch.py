@@ -104,3 +104,48 @@ def test_a_missing_css_file_is_named_not_blamed_on_the_port(tmp_path: Path) -> N
             assert process.process.wait(timeout=30) == 4
             assert "create that file or fix its path" in process.output
             assert "Traceback" not in process.output
+
+
+SETTINGS = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("VERSION")
+
+    if __name__ == "__main__":
+        demo.launch(LAUNCH_ARGS)
+    """
+)
+
+
+def _settings_app(version: str, launch_args: str) -> str:
+    return SETTINGS.replace("VERSION", version).replace("LAUNCH_ARGS", launch_args)
+
+
+def test_launch_settings_survive_a_reload_and_follow_the_launch_call(tmp_path: Path) -> None:
+    """What launch() stores on the Blocks (the footer, show_error) is the same after a
+    full reload as under ``python app.py`` (before: the footer vanished and
+    show_error flipped to True), and an edit of those launch() arguments applies.
+    (Gradio 5 has no footer_links: there, show_error alone is checked.)"""
+    footer = "footer_links" in inspect.signature(gr.Blocks.launch).parameters
+
+    def settings(config: dict[str, object]) -> tuple[object, object]:
+        return config.get("footer_links") if footer else None, config["show_error"]
+
+    default = (["api", "gradio", "settings", "runs"] if footer else None, False)
+    app = tmp_path / "app.py"
+    app.write_text(_settings_app("v1", ""))
+    with devreload(app) as process:
+        process.wait_ready()
+        assert settings(process.config()) == default
+        save_in_place(app, _settings_app("v2", ""))
+        again = process.wait_for_config(lambda c: "v2" in markdown_values(c), timeout=30)
+        assert settings(again) == default
+        edit = 'show_error=True, footer_links=["gradio"]' if footer else "show_error=True"
+        save_in_place(app, _settings_app("v3", edit))
+        edited = process.wait_for_config(lambda c: "v3" in markdown_values(c), timeout=30)
+        assert settings(edited) == ((["gradio"] if footer else None), True)
+        save_in_place(app, _settings_app("v4", ""))
+        back = process.wait_for_config(lambda c: "v4" in markdown_values(c), timeout=30)
+        assert settings(back) == default

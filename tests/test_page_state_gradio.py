@@ -192,9 +192,11 @@ def test_a_renamed_label_keeps_the_value_a_moved_one_does_not(app: Path, page: A
         )
         page.get_by_text("Header v2").wait_for(timeout=20_000)
         wait_for(
-            lambda: page.get_by_label("Full name").input_value() == "Ada"
-            and page.get_by_label("number input for Level (0-100)").input_value() == "42"
-            and page.get_by_label("Out").input_value() == out,
+            lambda: (
+                page.get_by_label("Full name").input_value() == "Ada"
+                and page.get_by_label("number input for Level (0-100)").input_value() == "42"
+                and page.get_by_label("Out").input_value() == out
+            ),
             10,
             what="the renamed components' values",
         )
@@ -257,8 +259,10 @@ def test_components_added_above_filled_ones_start_empty(tmp_path: Path, page: An
         )
         page.get_by_text("Header v2").wait_for(timeout=20_000)
         wait_for(
-            lambda: page.get_by_label("Text", exact=True).input_value() == "kept text"
-            and page.get_by_label("Count", exact=True).input_value() == "42",
+            lambda: (
+                page.get_by_label("Text", exact=True).input_value() == "kept text"
+                and page.get_by_label("Count", exact=True).input_value() == "42"
+            ),
             10,
             what="the filled components' values",
         )

@@ -60,6 +60,37 @@ _report_logger = logging.getLogger("reloader.adapters.gradio.state")
 #: launch() arguments that shape the page rather than the server (Gradio 6
 #: moved them from the Blocks constructor to launch()).
 _APPEARANCE_ARGS = ("theme", "css", "css_paths", "js", "head", "head_paths")
+#: launch() arguments it stores on the Blocks, which its reload path (the one a
+#: swap takes) skips: each swap sets them from the new launch() call, or from
+#: launch()'s defaults when the call no longer names them.
+_LAUNCH_SETTINGS = (
+    "show_error",
+    "show_api",
+    "run_history",
+    "footer_links",
+    "height",
+    "width",
+    "favicon_path",
+    "auth_message",
+    "state_session_capacity",
+)
+#: What launch() sets on the Blocks about the running server, which a swap cannot
+#: change: the served Blocks' values carry over to the new one.
+_SERVER_SETTINGS = (
+    "auth",
+    "root_path",
+    "allowed_paths",
+    "blocked_paths",
+    "max_file_size",
+    "ssl_verify",
+    "pwa",
+    "ssr_mode",
+    "max_threads",
+    "enable_monitoring",
+    "has_launched",
+)
+#: Gradio 6's footer when launch() names none (``footer_links=None``).
+_DEFAULT_FOOTER_LINKS = ("api", "gradio", "settings", "runs")
 _CLIENT_MARKER = "__devreload_client__"
 DEFAULT_PORT = 7860
 #: The reload channel's status for programs (see reloader._events), beside the app's routes.
@@ -310,6 +341,8 @@ class GradioAdapter(Adapter):
             reload_thread.running_reload = False
         app.dev_mode = True
         old = self._running_app.blocks
+        if old is not None:
+            self._apply_launch_settings(old, app, kwargs)
         assert self._swapper is not None
         self._swapper.swap_blocks(app)
         if old is not None:
@@ -320,6 +353,30 @@ class GradioAdapter(Adapter):
             _retarget_entry_points(old, app)
         if self._ids is not None:
             self._ids.commit(app)
+
+    def _apply_launch_settings(self, served: Any, app: Any, kwargs: Mapping[str, Any]) -> None:
+        """What launch() would have set on ``app`` (show_error, the footer, ...): before,
+        a swap left Gradio's Blocks defaults there, so the footer vanished and errors
+        showed in full after the first full reload."""
+        for name in _SERVER_SETTINGS:
+            if hasattr(served, name):
+                setattr(app, name, getattr(served, name))
+        parameters = inspect.signature(self._original_launch).parameters
+        settings = {
+            name: kwargs.get(name, parameters[name].default)
+            for name in _LAUNCH_SETTINGS
+            if name in parameters and hasattr(served, name)
+        }
+        if "run_history" in settings and settings["run_history"] is None:
+            settings["run_history"] = getattr(served, "run_history", True)
+        if "footer_links" in settings:
+            links = settings["footer_links"]
+            links = list(_DEFAULT_FOOTER_LINKS if links is None else links)
+            if not settings.get("run_history", True):
+                links = [link for link in links if link != "runs"]
+            settings["footer_links"] = links
+        for name, value in settings.items():
+            setattr(app, name, value)
 
     def notify(self, event: ReloadEvent) -> int:
         self._queue_pace.touch()  # the developer will try the change: answer at once

@@ -328,3 +328,176 @@ def test_inner_functions_nobody_holds_are_patched(mods: Modules) -> None:
     assert app.server() == "old"
     patched(mods.save({"app": source.replace("'old'", "'new'")}))
     assert app.server() == "new"
+
+
+def test_a_docstring_edit_falls_back(mods: Modules) -> None:
+    """Gradio builds an event's API and MCP descriptions from its docstring when the
+    app is built: only running the module again shows the new one."""
+    source = 'def count(word):\n    """Count letters (v1)."""\n    return len(word)\n'
+    app = mods.load("app", source)
+    reason = fell_back(mods.save({"app": source.replace("(v1)", "(v2)")}))
+    assert "docstring of count() changed" in reason
+    assert app.count.__doc__ == "Count letters (v1)."
+    # A body edit under an unchanged docstring still patches.
+    patched(mods.save({"app": source.replace("len(word)", "len(word) + 1")}))
+    assert app.count("ab") == 3
+
+
+GREETER = """\
+class Greeter:
+    def __init__(self):
+        self.prefix = "Hello"
+
+    def greet(self, name):
+        return f"{self.prefix} {name}"
+
+class Reply:
+    def __init__(self, text):
+        self.text = text.upper()
+
+def handler(text):
+    return Reply(text).text
+
+greeter = Greeter()
+"""
+
+
+def test_a_constructor_of_a_class_built_while_loading_falls_back(mods: Modules) -> None:
+    """``greeter = Greeter()`` at module level keeps what ``__init__`` did then: an
+    edit of ``__init__`` needs the module run again. A class built only inside
+    handlers has its constructor patched."""
+    app = mods.load("app", GREETER)
+    reason = fell_back(mods.save({"app": GREETER.replace('"Hello"', '"Howdy"')}))
+    assert "Greeter.__init__() runs while the modules load" in reason
+    patched(mods.save({"app": GREETER.replace("text.upper()", "text.lower()")}))
+    assert app.handler("Hi") == "hi"
+
+
+def test_functions_called_through_an_alias_or_map_while_loading_fall_back(
+    mods: Modules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helper = "def build_header():\n    return '# Header v1'\n"
+    monkeypatch.setitem(sys.modules, "helpers", mods.load("helpers", helper))
+    mods.load(
+        "app",
+        "from helpers import build_header as header\n\n"
+        "def label(i):\n    return f'Item {i}'\n\n"
+        "TITLE = header()\nCHOICES = list(map(label, range(3)))\n",
+    )
+    reason = fell_back(mods.save({"helpers": helper.replace("v1", "v2")}))
+    assert "build_header() runs while the modules load" in reason
+    source = (mods.root / "app.py").read_text()
+    reason = fell_back(mods.save({"app": source.replace("Item", "Choice")}))
+    assert "label() runs while the modules load" in reason
+
+
+TWICE = """\
+def handler():
+    return "first"
+
+FIRST = handler
+
+def handler():
+    return "second"
+"""
+
+
+@pytest.mark.parametrize("edit", ["one-function", "whole-module"])
+def test_an_edit_of_the_first_of_two_functions_of_one_name_falls_back(
+    mods: Modules, edit: str
+) -> None:
+    """The app may hold the first one (a handler registered before the second
+    ``def``): it is not in the module's namespace, so it cannot be patched, and the
+    save is not "no code changed" either."""
+    app = mods.load("app", TWICE)
+    source = TWICE.replace('"first"', '"first v2"')
+    if edit == "whole-module":  # a second change elsewhere: the whole modules compared
+        source = source.replace('"second"', '"second v2"')
+    reason = fell_back(mods.save({"app": source}))
+    assert "handler() is defined twice" in reason
+    assert app.FIRST() == "first"
+    # The second one alone is what the namespace holds: patched.
+    patched(mods.save({"app": TWICE.replace('"second"', '"second v3"')}))
+    assert app.handler() == "second v3"
+
+
+WITH_BLOCK = """\
+import contextlib
+
+def top(x):
+    return x
+
+with contextlib.nullcontext() as demo:
+    LABEL = "Greet"
+
+    def greet(name):
+        return "Hello " + name
+
+    with contextlib.nullcontext():
+        @contextlib.contextmanager
+        def inner_cm():
+            yield "v1"
+
+        def boom():
+            raise ValueError("boom")
+
+    handlers = [greet, boom]
+"""
+
+
+def test_handlers_defined_in_a_with_block_are_patched(mods: Modules) -> None:
+    """Gradio's docs define handlers inside ``with gr.Blocks() as demo:``: module-level
+    functions all the same, patched in place (nested ``with`` blocks and decorated
+    ones too); code outside their bodies still means a full reload."""
+    app = mods.load("app", WITH_BLOCK)
+    held = app.handlers[0]
+    result = patched(mods.save({"app": WITH_BLOCK.replace('"Hello "', '"Howdy "')}))
+    assert result.functions == ("greet()",)
+    assert held("Ada") == "Howdy Ada"
+    source = (mods.root / "app.py").read_text()
+    patched(mods.save({"app": source.replace('yield "v1"', 'yield "v2"')}))
+    with app.inner_cm() as value:
+        assert value == "v2"
+    source = (mods.root / "app.py").read_text()
+    assert "more than function bodies" in fell_back(
+        mods.save({"app": source.replace('LABEL = "Greet"', 'LABEL = "Hi"')})
+    )
+
+
+def test_an_edit_in_a_with_block_that_adds_lines_moves_the_functions_below(
+    mods: Modules,
+) -> None:
+    app = mods.load("app", WITH_BLOCK)
+    source = WITH_BLOCK.replace(
+        '        return "Hello " + name\n',
+        '        greeting = "Hello "\n        return greeting + name\n',
+    )
+    patched(mods.save({"app": source}))
+    with pytest.raises(ValueError) as raised:
+        app.handlers[1]()
+    line = traceback.extract_tb(raised.value.__traceback__)[-1].lineno
+    assert source.splitlines()[line - 1].strip() == 'raise ValueError("boom")'
+
+
+LAMBDA_BELOW = """\
+def greet(name):
+    return "Hello " + name
+
+def boom_once():
+    return 1
+
+boom = lambda: 1 / 0
+"""
+
+
+def test_an_edit_that_moves_a_lambda_below_falls_back(mods: Modules) -> None:
+    """A lambda's running code cannot be given new line numbers (nothing that a patch
+    can reach holds it): an edit above it that adds lines reloads, so tracebacks
+    keep pointing at the right line. The same edit without new lines patches."""
+    app = mods.load("app", LAMBDA_BELOW)
+    reason = fell_back(
+        mods.save({"app": LAMBDA_BELOW.replace('return "Hello "', 'x = 1\n    return "Hello "')})
+    )
+    assert "lines moved under a lambda" in reason
+    patched(mods.save({"app": LAMBDA_BELOW.replace('"Hello "', '"Howdy "')}))
+    assert app.greet("A") == "Howdy A"

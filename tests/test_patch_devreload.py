@@ -146,3 +146,58 @@ def test_after_a_failed_save_the_fix_reloads_fully_then_patches_again(tmp_path: 
         save_in_place(app, FASTAPI_APP.replace('"hello " + VERSION', '"again " + VERSION'))
         process.wait_for_line("devreload: patched")
         assert process.get("/hello") == b"again v1"
+
+
+BLOCKS_STYLE_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox(label="In")
+        out = gr.Textbox(label="Out")
+
+        def shout(text):
+            \"\"\"Shout the text (doc v1).\"\"\"
+            return text.upper()
+
+        box.submit(shout, box, out, api_name="shout")
+
+        @gr.render(inputs=box)
+        def echo(text):
+            gr.Markdown(f"render v1: {text}")
+
+    demo.launch()
+    """
+)
+
+
+def test_handlers_in_a_blocks_block_patch_and_render_docstring_edits_reload(
+    tmp_path: Path,
+) -> None:
+    """As Gradio's docs write apps: a handler defined inside ``with gr.Blocks()`` is
+    patched; a ``@gr.render`` function's edit and a docstring edit reload fully (the
+    render's output and the API's description are built from them), and each shows."""
+    app = tmp_path / "app.py"
+    app.write_text(BLOCKS_STYLE_APP)
+    with devreload(app) as process, httpx.Client(base_url="", timeout=30) as client:
+        process.wait_ready()
+        client.base_url = httpx.URL(process.url)
+        assert call(client, "shout", "hi") == "HI"
+        source = BLOCKS_STYLE_APP.replace("text.upper()", "text.upper() + '!'")
+        save_in_place(app, source)
+        process.wait_for_line("devreload: patched shout() in app.py")
+        assert call(client, "shout", "hi") == "HI!"
+
+        source = source.replace("render v1", "render v2")
+        save_in_place(app, source)
+        process.wait_for_line("devreload: reloaded app.py")  # the page re-renders it
+
+        source = source.replace("(doc v1)", "(doc v2)")
+        save_in_place(app, source)
+        process.wait_for_line("devreload: reloaded app.py", occurrences=2)
+        wait_for(
+            lambda: "(doc v2)" in process.get("/gradio_api/info").decode(),
+            10,
+            what="the new docstring in the API description",
+        )
+        assert process.count("devreload: patched") == 1

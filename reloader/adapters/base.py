@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FunctionType
 from typing import Any, ClassVar, Literal
 
 from reloader._errors import ReloaderError
@@ -166,11 +167,12 @@ class Adapter(ABC):
         """
         return MATCH_TYPE
 
-    def patches_in_place(self) -> bool:
-        """False when function bodies must not be patched in place: the framework runs
-        the app's file itself (Shiny Express, once per session), so the functions
-        devreload loaded are not the ones it serves; every save then reloads."""
-        return True
+    def refuses_patch(self, function: FunctionType) -> str | None:
+        """Why this running function must not get a new body in place (the save then
+        reloads fully), in one sentence; None when it may. E.g. Gradio's ``@gr.render``
+        functions, whose output is already on the page, or a Shiny Express file's
+        functions, which Shiny runs its own copy of in each session."""
+        return None
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:
         """True if these (non-Python) changes need only a notify, no re-run (e.g. a CSS file)."""

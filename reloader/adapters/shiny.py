@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from importlib import resources
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any
 
 from reloader.adapters.asgi import ASGIAdapter
@@ -62,8 +62,14 @@ class ShinyAdapter(ASGIAdapter):
                 stack.enter_context(_express_page_pass())
             yield
 
-    def patches_in_place(self) -> bool:
-        return self.express_file is None
+    def refuses_patch(self, function: FunctionType) -> str | None:
+        express = self.express_file
+        if express is not None and function.__code__.co_filename == str(express):
+            return (
+                f"Shiny Express runs its own copy of {express.name} in each session: "
+                "it is run again"
+            )
+        return None
 
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)

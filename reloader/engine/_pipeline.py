@@ -402,10 +402,7 @@ class Engine:
         if self.failing or not all(path.suffix == ".py" for path in changed):
             return None
         assert self.adapter is not None
-        if not self.adapter.patches_in_place():
-            logger.info("full reload: %s runs the app's file itself", self.adapter.name)
-            return None
-        outcome = self.patcher.try_patch(changed, sys.modules)
+        outcome = self.patcher.try_patch(changed, sys.modules, refuse=self.adapter.refuses_patch)
         if isinstance(outcome, Fallback):
             logger.info("full reload: %s", outcome.reason)
             return None

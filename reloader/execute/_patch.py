@@ -22,7 +22,7 @@ import importlib.util
 import inspect
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
@@ -130,9 +130,13 @@ class Patcher:
         return path in self._known
 
     def try_patch(
-        self, changed: Iterable[Path], modules: Mapping[str, ModuleType]
+        self,
+        changed: Iterable[Path],
+        modules: Mapping[str, ModuleType],
+        refuse: Callable[[FunctionType], str | None] | None = None,
     ) -> PatchResult | Fallback:
-        """Patch every changed file in place, or nothing (with the reason)."""
+        """Patch every changed file in place, or nothing (with the reason). ``refuse``
+        (the adapter's) may name a reason not to patch a running function."""
         paths = list(changed)
         with self._lock:
             try:
@@ -141,7 +145,11 @@ class Patcher:
                     found = self._plan_file(path, modules, plan)
                     if isinstance(found, Fallback):
                         return found
-                refused = _live_inner_functions(plan.swaps) or self._check_load_time(plan)
+                refused = (
+                    _refused(plan.swaps, refuse)
+                    or _live_inner_functions(plan.swaps)
+                    or self._check_load_time(plan)
+                )
             except Exception as error:  # never crash the engine: a full reload is always safe
                 logger.exception("the patcher failed; falling back to a full reload")
                 return Fallback(f"the patcher failed ({type(error).__name__}: {error})")
@@ -186,7 +194,7 @@ class Patcher:
         before = self._load_time_names()
         touched = set()
         for live, new_code, label in plan.swaps:
-            touched.add(label.removesuffix("()").rpartition(".")[2])
+            touched.add(_load_time_name(label))
             touched.update(inner.co_name for inner in _inner_codes(live.__code__))
             touched.update(inner.co_name for inner in _inner_codes(new_code))
         after = before
@@ -195,7 +203,7 @@ class Patcher:
             sources.update({path: known.source for path, known in plan.sources.items()})
             after = frozenset(_called_while_loading(sources.values()))
         for _, _, label in plan.swaps:
-            if label.removesuffix("()").rpartition(".")[2] in after:
+            if _load_time_name(label) in after:
                 return Fallback(f"{label} runs while the modules load; they run again")
         self._running_at_load = after
         return None
@@ -242,6 +250,8 @@ def _plan_one_function(
         plan.sources[path] = known
         return None
     first, old_end, new_end = change
+    if len(new_lines) != len(old_lines) and layout.untracked_below(first):
+        raise _WholeModule  # it decides whether a lambda below moved
     index = layout.enclosing(first, old_end)
     if index is None:
         if not layout.touches_a_function(first, old_end) and (
@@ -269,8 +279,8 @@ def _plan_one_function(
     if new.end != definition.end + delta:
         raise _WholeModule  # lines after the function now belong to it, or it ends sooner
     found = _live_function(module, definition, filename, layout.defs)
-    if isinstance(found, Fallback):
-        raise _WholeModule
+    if isinstance(found, Fallback) or found is None:
+        raise _WholeModule  # found None: an earlier definition of a name defined twice
     if found is not None:
         live, wrappers = found
         if live.__code__ != old.code:
@@ -303,6 +313,13 @@ def _plan_whole_module(
         return Fallback(f"{path.name} does not compile")
     if old_skeleton != new_skeleton or old_defs != new_defs:
         return Fallback(f"{path.name} changed more than function bodies")
+    old_tree, new_tree = _parsed(known.source), _parsed(source)
+    if old_tree is None or new_tree is None:
+        return Fallback(f"{path.name} does not compile")
+    if _spans.layout_of(old_tree).untracked != _spans.layout_of(new_tree).untracked:
+        # Their running code would keep its old line numbers (tracebacks would
+        # point at the wrong lines), and nothing holds them that a patch can reach.
+        return Fallback(f"lines moved under a lambda or a nested function in {path.name}")
     seen: dict[str, int] = {}
     for definition in new_defs:
         index = seen.get(definition.qualname, 0)
@@ -315,7 +332,12 @@ def _plan_whole_module(
         if isinstance(found, Fallback):
             return Fallback(f"{found.reason} in {path.name}")
         if found is None:
-            continue  # an earlier definition that a later one replaced: not live
+            # An earlier definition that a later one replaced in the namespace; the app
+            # may still hold it (a handler registered in between): not patchable.
+            old_candidates = old_codes.get(definition.qualname, [])
+            if index >= len(old_candidates) or not _same_but_moved(old_candidates[index], new_code):
+                return Fallback(f"{definition.qualname}() is defined twice in {path.name}")
+            continue
         live, wrappers = found
         if live.__code__ not in old_codes.get(definition.qualname, []):
             # The running code is not the source remembered (a save raced the
@@ -342,9 +364,40 @@ def _plan_swap(
         return Fallback(f"{definition.qualname}() now uses different outer variables")
     if old_code.co_flags & _KIND_FLAGS != new_code.co_flags & _KIND_FLAGS:
         return Fallback(f"{definition.qualname}() changed kind (generator, coroutine or plain)")
+    if _docstring(old_code) != _docstring(new_code):
+        # Frameworks read it when they build the app (Gradio's API and MCP
+        # descriptions): only running the modules again shows the new one.
+        return Fallback(f"the docstring of {definition.qualname}() changed")
     plan.swaps.append((live, new_code, f"{definition.qualname}()"))
     plan.caches.extend(w for w in wrappers if callable(getattr(w, "cache_clear", None)))
     return None
+
+
+def _refused(
+    swaps: Iterable[tuple[FunctionType, CodeType, str]],
+    refuse: Callable[[FunctionType], str | None] | None,
+) -> Fallback | None:
+    if refuse is None:
+        return None
+    for live, _, _ in swaps:
+        reason = refuse(live)
+        if reason:
+            return Fallback(reason)
+    return None
+
+
+def _same_but_moved(old: CodeType, new: CodeType) -> bool:
+    return old == new or _spans.shifted(old, new.co_firstlineno - old.co_firstlineno) == new
+
+
+def _docstring(code: CodeType) -> str | None:
+    """A function's docstring, read from its code (the first constant up to 3.13;
+    3.14 says with a flag whether there is one)."""
+    flag = getattr(inspect, "CO_HAS_DOCSTRING", None)
+    first = code.co_consts[0] if code.co_consts else None
+    if flag is not None and not code.co_flags & flag:
+        return None
+    return first if isinstance(first, str) else None
 
 
 def _inner_codes(code: CodeType) -> list[CodeType]:
@@ -392,6 +445,7 @@ def _called_while_loading(sources: Iterable[str]) -> set[str]:
     called at load time; ``gr.Markdown(header())`` makes ``header`` one.
     """
     bodies: dict[str, list[ast.AST]] = {}
+    aliases: dict[str, set[str]] = {}  # a name imported as another -> the names it stands for
     found: set[str] = set()
 
     def calls(node: ast.AST, into: set[str], top: bool) -> None:
@@ -417,7 +471,17 @@ def _called_while_loading(sources: Iterable[str]) -> set[str]:
                 calls(node.body, into, top)
             return
         if isinstance(node, ast.Call):
-            into.add(_callee(node.func))
+            callee = _callee(node.func)
+            into.add(callee)
+            if callee in _CALLS_ITS_ARGUMENTS:
+                passed = [*node.args, *(keyword.value for keyword in node.keywords)]
+                into.update(_callee(argument) for argument in passed)
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:  # `from helpers import build as header`
+                if alias.asname:
+                    aliases.setdefault(alias.asname, set()).add(alias.name)
+        if isinstance(node, ast.ClassDef):  # calling the class runs its constructor
+            bodies.setdefault(node.name, []).extend(_constructor_bodies(node))
         for child in ast.iter_child_nodes(node):
             calls(child, into, top)
 
@@ -425,6 +489,8 @@ def _called_while_loading(sources: Iterable[str]) -> set[str]:
         for child in ast.walk(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 bodies.setdefault(child.name, []).extend(child.body)
+            elif isinstance(child, ast.ClassDef):
+                bodies.setdefault(child.name, []).extend(_constructor_bodies(child))
 
     for source in sources:
         tree = _parsed(source)
@@ -434,12 +500,40 @@ def _called_while_loading(sources: Iterable[str]) -> set[str]:
     while frontier:
         more: set[str] = set()
         for name in frontier:
+            more |= aliases.get(name, set())
             for statement in bodies.get(name, []):
                 calls(statement, more, False)
         frontier = more - found
         found |= more
     found.discard("")
     return found
+
+
+#: Methods that run when their class is called: an object built while the modules
+#: load (``greeter = Greeter()``) keeps what its constructor did then.
+_CONSTRUCTORS = frozenset({"__init__", "__new__", "__post_init__"})
+#: Calls that call a function passed to them at once (``map(label, items)``).
+_CALLS_ITS_ARGUMENTS = frozenset(
+    {"map", "filter", "sorted", "min", "max", "reduce", "starmap", "accumulate", "groupby"}
+    | {"filterfalse", "takewhile", "dropwhile"}
+)
+
+
+def _constructor_bodies(node: ast.ClassDef) -> list[ast.stmt]:
+    return [
+        statement
+        for member in node.body
+        if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef)
+        and member.name in _CONSTRUCTORS
+        for statement in member.body
+    ]
+
+
+def _load_time_name(label: str) -> str:
+    """The name by which a patched function would be called while loading: its
+    own, or its class's for a constructor (``Greeter.__init__()``: ``Greeter``)."""
+    owner, _, name = label.removesuffix("()").rpartition(".")
+    return owner.rpartition(".")[2] if name in _CONSTRUCTORS and owner else name
 
 
 def _callee(node: ast.AST) -> str:
@@ -477,7 +571,7 @@ def _skeleton(tree: ast.Module) -> tuple[list[Def], str]:
     def blank(node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         node.body = [ast.Pass()]
 
-    for statement in tree.body:
+    for statement in _spans.module_level(tree):
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
             defs.append(Def(statement.name, None, statement.name, None))
             blank(statement)

@@ -59,6 +59,14 @@ class Layout:
 
     defs: tuple[Def, ...]
     compiler_flags: int
+    #: 0-based first lines of the functions that are not in ``defs`` (lambdas, and
+    #: functions under a module-level ``if``, ``for`` or ``try``): nothing can give
+    #: their running code new line numbers, so an edit above them that adds or
+    #: removes lines is not patched.
+    untracked: tuple[int, ...] = ()
+
+    def untracked_below(self, line: int) -> bool:
+        return any(start >= line for start in self.untracked)
 
     def enclosing(self, first: int, last: int) -> int | None:
         """Index of the function whose lines hold the changed old lines ``[first, last)``.
@@ -90,7 +98,8 @@ class Layout:
             replace(edited, end=new_end),
             *(found.moved(delta) for found in self.defs[index + 1 :]),
         ]
-        return Layout(tuple(defs), self.compiler_flags)
+        moved = tuple(start + delta if start >= edited.end else start for start in self.untracked)
+        return Layout(tuple(defs), self.compiler_flags, moved)
 
 
 def lines_of(source: str) -> list[str]:
@@ -149,11 +158,28 @@ _LAYOUT_TOKENS = frozenset(
 )
 
 
+def module_level(tree: ast.Module) -> list[ast.stmt]:
+    """The module's statements, with those of its module-level ``with`` blocks (a
+    function defined in ``with gr.Blocks() as demo:`` is a module-level function,
+    as Gradio's docs write handlers), in source order."""
+    found: list[ast.stmt] = []
+
+    def add(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.With | ast.AsyncWith):
+                add(statement.body)
+            else:
+                found.append(statement)
+
+    add(tree.body)
+    return found
+
+
 def layout_of(tree: ast.Module) -> Layout:
     """The layout of a parsed module (its tree is only read)."""
     defs: list[Def] = []
     flags = 0
-    for statement in tree.body:
+    for statement in module_level(tree):
         start, end = _lines(statement)
         if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
             for alias in statement.names:
@@ -176,7 +202,14 @@ def layout_of(tree: ast.Module) -> Layout:
                             member_end,
                         )
                     )
-    return Layout(tuple(defs), flags)
+    tracked = [(d.start, d.end) for d in defs]
+    untracked = sorted(
+        node.lineno - 1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef)
+        and not any(start <= node.lineno - 1 < end for start, end in tracked)
+    )
+    return Layout(tuple(defs), flags, tuple(untracked))
 
 
 def accessor_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
@@ -214,8 +247,13 @@ def compile_def(
     private-name mangling and ``super()`` cell are the real ones. None if the lines
     are not exactly one definition of that name (an edit that left the function).
     """
-    if found.owner is None:
+    indented = bool(lines) and lines[0][:1] in (" ", "\t")
+    if found.owner is None and not indented:
         padding = "\n" * found.start
+    elif found.owner is None and found.start >= 1:
+        # Inside a module-level `with` block: the same columns, one block deep (a
+        # block may be indented by any amount).
+        padding = "\n" * (found.start - 1) + "if True:\n"
     elif found.start >= 1:
         padding = "\n" * (found.start - 1) + f"class {found.owner}:\n"
     else:

@@ -28,6 +28,7 @@ import socket
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from reloader.adapters.base import (
@@ -377,6 +378,22 @@ class GradioAdapter(Adapter):
             settings["footer_links"] = links
         for name, value in settings.items():
             setattr(app, name, value)
+
+    def refuses_patch(self, function: FunctionType) -> str | None:
+        """A ``@gr.render`` function's output is on the page: a patch would leave it
+        there until the render's next trigger, so its edit reloads (and re-renders)."""
+        served = self._running_app.blocks if self._running_app is not None else None
+        for renderable in getattr(served, "renderables", None) or ():
+            rendered = getattr(renderable, "fn", None)
+            for _ in range(50):  # under its decorators (functools.wraps)
+                if rendered is None or rendered is function:
+                    break
+                rendered = getattr(rendered, "__wrapped__", None)
+            if rendered is function:
+                return (
+                    f"{function.__name__}() is a @gr.render function, whose output is on the page"
+                )
+        return None
 
     def notify(self, event: ReloadEvent) -> int:
         self._queue_pace.touch()  # the developer will try the change: answer at once

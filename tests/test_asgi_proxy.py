@@ -296,7 +296,7 @@ def test_the_client_goes_before_the_end_of_body(client: TestClient) -> None:
     response = client.get("/")
     body = response.text
     assert body.index("window.__devreload") < body.index("</body>")
-    assert '{events:"/__devreload__/events",reloadPage:true}' in body
+    assert '{events:"/__devreload__/events",reloadPage:true,version:0}' in body
     assert int(response.headers["content-length"]) == len(response.content)
     assert body.isascii()
 
@@ -374,7 +374,10 @@ def test_a_page_with_a_csp_gets_the_client_from_the_same_origin(
     swap(client, proxy, csp_page("default-src 'self'"))
     body = client.get("/").text
     assert "window.__devreload" not in body  # no inline script
-    tag = f'<script src="{CLIENT_PATH}" data-events="{EVENTS_PATH}" data-reload-page></script>'
+    tag = (
+        f'<script src="{CLIENT_PATH}" data-events="{EVENTS_PATH}" data-version="0"'
+        " data-reload-page></script>"
+    )
     assert tag + "</body>" in body
 
 
@@ -549,3 +552,27 @@ def test_an_app_that_never_answers_gets_no_status(monkeypatch: pytest.MonkeyPatc
     proxy = ASGIProxy(silent, Broadcaster(), lifespan=False, status=lambda: STATUS)
     with TestClient(proxy) as client:
         assert client.get("/__devreload__/status").status_code == 503
+
+
+def test_a_stream_opened_after_a_reload_its_page_missed_is_told_it_is_stale() -> None:
+    """A page served at version N whose stream opens after reload N+1 went out gets a
+    "stale" event first; one at the current version does not; the query string
+    carries the version (``?since=N``)."""
+    from reloader.notify._push import Message, since_of
+
+    async def first_events(broadcaster: Broadcaster, since: int | None) -> list[str]:
+        stream = broadcaster.stream(since=since)
+        chunks = [await anext(stream), await anext(stream)] if since == 0 else [await anext(stream)]
+        await stream.aclose()
+        return chunks
+
+    broadcaster = Broadcaster()
+    assert broadcaster.version == 0
+    broadcaster.publish(Message("error", "{}"))  # an error is not a new version
+    broadcaster.publish(Message("reload"))
+    assert broadcaster.version == 1
+    stale = asyncio.run(first_events(broadcaster, 0))
+    assert stale[1] == 'event: stale\ndata: {"version": 1}\n\n'
+    assert asyncio.run(first_events(broadcaster, 1)) == [": connected\n\n"]
+    assert since_of(b"client=overlay&since=3") == 3
+    assert since_of("") is None and since_of("since=x") is None

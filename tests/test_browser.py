@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from support import devreload, open_app_page, save_in_place
+from support import devreload, open_app_page, save_in_place, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -78,3 +78,31 @@ def test_tab_opened_while_broken_sees_the_error(app: Path, page: Any) -> None:
         open_app_page(page, process.url)
         page.locator("#devreload-error-overlay").wait_for(timeout=10_000)
         assert "model crashed" in page.locator("#devreload-error-overlay").inner_text()
+
+
+def test_a_save_made_while_the_tab_loads_still_reaches_it(app: Path, page: Any) -> None:
+    """The tab has its page but its reload streams are not open yet when the save is
+    published (held here until then): when they open, the server tells the page it
+    missed a version, and the page loads the new one. Before, it stayed on the old
+    version until the next save."""
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/dev/reload**", hold)
+    with devreload(app) as process:
+        process.wait_ready()
+        page.goto(process.url)
+        wait_for(
+            lambda: page.evaluate("1") == 1 and len(held) >= 2,
+            20,
+            what="the page's two reload streams (Gradio's and devreload's)",
+        )
+        page.get_by_text("Title v1").wait_for(timeout=20_000)
+        save_in_place(app, app.read_text().replace("Title v1", "Title v2"))
+        process.wait_for_line("devreload: reloaded app.py")
+        for route in held:
+            route.continue_()
+        page.unroute("**/dev/reload**")
+        page.get_by_text("Title v2").wait_for(timeout=20_000)

@@ -1,15 +1,17 @@
 // devreload browser client: shows reload errors over the page and, for apps
 // whose own frontend does not refresh itself, patches the page in place with
 // idiomorph (keeping typed values, focus and scroll) or reloads it, and its CSS.
-// Configured by window.__devreload = {events: URL, reloadPage: bool} in an inline
-// script, or, where a Content-Security-Policy forbids inline scripts, by the
-// data-events and data-reload-page attributes of the <script src> that loads it.
+// Configured by window.__devreload = {events: URL, reloadPage: bool, version: N} in
+// an inline script, or, where a Content-Security-Policy forbids inline scripts, by
+// the data-events, data-reload-page and data-version attributes of the
+// <script src> that loads it.
 (function () {
   "use strict";
   var tag = document.currentScript;
   var config = window.__devreload ||
     (tag && tag.dataset.events
-      ? {events: tag.dataset.events, reloadPage: "reloadPage" in tag.dataset}
+      ? {events: tag.dataset.events, reloadPage: "reloadPage" in tag.dataset,
+         version: tag.dataset.version}
       : {});
   if (!config.events || window.__devreloadClient) return;  // injected twice: keep one
   window.__devreloadClient = true;
@@ -61,7 +63,24 @@
     }
   }
 
-  var source = new EventSource(config.events);
+  // The version this page was served at: a save published before the stream opens
+  // (the page was still loading) comes back at once as "stale".
+  var events = config.events;
+  if (config.version !== undefined && config.version !== null) {
+    events += (events.indexOf("?") >= 0 ? "&" : "?") + "since=" + config.version;
+  }
+  var source = new EventSource(events);
+  // The version the page is at now: each reload it takes moves it on. A stream that
+  // reopens (EventSource reconnects with the URL it started with) is then "stale"
+  // only if a reload went out while it was closed.
+  var seen = Number(config.version);
+  source.addEventListener("reload", function () { seen += 1; });
+  source.addEventListener("stale", function (event) {
+    var now = Number(JSON.parse(event.data || "{}").version);
+    if (!(now > seen)) return;
+    console.info("devreload: a save reached the server while this page was not listening; reloading it");
+    location.reload();
+  });
   source.addEventListener("error", function (event) {
     if (!event.data) return;  // a connection error, not a reload error
     var data;

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["Broadcaster", "Message", "client_script", "sse"]
+__all__ = ["Broadcaster", "Message", "client_script", "since_of", "sse"]
 
 logger = logging.getLogger("reloader.push")
 
@@ -66,6 +66,10 @@ class Broadcaster:
         self._subscribers: set[_Subscriber] = set()
         #: The current error, replayed to tabs that connect while it stands.
         self.standing_error: Message | None = None
+        #: How many reloads were published: a page is served with the number of its
+        #: version, and its stream, opened with ``since=`` that number, is told at
+        #: once (a "stale" event) when a reload went out between the two.
+        self.version = 0
 
     @property
     def tabs(self) -> int:
@@ -76,9 +80,10 @@ class Broadcaster:
         """Hand ``message`` to every subscriber (any thread); return the tabs told."""
         if message.event == "error":
             self.standing_error = message
-        elif message.event == "reload":
-            self.standing_error = None
         with self._lock:
+            if message.event == "reload":
+                self.standing_error = None
+                self.version += 1
             subscribers = list(self._subscribers)
         told = 0
         for subscriber in subscribers:
@@ -95,14 +100,19 @@ class Broadcaster:
         text = f"{headline}\n\n{details}"
         return self.publish(Message("error", json.dumps({"title": title, "text": text})))
 
-    async def stream(self, *, counted: bool = True) -> AsyncIterator[str]:
-        """Server-sent events for one tab, until it disconnects."""
+    async def stream(self, *, counted: bool = True, since: int | None = None) -> AsyncIterator[str]:
+        """Server-sent events for one tab, until it disconnects. ``since``: the version
+        the page was served at; a reload published after it (while the page was still
+        loading, before this stream opened) is told at once as a "stale" event."""
         subscriber = _Subscriber(asyncio.get_running_loop(), counted)
         with self._lock:
             self._subscribers.add(subscriber)
+            missed = since is not None and since < self.version
         try:
             # Opening the stream right away lets the client know it is connected.
             yield ": connected\n\n"
+            if missed:
+                yield sse(Message("stale", json.dumps({"version": self.version})))
             if self.standing_error is not None:
                 yield sse(self.standing_error)
             while True:
@@ -117,3 +127,15 @@ class Broadcaster:
         finally:
             with self._lock:
                 self._subscribers.discard(subscriber)
+
+
+def since_of(query: str | bytes) -> int | None:
+    """The ``since=`` version of a stream request's query string, if it has one."""
+    from urllib.parse import parse_qs
+
+    text = query.decode("latin-1") if isinstance(query, bytes) else query
+    values = parse_qs(text).get("since")
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None

@@ -42,12 +42,17 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class ClientInjection:
     """ASGI middleware: puts the devreload client into the HTML pages of ``app``."""
 
-    def __init__(self, app: Any, page_script: str = "", *, morph: bool = True) -> None:
+    def __init__(
+        self, app: Any, page_script: str = "", *, morph: bool = True, version: int | None = None
+    ) -> None:
         self.app = app
         #: The adapter's own addition to the client (see ASGIAdapter.page_script).
         self.page_script = page_script
         #: False (``--no-keep-state``): a save reloads the page instead of morphing it.
         self.morph = morph
+        #: The reloads published so far (Broadcaster.version): a page that misses one
+        #: while it loads is told when its stream opens.
+        self.version = version
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_fragment_request(scope):
@@ -62,14 +67,16 @@ class ClientInjection:
                 if key.lower() != b"accept-encoding"
             ]
         root = str(scope.get("root_path", "")).rstrip("/")
-        snippets = _snippets_for(root, self.page_script, self.morph)
+        snippets = _snippets_for(root, self.page_script, self.morph, self.version)
         injector = _Injector(send, snippets, scope.get("method") == "HEAD")
         await self.app(scope, receive, injector.send)
 
 
 @functools.lru_cache(maxsize=64)
-def _snippets_for(root: str, page_script: str = "", morph: bool = True) -> _Snippets:
-    return _Snippets(root, page_script, morph)
+def _snippets_for(
+    root: str, page_script: str = "", morph: bool = True, version: int | None = None
+) -> _Snippets:
+    return _Snippets(root, page_script, morph, version)
 
 
 async def send_client(send: Send, page_script: str = "", morph: bool = True) -> None:
@@ -86,9 +93,12 @@ async def send_client(send: Send, page_script: str = "", morph: bool = True) -> 
 class _Snippets:
     """The client tags for the pages under one root path."""
 
-    def __init__(self, root: str, page_script: str = "", morph: bool = True) -> None:
+    def __init__(
+        self, root: str, page_script: str = "", morph: bool = True, version: int | None = None
+    ) -> None:
         self.root = root
-        self.inline = _client_snippet(root + EVENTS_PATH, page_script, morph)
+        self.version = version
+        self.inline = _client_snippet(root + EVENTS_PATH, page_script, morph, version)
 
     def for_policy(self, policy: bytes | None) -> bytes:
         """The inline script, or, for a page with a CSP, a same-origin <script src>
@@ -100,6 +110,8 @@ class _Snippets:
             ("src", self.root + CLIENT_PATH),
             ("data-events", self.root + EVENTS_PATH),
         ]
+        if self.version is not None:
+            attributes.append(("data-version", str(self.version)))
         if nonce is not None:
             attributes.append(("nonce", nonce))
         text = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes)
@@ -196,10 +208,14 @@ class _Injector:
             self._start = message
 
 
-def _client_snippet(events_url: str, page_script: str = "", morph: bool = True) -> bytes:
+def _client_snippet(
+    events_url: str, page_script: str = "", morph: bool = True, version: int | None = None
+) -> bytes:
     """The client as one ASCII <script>: it fits any ASCII-compatible page encoding."""
+    served_at = "" if version is None else f",version:{int(version)}"
     script = (
-        f"<script>window.__devreload={{events:{_js_string(events_url)},reloadPage:true}};\n"
+        f"<script>window.__devreload={{events:{_js_string(events_url)},reloadPage:true"
+        f"{served_at}}};\n"
         f"{client_script(morph)}{page_script}</script>"
     )
     escaped = []

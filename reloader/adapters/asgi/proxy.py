@@ -33,7 +33,7 @@ from reloader._report import Reporter
 from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
 from reloader.execute._frames import user_traceback
-from reloader.notify._push import Broadcaster, Message
+from reloader.notify._push import Broadcaster, Message, since_of
 
 __all__ = ["DRAIN_SECONDS", "STARTUP_REPORT_SECONDS", "STATUS_PATH", "ASGIProxy"]
 
@@ -112,9 +112,9 @@ class ASGIProxy:
         scope["state"] = dict(target.state)
         target.enter()
         try:
-            await ClientInjection(target.app, self.page_script, morph=self.morph)(
-                scope, receive, send
-            )
+            await ClientInjection(
+                target.app, self.page_script, morph=self.morph, version=self.broadcaster.version
+            )(scope, receive, send)
         finally:
             target.leave()
 
@@ -334,7 +334,8 @@ class ASGIProxy:
                 ],
             }
         )
-        stream = cast(AsyncGenerator[str, None], self.broadcaster.stream())
+        since = since_of(scope.get("query_string", b""))
+        stream = cast(AsyncGenerator[str, None], self.broadcaster.stream(since=since))
 
         async def pump() -> None:
             async for chunk in stream:

@@ -46,7 +46,7 @@ from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._queue import QueuePace, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
-from reloader.notify._push import Broadcaster, Message, client_script
+from reloader.notify._push import Broadcaster, Message, client_script, since_of
 
 if TYPE_CHECKING:
     from gradio.blocks import Blocks
@@ -348,7 +348,8 @@ class GradioAdapter(Adapter):
         self._swapper.swap_blocks(app)
         if old is not None:
             reassign_keys(old, app)
-        self._inject_client(app)
+        # Its pages are of the version the notify that follows this swap publishes.
+        self._inject_client(app, version=self.broadcaster.version + 1)
         app.config = app.get_config_file()
         if old is not None:
             _retarget_entry_points(old, app)
@@ -421,8 +422,9 @@ class GradioAdapter(Adapter):
 
         async def dev_reload(request: Request) -> StreamingResponse:
             counted = request.query_params.get("client") != "overlay"
+            since = since_of(request.url.query)
             return StreamingResponse(
-                broadcaster.stream(counted=counted),
+                broadcaster.stream(counted=counted, since=since),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
@@ -489,7 +491,7 @@ class GradioAdapter(Adapter):
             0, APIRoute(PAGE_STATE_PATH, page_state, methods=["POST"], dependencies=dependencies)
         )
 
-    def _inject_client(self, blocks: Any) -> None:
+    def _inject_client(self, blocks: Any, version: int = 0) -> None:
         head: str = blocks.head or ""
         if _CLIENT_MARKER in head:
             return
@@ -500,7 +502,7 @@ class GradioAdapter(Adapter):
         state = f"<script>{_state_script()}</script>" if keep_state else ""
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
-            f'"{events}",reloadPage:false,stateReport:{report}}};\n'
+            f'"{events}",reloadPage:false,stateReport:{report},version:{int(version)}}};\n'
             f"{client_script(morph=False)}</script>{state}"
         )
 

@@ -207,13 +207,13 @@ def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
         config, verbose = parse_config(sys.argv[1:] if argv is None else argv)
         if hard_exit:
             config = replace(config, hard_exit_seconds=HARD_EXIT_SECONDS)
-        logging.basicConfig(
-            level=logging.DEBUG if verbose else logging.WARNING,
-            format="devreload[%(name)s]: %(message)s",
-        )
-        # watchfiles logs every filtered-out event at DEBUG: with a log file in the
-        # project, -v would print a line per line it printed. devreload logs what counts.
+        logging.basicConfig(level=logging.WARNING, format="devreload[%(name)s]: %(message)s")
         if verbose:
+            # devreload's own diagnostics; the libraries the app imports (PIL, httpx,
+            # asyncio, ...) keep their level, or their DEBUG lines would bury these.
+            logging.getLogger("reloader").setLevel(logging.DEBUG)
+            # The batches watchfiles hands over (not every filtered-out event, which
+            # it logs at DEBUG: a line per line a log file in the project gets).
             logging.getLogger("watchfiles").setLevel(logging.INFO)
         from reloader.adapters import load_adapters
         from reloader.engine._pipeline import Engine

@@ -106,3 +106,6 @@ def test_a_save_made_while_the_tab_loads_still_reaches_it(app: Path, page: Any) 
             route.continue_()
         page.unroute("**/dev/reload**")
         page.get_by_text("Title v2").wait_for(timeout=20_000)
+        # The new version's pages say so (Gradio hands the new Blocks the old head,
+        # client included): a reloaded tab is not told it is stale again.
+        assert "version:1}" in process.get("/").decode()

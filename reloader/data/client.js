@@ -78,6 +78,15 @@
   source.addEventListener("stale", function (event) {
     var now = Number(JSON.parse(event.data || "{}").version);
     if (!(now > seen)) return;
+    // At most once in a few seconds: a page that comes back stale again (a server
+    // that serves an old version) must not reload in a loop.
+    var key = "devreload-stale-reload", last = 0;
+    try { last = Number(sessionStorage.getItem(key)) || 0; } catch (error) { /* no storage */ }
+    if (Date.now() - last < 5000) {
+      console.warn("devreload: this page is still not at the server's version " + now);
+      return;
+    }
+    try { sessionStorage.setItem(key, String(Date.now())); } catch (error) { /* no storage */ }
     console.info("devreload: a save reached the server while this page was not listening; reloading it");
     location.reload();
   });

@@ -24,6 +24,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import re
 import socket
 import sys
 from collections.abc import Iterator, Mapping
@@ -93,6 +94,8 @@ _SERVER_SETTINGS = (
 #: Gradio 6's footer when launch() names none (``footer_links=None``).
 _DEFAULT_FOOTER_LINKS = ("api", "gradio", "settings", "runs")
 _CLIENT_MARKER = "__devreload_client__"
+#: The version in the injected client's settings (see _inject_client).
+_SERVED_VERSION = re.compile(rf"(/\*{_CLIENT_MARKER}\*/window\.__devreload=\{{[^}}]*version:)\d+")
 DEFAULT_PORT = 7860
 #: The reload channel's status for programs (see reloader._events), beside the app's routes.
 STATUS_PATH = "/__devreload__/status"
@@ -494,6 +497,9 @@ class GradioAdapter(Adapter):
     def _inject_client(self, blocks: Any, version: int = 0) -> None:
         head: str = blocks.head or ""
         if _CLIENT_MARKER in head:
+            # Gradio's swap hands the new Blocks the old one's head when the new one
+            # names none: the client is there, with the version of the old pages.
+            blocks.head = _SERVED_VERSION.sub(rf"\g<1>{int(version)}", head)
             return
         events = f"{self._api_prefix}{DEV_RELOAD_ROUTE}?client=overlay"
         keep_state = self._options is None or self._options.keep_state

@@ -566,13 +566,17 @@ def test_a_stream_opened_after_a_reload_its_page_missed_is_told_it_is_stale() ->
         await stream.aclose()
         return chunks
 
+    def run(since: int) -> list[str]:
+        # On a thread of its own: a browser test's event loop may be running on this one.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(first_events(broadcaster, since))).result()
+
     broadcaster = Broadcaster()
     assert broadcaster.version == 0
     broadcaster.publish(Message("error", "{}"))  # an error is not a new version
     broadcaster.publish(Message("reload"))
     assert broadcaster.version == 1
-    stale = asyncio.run(first_events(broadcaster, 0))
-    assert stale[1] == 'event: stale\ndata: {"version": 1}\n\n'
-    assert asyncio.run(first_events(broadcaster, 1)) == [": connected\n\n"]
+    assert run(0)[1] == 'event: stale\ndata: {"version": 1}\n\n'
+    assert run(1) == [": connected\n\n"]
     assert since_of(b"client=overlay&since=3") == 3
     assert since_of("") is None and since_of("since=x") is None

@@ -57,3 +57,24 @@ def test_the_adapter_reports_it_when_serving_and_never_blocks(
     with pytest.raises(ServeError, match=r"gradio\.utils\.reassign_keys"):
         adapter.serve(app, ServeOptions(port=1))
     adapter._capture.restore()
+
+
+def test_each_reload_stamps_the_served_pages_with_its_version() -> None:
+    """The pages Gradio serves after a reload say which version they are, also when
+    the reload came without a new Blocks (the watcher back after a problem): a tab
+    loaded then is not told it is stale (and reloaded) when it starts listening."""
+    from types import SimpleNamespace
+
+    from reloader.adapters.base import ReloadEvent
+
+    adapter = GradioAdapter()
+    blocks = SimpleNamespace(head="", config={})
+    adapter._running_app = SimpleNamespace(blocks=blocks)  # type: ignore[assignment]
+    adapter._inject_client(blocks, version=adapter.broadcaster.version)
+    blocks.config["head"] = blocks.head
+    assert "version:0}" in blocks.head
+    for expected in (1, 2):
+        adapter.notify(ReloadEvent("reload"))
+        assert adapter.broadcaster.version == expected
+        assert f"version:{expected}}}" in blocks.head
+        assert blocks.config["head"] == blocks.head

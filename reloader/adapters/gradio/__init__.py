@@ -351,8 +351,7 @@ class GradioAdapter(Adapter):
         self._swapper.swap_blocks(app)
         if old is not None:
             reassign_keys(old, app)
-        # Its pages are of the version the notify that follows this swap publishes.
-        self._inject_client(app, version=self.broadcaster.version + 1)
+        self._inject_client(app, version=self.broadcaster.version)  # notify() stamps it
         app.config = app.get_config_file()
         if old is not None:
             _retarget_entry_points(old, app)
@@ -405,7 +404,23 @@ class GradioAdapter(Adapter):
             return 0
         if event.kind == "error":
             return self.broadcaster.error(event.headline, event.details, event.title)
+        # Pages served from now on are of the version this reload publishes (also when
+        # no new Blocks came with it: the watcher back after a problem, say).
+        self._stamp_version(self.broadcaster.version + 1)
         return self.broadcaster.publish(Message("reload"))
+
+    def _stamp_version(self, version: int) -> None:
+        served: Any = self._running_app.blocks if self._running_app is not None else None
+        head = getattr(served, "head", None)
+        if served is None or not isinstance(head, str):
+            return
+        stamped = _SERVED_VERSION.sub(rf"\g<1>{int(version)}", head)
+        if stamped == head:
+            return
+        served.head = stamped
+        config = getattr(served, "config", None)
+        if isinstance(config, dict) and "head" in config:
+            config["head"] = stamped  # what Gradio renders the page from
 
     def shutdown(self) -> None:
         launched = self._launched

@@ -123,26 +123,3 @@ def test_a_global_that_raises_on_any_attribute_is_not_an_app() -> None:
 
     app = Starlette()
     assert top_level_apps({"input": RaisingProxy(), "app": app}) == {"app": app}
-
-
-@pytest.mark.parametrize(
-    ("source", "express"),
-    [
-        ("from shiny.express import input, ui\n", True),
-        ("from shiny import express\n", True),
-        ("import shiny.express\n", True),
-        ("# shiny_mode: express\nfrom shiny import ui\n", True),
-        ("from shiny import App, ui\napp = App(ui.page_fluid(), None)\n", False),
-        ("# shiny_mode: core\nfrom shiny.express import ui\n", False),
-        ("import gradio as gr\n", False),
-        ("from shiny.express import (\n", False),  # a syntax error: not claimed
-    ],
-)
-def test_shiny_express_files_are_told_as_shiny_run_tells_them(
-    tmp_path: Any, source: str, express: bool
-) -> None:
-    from reloader.adapters.shiny import is_express_file
-
-    path = tmp_path / "app.py"
-    path.write_text(source)
-    assert is_express_file(path) is express

@@ -197,3 +197,28 @@ def test_a_shiny_express_app_is_served_and_follows_each_save(tmp_path: Path, pag
         page.wait_for_selector("text=Howdy DE!", timeout=30_000)
         assert "patched" not in process.output
         assert "Traceback" not in process.output
+
+
+# Shiny decides (shiny.express.is_express_app): Shiny is installed with the test extras,
+# not in the compat environments, which run test_discovery.py.
+@pytest.mark.parametrize(
+    ("source", "express"),
+    [
+        ("from shiny.express import input, ui\n", True),
+        ("from shiny import express\n", True),
+        ("import shiny.express\n", True),
+        ("# shiny_mode: express\nfrom shiny import ui\n", True),
+        ("from shiny import App, ui\napp = App(ui.page_fluid(), None)\n", False),
+        ("# shiny_mode: core\nfrom shiny.express import ui\n", False),
+        ("import gradio as gr\n", False),
+        ("from shiny.express import (\n", False),  # a syntax error: not claimed
+    ],
+)
+def test_shiny_express_files_are_told_as_shiny_run_tells_them(
+    tmp_path: Path, source: str, express: bool
+) -> None:
+    from reloader.adapters.shiny import is_express_file
+
+    path = tmp_path / "app.py"
+    path.write_text(source)
+    assert is_express_file(path) is express

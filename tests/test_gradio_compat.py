@@ -70,7 +70,7 @@ def test_each_reload_stamps_the_served_pages_with_its_version() -> None:
     adapter = GradioAdapter()
     blocks = SimpleNamespace(head="", config={})
     adapter._running_app = SimpleNamespace(blocks=blocks)  # type: ignore[assignment]
-    adapter._inject_client(blocks, version=adapter.broadcaster.version)
+    adapter._inject_client(blocks)
     blocks.config["head"] = blocks.head
     assert "version:0}" in blocks.head
     for expected in (1, 2):

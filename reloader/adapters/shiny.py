@@ -16,7 +16,6 @@ new session on the new App.
 
 from __future__ import annotations
 
-import ast
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -131,35 +130,16 @@ def _uses_shiny_express(namespace: Mapping[str, Any]) -> bool:
 
 
 def is_express_file(path: Path) -> bool:
-    """Whether ``path`` is a Shiny Express app, as ``shiny run`` decides it: it imports
-    ``shiny.express`` (or says ``# shiny_mode: express``), read without running it."""
-    if path.suffix != ".py":
-        return False
+    """Whether ``path`` is a Shiny Express app, decided as ``shiny run`` decides it
+    (``shiny.express.is_express_app``: it imports ``shiny.express``, or says
+    ``# shiny_mode: express``). Shiny is imported only for a file that names it."""
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        if "shiny" not in path.read_text(encoding="utf-8"):
+            return False
+        from shiny.express import is_express_app
+    except (OSError, UnicodeDecodeError, ImportError):
         return False
-    if "shiny" not in source:  # most apps: no need to parse
-        return False
-    if "shiny_mode: express" in source:
-        return True
-    if "shiny_mode: core" in source:
-        return False
-    try:
-        tree = ast.parse(source, str(path))
-    except SyntaxError:
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            if node.module == "shiny.express" or (
-                node.module == "shiny" and any(alias.name == "express" for alias in node.names)
-            ):
-                return True
-        elif isinstance(node, ast.Import) and any(
-            alias.name.startswith("shiny.express") for alias in node.names
-        ):
-            return True
-    return False
+    return bool(is_express_app(str(path), None))
 
 
 @contextmanager

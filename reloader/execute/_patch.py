@@ -357,7 +357,7 @@ def _plan_swap(
     old_code = live.__code__
     if old_code == new_code:
         return None
-    if _spans.shifted(old_code, new_code.co_firstlineno - old_code.co_firstlineno) == new_code:
+    if _same_but_moved(old_code, new_code):
         plan.moves.append((live, new_code))  # only moved: not reported as patched
         return None
     if old_code.co_freevars != new_code.co_freevars:

@@ -351,7 +351,7 @@ class GradioAdapter(Adapter):
         self._swapper.swap_blocks(app)
         if old is not None:
             reassign_keys(old, app)
-        self._inject_client(app, version=self.broadcaster.version)  # notify() stamps it
+        self._inject_client(app)
         app.config = app.get_config_file()
         if old is not None:
             _retarget_entry_points(old, app)
@@ -388,10 +388,12 @@ class GradioAdapter(Adapter):
         served = self._running_app.blocks if self._running_app is not None else None
         for renderable in getattr(served, "renderables", None) or ():
             rendered = getattr(renderable, "fn", None)
-            for _ in range(50):  # under its decorators (functools.wraps)
-                if rendered is None or rendered is function:
-                    break
-                rendered = getattr(rendered, "__wrapped__", None)
+            if rendered is None:
+                continue
+            try:  # under its decorators (functools.wraps)
+                rendered = inspect.unwrap(rendered, stop=lambda fn: fn is function)
+            except ValueError:  # a __wrapped__ cycle
+                continue
             if rendered is function:
                 return (
                     f"{function.__name__}() is a @gr.render function, whose output is on the page"
@@ -509,13 +511,13 @@ class GradioAdapter(Adapter):
             0, APIRoute(PAGE_STATE_PATH, page_state, methods=["POST"], dependencies=dependencies)
         )
 
-    def _inject_client(self, blocks: Any, version: int = 0) -> None:
+    def _inject_client(self, blocks: Any) -> None:
         head: str = blocks.head or ""
+        # Gradio's swap hands the new Blocks the old one's head when the new one names
+        # none: the client is already there (notify() stamps its version).
         if _CLIENT_MARKER in head:
-            # Gradio's swap hands the new Blocks the old one's head when the new one
-            # names none: the client is there, with the version of the old pages.
-            blocks.head = _SERVED_VERSION.sub(rf"\g<1>{int(version)}", head)
             return
+        version = self.broadcaster.version
         events = f"{self._api_prefix}{DEV_RELOAD_ROUTE}?client=overlay"
         keep_state = self._options is None or self._options.keep_state
         # devreload -v: the page reports what it kept at each save (see _install_state_report).

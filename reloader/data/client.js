@@ -121,8 +121,76 @@
   function fullReload(why) {
     if (config.posted) return keepPostedPage(why);
     console.info("devreload: reloading the whole page: " + why);
+    // Without idiomorph (--no-keep-state) the user asked for a fresh page on each save.
+    if (window.__devreloadIdiomorph) stashPageState();
     location.reload();
     return {shown: "reloading", why: why};
+  }
+
+  // A page that has to be loaded again (a script changed) gets back what the user
+  // did: typed values, ticked boxes and chosen options (those whose default the
+  // markup kept), the focused field and the scroll position, through sessionStorage.
+  var STASH_KEY = "devreload-page-state";
+  var STASH_SECONDS = 30;
+
+  function stashableFields() {
+    var found = [], seen = {};
+    var fields = document.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i], type = (f.type || "").toLowerCase();
+      if (type === "file" || type === "password" || type === "hidden") continue;
+      // The nth field of its kind and name: the same field in the page loaded again.
+      var kind = f.nodeName + " " + type + " " + (f.id || f.name || "");
+      seen[kind] = (seen[kind] || 0) + 1;
+      found.push({node: f, key: kind + " " + seen[kind]});
+    }
+    return found;
+  }
+
+  function stashPageState() {
+    var state = {url: location.href, at: Date.now(), x: window.scrollX, y: window.scrollY,
+                 fields: {}, focus: null, selection: null};
+    var fields = stashableFields();
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i].node;
+      state.fields[fields[i].key] = {value: f.value, checked: f.checked,
+                                     chosen: chosenOptions(f), defaults: fieldDefaults(f)};
+      if (f === document.activeElement) {
+        state.focus = fields[i].key;
+        try { state.selection = [f.selectionStart, f.selectionEnd, f.selectionDirection]; }
+        catch (e) { state.selection = null; }
+      }
+    }
+    try { sessionStorage.setItem(STASH_KEY, JSON.stringify(state)); } catch (e) { /* no storage */ }
+  }
+
+  function restorePageState() {
+    var state = null;
+    try {
+      state = JSON.parse(sessionStorage.getItem(STASH_KEY) || "null");
+      sessionStorage.removeItem(STASH_KEY);
+    } catch (e) { state = null; }
+    if (!state || state.url !== location.href || Date.now() - state.at > STASH_SECONDS * 1000) {
+      return;
+    }
+    var fields = stashableFields(), focus = null;
+    for (var i = 0; i < fields.length; i++) {
+      var f = fields[i].node, saved = state.fields[fields[i].key];
+      if (!saved || fieldDefaults(f) !== saved.defaults) continue;
+      if (f.nodeName === "SELECT") chooseOptions(f, saved.chosen || []);
+      else if (f.type === "checkbox" || f.type === "radio") f.checked = saved.checked;
+      else f.value = saved.value;
+      if (fields[i].key === state.focus) focus = f;
+    }
+    if (focus) {
+      focus.focus({preventScroll: true});
+      if (state.selection) {
+        try { focus.setSelectionRange.apply(focus, state.selection); } catch (e) {}
+      }
+    }
+    var scroll = function () { window.scrollTo(state.x, state.y); };
+    if (document.readyState === "complete") scroll();
+    else window.addEventListener("load", scroll);
   }
 
   function isOwnScript(node) {
@@ -368,8 +436,8 @@
   var refreshing = null, queued = null;
 
   function refreshPage() {
-    if (!window.__devreloadIdiomorph || !window.DOMParser || !window.fetch || !window.Promise) {
-      return fullReload("this browser cannot patch the page in place");
+    if (!window.__devreloadIdiomorph || !window.DOMParser || !window.fetch) {
+      return Promise.resolve(fullReload("this browser cannot patch the page in place"));
     }
     if (refreshing) {
       if (!queued) queued = refreshing.then(function () { queued = null; return refreshPage(); });
@@ -381,6 +449,8 @@
     });
     return refreshing;
   }
+
+  if (config.reloadPage) restorePageState();
 
   source.addEventListener("reload", function (event) {
     hideError();

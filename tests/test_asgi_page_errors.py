@@ -29,6 +29,7 @@ PAGE_LOAD = {"accept": "text/html"}
 def templates(tmp_path: Path) -> Path:
     (tmp_path / "good.html").write_text("<html><body><h1>good</h1></body></html>")
     (tmp_path / "broken.html").write_text("<html><body>\n{% for x in xs %}\n{% endfo %}\n")
+    (tmp_path / "undefined.html").write_text("<html><body>\n<p>\n{{ user.name.upper() }}</p>\n")
     return tmp_path
 
 
@@ -56,6 +57,13 @@ def test_a_refetch_of_a_page_whose_template_fails_gets_the_error_with_its_line(
     assert "500 Internal Server Error" in error["title"]
     assert error["text"].startswith("TemplateSyntaxError: Encountered unknown tag 'endfo'")
     assert f"{templates / 'broken.html'}, line 3\n    {{% endfo %}}" in error["text"]
+
+
+def test_an_error_while_a_template_renders_points_at_its_line(templates: Path) -> None:
+    answer = client(jinja_app(templates), (templates,)).get("/undefined", headers=REFRESH)
+    text = answer.json()["text"]
+    assert text.startswith("UndefinedError: 'user' is undefined")
+    assert f"{templates / 'undefined.html'}, line 3\n    {{{{ user.name.upper() }}}}" in text
 
 
 def test_a_page_load_that_fails_gets_a_page_with_the_error_and_the_client(

@@ -75,8 +75,8 @@ class ClientInjection:
             await self.app(scope, receive, send)
             return
         scope = dict(scope)
-        refresh = is_refresh_request(scope)
-        if refresh or accepts_html(scope):
+        refresh, page_load = is_refresh_request(scope), accepts_html(scope)
+        if refresh or page_load:
             # Pages come back uncompressed, so that the client can go in.
             scope["headers"] = [
                 (key, value)
@@ -91,7 +91,7 @@ class ClientInjection:
             root, self.page_script, self.morph, self.version, method not in ("GET", "HEAD")
         )
         held = None
-        if method != "HEAD" and (refresh or accepts_html(scope)):
+        if method != "HEAD" and (refresh or page_load):
             held = _ErrorAnswer(refresh, self.roots)
         injector = _Injector(send, snippets, method == "HEAD", held)
         try:

@@ -154,7 +154,7 @@
     for (var i = 0; i < fields.length; i++) {
       var f = fields[i].node;
       state.fields[fields[i].key] = {value: f.value, checked: f.checked,
-                                     chosen: chosenOptions(f), defaults: fieldDefaults(f)};
+                                     chosen: chosenOptions(f), defaults: markupDefaults(f)};
       if (f === document.activeElement) {
         state.focus = fields[i].key;
         try { state.selection = [f.selectionStart, f.selectionEnd, f.selectionDirection]; }
@@ -176,11 +176,11 @@
     var fields = stashableFields(), focus = null;
     for (var i = 0; i < fields.length; i++) {
       var f = fields[i].node, saved = state.fields[fields[i].key];
+      if (fields[i].key === state.focus) focus = f;
       if (!saved || fieldDefaults(f) !== saved.defaults) continue;
       if (f.nodeName === "SELECT") chooseOptions(f, saved.chosen || []);
       else if (f.type === "checkbox" || f.type === "radio") f.checked = saved.checked;
       else f.value = saved.value;
-      if (fields[i].key === state.focus) focus = f;
     }
     if (focus) {
       focus.focus({preventScroll: true});
@@ -223,15 +223,17 @@
   // attributes, so after one morph they hold the user's choice, not the markup's.
   var servedDefaults = typeof WeakMap === "function" ? new WeakMap() : null;
 
+  function markupDefaults(f) {
+    return servedDefaults && servedDefaults.has(f) ? servedDefaults.get(f) : fieldDefaults(f);
+  }
+
   function saveFields() {
     var saved = [];
     var fields = document.querySelectorAll("input, textarea, select");
     for (var i = 0; i < fields.length; i++) {
       var f = fields[i];
-      var defaults = servedDefaults && servedDefaults.has(f) ? servedDefaults.get(f)
-                                                             : fieldDefaults(f);
       saved.push({node: f, value: f.value, checked: f.checked, chosen: chosenOptions(f),
-                  defaults: defaults});
+                  defaults: markupDefaults(f)});
     }
     return saved;
   }
@@ -308,7 +310,7 @@
   // removed at once, it would leave the page unstyled for a moment, and a page that
   // is shorter unstyled loses its scroll position. settled: a promise of that moment.
   function stylesheetSwap() {
-    var held = [], done = null;
+    var held = [];
     var swap = {
       settled: Promise.resolve(),
       shouldRemove: function (node) {

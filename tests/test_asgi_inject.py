@@ -112,3 +112,22 @@ def test_match_scores() -> None:
     assert asgi.find_app({"app": fastapi}) is fastapi
     assert asgi.match(fastapi) == MATCH_EXACT
     asgi.capture.restore()
+
+
+def test_a_page_that_answers_a_post_is_marked_so_the_client_never_loads_it_again() -> None:
+    async def endpoint(request: Any) -> Any:
+        return HTMLResponse(PAGE)
+
+    client = TestClient(
+        ClientInjection(Starlette(routes=[Route("/", endpoint, methods=["GET", "POST"])]))
+    )
+    assert "posted:true" in client.post("/", headers={"accept": "text/html"}).text
+    assert "posted:true" not in client.get("/", headers={"accept": "text/html"}).text
+    # And through the <script src> of a page with a CSP.
+    csp = {"content-security-policy": "script-src 'self'"}
+
+    async def with_csp(request: Any) -> Any:
+        return HTMLResponse(PAGE, headers=csp)
+
+    client = TestClient(ClientInjection(Starlette(routes=[Route("/", with_csp, methods=["POST"])])))
+    assert "data-posted" in client.post("/", headers={"accept": "text/html"}).text

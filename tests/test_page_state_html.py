@@ -111,13 +111,19 @@ def test_a_changed_default_value_takes_the_new_value(app: Path, page: Any) -> No
         assert page.evaluate("window.__sameDocument") is True
 
 
-def test_a_changed_inline_script_falls_back_to_a_full_reload(app: Path, page: Any) -> None:
+def test_a_changed_inline_script_falls_back_to_a_full_reload_that_keeps_what_the_user_did(
+    app: Path, page: Any
+) -> None:
     with devreload(app) as process:
         process.wait_ready()
         console: list[str] = []
         page.on("console", lambda message: console.append(message.text))
         _open(page, process.url + "/")
         page.evaluate("window.__sameDocument = true")
+        page.fill("#name", "typed by hand")
+        page.check("#agree")
+        page.focus("#name")
+        page.evaluate("window.scrollTo(0, 1200)")
         _edit(
             app,
             '(window.__scriptRuns || 0) + 1;"',
@@ -128,6 +134,11 @@ def test_a_changed_inline_script_falls_back_to_a_full_reload(app: Path, page: An
         assert any(
             "devreload: reloading the whole page" in line and "<script>" in line for line in console
         )
+        # What the user did is carried over the load.
+        page.wait_for_function("document.getElementById('name').value === 'typed by hand'")
+        page.wait_for_function("window.scrollY === 1200")
+        assert page.is_checked("#agree")
+        assert page.evaluate("document.activeElement.id") == "name"
 
 
 def test_no_keep_state_reloads_the_page_instead_of_patching_it(app: Path, page: Any) -> None:

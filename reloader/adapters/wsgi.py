@@ -5,6 +5,9 @@ bridge in front: ``app.run(host=..., port=...)`` of a Flask app is captured as
 ``uvicorn.run()`` is there, the bridge is served once, and a swap re-points the
 bridge at the new app (a request in progress completes on the app it started
 on). Pages get the same client: reload on save, error overlay, CSS in place.
+Flask answers a view's exception with its own 500 instead of raising it; its
+``got_request_exception`` signal hands the exception to the page's error answer
+(see :mod:`reloader.adapters.asgi.page_errors`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from reloader.adapters.asgi import ASGIAdapter, ServedRun, positional_arity
+from reloader.adapters.asgi.page_errors import record_error
 from reloader.adapters.base import (
     MATCH_EXACT,
     MATCH_GENERIC,
@@ -44,9 +48,11 @@ class WSGIAdapter(ASGIAdapter):
     def framework_imported(self, module_name: str) -> None:
         if module_name != "flask":
             return
-        from flask import Flask
+        from flask import Flask, got_request_exception
 
         self.capture.patch(Flask, "run", kind=FLASK)
+        # weak=False: the signal would otherwise drop a receiver only it refers to.
+        got_request_exception.connect(_record_request_error, weak=False)
 
     def _served_runs(self) -> list[ServedRun]:
         # Flask.run(), or uvicorn.run(flask_app, interface="wsgi"): a Flask app was run.
@@ -94,6 +100,13 @@ class WSGIAdapter(ASGIAdapter):
     def swap(self, app: Any) -> None:
         # a2wsgi reads .app when a request starts: in-flight ones keep theirs.
         self._bridge.app = app
+
+
+def _record_request_error(sender: Any, exception: BaseException, **extra: Any) -> None:
+    from flask import request
+
+    # a2wsgi puts the ASGI scope of the request in its WSGI environ.
+    record_error(request.environ.get("asgi.scope"), exception)
 
 
 def _is_flask(value: Any) -> bool:

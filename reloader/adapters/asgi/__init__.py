@@ -28,6 +28,9 @@ How it fits ASGI:
   The client goes in as an inline script, or, on a page whose
   Content-Security-Policy is set, as ``<script src>`` from the same origin
   with the policy's nonce if it has one. Nothing else is served by devreload.
+* A page that fails to render (a template error, a view that raises) is
+  answered so that the tab keeps its last good page with the error over it,
+  or, loaded afresh, shows the error with the client (see :mod:`.page_errors`).
 """
 
 from __future__ import annotations

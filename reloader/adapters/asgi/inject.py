@@ -8,6 +8,10 @@ Compressed, streamed-with-length-over-the-limit and non-HTML bodies pass, and
 so do the answers to fragment requests (htmx's ``HX-Request``, Hotwire's
 ``Turbo-Frame``): the page that asked already runs the client, and a second
 copy swapped into it would open a second event stream per request.
+A page that answers a POST (or any method but GET) is marked as such: the
+client never loads it again, which would send the form again.
+An error answer to a page load or to the client's own refetch is held back
+until the app's call has ended and answered as :mod:`.page_errors` says.
 The proxy applies it to every app it serves.
 """
 
@@ -21,8 +25,10 @@ from collections.abc import (
     MutableMapping,
     Sequence,
 )
+from pathlib import Path
 from typing import Any
 
+from reloader.adapters.asgi.page_errors import ERRORS_KEY, describe, is_refresh_request
 from reloader.notify._push import client_script
 
 __all__ = ["CLIENT_PATH", "EVENTS_PATH", "INJECT_LIMIT", "ClientInjection", "send_client"]
@@ -33,6 +39,8 @@ CLIENT_PATH = "/__devreload__/client.js"
 INJECT_LIMIT = 8 * 1024 * 1024
 #: Request headers of a page's own fragment requests (htmx, Hotwire Turbo frames).
 FRAGMENT_HEADERS = (b"hx-request", b"turbo-frame")
+#: How much of an error answer's body is held back to be shown (the rest is dropped).
+ERROR_BODY_LIMIT = 256 * 1024
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -43,7 +51,13 @@ class ClientInjection:
     """ASGI middleware: puts the devreload client into the HTML pages of ``app``."""
 
     def __init__(
-        self, app: Any, page_script: str = "", *, morph: bool = True, version: int | None = None
+        self,
+        app: Any,
+        page_script: str = "",
+        *,
+        morph: bool = True,
+        version: int | None = None,
+        roots: Sequence[Path] = (),
     ) -> None:
         self.app = app
         #: The adapter's own addition to the client (see ASGIAdapter.page_script).
@@ -53,30 +67,50 @@ class ClientInjection:
         #: The reloads published so far (Broadcaster.version): a page that misses one
         #: while it loads is told when its stream opens.
         self.version = version
+        #: The watched folders: an error's frames under them are the user's.
+        self.roots = tuple(roots)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_fragment_request(scope):
             await self.app(scope, receive, send)
             return
-        if accepts_html(scope):
+        scope = dict(scope)
+        refresh, page_load = is_refresh_request(scope), accepts_html(scope)
+        if refresh or page_load:
             # Pages come back uncompressed, so that the client can go in.
-            scope = dict(scope)
             scope["headers"] = [
                 (key, value)
                 for key, value in scope.get("headers", [])
                 if key.lower() != b"accept-encoding"
             ]
+        errors: list[BaseException] = []
+        scope[ERRORS_KEY] = errors
+        method = str(scope.get("method", "GET"))
         root = str(scope.get("root_path", "")).rstrip("/")
-        snippets = _snippets_for(root, self.page_script, self.morph, self.version)
-        injector = _Injector(send, snippets, scope.get("method") == "HEAD")
-        await self.app(scope, receive, injector.send)
+        snippets = _snippets_for(
+            root, self.page_script, self.morph, self.version, method not in ("GET", "HEAD")
+        )
+        held = None
+        if method != "HEAD" and (refresh or page_load):
+            held = _ErrorAnswer(refresh, self.roots)
+        injector = _Injector(send, snippets, method == "HEAD", held)
+        try:
+            await self.app(scope, receive, injector.send)
+        except Exception as error:
+            await injector.finish(error)
+            raise  # for the server's log, as without devreload
+        await injector.finish(errors[-1] if errors else None)
 
 
 @functools.lru_cache(maxsize=64)
 def _snippets_for(
-    root: str, page_script: str = "", morph: bool = True, version: int | None = None
+    root: str,
+    page_script: str = "",
+    morph: bool = True,
+    version: int | None = None,
+    posted: bool = False,
 ) -> _Snippets:
-    return _Snippets(root, page_script, morph, version)
+    return _Snippets(root, page_script, morph, version, posted)
 
 
 async def send_client(send: Send, page_script: str = "", morph: bool = True) -> None:
@@ -94,11 +128,18 @@ class _Snippets:
     """The client tags for the pages under one root path."""
 
     def __init__(
-        self, root: str, page_script: str = "", morph: bool = True, version: int | None = None
+        self,
+        root: str,
+        page_script: str = "",
+        morph: bool = True,
+        version: int | None = None,
+        posted: bool = False,
     ) -> None:
         self.root = root
         self.version = version
-        self.inline = _client_snippet(root + EVENTS_PATH, page_script, morph, version)
+        #: The page answers a POST: the client must not load it again.
+        self.posted = posted
+        self.inline = _client_snippet(root + EVENTS_PATH, page_script, morph, version, posted)
 
     def for_policy(self, policy: bytes | None) -> bytes:
         """The inline script, or, for a page with a CSP, a same-origin <script src>
@@ -115,7 +156,8 @@ class _Snippets:
         if nonce is not None:
             attributes.append(("nonce", nonce))
         text = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes)
-        return f"<script {text} data-reload-page></script>".encode("ascii", "replace")
+        posted = " data-posted" if self.posted else ""
+        return f"<script {text} data-reload-page{posted}></script>".encode("ascii", "replace")
 
 
 def _script_nonce(policy: bytes) -> str | None:
@@ -134,22 +176,67 @@ def _script_nonce(policy: bytes) -> str | None:
     return None
 
 
-class _Injector:
-    """Wraps ``send`` to put the client script into an HTML response."""
+class _ErrorAnswer:
+    """What an error answer turns into: JSON for the client's refetch (any status from
+    400), or, for a page load that fails (500 and up), devreload's own page when the
+    app raised or did not answer with HTML (see :mod:`.page_errors`)."""
 
-    def __init__(self, send: Send, snippets: _Snippets, head: bool) -> None:
+    def __init__(self, refresh: bool, roots: Sequence[Path]) -> None:
+        self.refresh = refresh
+        self.roots = roots
+
+    def holds(self, status: int) -> bool:
+        return status >= (400 if self.refresh else 500)
+
+    def answer(
+        self, start: MutableMapping[str, Any] | None, body: bytes, error: BaseException | None
+    ) -> tuple[int, bytes, bytes] | None:
+        """(status, content type, body), or None: the app's own answer stands."""
+        status = int(start.get("status", 500)) if start is not None else 500
+        headers = dict(
+            (bytes(key).lower(), bytes(value)) for key, value in (start or {}).get("headers", [])
+        )
+        content_type = headers.get(b"content-type", b"")
+        readable = headers.get(b"content-encoding", b"identity").strip().lower() == b"identity"
+        if not readable:
+            body = b""
+        html_page = readable and content_type.lower().startswith(b"text/html")
+        if not self.refresh and error is None and html_page:
+            return None
+        described = describe(status, body, content_type, error, self.roots, refresh=self.refresh)
+        if self.refresh:
+            return status, b"application/json", described.as_json()
+        return status, b"text/html; charset=utf-8", described.as_page()
+
+
+class _Injector:
+    """Wraps ``send`` to put the client script into an HTML response, and to hold an
+    error answer back for ``errors`` until :meth:`finish`."""
+
+    def __init__(
+        self, send: Send, snippets: _Snippets, head: bool, errors: _ErrorAnswer | None = None
+    ) -> None:
         self._send = send
         self._snippets = snippets
         self._snippet = snippets.inline
         self._head = head
+        self._errors = errors
         self._mode = "pass"
+        self._started = False
         self._start: MutableMapping[str, Any] | None = None
         self._chunks: list[bytes] = []
+        self._held_size = 0
 
     async def send(self, message: MutableMapping[str, Any]) -> None:
         kind = message["type"]
         if kind == "http.response.start":
             await self._on_start(message)
+            return
+        if self._mode == "held":
+            if kind == "http.response.body" and self._held_size < ERROR_BODY_LIMIT:
+                body = bytes(message.get("body", b""))[: ERROR_BODY_LIMIT - self._held_size]
+                self._chunks.append(body)
+                self._held_size += len(body)
             return
         if kind != "http.response.body" or self._mode == "pass":
             await self._send(message)
@@ -171,12 +258,48 @@ class _Injector:
         await self._send({**self._start, "headers": headers})
         await self._send({"type": "http.response.body", "body": page, "more_body": False})
 
+    async def finish(self, error: BaseException | None) -> None:
+        """The app's call has ended (``error``: what it raised, or recorded): send an
+        error answer held back, or answer for an app that raised before answering."""
+        if self._errors is None:
+            return
+        if self._mode == "held":
+            answer = self._errors.answer(self._start, b"".join(self._chunks), error)
+            if answer is None:  # an HTML error page of the app's own: it gets the client
+                assert self._start is not None
+                page = _inject(b"".join(self._chunks), self._snippet)
+                headers = _with_length(self._start.get("headers", []), len(page))
+                await self._send({**self._start, "headers": headers})
+                await self._send({"type": "http.response.body", "body": page})
+                return
+        elif error is not None and not self._started:
+            answer = self._errors.answer(None, b"", error)
+        else:
+            return
+        assert answer is not None
+        status, content_type, body = answer
+        if content_type.startswith(b"text/html"):
+            body = _inject(body, self._snippet)
+        headers = [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            (b"x-devreload-error", b"1"),
+        ]
+        await self._send({"type": "http.response.start", "status": status, "headers": headers})
+        await self._send({"type": "http.response.body", "body": body})
+
     async def _on_start(self, message: MutableMapping[str, Any]) -> None:
+        self._started = True
         headers = [(bytes(key).lower(), bytes(value)) for key, value in message.get("headers", [])]
         status = int(message.get("status", 200))
-        values = dict(headers)
         policies = [value for key, value in headers if key == b"content-security-policy"]
         self._snippet = self._snippets.for_policy(b",".join(policies) if policies else None)
+        if self._errors is not None and self._errors.holds(status):
+            self._mode = "held"
+            self._start = message
+            return
+        values = dict(headers)
         content_type = values.get(b"content-type", b"").lower()
         encoding = values.get(b"content-encoding", b"identity").strip().lower()
         length = values.get(b"content-length")
@@ -209,10 +332,16 @@ class _Injector:
 
 
 def _client_snippet(
-    events_url: str, page_script: str = "", morph: bool = True, version: int | None = None
+    events_url: str,
+    page_script: str = "",
+    morph: bool = True,
+    version: int | None = None,
+    posted: bool = False,
 ) -> bytes:
     """The client as one ASCII <script>: it fits any ASCII-compatible page encoding."""
     served_at = "" if version is None else f",version:{int(version)}"
+    if posted:
+        served_at += ",posted:true"
     script = (
         f"<script>window.__devreload={{events:{_js_string(events_url)},reloadPage:true"
         f"{served_at}}};\n"

@@ -113,7 +113,11 @@ class ASGIProxy:
         target.enter()
         try:
             await ClientInjection(
-                target.app, self.page_script, morph=self.morph, version=self.broadcaster.version
+                target.app,
+                self.page_script,
+                morph=self.morph,
+                version=self.broadcaster.version,
+                roots=self.roots,
             )(scope, receive, send)
         finally:
             target.leave()

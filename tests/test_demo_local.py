@@ -210,7 +210,8 @@ def test_a_reload_keeps_the_models_and_what_they_read(
     """What a hot reloader does: run app.py again, in its namespace, with NO_RELOAD false."""
     monkeypatch.setenv("DOC_ANALYZER_BACKEND", "local")
     app = load_app("demo_app_reload_under_test")
-    assert ask(app, "Who is being invoiced?", INVOICE)[-1].endswith("John Doe is being invoiced.")
+    receipt = EXAMPLES / "receipt_fresh_market.png"  # the quickest to read
+    assert ask(app, "What is the total?", receipt)[-1].endswith("25.35.")
     models, backend, demo = app.models, app.backend, app.demo
     siblings = (
         "backends",
@@ -234,5 +235,5 @@ def test_a_reload_keeps_the_models_and_what_they_read(
     assert app.models is models  # the OCR models were not loaded again...
     assert app.backend is not backend and app.demo is not demo  # ...the code around them is new
     capsys.readouterr()
-    assert ask(app, "What is the invoice total?", INVOICE)[-1].endswith("$154.08.")
-    assert "OCR read" not in capsys.readouterr().out  # ...and the invoice was not read again
+    assert ask(app, "What is the date?", receipt)[-1].endswith("07/21/2024.")
+    assert "OCR read" not in capsys.readouterr().out  # ...and the receipt was not read again

@@ -81,7 +81,8 @@ class VlmBackend:
         self.note = note
 
     def describe(self) -> str:
-        return f"**Backend: `vlm`**: {self.where}; `{self.model}` reads the document. {self.note}"
+        line = f"**Backend: `vlm`**: {self.where}; `{self.model}` reads the document."
+        return f"{line} {self.note}".strip()
 
     def reply(
         self, document: Document, question: str, system_message: dict[str, str]
@@ -117,10 +118,11 @@ class TwoStepBackend:
         self.note = note
 
     def describe(self) -> str:
-        return (
+        line = (
             f"**Backend: `two-step`** (the article's pipeline): answers found by "
-            f"`{self.qa_model}`, written up by `{self.chat_model}`. {self.note}"
+            f"`{self.qa_model}`, written up by `{self.chat_model}`."
         )
+        return f"{line} {self.note}".strip()
 
     def reply(
         self, document: Document, question: str, system_message: dict[str, str]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -56,13 +57,9 @@ def ask(page: Any, question: str, upload: Path | None = None) -> None:
         page.locator("input[type=file]").set_input_files(upload)
         expect(page.get_by_label("File thumbnail")).to_have_count(1)
     textbox.fill(question)
+    expect(textbox).to_have_value(question)
     textbox.press("Enter")
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    source = path.read_text(encoding="utf-8")
-    assert old in source, f"{old!r} is not in {path.name}"
-    save_in_place(path, source.replace(old, new, 1))
+    expect(page.get_by_test_id("user").last).to_have_text(question)
 
 
 def followed(process: DevreloadProcess, name: str) -> int:
@@ -73,11 +70,23 @@ def followed(process: DevreloadProcess, name: str) -> int:
     )
 
 
-def saved(process: DevreloadProcess, name: str, before: int) -> None:
+def save(process: DevreloadProcess, page: Any, path: Path, old: str, new: str) -> None:
+    """Save an edit as an editor does; return once devreload has followed it and, when
+    it reloaded the app, once the tab has fetched the new one."""
+    source = path.read_text(encoding="utf-8")
+    assert old in source, f"{old!r} is not in {path.name}"
+    before = followed(process, path.name)
+    if path.name == "app.py":
+        with page.expect_response(
+            lambda r: urlsplit(r.url).path.endswith("/config"), timeout=30_000
+        ):
+            save_in_place(path, source.replace(old, new, 1))
+    else:  # a helper's function edited: patched in place, the tab has nothing to fetch
+        save_in_place(path, source.replace(old, new, 1))
     wait_for(
-        lambda: followed(process, name) > before,
+        lambda: followed(process, path.name) > before,
         timeout=30,
-        what=f"devreload to follow the save of {name}",
+        what=f"devreload to follow the save of {path.name}",
     )
 
 
@@ -116,9 +125,7 @@ def test_the_article_walkthrough_in_one_tab(tmp_path: Path, page: Any) -> None:
         assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(streamed))
 
         # Edit the system message: the offline backend words its replies like its examples.
-        before = followed(process, "app.py")
-        edit(app, "With a high degree of confidence, I can say", "Without a doubt,")
-        saved(process, "app.py", before)
+        save(process, page, app, "With a high degree of confidence, I can say", "Without a doubt,")
         conversation_kept(page, shown)
         ask(page, "Who is being invoiced?")
         shown.append("Without a doubt, John Doe is being invoiced.")
@@ -126,7 +133,9 @@ def test_the_article_walkthrough_in_one_tab(tmp_path: Path, page: Any) -> None:
 
         # Add a header above the chat (the article's last step): it shows, and the
         # conversation with the document stays under it.
-        edit(
+        save(
+            process,
+            page,
             app,
             "    chatbot = gr.Chatbot(",
             '    gr.Markdown("## Ask me about your invoice")\n    chatbot = gr.Chatbot(',
@@ -135,9 +144,13 @@ def test_the_article_walkthrough_in_one_tab(tmp_path: Path, page: Any) -> None:
         conversation_kept(page, shown)
 
         # Edit a helper: how the offline backend words a total.
-        before = followed(process, "replies.py")
-        edit(replies, 'f"the {kind} total is {answer}"', 'f"the {kind} comes to {answer}"')
-        saved(process, "replies.py", before)
+        save(
+            process,
+            page,
+            replies,
+            'f"the {kind} total is {answer}"',
+            'f"the {kind} comes to {answer}"',
+        )
 
         # Ask again: the new code answers, about the same document.
         ask(page, "What is the total?")

@@ -1,69 +1,46 @@
-"""Loading the uploaded document: validation, PDF rendering, downscaling.
+"""An upload read into page images: photos and scans through Pillow, PDFs through pypdfium2.
 
-Both backends work on page images, so every upload ends up as a ``Document``
-with one RGB ``PIL.Image`` per page. Anything we cannot read raises
-``DocumentError`` whose message is one sentence meant for the chat.
+Every backend works on page images, so an upload becomes a ``Document`` with one RGB
+image per page. A file that cannot be read raises ``DocumentError``, whose message is
+one sentence for the chat.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Longest side of a page image handed to OCR / the inference API. Phone photos are
-# 4000+ px; OCR is no better above ~2000 px but much slower, and the API has
-# request size limits.
+# Longest side of a page image: phone photos are 4000+ px, and OCR is no better above
+# ~2000 px, only slower; the inference API limits request sizes too.
 MAX_SIDE = 2000
-
-
-def _max_pages() -> int:
-    raw = os.environ.get("DOC_ANALYZER_MAX_PAGES", "").strip() or "5"
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"DOC_ANALYZER_MAX_PAGES must be a positive whole number, not {raw!r}.")
-    return int(raw)
-
-
-# Pages of a PDF that are read (each is one OCR run, or one API call with `hf`); the
-# reply says so when a PDF has more.
-MAX_PDF_PAGES = _max_pages()
-# PDF pages are rendered at up to this many pixels per PDF point (72 per inch):
-# 200 dpi is plenty for OCR, and MAX_SIDE caps it anyway.
-MAX_PDF_SCALE = 200 / 72
-
+# Pages of a PDF that are read (each is one OCR run, or one more image for the model).
+MAX_PDF_PAGES = 5
 SUPPORTED = "a PNG, JPEG or WebP image or a PDF"
-
-# "image": another raster format Pillow reads (TIFF scans, BMP, GIF); its first frame is used.
-Kind = Literal["png", "jpeg", "webp", "pdf", "image"]
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
 
 class DocumentError(ValueError):
-    """The upload cannot be used; ``str(error)`` is a one-sentence message for the user."""
+    """The upload cannot be used; ``str(error)`` is one sentence for the user."""
 
 
 @dataclass(frozen=True)
 class Document:
     name: str
-    kind: Kind
     pages: list[Image.Image]
-    # Pages in the file; more than len(pages) when a long PDF was cut at MAX_PDF_PAGES.
+    # Pages in the file: more than len(pages) when a long PDF was cut at MAX_PDF_PAGES.
     total_pages: int
-    # Content hash: lets a backend cache OCR results when the same file is asked about again.
+    # A hash of the file's bytes: the OCR keeps what it read of a document under it.
     fingerprint: str
-
-    @property
-    def is_pdf(self) -> bool:
-        return self.kind == "pdf"
+    is_pdf: bool = False
 
     def pages_note(self) -> str:
-        """Which pages were read, for a multi-page PDF; "" otherwise."""
+        """Which pages were read, for a PDF of several pages; "" otherwise."""
         if not self.is_pdf or self.total_pages <= 1:
             return ""
         if len(self.pages) == self.total_pages:
@@ -71,96 +48,67 @@ class Document:
         return f"I read only the first {len(self.pages)} of the PDF's {self.total_pages} pages."
 
 
-def sniff(head: bytes) -> Kind | Literal["heic"] | None:
-    """The file type from its first bytes: the name's extension is not to be trusted."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    # The PDF spec allows the header anywhere in the first 1024 bytes.
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif"):
-        return "heic"
-    return None
-
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".jfif"}
-
-
-def load_document(path: str | Path, max_side: int = MAX_SIDE) -> Document:
+def load_document(path: str | Path) -> Document:
     """Read an uploaded file into page images, or raise DocumentError."""
     path = Path(path)
-    name = path.name
     try:
         data = path.read_bytes()
     except OSError as error:
         raise DocumentError(
-            f"The file “{name}” could not be read; please upload it again."
+            f"The file “{path.name}” could not be read; please upload it again."
         ) from error
     if not data:
-        raise DocumentError(f"The file “{name}” is empty; please upload {SUPPORTED}.")
-
-    kind = sniff(data[:1024]) or _other_image(data)
-    if kind == "heic":
-        raise DocumentError(
-            f"“{name}” is a HEIC photo, which is not supported; please export it as JPEG or PNG."
-        )
-    if kind is None:
-        if path.suffix.lower() in IMAGE_SUFFIXES | {".pdf"}:
-            raise DocumentError(
-                f"“{name}” is not a valid {path.suffix.lstrip('.').upper()} file; "
-                "it may be corrupt, so please upload another copy."
-            )
-        raise DocumentError(f"“{name}” is not an image or a PDF; please upload {SUPPORTED}.")
-
+        raise DocumentError(f"The file “{path.name}” is empty; please upload {SUPPORTED}.")
     fingerprint = hashlib.sha256(data).hexdigest()
-    if kind == "pdf":
-        pages, total = _render_pdf(data, name, max_side)
-    else:
-        pages, total = [_decode_image(data, name, max_side)], 1
-    return Document(name=name, kind=kind, pages=pages, total_pages=total, fingerprint=fingerprint)
+    # The file's first bytes tell its type (a name can lie); PDF allows the header
+    # anywhere in the first 1024 bytes.
+    if b"%PDF-" in data[:1024]:
+        pages, total = _render_pdf(data, path.name)
+        return Document(path.name, pages, total, fingerprint, is_pdf=True)
+    return Document(path.name, [_decode_image(data, path)], 1, fingerprint)
 
 
-def _other_image(data: bytes) -> Literal["image"] | None:
-    """Formats beyond the usual three that Pillow can identify without decoding them."""
+def _decode_image(data: bytes, path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
+            # Pillow warns above ~89 megapixels; the image is downscaled at once, so that
+            # is fine (Pillow still refuses twice that, handled below).
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
-                return "image" if image.format in ("TIFF", "BMP", "GIF") else None
-    except Exception:  # anything unidentifiable is reported by the caller
-        return None
-
-
-def _decode_image(data: bytes, name: str, max_side: int) -> Image.Image:
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns above ~89 megapixels; we downscale right away, so that
-            # is fine (it still refuses ~180+ MP, handled below).
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                # JPEG can decode at 1/2, 1/4, 1/8 scale: a 48 MP phone photo then
-                # costs a fraction of the time and memory.
-                image.draft("RGB", (max_side, max_side))
+                # A JPEG decodes at 1/2 to 1/8 scale: a 48 MP photo costs a fraction.
+                image.draft("RGB", (MAX_SIDE, MAX_SIDE))
                 image.load()
-                # Phones store the camera orientation in EXIF instead of rotating pixels.
-                upright = ImageOps.exif_transpose(image)
-                return downscale(to_rgb(upright), max_side)
+                # Phones store the camera's orientation in EXIF instead of turning the pixels.
+                return downscale(to_rgb(ImageOps.exif_transpose(image)))
+    except UnidentifiedImageError as error:
+        raise DocumentError(_not_an_image(data, path)) from error
     except Image.DecompressionBombError as error:
         raise DocumentError(
-            f"“{name}” is too large an image to process; please upload one under 100 megapixels."
+            f"“{path.name}” is too large an image to process; please upload one under "
+            "100 megapixels."
         ) from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        # Truncated downloads and damaged files end up here (OSError "image file is truncated").
+    except (OSError, SyntaxError, ValueError) as error:  # a truncated download, a damaged file
         raise DocumentError(
-            f"The image “{name}” appears to be corrupt or truncated; please upload another copy."
+            f"The image “{path.name}” appears to be corrupt or truncated; please upload "
+            "another copy."
         ) from error
 
 
-def _render_pdf(data: bytes, name: str, max_side: int) -> tuple[list[Image.Image], int]:
+def _not_an_image(data: bytes, path: Path) -> str:
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif"):
+        return (
+            f"“{path.name}” is a HEIC photo, which is not supported; please export it as JPEG "
+            "or PNG."
+        )
+    if path.suffix.lower() in _IMAGE_SUFFIXES | {".pdf"}:
+        return (
+            f"“{path.name}” is not a valid {path.suffix.lstrip('.').upper()} file; it may be "
+            "corrupt, so please upload another copy."
+        )
+    return f"“{path.name}” is not an image or a PDF; please upload {SUPPORTED}."
+
+
+def _render_pdf(data: bytes, name: str) -> tuple[list[Image.Image], int]:
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as error:
@@ -169,24 +117,22 @@ def _render_pdf(data: bytes, name: str, max_side: int) -> tuple[list[Image.Image
                 f"The PDF “{name}” is password-protected; please upload an unlocked copy."
             ) from error
         raise DocumentError(
-            f"The PDF “{name}” could not be opened; it may be corrupt, so please upload another "
-            "copy."
+            f"The PDF “{name}” could not be opened; it may be corrupt, so please upload "
+            "another copy."
         ) from error
     try:
-        total = len(pdf)
-        if total == 0:
+        if len(pdf) == 0:
             raise DocumentError(f"The PDF “{name}” has no pages.")
         pages = []
-        for index in range(min(total, MAX_PDF_PAGES)):
+        for index in range(min(len(pdf), MAX_PDF_PAGES)):
             page = pdf[index]
             try:
-                width, height = page.get_size()
-                scale = min(MAX_PDF_SCALE, max_side / max(width, height, 1.0))
-                bitmap = page.render(scale=scale)
-                pages.append(downscale(to_rgb(bitmap.to_pil()), max_side))
+                # 200 dpi is plenty for OCR (a PDF point is 1/72 inch), and MAX_SIDE caps it.
+                scale = min(200 / 72, MAX_SIDE / max(*page.get_size(), 1.0))
+                pages.append(downscale(to_rgb(page.render(scale=scale).to_pil())))
             finally:
                 page.close()
-        return pages, total
+        return pages, len(pdf)
     except pdfium.PdfiumError as error:
         raise DocumentError(
             f"The PDF “{name}” could not be rendered; it may be corrupt, so please upload "
@@ -197,12 +143,11 @@ def _render_pdf(data: bytes, name: str, max_side: int) -> tuple[list[Image.Image
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB on white: transparent areas of a PNG would otherwise turn black and hide black text."""
+    """RGB on white: the transparent parts of a PNG would turn black and hide black text."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, "white")
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB") if image.mode != "RGB" else image
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def downscale(image: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:

@@ -3,8 +3,7 @@
 The pipeline is: OCR boxes -> text repair (``respace``) -> rows of cells ->
 key/value pairs ("Bill To: John Doe", "Total  $154.08", a label with its value
 on the line below) -> the question's intent -> candidate answers, each with a
-confidence in 0..1 -> a short templated reply in the spirit of the article's
-system message.
+confidence in 0..1. replies.py words the best of them.
 
 Everything here is plain Python over strings and boxes, so it is fast and
 testable without the OCR engine.
@@ -622,69 +621,3 @@ def _names_something_else(question: str, intent: Intent) -> bool:
 def _content_words(text: str) -> set[str]:
     words = re.findall(r"[a-z]+", text.lower().replace("'s", ""))
     return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words if w not in _STOPWORDS}
-
-
-# --------------------------------------------------------------------------- replies
-
-HIGH_CONFIDENCE = 0.75
-SOME_CONFIDENCE = 0.5
-
-
-def _phrase(result: Extraction, answer: str) -> str:
-    kind = result.kind
-    match result.intent:
-        case Intent.BILL_TO:
-            return (
-                f"{answer} is being invoiced"
-                if kind == "invoice"
-                else f"the {kind} is for {answer}"
-            )
-        case Intent.VENDOR:
-            return f"the {kind} is from {answer}"
-        case Intent.TOTAL:
-            return f"the {kind} total is {answer}"
-        case Intent.SUBTOTAL:
-            return f"the subtotal is {answer}"
-        case Intent.TAX:
-            return f"the tax is {answer}"
-        case Intent.DUE_DATE:
-            return f"the {kind} is due on {answer}"
-        case Intent.NUMBER:
-            return f"the {kind} number is {answer}"
-        case Intent.DATE:
-            return f"the {kind} is dated {answer}"
-        case Intent.TIME:
-            return f"the time on the {kind} is {answer}"
-        case _:
-            label = result.label or "answer"
-            label = label if label.isupper() else label.lower()
-            if find_amounts(answer):
-                return f"{label} comes to {answer}"
-            verb = "are" if label.endswith("s") and not label.endswith("ss") else "is"
-            return f"the {label} {verb} {answer}"
-
-
-def compose_reply(result: Extraction, pages_note: str = "", page_count: int = 1) -> str:
-    """A short reply in the style the article's system message asks of the chat model."""
-    best = result.best
-    if best is None:
-        reply = (
-            "I couldn't find the answer to that in this document; try asking about the total, "
-            "the date, the invoice number, who is invoiced or who issued it."
-        )
-    else:
-        alternatives = [c.answer for c in result.candidates[1:] if c.confidence >= 0.1]
-        phrase = _phrase(result, best.answer)
-        if best.confidence >= HIGH_CONFIDENCE:
-            reply = f"With a high degree of confidence, I can say {phrase}."
-        elif best.confidence >= SOME_CONFIDENCE:
-            reply = f"I believe {phrase}"
-            reply += f" but it can also be {' or '.join(alternatives)}." if alternatives else "."
-        else:
-            reply = f"I'm not sure, but {phrase}"
-            reply += f"; it could also be {' or '.join(alternatives)}." if alternatives else "."
-        if page_count > 1:
-            reply += f" (Found on page {best.page + 1}.)"
-    if pages_note:
-        reply += f"\n\n_{pages_note}_"
-    return reply

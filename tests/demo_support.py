@@ -2,15 +2,16 @@
 
 * ``DEMO_DIR`` is put on sys.path, so that the demo's modules import each other the way
   they do under ``python demo_app/app.py``.
-* ``FakeInferenceServer``: a tiny HTTP server on 127.0.0.1 speaking the two Inference
-  API shapes the app uses, so the real ``huggingface_hub.InferenceClient`` code path
-  runs against it. Per huggingface_hub's source, when the model is a URL:
-    - ``document_question_answering`` POSTs ``{"inputs": {"question", "image"}, ...}``
-      to the URL itself and reads a JSON list of ``{"answer", "score", "start", "end"}``;
-    - ``chat_completion`` POSTs to ``<url>/v1/chat/completions`` (unless the URL already
-      ends in ``/v1`` or ``/chat/completions``) and, with ``stream=True``, reads
-      server-sent events ``data: {chunk}`` ending with ``data: [DONE]``; the same route
-      serves the one-step pipeline, whose user message carries ``image_url`` content parts;
+* ``FakeInferenceServer``: a tiny HTTP server on 127.0.0.1 speaking the Hugging Face
+  protocols the app uses, so the real ``huggingface_hub`` clients run against it and
+  nothing reaches the network. Per huggingface_hub's source:
+    - ``document_question_answering`` with a model URL POSTs
+      ``{"inputs": {"question", "image"}, ...}`` to the URL itself and reads a JSON list
+      of ``{"answer", "score", "start", "end"}``;
+    - ``chat_completion`` with a model URL or a ``base_url`` POSTs to
+      ``<url>/v1/chat/completions`` and, with ``stream=True``, reads server-sent events
+      ``data: {chunk}`` ending with ``data: [DONE]`` (the ``vlm`` backend's user message
+      carries ``image_url`` content parts);
     - ``HfApi.model_info(id, expand=["inferenceProviderMapping"])`` GETs
       ``/api/models/<id>?expand=inferenceProviderMapping`` (``HfApi(endpoint=server.url)``)
       and reads the Hub's ``{"id", "inferenceProviderMapping": {provider: {"status",

@@ -1,4 +1,7 @@
-"""The demo under devreload: saves update the page, the OCR engine / client stay loaded."""
+"""The demo's `vlm` backend under devreload: saves update the page, the client stays.
+
+(The offline backend under devreload, in a browser: tests/test_demo_browser.py.)
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ def demo(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def inference() -> Iterator[FakeInferenceServer]:
     with FakeInferenceServer() as server:
         yield server
@@ -36,39 +39,27 @@ def header_shows(process: DevreloadProcess, text: str) -> None:
     )
 
 
-def edit_and_check(process: DevreloadProcess, demo: Path, backend: str) -> None:
-    process.wait_ready(timeout=120)
-    assert process.count(f"doc-analyzer: {backend} backend loaded") == 1
-    app = demo / "app.py"
-    save_in_place(app, app.read_text().replace("# 📄 Document Analyzer", "# 📄 Invoice Helper"))
-    header_shows(process, "# 📄 Invoice Helper")
-    process.wait_for_line("reloaded demo_app/app.py", timeout=20)
-    helper = demo / "extract.py"
-    # A module-level change (a comment alone would be patched in place: no code ran).
-    save_in_place(helper, helper.read_text() + "\nEDITED = True\n")
-    process.wait_for_line("reloaded demo_app/extract.py", timeout=20)
-    # Both saves re-ran the code around it; the NO_RELOAD block never ran again.
-    assert process.count(f"doc-analyzer: {backend} backend loaded") == 1
-    assert "reload failed" not in process.output
-
-
-def test_local_backend_keeps_the_ocr_engine(demo: Path) -> None:
-    with devreload(
-        demo / "app.py", cwd=demo.parent, env={"DOC_ANALYZER_BACKEND": "local"}
-    ) as process:
-        edit_and_check(process, demo, "local")
-
-
-def test_hf_backend_keeps_the_client(demo: Path, inference: FakeInferenceServer) -> None:
+def test_the_client_and_the_hubs_word_are_kept(demo: Path, inference: FakeInferenceServer) -> None:
     env = {
-        "DOC_ANALYZER_BACKEND": "hf",
+        "DOC_ANALYZER_BACKEND": "vlm",
         "HF_TOKEN": GOOD_TOKEN,
-        # The default pipeline, with the Hub and the chat server both the local fake.
+        # The Hub and the chat server are both the local fake.
         "HF_ENDPOINT": inference.url,
         "DOC_ANALYZER_BASE_URL": inference.url,
     }
     with devreload(demo / "app.py", cwd=demo.parent, env=env) as process:
-        edit_and_check(process, demo, "hf")
+        process.wait_ready(timeout=120)
+        app = demo / "app.py"
+        save_in_place(app, app.read_text().replace("# 📄 Document Analyzer", "# 📄 Invoice Helper"))
+        header_shows(process, "# 📄 Invoice Helper")
+        process.wait_for_line("reloaded demo_app/app.py", timeout=20)
+        helper = demo / "hf_backends.py"
+        # A module-level change (a comment alone would be patched in place: no code ran).
+        save_in_place(helper, helper.read_text() + "\nEDITED = True\n")
+        process.wait_for_line("reloaded demo_app/hf_backends.py", timeout=20)
+        # Both saves re-ran the code around it; the NO_RELOAD block ran once.
+        assert process.count("doc-analyzer: vlm backend loaded") == 1
+        assert "reload failed" not in process.output
     # The start-up check ran once, inside NO_RELOAD: saves did not ask the Hub again.
     assert [r.path for r in inference.requests if r.path.startswith("/api/models/")] == [
         "/api/models/Qwen/Qwen2.5-VL-7B-Instruct?expand=inferenceProviderMapping"

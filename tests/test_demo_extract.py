@@ -1,4 +1,4 @@
-"""Unit tests of the offline backend's answer extraction (no OCR engine involved)."""
+"""The offline backend's answer extraction and wording, without the OCR engine."""
 
 from __future__ import annotations
 
@@ -16,13 +16,27 @@ from extract import (
     Intent,
     OcrLine,
     classify,
-    compose_reply,
     find_amounts,
     find_date,
     group_rows,
     key_values,
     respace,
 )
+from replies import SURE, UNSURE, Frame, compose_reply, frames
+
+ARTICLE_SYSTEM_MESSAGE = """
+For example:
+Question: "Who is being invoiced?", answer: {"answer": "John Doe", "confidence": 0.98}
+
+You should respond with something like:
+With a high degree of confidence, I can say John Doe is being invoiced.
+
+Question: "What is the invoice total?", answer: [{"answer": "154.08", "confidence": 0.75}, \
+{"answer": "155", "confidence": 0.25}
+
+You should respond with something like:
+I believe the invoice total is $154.08 but it can also be $155.
+"""
 
 
 def line(
@@ -165,15 +179,32 @@ def test_analyzer_says_when_it_does_not_know() -> None:
         assert compose_reply(result).startswith("I couldn't find the answer")
 
 
-def test_reply_templates_follow_the_system_message() -> None:
-    def reply(*candidates: tuple[str, float]) -> str:
+def test_frames_come_from_the_system_message_examples() -> None:
+    sure, unsure = frames(ARTICLE_SYSTEM_MESSAGE)
+    assert sure == Frame("With a high degree of confidence, I can say") == SURE
+    assert unsure == Frame("I believe", "but it can also be") == UNSURE
+    edited = (
+        ARTICLE_SYSTEM_MESSAGE.replace("With a high degree of confidence, I can say", "Surely")
+        .replace("I believe", "Probably")
+        .replace("but it can also be", "or perhaps")
+        .replace("$155.", "$155. Check it twice!")
+    )
+    assert frames(edited) == (Frame("Surely"), Frame("Probably", "or perhaps", "Check it twice!"))
+    # Examples reworded so much that the answer is not in them, or no examples at all:
+    # the article's wording.
+    assert frames(ARTICLE_SYSTEM_MESSAGE.replace("John Doe is", "he is")) == (SURE, UNSURE)
+    assert frames("You are a helpful assistant.") == (SURE, UNSURE)
+
+
+def test_replies_are_worded_like_the_examples() -> None:
+    def reply(*candidates: tuple[str, float], system_message: str = ARTICLE_SYSTEM_MESSAGE) -> str:
         extraction = Extraction(
             "What is the invoice total?",
             Intent.TOTAL,
             "invoice",
             [Candidate(answer, confidence, 0, "Total") for answer, confidence in candidates],
         )
-        return compose_reply(extraction)
+        return compose_reply(extraction, system_message)
 
     assert reply(("$154.08", 0.98)) == (
         "With a high degree of confidence, I can say the invoice total is $154.08."
@@ -181,7 +212,9 @@ def test_reply_templates_follow_the_system_message() -> None:
     assert reply(("$154.08", 0.6), ("$155", 0.25)) == (
         "I believe the invoice total is $154.08 but it can also be $155."
     )
-    assert reply(("$154.08", 0.3)).startswith("I'm not sure, but the invoice total is $154.08")
+    assert reply(("$154.08", 0.3)) == "I believe the invoice total is $154.08."
+    surely = ARTICLE_SYSTEM_MESSAGE.replace("With a high degree of confidence, I can say", "")
+    assert reply(("$154.08", 0.98), system_message=surely) == "The invoice total is $154.08."
 
 
 def test_multi_page_reply_says_where_and_what_was_read() -> None:
@@ -191,7 +224,7 @@ def test_multi_page_reply_says_where_and_what_was_read() -> None:
         line("$3,450.00", 1160, 556, page=1),
     ]
     result = Analyzer(lines).answer("What is the total?")
-    text = compose_reply(result, "I read all 2 pages of the PDF.", page_count=2)
+    text = compose_reply(result, "", "I read all 2 pages of the PDF.", page_count=2)
     assert "$3,450.00" in text
     assert "page 2" in text
     assert "all 2 pages" in text

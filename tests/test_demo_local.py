@@ -53,6 +53,7 @@ CASES = {
         ("What are the payment terms?", "Net 15"),
     ],
 }
+INVOICE = str(EXAMPLES / "invoice_acme.png")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,14 @@ def local_app() -> Iterator[ModuleType]:
 
 
 def ask(app: ModuleType, question: str, *files: str | Path) -> list[str]:
+    """chat_fn's replies, as they grow."""
     return list(app.chat_fn({"text": question, "files": [str(f) for f in files]}))
+
+
+def converse(app: ModuleType, message: dict[str, Any], history: Any = None) -> list[str]:
+    """What the page shows: the message sent from the textbox, the reply streamed in."""
+    history, _ = app.chat.add_message(message, history or [])
+    return [str(shown[-1]["content"]) for shown in app.respond(history)]
 
 
 @pytest.mark.parametrize(
@@ -73,17 +81,31 @@ def ask(app: ModuleType, question: str, *files: str | Path) -> list[str]:
     [(name, q, e) for name, cases in CASES.items() for q, e in cases],
 )
 def test_sample_documents(local_app: ModuleType, name: str, question: str, expected: str) -> None:
-    pieces = ask(local_app, question, EXAMPLES / name)
-    reply = pieces[-1]
+    reply = ask(local_app, question, EXAMPLES / name)[-1]
     assert expected in reply, reply
     assert "⚠️" not in reply
 
 
 def test_reply_streams_in_growing_pieces(local_app: ModuleType) -> None:
-    pieces = ask(local_app, "Who is being invoiced?", EXAMPLES / "invoice_acme.png")
+    pieces = ask(local_app, "Who is being invoiced?", INVOICE)
     assert len(pieces) >= 5
     assert all(a != b and b.startswith(a) for a, b in itertools.pairwise(pieces))
     assert pieces[-1] == "With a high degree of confidence, I can say John Doe is being invoiced."
+
+
+def test_the_system_message_words_the_reply(
+    local_app: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The offline backend has no language model: it words replies like the examples."""
+    content = local_app.system_message["content"]
+    edited = content.replace(
+        "With a high degree of confidence, I can say John Doe is being invoiced.",
+        "Without a doubt, John Doe is being invoiced. Anything else?",
+    )
+    monkeypatch.setitem(local_app.system_message, "content", edited)
+    assert ask(local_app, "What is the invoice total?", INVOICE)[-1] == (
+        "Without a doubt, the invoice total is $154.08. Anything else?"
+    )
 
 
 def test_pdf_reply_says_which_pages_were_read(local_app: ModuleType) -> None:
@@ -113,23 +135,22 @@ def test_large_sideways_phone_photo(local_app: ModuleType, tmp_path: Path) -> No
     [
         ({"text": "What is the total?", "files": []}, "Please attach a document first"),
         ({"text": "What is the total?"}, "Please attach a document first"),
-        ({"text": "   ", "files": [str(EXAMPLES / "invoice_acme.png")]}, "Please type a question"),
-        ({"text": None, "files": [str(EXAMPLES / "invoice_acme.png")]}, "Please type a question"),
+        ({"text": "   ", "files": [INVOICE]}, "Please type a question"),
+        ({"text": None, "files": [INVOICE]}, "Please type a question"),
     ],
 )
 def test_missing_file_or_question(
     local_app: ModuleType, message: dict[str, Any], expected: str
 ) -> None:
-    replies = list(local_app.chat_fn(message))
-    assert len(replies) == 1
-    assert replies[0].startswith(expected)
+    (reply,) = converse(local_app, message)
+    assert reply.startswith(expected)
 
 
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("notes.txt", b"hello\n", "is not an image or a PDF"),
-        ("random.png", bytes(range(200)) * 5, "is not a valid PNG file"),
+        ("notes.txt", b"hello\n", "⚠️ “notes.txt” is not an image or a PDF"),
+        ("random.png", bytes(range(200)) * 5, "⚠️ “random.png” is not a valid PNG file"),
     ],
 )
 def test_bad_files(
@@ -137,20 +158,19 @@ def test_bad_files(
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    replies = ask(local_app, "What is the total?", path)
-    assert replies == [replies[0]]
-    assert replies[0].startswith("⚠️ ") and expected in replies[0]
+    (reply,) = converse(local_app, {"text": "What is the total?", "files": [str(path)]})
+    assert reply.startswith(expected)
 
 
 def test_an_unexpected_error_becomes_a_message(
     local_app: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(document: Any, question: str) -> Iterator[str]:
+    def broken(*args: Any) -> Iterator[str]:
         yield "Partial answer"
         raise RuntimeError("boom")
 
     monkeypatch.setattr(local_app.backend, "reply", broken)
-    replies = ask(local_app, "What is the total?", EXAMPLES / "invoice_acme.png")
+    replies = converse(local_app, {"text": "What is the total?", "files": [INVOICE]})
     assert replies[0] == "Partial answer"
     assert replies[-1].startswith(
         "Partial answer\n\n⚠️ Something went wrong while answering (RuntimeError)"
@@ -158,7 +178,7 @@ def test_an_unexpected_error_becomes_a_message(
 
 
 def test_header_names_the_offline_backend(local_app: ModuleType) -> None:
-    header = local_app.header()
+    header = local_app.backend.describe()
     assert "`local`" in header and "offline fallback" in header
 
 
@@ -171,41 +191,49 @@ def _upload_as_gradio_5(path: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("upload", [_upload_as_gradio_6, _upload_as_gradio_5])
-def test_chat_history_wiring(local_app: ModuleType, upload: Any) -> None:
-    """Upload + question, then a follow-up that reuses the file, as the page does."""
-    history: list[dict[str, Any]] = []
-    message = {"text": "Who is being invoiced?", "files": [str(EXAMPLES / "invoice_acme.png")]}
-    history, _ = local_app.add_user_message(message, history)
-    *_, history = local_app.respond(history)
-    assert history[-1]["role"] == "assistant" and "John Doe" in history[-1]["content"]
-
-    # Gradio hands the history back to the server in its own form.
-    served = [
-        upload(str(EXAMPLES / "invoice_acme.png")),
-        {"role": "user", "content": "Who is being invoiced?"},
-        {"role": "assistant", "content": history[-1]["content"]},
+def test_a_follow_up_question_uses_the_document_in_the_chat(
+    local_app: ModuleType, upload: Any
+) -> None:
+    # The conversation as Gradio hands it back to the server, in its own shapes.
+    history = [
+        upload(INVOICE),
+        {"role": "user", "content": [{"type": "text", "text": "Who is being invoiced?"}]},
+        {"role": "assistant", "content": "... John Doe is being invoiced."},
     ]
-    served, _ = local_app.add_user_message({"text": "And the total?", "files": []}, served)
-    *_, served = local_app.respond(served)
-    assert "$154.08" in served[-1]["content"]
+    replies = converse(local_app, {"text": "And the total?", "files": []}, history)
+    assert "$154.08" in replies[-1]
 
 
-def test_reload_keeps_the_no_reload_objects(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a hot reloader does: re-run app.py with gr.NO_RELOAD false in the same namespace."""
+def test_a_reload_keeps_the_models_and_what_they_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a hot reloader does: run app.py again, in its namespace, with NO_RELOAD false."""
     monkeypatch.setenv("DOC_ANALYZER_BACKEND", "local")
     app = load_app("demo_app_reload_under_test")
-    engine, backend, demo = app.ocr_engine, app.backend, app.demo
-    siblings = {name: sys.modules[name] for name in ("backends", "documents", "extract")}
+    receipt = EXAMPLES / "receipt_fresh_market.png"  # the quickest to read
+    assert ask(app, "What is the total?", receipt)[-1].endswith("25.35.")
+    models, backend, demo = app.models, app.backend, app.demo
+    siblings = (
+        "backends",
+        "chat",
+        "documents",
+        "extract",
+        "hf_backends",
+        "local_backend",
+        "replies",
+    )
+    kept = {name: sys.modules[name] for name in siblings}
     try:
         gr.NO_RELOAD.set(False)  # type: ignore[attr-defined]
-        for name in siblings:  # like Gradio's reloader: changed sibling modules are re-imported
+        for name in siblings:  # as after a save of each of them: they are imported afresh
             del sys.modules[name]
         source = (DEMO_DIR / "app.py").read_text(encoding="utf-8")
         exec(compile(source, str(DEMO_DIR / "app.py"), "exec"), app.__dict__)
     finally:
         gr.NO_RELOAD.set(True)  # type: ignore[attr-defined]
-        sys.modules.update(siblings)
-    assert app.ocr_engine is engine  # the models were not loaded again...
-    assert app.backend is not backend  # ...but the code around them is new
-    assert app.backend.engine is engine
-    assert app.demo is not demo
+        sys.modules.update(kept)
+    assert app.models is models  # the OCR models were not loaded again...
+    assert app.backend is not backend and app.demo is not demo  # ...the code around them is new
+    capsys.readouterr()
+    assert ask(app, "What is the date?", receipt)[-1].endswith("07/21/2024.")
+    assert "OCR read" not in capsys.readouterr().out  # ...and the receipt was not read again

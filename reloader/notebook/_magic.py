@@ -117,7 +117,7 @@ class NotebookReloader:
         # Without cell ids (IPython's terminal, a plain client), cells are told apart by
         # their first line: the same line in two cells means the same app.
         key = self._cell_id or f"line:{line.strip()}"
-        source = self.shell.transform_cell(cell)
+        source = _as_module(cell, self.shell.transform_cell(cell))
         try:
             app = self._app_for(key, options)
         except ReloaderError as error:
@@ -219,3 +219,13 @@ def _show_inline(url: str, height: int) -> None:
 
     allowed = "autoplay; camera; microphone; clipboard-read; clipboard-write;"
     display(IFrame(url, width="100%", height=height, extras=[f'allow="{allowed}"']))
+
+
+def _as_module(cell: str, transformed: str) -> str:
+    """The cell's Python (``%magic`` and ``!command`` lines made calls, as IPython runs
+    them) with its lines where the notebook shows them: line 1 is the ``%%devreload`` line,
+    and the blank lines IPython drops from the top are kept, so a traceback's line N is
+    the cell's line N."""
+    lines = cell.splitlines()
+    dropped = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    return "\n" * (1 + dropped) + transformed

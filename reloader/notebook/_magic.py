@@ -37,12 +37,16 @@ class _UsageError(Exception):
     """A bad ``%%devreload`` line: one sentence, shown without a traceback."""
 
 
+class _HelpShown(Exception):
+    """``--help`` printed the usage: the cell is done."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse would exit the kernel
         raise _UsageError(f"%%devreload: {message}; see %%devreload --help.")
 
     def exit(self, status: int = 0, message: str | None = None) -> Any:
-        raise _UsageError(message or "")
+        raise _HelpShown if status == 0 else _UsageError(message or "%%devreload: bad options.")
 
 
 def _parser() -> _Parser:
@@ -104,9 +108,10 @@ class NotebookReloader:
         __tracebackhide__ = True
         try:
             args = _parser().parse_args(shlex.split(line))
-        except _UsageError as error:
-            print(str(error).strip())
+        except _HelpShown:
             return
+        except _UsageError as error:
+            _fail_cell(str(error).strip())
         options = CellOptions(
             app=args.app,
             adapter=args.adapter,
@@ -121,8 +126,7 @@ class NotebookReloader:
         try:
             app = self._app_for(key, options)
         except ReloaderError as error:
-            print(f"devreload: {error.headline}")
-            return
+            _fail_cell(f"devreload: {error.headline}")
         self._label_in_tracebacks(app.path)
         try:
             outcome = app.run(source)
@@ -141,11 +145,10 @@ class NotebookReloader:
             print(f"devreload: the error is shown in {failure.told} open tab{plural}")
         if not isinstance(failure.error, ReloaderError):
             self._raise_as_cell_error(failure.error)
-        print(f"devreload: {failure.error.headline}")
         if failure.error.details:
             print(failure.error.details)
-        if app.adapter is not None:
-            print(f"devreload: {app.url} still serves the last good app")
+        kept = f" {app.url} still serves the last good app." if app.adapter is not None else ""
+        _fail_cell(f"devreload: {failure.error.headline}{kept}")
 
     def _app_for(self, key: str, options: CellOptions) -> CellApp:
         known = self.cells.get(key)
@@ -201,6 +204,14 @@ class NotebookReloader:
             self._forget(key)
         self.shared.disposers.dispose_all()
         self.shared.disposers.uninstall()
+
+
+def _fail_cell(sentence: str) -> NoReturn:
+    """Fail the cell with one sentence and no traceback (IPython's way for a usage error)."""
+    __tracebackhide__ = True
+    from IPython.core.error import UsageError
+
+    raise UsageError(sentence)
 
 
 def _sentence(outcome: Outcome) -> str:

@@ -187,8 +187,10 @@ class NotebookReloader:
         lines as for any cell (not from the magic's call): IPython renders an exception
         through its ``_render_traceback_`` when it has one."""
         __tracebackhide__ = True
-        tb = error.__traceback__
-        if not isinstance(error, SyntaxError):  # IPython shows those from the error itself
+        # A SyntaxError says where it is itself; IPython shows it with the frames that
+        # raised it, which are the magic's and the compiler's, not the cell's.
+        tb = None if isinstance(error, SyntaxError) else error.__traceback__
+        if not isinstance(error, SyntaxError):
             formatter = self.shell.InteractiveTB
 
             def render() -> list[str]:

@@ -127,10 +127,6 @@ class CellApp:
         #: The last run failed: the next one runs the whole cell again (no patch).
         self.failing = False
         self._source: str | None = None
-        # An adapter hears of its framework's import before the cell calls into it
-        # (to capture demo.launch(), uvicorn.run(), ...): now if it is imported already.
-        self._hooks = AfterImport(_framework_hooks(adapters))
-        self._hooks.install()
         self._serve_options = ServeOptions(
             host=options.host,
             port=options.port,
@@ -141,6 +137,10 @@ class CellApp:
         )
         for adapter in adapters:
             adapter.configure(self._serve_options)
+        # An adapter hears of its framework's import before the cell calls into it
+        # (to capture demo.launch(), uvicorn.run(), ...): now if it is imported already.
+        self._hooks = AfterImport(_framework_hooks(adapters))
+        self._hooks.install()
 
     @property
     def path(self) -> Path:

@@ -13,6 +13,7 @@ import argparse
 import atexit
 import logging
 import shlex
+import shutil
 import sys
 import tempfile
 from contextlib import suppress
@@ -206,6 +207,10 @@ class NotebookReloader:
             self._forget(key)
         self.shared.disposers.dispose_all()
         self.shared.disposers.uninstall()
+        with suppress(ValueError):  # already unregistered
+            self.shell.events.unregister("pre_run_cell", self._pre_run_cell)
+        atexit.unregister(self.shutdown)
+        shutil.rmtree(self.shared.folder, ignore_errors=True)
 
 
 def _fail_cell(sentence: str) -> NoReturn:

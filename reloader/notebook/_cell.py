@@ -279,10 +279,7 @@ class CellApp:
         if name is not None:
             raise AppNotFound(f"The notebook has no app named {name!r}; --app names it.")
         if self.adapter is not None:
-            raise AppNotFound(
-                f"The cell no longer defines a {self.adapter.name} app; "
-                "the last good one keeps serving."
-            )
+            raise AppNotFound(f"The cell no longer defines a {self.adapter.name} app.")
         kinds = ", ".join(adapter.name for adapter in self.adapters)
         raise AppNotFound(
             f"The cell defines no app that devreload can serve (tried: {kinds}); "

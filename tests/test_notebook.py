@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from reloader.notebook.testing import CellRun, Kernel, running_kernel
-from support import REPO, free_port, open_app_page, wait_for
+from support import REPO, TRACK_EVENT_SOURCES, free_port, open_app_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -226,3 +226,35 @@ def test_a_fastapi_app_in_a_cell_follows_its_reruns(kernel: Kernel, page: Any) -
     page.get_by_text("Page v3").wait_for(timeout=20_000)
     assert page.locator("#name").input_value() == "Ada"
     assert not_reloaded(page)
+
+
+def test_a_view_in_another_cell_follows_the_reruns_and_keeps_its_values(
+    kernel: Kernel, served: int, page: Any
+) -> None:
+    base = APP.replace("Header v1", "Header v10")
+    assert run_app(kernel, "app", served, base).status == "ok"
+    shown = kernel.run(f"%devreload_view {served}", cell_id="view")
+    assert shown.status == "ok", shown.text
+    views = [str(d.get("text/html", "")) for d in shown.displays if "<iframe" in str(d)]
+    assert views and f"127.0.0.1:{served}" in views[-1], shown.displays
+    # The notebook renders the view cell's output; only the app cell runs again.
+    page.add_init_script(TRACK_EVENT_SOURCES)  # in every frame, the view's too
+    page.set_content(views[-1])
+    view = page.frame_locator("iframe")
+    view.get_by_text("Header v10").wait_for(timeout=20_000)
+    frame = page.frames[1]
+    frame.wait_for_function(
+        "() => (window.__eventSources || []).some("
+        "s => s.url.includes('/dev/reload') && !s.url.includes('client=overlay')"
+        " && s.readyState === 1)",
+        timeout=20_000,
+    )
+    view.get_by_label("Name").fill("Ada")
+    frame.evaluate("window.__notReloaded = true")
+
+    rerun = run_app(kernel, "app", served, base.replace("Header v10", "Header v11"))
+
+    assert rerun.status == "ok", rerun.text
+    view.get_by_text("Header v11").wait_for(timeout=20_000)
+    assert view.get_by_label("Name").input_value() == "Ada"
+    assert frame.evaluate("window.__notReloaded === true")

@@ -21,11 +21,12 @@ _loaded: dict[int, NotebookReloader] = {}
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """``%load_ext reloader``: register the ``%%devreload`` cell magic."""
+    """``%load_ext reloader``: the ``%%devreload`` cell magic and ``%devreload_view``."""
     if id(ipython) in _loaded:
         return
     reloader = _loaded[id(ipython)] = NotebookReloader(ipython)
     ipython.register_magic_function(reloader.magic, magic_kind="cell", magic_name="devreload")
+    ipython.register_magic_function(reloader.view, magic_kind="line", magic_name="devreload_view")
 
 
 def unload_ipython_extension(ipython: Any) -> None:

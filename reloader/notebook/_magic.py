@@ -77,6 +77,25 @@ def _parser() -> _Parser:
     return parser
 
 
+def _view_parser() -> _Parser:
+    parser = _Parser(
+        prog="%devreload_view",
+        description="Show the app of a %%devreload cell here; it follows each run of that "
+        "cell without reloading, as an open tab does.",
+    )
+    parser.add_argument(
+        "port", metavar="PORT", type=int, nargs="?", help="the app's port (default: the newest)"
+    )
+    parser.add_argument("--height", metavar="PX", type=int, default=DEFAULT_HEIGHT)
+    return parser
+
+
+def _port_of(url: str) -> int | None:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).port
+
+
 class NotebookReloader:
     """The cells of one kernel that hold apps, by cell id."""
 
@@ -150,6 +169,25 @@ class NotebookReloader:
             print(failure.error.details)
         kept = f" {app.url} still serves the last good app." if app.adapter is not None else ""
         _fail_cell(f"devreload: {failure.error.headline}{kept}")
+
+    def view(self, line: str) -> None:
+        """The ``%devreload_view [PORT] [--height PX]`` line magic: the app of a
+        ``%%devreload`` cell, shown in this cell. A notebook clears a cell's output when
+        the cell runs, so the view in the app's own cell is a new page at each run; a
+        view in another cell stays, and follows each run as an open tab does."""
+        try:
+            args = _view_parser().parse_args(shlex.split(line))
+        except _HelpShown:
+            return
+        except _UsageError as error:
+            _fail_cell(str(error).strip())
+        served = [app for app in self.cells.values() if app.adapter is not None and app.url]
+        if args.port is not None:
+            served = [app for app in served if _port_of(app.url) == args.port]
+        if not served:
+            where = f" on port {args.port}" if args.port is not None else ""
+            _fail_cell(f"devreload: no %%devreload cell serves an app{where}; run that cell first.")
+        _show_inline(served[-1].url, args.height)
 
     def _app_for(self, key: str, options: CellOptions) -> CellApp:
         known = self.cells.get(key)

@@ -297,7 +297,7 @@ class CellApp:
             error = _from_cell(error, self.path)
             headline, details = (
                 _headline(error, self.path),
-                user_traceback(error, [self.shared.folder]),
+                user_traceback(error, self.shared.executor.user_roots),
             )
         self.status(
             Event(

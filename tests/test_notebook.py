@@ -148,6 +148,10 @@ def test_a_failing_cell_shows_its_traceback_and_the_last_good_app_stays(
     overlay = page.locator("#devreload-error-overlay")
     overlay.wait_for(timeout=10_000)
     assert "NameError" in overlay.inner_text() and "line 14" in overlay.inner_text()
+    unparsable = run_app(kernel, "app", served, good.replace('("# Header v5")', '("# Header v6"'))
+    assert unparsable.status == "error" and unparsable.error_name == "SyntaxError"
+    assert "line 14" in "\n".join(unparsable.traceback), unparsable.traceback
+    assert served_markdown(served) == ["# Header v5"]
     # A failed run changes nothing in the notebook: the last good names are kept.
     kept = kernel.run("print(demo is not None, 'missing' in globals())", cell_id="plain")
     assert kept.stdout.strip() == "True False", kept.text

@@ -185,7 +185,7 @@ def test_a_body_only_edit_is_patched_in_place(kernel: Kernel, served: int, page:
 
 def test_two_cells_serve_two_apps_on_two_ports(kernel: Kernel, served: int) -> None:
     other_port = free_port()
-    other = APP.replace("Header v1", "Other v1").replace("demo", "other_demo")
+    other = 'import gradio as gr\nwith gr.Blocks() as other_demo:\n    gr.Markdown("# Other v1")\n'
     first = run_app(kernel, "other", other_port, other)
     assert first.status == "ok", first.text
     assert served_markdown(other_port) == ["# Other v1"]

@@ -262,3 +262,30 @@ def test_a_view_in_another_cell_follows_the_reruns_and_keeps_its_values(
     view.get_by_text("Header v11").wait_for(timeout=20_000)
     assert view.get_by_label("Name").input_value() == "Ada"
     assert frame.evaluate("window.__notReloaded === true")
+
+
+NICEGUI_APP = textwrap.dedent(
+    """
+    from nicegui import ui
+
+    @ui.page("/")
+    def index():
+        ui.label("Label v1")
+
+    ui.run(port=PORT, reload=False, show=False)
+    """
+)
+
+
+def test_a_nicegui_app_in_a_cell_follows_its_reruns(kernel: Kernel) -> None:
+    port = free_port()
+    app = NICEGUI_APP.replace("PORT", str(port))
+    first = kernel.run(f"%%devreload\n{app}", cell_id="nicegui")
+    assert first.status == "ok", first.text
+    assert "Label v1" in httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
+
+    new_page = "\n@ui.page('/other')\ndef other():\n    ui.label('Other page')\n"
+    rerun = kernel.run(f"%%devreload\n{app.replace('ui.run', new_page + 'ui.run')}", "nicegui")
+
+    assert "swapped the new app into" in rerun.stdout, rerun.text
+    assert "Other page" in httpx.get(f"http://127.0.0.1:{port}/other", timeout=10).text

@@ -22,6 +22,7 @@ from typing import Any
 from .frameworks import FRAMEWORKS, framework_problem
 from .hmr_env import HmrEnv, ensure_hmr_env
 from .machine import machine_details
+from .notebook import measure_notebook
 from .plan import SECTIONS, Plan, full_plan, quick_plan
 from .processes import OWNER_FILE, stop_leftovers
 from .report import write_json, write_report
@@ -166,6 +167,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run = measure_state(browser, key, workdir / "state" / key)
                 runner.say(f"state: {key} kept {len(run.kept)} of {len(ITEMS)} {run.reason}")
                 results.state.append(run)
+                write_json(results, out)
+            if plan.notebook and browser is None:
+                results.notes.append("notebook: not measured (no browser)")
+            for key in plan.notebook if browser is not None else ():
+                runner.say(f"notebook: {key}")
+                cell = measure_notebook(
+                    browser, key, workdir / "notebook" / key, rounds=plan.notebook_rounds
+                )
+                runner.say(f"notebook: {key} {cell.status} {cell.medians()} {cell.reason}")
+                results.notebook.append(cell)
                 write_json(results, out)
     except (KeyboardInterrupt, _Terminated):
         results.notes.append("the run was interrupted; these results are partial")

@@ -33,6 +33,7 @@ SECTIONS = (
     *FRAMEWORKS,
     "memory",
     "state",
+    "notebook",
 )
 
 
@@ -76,6 +77,10 @@ class Plan:
     memory: MemoryPlan | None
     #: The tools whose page state across a save is counted (benchmarks/state.py).
     state: tuple[str, ...] = ()
+    #: The tools whose cell re-run is timed in a kernel (benchmarks/notebook.py), and how
+    #: many re-runs each.
+    notebook: tuple[str, ...] = ()
+    notebook_rounds: int = 10
 
     def only(self, tools: set[str] | None, sections: set[str] | None) -> Plan:
         variants = []
@@ -95,19 +100,25 @@ class Plan:
         if sections is not None and "state" not in sections:
             state = ()
         state = tuple(t for t in state if tools is None or t in tools)
-        return Plan(self.mode, tuple(variants), memory, state)
+        notebook = self.notebook
+        if sections is not None and "notebook" not in sections:
+            notebook = ()
+        notebook = tuple(t for t in notebook if tools is None or t in tools)
+        return replace(
+            self, variants=tuple(variants), memory=memory, state=state, notebook=notebook
+        )
 
     def with_rounds(self, rounds: int) -> Plan:
         variants = tuple(
             replace(v, rounds=rounds, slow_rounds=min(v.slow_rounds, rounds)) for v in self.variants
         )
-        return Plan(self.mode, variants, self.memory, self.state)
+        return replace(self, variants=variants, notebook_rounds=rounds)
 
     def tool_keys(self) -> set[str]:
         keys = {tool for variant in self.variants for tool in variant.tools}
         if self.memory is not None:
             keys |= set(self.memory.tools)
-        return keys | set(self.state)
+        return keys | set(self.state) | set(self.notebook)
 
 
 def full_plan() -> Plan:
@@ -197,7 +208,14 @@ def full_plan() -> Plan:
         ),
         *framework_variants(base, rounds=20, slow_rounds=10),
     ]
-    return Plan("full", tuple(variants), MemoryPlan(HOT, reloads=200, every=50), state=HOT)
+    return Plan(
+        "full",
+        tuple(variants),
+        MemoryPlan(HOT, reloads=200, every=50),
+        state=HOT,
+        notebook=HOT,
+        notebook_rounds=10,
+    )
 
 
 def handler_variants(base: AppSpec, rounds: int) -> list[Variant]:
@@ -274,5 +292,12 @@ def quick_plan() -> Plan:
             warmup=1,
         ),
     ]
-    # No state section: it takes about 45 s (Gradio's reload mode alone 30 s).
-    return Plan("quick", tuple(variants), MemoryPlan(HOT, reloads=20, every=10))
+    # No state section: it takes about 45 s (Gradio's reload mode alone 30 s). The
+    # notebook section for devreload only (one kernel, about 20 s).
+    return Plan(
+        "quick",
+        tuple(variants),
+        MemoryPlan(HOT, reloads=20, every=10),
+        notebook=("devreload",),
+        notebook_rounds=2,
+    )

@@ -146,6 +146,7 @@ def render_markdown(results: Results) -> str:
     lines += _idle_cpu(results)
     lines += _memory(results)
     lines += _state(results)
+    lines += _notebook(results)
     lines += _internal(results)
     lines += _notes(results)
     return "\n".join(lines) + "\n"
@@ -381,6 +382,38 @@ def _state(results: Results) -> list[str]:
         lost = ", ".join(run.lost) or "nothing"
         lines.append(f"| {run.label} | state kept {len(run.kept)} of {len(ITEMS)} | {lost} |")
     return [*lines, ""]
+
+
+def _notebook(results: Results) -> list[str]:
+    if not results.notebook:
+        return []
+    lines = [
+        "## In a notebook: cell re-run to page updated",
+        "",
+        "One Gradio app in a notebook cell (an IPython kernel driven like a notebook, "
+        "benchmarks/notebook.py); the cell re-run with a new marker, timed from the execute "
+        "request. *Open tab*: a Chromium tab opened before (for a tab that does not follow, "
+        "an F5 pressed as the cell finished). *Inline view*: the new view the cell shows "
+        "(a notebook clears a cell's output at each run). Medians.",
+        "",
+        "| tool | open tab | inline view | cell finished | re-runs |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for run in results.notebook:
+        if run.status != "ok":
+            lines.append(f"| {run.label} | {run.status}: {_one_line(run.reason, 120)} | | | |")
+            continue
+        medians = run.medians()
+        tab = _ms_cell(medians["tab"]) + (" (F5)" if run.tab_mode == "f5" else "")
+        lines.append(
+            f"| {run.label} | {tab} | {_ms_cell(medians['inline'])} | "
+            f"{_ms_cell(medians['cell'])} | {len(run.cell_ms)} |"
+        )
+    return [*lines, ""]
+
+
+def _ms_cell(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f} ms"
 
 
 def _mb(value: float | None) -> str:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .measure import percentile
+from .notebook import NotebookRun
 from .state import StateRun
 
 __all__ = [
@@ -228,6 +229,7 @@ class Results:
     variants: list[VariantResult] = field(default_factory=list)
     memory: list[MemoryRun] = field(default_factory=list)
     state: list[StateRun] = field(default_factory=list)
+    notebook: list[NotebookRun] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     finished: str = ""
@@ -266,6 +268,7 @@ class Results:
             "variants": [variant.to_json() for variant in self.variants],
             "memory": [run.to_json() for run in self.memory],
             "state": [run.to_json() for run in self.state],
+            "notebook": [run.to_json() for run in self.notebook],
         }
 
 
@@ -329,6 +332,7 @@ def results_from_json(data: dict[str, Any]) -> Results:
             )
         )
     results.state = [StateRun.from_json(run) for run in data.get("state", [])]
+    results.notebook = [NotebookRun.from_json(run) for run in data.get("notebook", [])]
     return results
 
 

@@ -58,8 +58,13 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
         assert run["status"] == "ok", run["reason"]
         assert run["served"]["n"] >= 1
 
+    notebook = next(run for run in results["notebook"] if run["tool"] == "devreload")
+    assert notebook["status"] == "ok", notebook["reason"]
+    assert notebook["tab_mode"] == "push" and len(notebook["tab_ms"]) >= 1
+
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "| devreload |" in markdown
+    assert "| devreload (%%devreload) |" in markdown
 
 
 # -- the framework sections (NiceGUI, Dash, Shiny, FastHTML) -------------------------------

@@ -300,6 +300,9 @@ class GradioAdapter(Adapter):
             server_port=port,
             prevent_thread_lock=True,
             inbrowser=False,
+            # In a notebook Gradio would show the app in the cell; %%devreload shows
+            # its own view, at every run of the cell (reloader.notebook).
+            inline=False,
             share=False,
             quiet=True,
             ssr_mode=False,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Round", "Tab", "Tabs", "TabNews"]
+__all__ = ["Round", "Tab", "TabNews", "Tabs"]
 
 logger = logging.getLogger("reloader.tabs")
 
@@ -71,6 +71,8 @@ class Round:
     #: tab id -> why it could not show it (it reloads itself to get there).
     failed: dict[str, str] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
+    #: Called once every tab told shows it (on the thread that heard the last one).
+    on_done: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def told(self) -> int:
@@ -220,8 +222,14 @@ class Tabs:
 
     @staticmethod
     def _settle(round_: Round) -> None:
-        if not round_.pending():
-            round_.done.set()
+        if round_.done.is_set() or round_.pending():
+            return
+        round_.done.set()
+        for callback in round_.on_done:
+            try:
+                callback()
+            except Exception:
+                logger.exception("a round's callback failed")
 
     def _tell(self, news: list[TabNews]) -> None:
         for item in news:

@@ -47,6 +47,7 @@ from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._queue import QueuePace, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
+from reloader.notify import Tabs
 from reloader.notify._push import (
     TAB_PATH,
     WORKER_PATH,
@@ -419,6 +420,9 @@ class GradioAdapter(Adapter):
         # no new Blocks came with it: the watcher back after a problem, say).
         self._stamp_version(self.broadcaster.version + 1)
         return self.broadcaster.publish(Message("reload"))
+
+    def tab_confirmations(self) -> Tabs:
+        return self.broadcaster.tabs
 
     def _stamp_version(self, version: int) -> None:
         served: Any = self._running_app.blocks if self._running_app is not None else None

@@ -19,6 +19,7 @@ import pytest
 
 from support import (
     REPO,
+    PAGE_LISTENS,
     TRACK_EVENT_SOURCES,
     DevreloadProcess,
     devreload,
@@ -366,7 +367,7 @@ def test_a_page_whose_csp_forbids_inline_scripts_still_reloads_itself(
         page.add_init_script(TRACK_EVENT_SOURCES)
         page.goto(process.url + "/csp?" + urllib.parse.urlencode({"policy": policy}))
         wait_for(
-            lambda: page.evaluate("() => window.__eventSources.some(s => s.readyState === 1)"),
+            lambda: page.evaluate(PAGE_LISTENS),
             15,
             what="the devreload client to connect",
         )
@@ -425,10 +426,7 @@ def _open(page: Any, url: str) -> None:
     """Load the page and wait until its devreload client is connected (it hears the next save)."""
     page.add_init_script(TRACK_EVENT_SOURCES)
     page.goto(url)
-    page.wait_for_function(
-        "window.__eventSources.some(source => source.readyState === 1)",
-        timeout=15000,
-    )
+    page.wait_for_function(PAGE_LISTENS, timeout=15000)
 
 
 BASIC_AUTH_APP = textwrap.dedent(

@@ -44,8 +44,8 @@ from typing import Any, TypeVar
 
 __all__ = [
     "CHECKS",
-    "PAGE_LISTENS",
     "EDITOR_SAVES",
+    "PAGE_LISTENS",
     "ConformanceApp",
     "DevreloadProcess",
     "devreload",

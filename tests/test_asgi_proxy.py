@@ -416,7 +416,7 @@ def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
                 for line in response.iter_lines():
                     lines.append(line)
                     connected.set()
-                    if line == "event: reload":
+                    if lines[-2:-1] == ["event: reload"]:  # and its data
                         return
 
         reader = threading.Thread(target=listen, daemon=True)

@@ -88,10 +88,13 @@ self.onconnect = function (connection) {
       // tab is gone, whether it said bye or not.
       if (data.tab && self.navigator.locks) {
         self.navigator.locks.request("devreload-tab:" + data.tab, function () {
-          if (ports.get(port) === data.tab) {
+          // A tab that closes or reloads says so on its way out; that word may come
+          // a moment after its lock is released.
+          setTimeout(function () {
+            if (ports.get(port) !== data.tab) return;
             leave(port);
             bye(data.tab);
-          }
+          }, 1000);
         });
       }
     } else if (data.type === "close") {

@@ -24,7 +24,7 @@ from reloader.notify import Round, TabNews, Tabs
 __all__ = ["SHOWN_BOUND_SECONDS", "ShownLines"]
 
 #: How long a save's line waits for the tabs' confirmations.
-SHOWN_BOUND_SECONDS = 2.0
+SHOWN_BOUND_SECONDS = 5.0
 
 
 @dataclass

@@ -261,3 +261,19 @@ def test_twenty_tabs_load_follow_a_save_and_answer_a_click(tmp_path: Path, brows
             assert len(status(process)["tabs"]) == 20
         finally:
             context.close()
+        wait_for(lambda: status(process)["tabs"] == [], 20, what="the closed tabs to go")
+        # A browser without SharedWorker: one tab leads the one stream, the others
+        # hear it over a BroadcastChannel.
+        context = browser.new_context()
+        context.add_init_script("delete window.SharedWorker;")
+        try:
+            pages = [open_tab(context, process.url) for _ in range(8)]
+            save_in_place(app, PAGE_APP.replace("Page v1", "Page v3"))
+            for page in pages:
+                page.get_by_text("Page v3").wait_for(timeout=30_000)
+            for page in pages:
+                page.get_by_role("button", name="Ask").click()
+                page.get_by_text("answered").wait_for(timeout=20_000)
+            confirmed(process, 8)
+        finally:
+            context.close()

@@ -126,20 +126,65 @@
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
+  // Without a SharedWorker, the tabs of a browser still share one stream: the tab
+  // holding a Web Lock keeps it and passes each event on over a BroadcastChannel;
+  // when that tab goes, another takes the lock and opens the stream again.
+  function sharedByALeader() {
+    var channel = new BroadcastChannel("devreload " + events);
+    var leading = false, hello = null, standing = null;
+    channel.onmessage = function (message) {
+      var data = message.data || {};
+      if (data.ask) {  // a tab that joined: what the stream said so far
+        if (leading && hello) channel.postMessage(hello);
+        if (leading && standing) channel.postMessage(standing);
+      } else if (data.event) {
+        deliver(data.event, data.data);
+      }
+    };
+    navigator.locks.request("devreload-stream " + events, function () {
+      leading = true;
+      var source = new EventSource(events);
+      ["hello", "reload", "css", "error"].forEach(function (name) {
+        source.addEventListener(name, function (event) {
+          if (name === "error" && !event.data) return;
+          var message = {event: name, data: event.data};
+          if (name === "hello") { hello = message; standing = null; }
+          else if (name === "error") standing = message;
+          else if (name === "reload" && hello) {
+            standing = null;
+            var info = JSON.parse(hello.data), reload = JSON.parse(event.data || "{}");
+            info.version = reload.version;
+            info.reload = reload;
+            hello = {event: "hello", data: JSON.stringify(info)};
+          }
+          channel.postMessage(message);
+          deliver(name, event.data);
+        });
+      });
+      return new Promise(function () {});  // led until this tab goes
+    });
+    channel.postMessage({ask: true});
+  }
+
+  function fallbackStream() {
+    if (navigator.locks && window.BroadcastChannel) return sharedByALeader();
+    return ownStream();
+  }
+
   function connect() {
-    if (!window.SharedWorker) return ownStream();
+    if (!window.SharedWorker) return fallbackStream();
     var worker;
     try {
       worker = new SharedWorker(WORKER_URL, {name: "devreload " + events});
     } catch (error) {  // a Content-Security-Policy that forbids workers, say
-      return ownStream();
+      return fallbackStream();
     }
     var answered = false, gaveUp = false;
     var giveUp = function () {
       if (answered || gaveUp) return;
       gaveUp = true;
       worker.port.close();
-      ownStream();
+      fallbackStream();
     };
     worker.onerror = giveUp;
     worker.port.onmessage = function (message) {

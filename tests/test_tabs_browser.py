@@ -37,6 +37,7 @@ APP = textwrap.dedent(
 
     with gr.Blocks() as demo:
         gr.Markdown("# Title v1")
+        letters = gr.CheckboxGroup(["a", ("Bee", "b"), "c"], label="Letters")
         chat = gr.Chatbot(label="Chat", **MESSAGES)
         box = gr.Textbox(label="Ask")
         box.submit(answer, [box, chat], [box, chat])
@@ -119,6 +120,8 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         ask(page, "hello")
+        page.get_by_label("a", exact=True).check()
+        page.get_by_label("Bee", exact=True).check()
         edit(
             server,
             '    gr.Markdown("# Title v1")',
@@ -126,6 +129,9 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         )
         page.get_by_text("Banner").wait_for(timeout=20_000)
         assert page.get_by_text("echo hello").count() == 1
+        # The CheckboxGroup's ticks, read from the page (no event carried them).
+        ticked = [page.get_by_label(name, exact=True).is_checked() for name in ("a", "Bee", "c")]
+        assert ticked == [True, True, False]
         ask(page, "again")
         assert errors == []
         # The tab re-rendered in place: it never reloaded itself.

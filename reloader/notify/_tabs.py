@@ -8,7 +8,8 @@ collects those confirmations: the engine reports how many of the tabs told show
 the new version, and how long the slowest took.
 
 The tabs of one browser share one connection (a channel): when that stream
-closes, every tab on it is gone.
+closes, every tab on it is gone, until it says hello again (the last tab of a
+browser that reloads itself takes the stream with it, and comes back).
 """
 
 from __future__ import annotations
@@ -257,14 +258,12 @@ class Tabs:
         with self._lock:
             return self._rounds[-1] if self._rounds else None
 
-    def reported(self, round_: Round) -> list[Tab]:
-        """The engine printed ``round_``'s line: confirmations after it are news.
-        Returns the tabs it still waits for."""
+    def reported(self, round_: Round) -> None:
+        """The engine printed ``round_``'s line: confirmations after it are news."""
         with self._lock:
             self._reported.add(round_.version)
             if len(self._reported) > MAX_ROUNDS:
                 self._reported = {r.version for r in self._rounds}
-            return [self._tabs[i] for i in round_.pending() if i in self._tabs]
 
     def tab(self, tab_id: str) -> Tab | None:
         with self._lock:

@@ -225,7 +225,7 @@
   // with what went wrong (an exception while rendering, an error Gradio caught).
   const rerender = () => {
     const run = running.then(async () => {
-      const stream = await within(listened, 5000, "Gradio did not listen for reloads");
+      const stream = await within(listened, 8000, "Gradio did not listen for reloads");
       const problems = [];
       const onError = (event) => problems.push(String(event.error || event.message));
       const onRejection = (event) => problems.push(String(event.reason));

@@ -584,4 +584,8 @@ def _devreload_internal(events_path: Path, run: ToolRun) -> dict[str, object]:
                 float(line.get(key, 0.0)) for line in measured
             )
         internal["total_max_ms"] = max(float(line.get("total", 0.0)) for line in measured)
+        # The tab's own word: from the save until it told the server it shows the save.
+        shown = [float(line["shown"]) for line in measured if "shown" in line]
+        if shown:
+            internal["shown_median_ms"] = statistics.median(shown)
     return internal

@@ -129,7 +129,12 @@ def measure_state(browser: Browser, tool_key: str, folder: Path) -> StateRun:
         page.goto(f"http://127.0.0.1:{port}/")
         page.get_by_text("State v1").wait_for(timeout=30_000)
         # The frontend subscribes to the reload channel shortly after it renders.
-        page.wait_for_function("() => window.__benchReloadChannel === true", timeout=20_000)
+        page.wait_for_function(
+            "() => window.__benchReloadChannel === true || !!(window.__devreloadTab &&"
+            " window.__devreloadTab.connected && window.__devreloadGradio &&"
+            " window.__devreloadGradio.listening)",
+            timeout=20_000,
+        )
         _work(page)
         with open(target, "w", encoding="utf-8") as file:  # an editor's in-place save
             file.write(STATE_APP.replace("# State v1", "# State v2"))
@@ -146,7 +151,8 @@ def measure_state(browser: Browser, tool_key: str, folder: Path) -> StateRun:
     return run
 
 
-#: Says when Gradio's frontend listens for reloads (devreload's overlay client aside).
+#: Says when Gradio's frontend listens for reloads (devreload's overlay client aside;
+#: under devreload, Gradio's stream is devreload's stand-in, which says so itself).
 _TRACK_RELOAD_CHANNEL = """
 (() => {
   const Original = window.EventSource;

@@ -94,6 +94,8 @@ class Tool:
             PORT=str(port),
         )
         env.update(app.env)
+        if self.key == "devreload":  # this checkout's devreload, whatever the venv has installed
+            env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         return env
 
 

@@ -11,7 +11,8 @@ JSON lines look like::
 
     {"event": "reloaded", "generation": 3, "tier": "full", "files": ["app.py"],
      "digests": {"app.py": "9f2c..."}, "timings_ms": {"detect": 2.1, "execute": 8.4,
-     "swap": 1.9, "push": 0.2, "total": 12.6}, "tabs": 1, "time": 1795000000.1}
+     "swap": 1.9, "push": 0.2, "total": 12.6, "shown": 41.0}, "tabs": 1, "tabs_shown": 1,
+     "time": 1795000000.1}
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ class Event:
     #: blake2b digests of ``files`` as they were read for this version.
     digests: Mapping[Path, str] = field(default_factory=dict)
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    #: How many tabs were told (reloaded, patched, failed).
     tabs: int = 0
+    #: How many of them confirmed they show the new version (timings_ms["shown"]: when
+    #: the slowest did, from the save); None when the pages do not confirm.
+    tabs_shown: int | None = None
     error: ErrorInfo | None = None
     #: serving: the URL, adapter and watched folders; watch/message: the text.
     url: str = ""
@@ -73,6 +78,8 @@ class Event:
             data["timings_ms"] = {key: round(value, 2) for key, value in self.timings_ms.items()}
         if self.event in ("reloaded", "patched", "failed"):
             data["tabs"] = self.tabs
+        if self.tabs_shown is not None:
+            data["tabs_shown"] = self.tabs_shown
         if self.error is not None:
             data["error"] = {
                 "headline": self.error.headline,
@@ -116,6 +123,8 @@ class StatusBoard:
         self._last: Event | None = None
         self._generation = 0
         self._state = "starting"
+        #: The open tabs and the version each shows (the adapter's, when its pages say).
+        self.tabs: Callable[[], list[dict[str, Any]]] | None = None
 
     def __call__(self, event: Event) -> None:
         with self._lock:
@@ -129,10 +138,15 @@ class StatusBoard:
                 self._state = "serving" if self._state == "not watching" else self._state
 
     def snapshot(self) -> dict[str, Any]:
-        """``{"generation": N, "state": "serving"|"failed"|..., "last": {...event}}``."""
+        """``{"generation": N, "state": "serving"|"failed"|..., "last": {...event}}``,
+        and ``"tabs": [{"tab": 1, "path": "/", "title": ..., "version": N}, ...]`` where
+        the pages say which version each shows."""
         with self._lock:
             last = self._last.to_json() if self._last is not None else None
-            return {"generation": self._generation, "state": self._state, "last": last}
+            found = {"generation": self._generation, "state": self._state, "last": last}
+        if self.tabs is not None:
+            found["tabs"] = self.tabs()
+        return found
 
 
 Listener = Callable[[Event], None]

@@ -56,6 +56,17 @@ def _files(paths: Sequence[Path]) -> str:
     return shown
 
 
+def _tabs(event: Event) -> str:
+    """``1 tab told``, or, where the tabs confirm, ``2 of 2 tabs show it in 41 ms``."""
+    noun = "tab" if event.tabs == 1 else "tabs"
+    if event.tabs_shown is None:
+        return f"{event.tabs} {noun} told"
+    shown = event.timings_ms.get("shown")
+    when = f" in {shown:.0f} ms" if shown is not None and event.tabs_shown else ""
+    verb = "shows" if event.tabs_shown == 1 else "show"
+    return f"{event.tabs_shown} of {event.tabs} {noun} {verb} it{when}"
+
+
 def render(event: Event) -> str:
     """The line (or lines) a person reads for ``event``, without the ``devreload:`` prefix."""
     timings = event.timings_ms
@@ -63,12 +74,11 @@ def render(event: Event) -> str:
         watched = ", ".join(_short(root) or "." for root in event.roots)
         return f"serving {event.url} ({event.adapter}); watching {watched}"
     if event.event == "reloaded":
-        tabs = "tab" if event.tabs == 1 else "tabs"
         return (
             f"reloaded {_files(event.files)} in {timings.get('total', 0):.0f} ms "
             f"(detect {timings.get('detect', 0):.0f}, execute {timings.get('execute', 0):.0f}, "
             f"swap {timings.get('swap', 0):.0f}, push {timings.get('push', 0):.0f} ms; "
-            f"{event.tabs} {tabs} told)"
+            f"{_tabs(event)})"
         )
     if event.event == "patched":
         count = len(event.functions)
@@ -79,16 +89,17 @@ def render(event: Event) -> str:
             )
         names = ", ".join(event.functions[:3]) + (" ..." if count > 3 else "")
         noun = "function" if count == 1 else "functions"
+        shown = f"; {_tabs(event)}" if event.tabs_shown is not None else ""
         return (
             f"patched {names} in {_files(event.files)} in {timings.get('total', 0):.0f} ms "
-            f"({count} {noun})"
+            f"({count} {noun}{shown})"
         )
     if event.event == "failed":
         error = event.error or ErrorInfo("the reload failed")
         return (
             "reload failed, still serving the last good version; fix and save to retry.\n"
             f"{error.details.rstrip()}\n"
-            f"devreload: {error.headline} ({event.tabs} tabs told)"
+            f"devreload: {error.headline} ({_tabs(event)})"
         )
     if event.event == "watch" and event.error is not None:
         return event.error.headline

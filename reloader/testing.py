@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 __all__ = [
     "CHECKS",
     "EDITOR_SAVES",
+    "PAGE_LISTENS",
     "ConformanceApp",
     "DevreloadProcess",
     "devreload",
@@ -268,8 +269,14 @@ TRACK_EVENT_SOURCES = """
   window.EventSource.prototype = Original.prototype;
 })();
 """
-#: Some EventSource of the page is open (devreload's client, or the framework's own).
+#: Some EventSource of the page is open (an adapter's own client, as the toy adapter's).
 ANY_EVENT_SOURCE_OPEN = "() => (window.__eventSources || []).some(s => s.readyState === 1)"
+#: devreload's client in the page is connected (the server knows the tab) and, on a
+#: Gradio page, Gradio's frontend listens for reloads: the page follows the next save.
+PAGE_LISTENS = (
+    "() => { const tab = window.__devreloadTab, gradio = window.__devreloadGradio;"
+    " return !!(tab && tab.connected && (!gradio || gradio.listening)); }"
+)
 
 
 def read_http(path: str = "/") -> Callable[[DevreloadProcess], str]:
@@ -302,11 +309,14 @@ class ConformanceApp:
     args: tuple[str, ...] = ()
     #: Where a browser sees the page, and a JS condition true once it listens for reloads.
     page_path: str | None = "/"
-    page_ready_js: str = ANY_EVENT_SOURCE_OPEN
+    page_ready_js: str = PAGE_LISTENS
     #: Seconds to wait for the first page (a framework with a slow start).
     start_timeout: float = 60.0
     #: Extra environment for the devreload process (PYTHONPATH of a plugin, say).
     env: Mapping[str, str] = field(default_factory=dict)
+    #: The pages run devreload's client, which confirms the version each tab shows
+    #: (reloader.notify.Tabs); False for an adapter with a client of its own.
+    confirms: bool = True
 
     def write(self, folder: Path, version: str = "v1", helper: str = "h1") -> Path:
         for name, source in self.files.items():
@@ -446,7 +456,9 @@ CHECKS: tuple[Callable[[ConformanceApp, Path], None], ...] = (
 
 
 def tab_follows_a_save(app: ConformanceApp, folder: Path, page: Any) -> None:
-    """An open tab (a Playwright page) shows a save by itself, with no F5."""
+    """An open tab (a Playwright page) shows a save by itself, with no F5, and says so:
+    the save's line counts it among the tabs that show the new version, and the status
+    endpoint lists it at that version."""
     if app.page_path is None:
         return
     app.write(folder)
@@ -460,3 +472,15 @@ def tab_follows_a_save(app: ConformanceApp, folder: Path, page: Any) -> None:
         page.wait_for_function(
             "() => document.body.innerText.includes('version=v2')", timeout=30_000
         )
+        if not app.confirms:
+            return
+        process.wait_for_line("1 of 1 tab shows it in")
+        tabs = _status(process).get("tabs")
+        assert isinstance(tabs, list) and len(tabs) == 1, tabs
+        assert tabs[0]["version"] >= 1 and tabs[0]["path"] == app.page_path, tabs
+
+
+def _status(process: DevreloadProcess) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(process.get("/__devreload__/status")))

@@ -13,6 +13,7 @@ from typing import Any
 
 from reloader.testing import (
     EDITOR_SAVES,
+    PAGE_LISTENS,
     DevreloadProcess,
     devreload,
     free_port,
@@ -26,6 +27,7 @@ __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "EDITOR_SAVES",
+    "PAGE_LISTENS",
     "REPO",
     "TRACK_EVENT_SOURCES",
     "DevreloadProcess",
@@ -72,12 +74,8 @@ TRACK_EVENT_SOURCES = """
 
 
 def open_app_page(page: Any, url: str) -> None:
-    """Open the app and wait until its own frontend listens for reloads."""
+    """Open the app and wait until it listens for reloads (devreload's client is
+    connected and Gradio's frontend subscribed, 200 ms after it rendered)."""
     page.add_init_script(TRACK_EVENT_SOURCES)
     page.goto(url)
-    page.wait_for_function(
-        "() => (window.__eventSources || []).some("
-        "s => s.url.includes('/dev/reload') && !s.url.includes('client=overlay')"
-        " && s.readyState === 1)",
-        timeout=20_000,
-    )
+    page.wait_for_function(PAGE_LISTENS, timeout=20_000)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from support import (
+    PAGE_LISTENS,
     REPO,
     TRACK_EVENT_SOURCES,
     DevreloadProcess,
@@ -214,15 +215,22 @@ def test_websockets_work_and_an_open_one_stays_on_its_app(tmp_path: Path) -> Non
 
 
 def test_an_event_stream_hears_reloads_and_errors(tmp_path: Path) -> None:
+    """A tab as devreload's client is one, over HTTP: it says hello on the stream's
+    channel, and which version it shows after a reload; the save's line counts it."""
     app = write_app(tmp_path)
     with devreload(app) as process:
         process.wait_ready()
         stream = EventStream(process.url + "/__devreload__/events")
         try:
-            wait_for(lambda: ": connected" in stream.lines, what="the stream to open")
+            hello = json.loads(wait_for(lambda: stream.data("hello"), what="the stream's hello"))
+            say(process, op="hello", tab="t1", channel=hello["channel"], version=0, path="/")
             bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
-            wait_for(lambda: "event: reload" in stream.lines, what="a reload event")
-            process.wait_for_line("1 tab told")
+            reload = json.loads(wait_for(lambda: stream.data("reload"), what="a reload event"))
+            assert reload["version"] == 1
+            say(process, op="shown", tab="t1", version=1)
+            process.wait_for_line("; 1 of 1 tab shows it in ")
+            status = json.loads(process.get("/__devreload__/status"))
+            assert status["tabs"] == [{"tab": 1, "path": "/", "title": "", "version": 1}]
             save_in_place(app, app.read_text() + "\nraise ValueError('boom')\n")
             wait_for(lambda: "event: error" in stream.lines, what="an error event")
             (tmp_path / "static" / "style.css").write_text("h1 { color: blue; }\n")
@@ -321,8 +329,25 @@ class EventStream:
         except Exception:  # closed under the reader: done
             pass
 
+    def data(self, event: str) -> str | None:
+        """The data of the first ``event`` heard, if one was."""
+        lines = list(self.lines)
+        for i, line in enumerate(lines[:-1]):
+            if line == f"event: {event}" and lines[i + 1].startswith("data: "):
+                return lines[i + 1][len("data: ") :]
+        return None
+
     def close(self) -> None:
         self._response.close()
+
+
+def say(process: DevreloadProcess, **message: Any) -> None:
+    """What a tab's client tells the server (POST /__devreload__/tab)."""
+    request = urllib.request.Request(
+        process.url + "/__devreload__/tab", data=json.dumps(message).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
 
 
 # -- in a real browser ---------------------------------------------------------------------
@@ -366,7 +391,7 @@ def test_a_page_whose_csp_forbids_inline_scripts_still_reloads_itself(
         page.add_init_script(TRACK_EVENT_SOURCES)
         page.goto(process.url + "/csp?" + urllib.parse.urlencode({"policy": policy}))
         wait_for(
-            lambda: page.evaluate("() => window.__eventSources.some(s => s.readyState === 1)"),
+            lambda: page.evaluate(PAGE_LISTENS),
             15,
             what="the devreload client to connect",
         )
@@ -425,10 +450,7 @@ def _open(page: Any, url: str) -> None:
     """Load the page and wait until its devreload client is connected (it hears the next save)."""
     page.add_init_script(TRACK_EVENT_SOURCES)
     page.goto(url)
-    page.wait_for_function(
-        "window.__eventSources.some(source => source.readyState === 1)",
-        timeout=15000,
-    )
+    page.wait_for_function(PAGE_LISTENS, timeout=15000)
 
 
 BASIC_AUTH_APP = textwrap.dedent(

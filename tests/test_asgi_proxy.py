@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -35,7 +36,7 @@ from reloader.adapters.asgi import (
     ASGIProxy,
 )
 from reloader.adapters.asgi.server import listen
-from reloader.notify._push import Broadcaster
+from reloader.notify._push import TAB_PATH, WORKER_PATH, Broadcaster
 from support import wait_for
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><h1>hi</h1></body></html>"
@@ -415,18 +416,28 @@ def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
                 for line in response.iter_lines():
                     lines.append(line)
                     connected.set()
-                    if line == "event: reload":
+                    if lines[-2:-1] == ["event: reload"]:  # and its data
                         return
 
         reader = threading.Thread(target=listen, daemon=True)
         reader.start()
         assert connected.wait(10)
+        hello = wait_for(lambda: next((line for line in lines if '"channel"' in line), None))
+        channel = json.loads(hello.removeprefix("data: "))["channel"]
+        # A stream is not a tab: the tabs behind it say hello (devreload's client does).
+        assert adapter.notify(ReloadEvent("css")) == 0
+        said = client.post(TAB_PATH, json={"op": "hello", "tab": "a", "channel": channel})
+        assert said.status_code == 204
+        assert client.post(TAB_PATH, content=b"not json").status_code == 400
         assert adapter.notify(ReloadEvent("css")) == 1
         assert adapter.notify(ReloadEvent("reload")) == 1
         reader.join(10)
+        worker = client.get(WORKER_PATH)
+        assert worker.status_code == 200 and "onconnect" in worker.text
     assert lines[0] == ": connected"
     assert "event: css" in lines
     assert "event: reload" in lines
+    assert lines[lines.index("event: reload") + 1] == 'data: {"version": 1}'
 
 
 def test_the_status_route_answers_the_engines_status_as_json() -> None:

@@ -81,31 +81,26 @@ def test_tab_opened_while_broken_sees_the_error(app: Path, page: Any) -> None:
 
 
 def test_a_save_made_while_the_tab_loads_still_reaches_it(app: Path, page: Any) -> None:
-    """The tab has its page but its reload streams are not open yet when the save is
-    published (held here until then): when they open, the server tells the page it
-    missed a version, and the page loads the new one. Before, it stayed on the old
-    version until the next save."""
-    held: list[Any] = []
+    """The tab got its config (version 0) but its client is not connected yet when the
+    save is published: when it connects, the server's hello says version 1, and the
+    tab takes the save it missed. Before, it stayed on the old version until the next
+    save."""
+    held: list[tuple[Any, Any]] = []
 
     def hold(route: Any) -> None:
-        held.append(route)
+        held.append((route, route.fetch()))
 
-    page.route("**/dev/reload**", hold)
+    page.route("**/config", hold)
     with devreload(app) as process:
         process.wait_ready()
         page.goto(process.url)
-        wait_for(
-            lambda: page.evaluate("1") == 1 and len(held) >= 2,
-            20,
-            what="the page's two reload streams (Gradio's and devreload's)",
-        )
-        page.get_by_text("Title v1").wait_for(timeout=20_000)
+        wait_for(lambda: page.evaluate("1") == 1 and held, 20, what="the page's config request")
         save_in_place(app, app.read_text().replace("Title v1", "Title v2"))
         process.wait_for_line("devreload: reloaded app.py")
-        for route in held:
-            route.continue_()
-        page.unroute("**/dev/reload**")
+        for route, response in held:  # the config as it was before the save
+            route.fulfill(response=response)
+        page.unroute("**/config")
         page.get_by_text("Title v2").wait_for(timeout=20_000)
         # The new version's pages say so (Gradio hands the new Blocks the old head,
         # client included): a reloaded tab is not told it is stale again.
-        assert "version:1}" in process.get("/").decode()
+        assert "version:1," in process.get("/").decode()

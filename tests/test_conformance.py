@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from reloader.testing import (
+    ANY_EVENT_SOURCE_OPEN,
     CHECKS,
     ConformanceApp,
     DevreloadProcess,
@@ -80,10 +81,6 @@ GRADIO = conformance_app(
     """,
     no_reload="gr.NO_RELOAD",
     read=gradio_text,
-    page_ready_js=(
-        "() => (window.__eventSources || []).some(s => s.url.includes('/dev/reload') "
-        "&& !s.url.includes('client=overlay') && s.readyState === 1)"
-    ),
 )
 
 FASTAPI = conformance_app(
@@ -187,6 +184,9 @@ TOY = conformance_app(
         app.run(port=8080)
     """,
     args=("--adapter", "toy"),
+    # A client of its own, on an EventSource of its own, which does not confirm.
+    page_ready_js=ANY_EVENT_SOURCE_OPEN,
+    confirms=False,
 )
 
 

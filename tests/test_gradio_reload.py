@@ -163,9 +163,16 @@ def test_dev_reload_pushes_without_polling_delay(tmp_path: Path) -> None:
         ):
             lines = (line for line in events.iter_lines() if line)
             assert next(lines).startswith(":")  # connected
+            assert next(lines) == "event: hello"
+            hello = json.loads(next(lines).removeprefix("data: "))
+            client.post(
+                "/__devreload__/tab",
+                json={"op": "hello", "tab": "t", "version": 0, "channel": hello["channel"]},
+            )
             save_in_place(app, app.read_text().replace("# v1", "# v2"))
             assert next(lines) == "event: reload"
-        process.wait_for_line("1 tab told")
+            client.post("/__devreload__/tab", json={"op": "shown", "tab": "t", "version": 1})
+        process.wait_for_line("; 1 of 1 tab shows it in ")
 
 
 def run_to_exit(app: Path, *args: str) -> tuple[int, str]:

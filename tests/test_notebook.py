@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from reloader.notebook.testing import CellRun, Kernel, running_kernel
-from support import REPO, TRACK_EVENT_SOURCES, free_port, open_app_page, wait_for
+from support import PAGE_LISTENS, REPO, free_port, open_app_page, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -242,17 +242,11 @@ def test_a_view_in_another_cell_follows_the_reruns_and_keeps_its_values(
     views = [str(d.get("text/html", "")) for d in shown.displays if "<iframe" in str(d)]
     assert views and f"127.0.0.1:{served}" in views[-1], shown.displays
     # The notebook renders the view cell's output; only the app cell runs again.
-    page.add_init_script(TRACK_EVENT_SOURCES)  # in every frame, the view's too
     page.set_content(views[-1])
     view = page.frame_locator("iframe")
     view.get_by_text("Header v10").wait_for(timeout=20_000)
     frame = page.frames[1]
-    frame.wait_for_function(
-        "() => (window.__eventSources || []).some("
-        "s => s.url.includes('/dev/reload') && !s.url.includes('client=overlay')"
-        " && s.readyState === 1)",
-        timeout=20_000,
-    )
+    frame.wait_for_function(PAGE_LISTENS, timeout=20_000)
     view.get_by_label("Name").fill("Ada")
     frame.evaluate("window.__notReloaded = true")
 

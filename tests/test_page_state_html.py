@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from support import TRACK_EVENT_SOURCES, devreload, save_in_place
+from support import PAGE_LISTENS, TRACK_EVENT_SOURCES, devreload, save_in_place
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -55,9 +55,7 @@ def app(tmp_path: Path) -> Path:
 def _open(page: Any, url: str) -> None:
     page.add_init_script(TRACK_EVENT_SOURCES)
     page.goto(url)
-    page.wait_for_function(
-        "window.__eventSources.some(source => source.readyState === 1)", timeout=15000
-    )
+    page.wait_for_function(PAGE_LISTENS, timeout=15000)
 
 
 def _edit(app: Path, old: str, new: str) -> None:

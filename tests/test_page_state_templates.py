@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from support import TRACK_EVENT_SOURCES, DevreloadProcess, devreload, save_in_place
+from support import PAGE_LISTENS, DevreloadProcess, devreload, save_in_place
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -119,15 +119,12 @@ def server(folder: Path) -> Iterator[DevreloadProcess]:
 
 
 def _open(page: Any, url: str) -> None:
-    page.add_init_script(TRACK_EVENT_SOURCES)
     page.goto(url)
     _listening(page)
 
 
 def _listening(page: Any) -> None:
-    page.wait_for_function(
-        "window.__eventSources.some(source => source.readyState === 1)", timeout=15000
-    )
+    page.wait_for_function(PAGE_LISTENS, timeout=15000)
 
 
 def _edit(path: Path, *changes: str) -> None:
@@ -141,7 +138,7 @@ def _edit(path: Path, *changes: str) -> None:
 
 def _heading_is(page: Any, text: str) -> None:
     page.wait_for_function(
-        f"document.getElementById('heading').textContent === {text!r}", timeout=15000
+        f"document.getElementById('heading')?.textContent === {text!r}", timeout=15000
     )
 
 
@@ -159,6 +156,8 @@ def test_a_template_error_is_shown_over_the_page_and_its_fix_patches_it_back(
     assert "{% endfo %}" in text
     assert page.input_value("#name") == "typed by hand"
     assert page.evaluate("window.__sameDocument") is True  # the last good page, kept
+    # The terminal says which tab keeps its page, and why.
+    server.wait_for_line("keeps its page (the page answered 500: ")
     # A tab opened meanwhile gets the same error, and follows the fix too.
     other = page.context.new_page()
     _open(other, server.url + "/broken")
@@ -185,6 +184,7 @@ def test_a_page_that_answered_a_post_is_not_sent_again(
     _edit(folder / "templates" / "thanks.html", "v1", "v2")
     text = page.wait_for_selector(OVERLAY, timeout=15000).inner_text()
     assert "form submission" in text
+    server.wait_for_line("keeps its page (it answers a form POST")
     assert posts.read_text().split() == ["ada@example.com"]
     assert page.evaluate("window.__sameDocument") is True
     assert page.inner_text("#thanks") == "Thanks ada@example.com v1"

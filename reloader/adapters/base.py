@@ -38,9 +38,12 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FunctionType
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from reloader._errors import ReloaderError
+
+if TYPE_CHECKING:
+    from reloader.notify import Tabs
 
 __all__ = [
     "MATCH_EXACT",
@@ -172,6 +175,13 @@ class Adapter(ABC):
         reloads fully), in one sentence; None when it may. E.g. Gradio's ``@gr.render``
         functions, whose output is already on the page, or a Shiny Express file's
         functions, which Shiny runs its own copy of in each session."""
+        return None
+
+    def tab_confirmations(self) -> Tabs | None:
+        """The open tabs of the served pages, each confirming the version it shows
+        (:class:`reloader.notify.Tabs`, which devreload's own client reports to), so
+        that the terminal says how many show a save; None when the pages do not
+        confirm (it then says how many were told)."""
         return None
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:

@@ -1,11 +1,14 @@
 // devreload browser client: shows reload errors over the page and, for apps
 // whose own frontend does not refresh itself, patches the page in place with
 // idiomorph (keeping typed values, focus and scroll) or reloads it, and its CSS.
+// Each save closes a loop: the tab tells the server the version it now shows, or
+// why it could not show it, and then reloads itself with its state carried over.
 // Configured by window.__devreload = {events: URL, reloadPage: bool, version: N,
-// posted: bool} in an inline script, or, where a Content-Security-Policy forbids
-// inline scripts, by the data-events, data-reload-page, data-version and data-posted
-// attributes of the <script src> that loads it. "posted": the page is the answer to
-// a form POST, which is never loaded again (that would send the form again).
+// posted: bool, tab: URL, worker: URL} in an inline script, or, where a
+// Content-Security-Policy forbids inline scripts, by the data-events,
+// data-reload-page, data-version and data-posted attributes of the <script src>
+// that loads it. "posted": the page is the answer to a form POST, which is never
+// loaded again (that would send the form again).
 (function () {
   "use strict";
   var tag = document.currentScript;
@@ -64,42 +67,292 @@
     }
   }
 
-  // The version this page was served at: a save published before the stream opens
-  // (the page was still loading) comes back at once as "stale".
-  var events = config.events;
-  if (config.version !== undefined && config.version !== null) {
-    events += (events.indexOf("?") >= 0 ? "&" : "?") + "since=" + config.version;
+  // --- The connection: one per browser, shared by all the app's tabs ---
+
+  var events = new URL(config.events, location.href).href;
+  // Beside the stream, unless the page names them (Gradio's stream is under its API).
+  var sibling = function (name) {
+    return new URL(name, events.replace(/[?#].*$/, "")).href;
+  };
+  var TAB_URL = config.tab ? new URL(config.tab, location.href).href : sibling("tab");
+  var WORKER_URL = config.worker ? new URL(config.worker, location.href).href : sibling("worker.js");
+  var handlers = {};
+  var reloading = false;  // this page reloads itself: it comes back under the same id
+
+  function deliver(name, data) {
+    if (handlers[name]) handlers[name](data);
   }
-  var source = new EventSource(events);
-  // The version the page is at now: each reload it takes moves it on. A stream that
-  // reopens (EventSource reconnects with the URL it started with) is then "stale"
-  // only if a reload went out while it was closed.
-  var seen = Number(config.version);
-  source.addEventListener("reload", function () { seen += 1; });
-  source.addEventListener("stale", function (event) {
-    var now = Number(JSON.parse(event.data || "{}").version);
-    if (!(now > seen)) return;
-    // At most once in a few seconds: a page that comes back stale again (a server
-    // that serves an old version) must not reload in a loop.
-    var key = "devreload-stale-reload", last = 0;
+
+  function post(message, keepalive) {
+    if (!window.fetch) return Promise.resolve();
+    return fetch(TAB_URL, {method: "POST", body: JSON.stringify(message), keepalive: !!keepalive,
+                           credentials: "same-origin", headers: {"Content-Type": "application/json"}})
+      .catch(function () { /* the server is restarting: the next hello tells it */ });
+  }
+
+  // Who this tab is, across its own reloads (sessionStorage is the tab's): the
+  // server waits for a tab that reloads itself to come back showing the version.
+  var tabId = (function () {
+    var id = null;
+    try { id = sessionStorage.getItem("devreload-tab"); } catch (error) { /* no storage */ }
+    return id || newTabId();
+  })();
+
+  function newTabId() {
+    var id = Math.random().toString(36).slice(2) + Date.now().toString(36);
+    try { sessionStorage.setItem("devreload-tab", id); } catch (error) { /* no storage */ }
+    return id;
+  }
+
+  // Held while the tab lives, so that the shared worker sees a tab go even when it
+  // cannot say so; a duplicated tab (its sessionStorage copied) takes a new id.
+  function holdTabLock(then) {
+    var locks = navigator.locks;
+    if (!locks) return then();
+    locks.request("devreload-tab:" + tabId, {ifAvailable: true}, function (lock) {
+      if (!lock) {
+        tabId = tab.id = newTabId();
+        holdTabLock(then);
+        return null;
+      }
+      then();
+      return new Promise(function () {});
+    }).catch(function () { then(); });
+  }
+
+  function ownStream() {
+    var source = new EventSource(events);
+    ["hello", "reload", "css", "error"].forEach(function (name) {
+      source.addEventListener(name, function (event) { deliver(name, event.data); });
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  // Without a SharedWorker, the tabs of a browser still share one stream: the tab
+  // holding a Web Lock keeps it and passes each event on over a BroadcastChannel;
+  // when that tab goes, another takes the lock and opens the stream again.
+  function sharedByALeader() {
+    var channel = new BroadcastChannel("devreload " + events);
+    var leading = false, hello = null, standing = null;
+    channel.onmessage = function (message) {
+      var data = message.data || {};
+      if (data.ask) {  // a tab that joined: what the stream said so far
+        if (leading && hello) channel.postMessage(hello);
+        if (leading && standing) channel.postMessage(standing);
+      } else if (data.event) {
+        deliver(data.event, data.data);
+      }
+    };
+    navigator.locks.request("devreload-stream " + events, function () {
+      leading = true;
+      var source = new EventSource(events);
+      ["hello", "reload", "css", "error"].forEach(function (name) {
+        source.addEventListener(name, function (event) {
+          if (name === "error" && !event.data) return;
+          var message = {event: name, data: event.data};
+          if (name === "hello") { hello = message; standing = null; }
+          else if (name === "error") standing = message;
+          else if (name === "reload" && hello) {
+            standing = null;
+            var info = JSON.parse(hello.data), reload = JSON.parse(event.data || "{}");
+            info.version = reload.version;
+            info.reload = reload;
+            hello = {event: "hello", data: JSON.stringify(info)};
+          }
+          channel.postMessage(message);
+          deliver(name, event.data);
+        });
+      });
+      return new Promise(function () {});  // led until this tab goes
+    });
+    channel.postMessage({ask: true});
+  }
+
+  function fallbackStream() {
+    if (navigator.locks && window.BroadcastChannel) return sharedByALeader();
+    return ownStream();
+  }
+
+  function connect() {
+    if (!window.SharedWorker) return fallbackStream();
+    var worker;
+    try {
+      worker = new SharedWorker(WORKER_URL, {name: "devreload " + events});
+    } catch (error) {  // a Content-Security-Policy that forbids workers, say
+      return fallbackStream();
+    }
+    var answered = false, gaveUp = false;
+    var giveUp = function () {
+      if (answered || gaveUp) return;
+      gaveUp = true;
+      worker.port.close();
+      fallbackStream();
+    };
+    worker.onerror = giveUp;
+    worker.port.onmessage = function (message) {
+      if (gaveUp) return;
+      answered = true;
+      deliver(message.data.event, message.data.data);
+    };
+    worker.port.start();
+    holdTabLock(function () {
+      worker.port.postMessage({type: "open", events: events, tab: tabId, tabUrl: TAB_URL});
+    });
+    setTimeout(giveUp, 5000);  // never answered (blocked): a stream of the tab's own
+    window.addEventListener("pagehide", function () {
+      if (!gaveUp) worker.port.postMessage({type: "close"});
+    });
+  }
+
+  // --- The loop: take each save, say what the tab shows, recover when it cannot ---
+
+  // The version this page shows: it was served at config.version; each save it takes
+  // moves it on. A hello with a higher one means a save went out while this page was
+  // loading or not listening.
+  var shown = Number(config.version);
+  var server = null;
+  // For tests and tools: the server knows this tab (connected), the version it shows.
+  var tab = window.__devreloadTab = {id: tabId, connected: false, version: shown};
+  // A save not shown within this many ms (a re-render that hangs) reloads the tab.
+  var BOUND_MS = 10000;
+
+  handlers.hello = function (data) {
+    var info = JSON.parse(data || "{}");
+    if (server !== null && info.server !== server) {
+      return reloadPage("the server restarted");
+    }
+    server = info.server;
+    post({op: "hello", tab: tabId, channel: info.channel, version: isNaN(shown) ? null : shown,
+          path: location.pathname, title: document.title})
+      .then(function () { tab.connected = true; });
+    var missed = Number(info.version);
+    if (!isNaN(shown) && missed > shown) {
+      var message = info.reload || {};
+      message.version = missed;
+      message.stale = true;
+      take(message);
+    }
+  };
+  handlers.error = function (data) {
+    if (!data) return;  // a connection error, not a reload error
+    var payload;
+    try { payload = JSON.parse(data); } catch (e) { payload = data; }
+    if (payload && typeof payload === "object") showError(String(payload.text || ""), payload.title);
+    else showError(String(payload));  // an older server: the text alone
+  };
+  handlers.css = function () {
+    hideError();
+    reloadStylesheets();
+  };
+  handlers.reload = function (data) {
+    var message = {};
+    try { message = JSON.parse(data || "{}"); } catch (e) { message = {}; }
+    take(message);
+  };
+
+  // The page reloads itself, with its state (see fullReload); a page that answered a
+  // form POST is kept instead.
+  function reloadPage(why) {
+    return fullReload(why);
+  }
+
+  // A save the tab could not show: say why, then reload (at most once in a few
+  // seconds: a page that breaks again as soon as it loads shows the error instead).
+  function recover(version, why) {
+    var key = "devreload-recovered", last = 0;
     try { last = Number(sessionStorage.getItem(key)) || 0; } catch (error) { /* no storage */ }
+    post({op: "failed", tab: tabId, version: version, reason: why}, true);
     if (Date.now() - last < 5000) {
-      console.warn("devreload: this page is still not at the server's version " + now);
+      showError(why + "\n\nReload the page (F5) once the cause is fixed.",
+                "devreload: this tab could not show the last save.");
       return;
     }
     try { sessionStorage.setItem(key, String(Date.now())); } catch (error) { /* no storage */ }
-    fullReload("a save reached the server while this page was not listening");
-  });
-  source.addEventListener("error", function (event) {
-    if (!event.data) return;  // a connection error, not a reload error
-    var data;
-    try { data = JSON.parse(event.data); } catch (e) { data = event.data; }
-    if (data && typeof data === "object") showError(String(data.text || ""), data.title);
-    else showError(String(data));  // an older server: the text alone
+    fullReload("it could not show the last save (" + why + ")");
+  }
+
+  var taking = null, next = null;
+
+  function take(message) {
+    var version = Number(message.version);
+    if (!isNaN(shown) && !(version > shown)) return;  // it shows that version already
+    hideError();
+    if (taking) { next = message; return; }  // one at a time; the newest waits
+    taking = message;
+    var settled = function () {
+      taking = null;
+      if (next) { var newer = next; next = null; take(newer); }
+    };
+    var bound;
+    var timeout = new Promise(function (resolve, reject) {
+      bound = setTimeout(function () {
+        reject(new Error("it did not finish within " + BOUND_MS / 1000 + " s"));
+      }, BOUND_MS);
+    });
+    Promise.race([show(message), timeout]).then(function (outcome) {
+      clearTimeout(bound);
+      if (outcome === "reloading") return;  // its hello, once loaded, confirms
+      if (outcome && outcome.kept) {  // an error over the last good page, a POST answer
+        post({op: "failed", tab: tabId, version: version, reason: outcome.kept, reloads: false});
+      } else {
+        shown = tab.version = version;
+        post({op: "shown", tab: tabId, version: version});
+      }
+      settled();
+    }, function (error) {
+      clearTimeout(bound);
+      settled();
+      recover(version, String((error && error.message) || error));
+    });
+  }
+
+  // What the page patcher did (see refetchAndPatch), as the loop takes it.
+  function outcomeOf(result) {
+    if (result.shown === "reloading") return "reloading";
+    if (result.shown === "morphed") return "shown";
+    return {kept: result.why};
+  }
+
+  // The save on this page: a promise of "shown", of "reloading" when it reloads the
+  // page, or of {kept: why} when it keeps the page as it is (an error over the last
+  // good page, a POST answer).
+  function show(message) {
+    var waits = [];
+    // An adapter's page script may take the save in place (Dash re-fetches its
+    // layout; Shiny's patches the page with patchPage, then starts a new session;
+    // Gradio's re-renders from the new config): it calls preventDefault(), and
+    // waitUntil(promise) for a promise settled once the page shows the save.
+    var detail = {
+      message: message,
+      patchPage: window.__devreloadIdiomorph && window.DOMParser && window.fetch ? patchPage : null,
+      waitUntil: function (promise) { waits.push(Promise.resolve(promise)); },
+    };
+    var update = new CustomEvent("devreload:reload", {cancelable: true, detail: detail});
+    if (!window.dispatchEvent(update) || !config.reloadPage) {
+      return Promise.all(waits).then(function (results) {
+        return results.indexOf("reloading") >= 0 ? "reloading" : "shown";
+      });
+    }
+    // Pages built by the framework's own JavaScript (Dash, Shiny) keep an unchanged
+    // HTML shell: the adapter asks for a real reload, patching would change nothing.
+    if (message.page === "reload") {
+      return Promise.resolve(outcomeOf(fullReload("the page is built by its framework's JavaScript")));
+    }
+    // The adapter updated the page itself (NiceGUI, over its own socket).
+    if (message.page === "keep") return Promise.resolve("shown");
+    if (!window.__devreloadIdiomorph || !window.DOMParser || !window.fetch) {
+      return Promise.resolve(outcomeOf(fullReload("this browser cannot patch the page in place")));
+    }
+    return refetchAndPatch().then(outcomeOf);
+  }
+
+  window.addEventListener("pagehide", function () {
+    if (reloading || !navigator.sendBeacon) return;
+    navigator.sendBeacon(TAB_URL, JSON.stringify({op: "bye", tab: tabId}));
   });
   // --- Server-rendered pages: patch the live DOM instead of reloading the tab ---
 
-  // What refreshPage and patchPage resolve to, for whoever confirms what the tab shows:
+  // What refetchAndPatch resolves to, for whoever confirms what the tab shows:
   // {shown: "morphed"}: the page is the new version, patched in place;
   // {shown: "error", why}: the page failed to render; its error is shown over the last
   //   good page, kept as it was (a later save that fixes it patches the page back);
@@ -115,14 +368,17 @@
       "or the form sent again) shows it.";
     console.info(RESUBMIT_TITLE + " " + text + " (" + why + ")");
     showError(text, RESUBMIT_TITLE);
-    return {shown: "kept", why: why};
+    return {shown: "kept", why: "it answers a form POST, and refreshing it would send the form again"};
   }
 
   function fullReload(why) {
     if (config.posted) return keepPostedPage(why);
     console.info("devreload: reloading the whole page: " + why);
+    // The adapter's page script saves what it holds (Gradio's values, chat, tabs).
+    window.dispatchEvent(new CustomEvent("devreload:beforefullreload", {detail: {reason: why}}));
     // Without idiomorph (--no-keep-state) the user asked for a fresh page on each save.
     if (window.__devreloadIdiomorph) stashPageState();
+    reloading = true;
     location.reload();
     return {shown: "reloading", why: why};
   }
@@ -399,7 +655,9 @@
     return read.then(function (error) {
       showError(String(error.text || ""), error.title);
       console.warn(error.title + "\n" + (error.text || ""));
-      return {shown: "error", why: "the page answered " + response.status};
+      var headline = String(error.text || "").split("\n")[0].slice(0, 200);
+      return {shown: "error",
+              why: "the page answered " + response.status + (headline ? ": " + headline : "")};
     });
   }
 
@@ -433,48 +691,7 @@
     });
   }
 
-  // One refetch at a time; saves that arrive during one are taken by a single next
-  // one. The promise: the outcome once the page shows the newest save it was told of.
-  var refreshing = null, queued = null;
-
-  function refreshPage() {
-    if (!window.__devreloadIdiomorph || !window.DOMParser || !window.fetch) {
-      return Promise.resolve(fullReload("this browser cannot patch the page in place"));
-    }
-    if (refreshing) {
-      if (!queued) queued = refreshing.then(function () { queued = null; return refreshPage(); });
-      return queued;
-    }
-    refreshing = refetchAndPatch().then(function (outcome) {
-      refreshing = null;
-      return outcome;
-    });
-    return refreshing;
-  }
-
   if (config.reloadPage) restorePageState();
 
-  source.addEventListener("reload", function (event) {
-    hideError();
-    if (!config.reloadPage) return;
-    var data = {};
-    try { data = JSON.parse(event.data || "{}"); } catch (e) { data = {}; }
-    // An adapter's page script may take the save in place (Dash re-fetches its layout;
-    // Shiny's patches the page with patchPage, then starts a new session).
-    var detail = {message: data, patchPage: window.__devreloadIdiomorph && window.DOMParser &&
-      window.fetch ? patchPage : null};
-    var update = new CustomEvent("devreload:reload", {cancelable: true, detail: detail});
-    if (!window.dispatchEvent(update)) return;
-    // Pages built by the framework's own JavaScript (Dash, Shiny) keep an unchanged
-    // HTML shell: the adapter asks for a real reload, patching would change nothing.
-    if (data.page === "reload") location.reload();
-    // The adapter updated the page itself (NiceGUI, over its own socket).
-    else if (data.page === "keep") return;
-    else refreshPage();
-  });
-  source.addEventListener("css", function () {
-    hideError();
-    reloadStylesheets();
-  });
-  window.addEventListener("beforeunload", function () { source.close(); });
+  connect();
 })();

@@ -25,8 +25,10 @@
   const state = {
     // The last config as the server sent it (the developer's defaults). This script
     // runs after Gradio fetched the first one, which Gradio keeps here.
+    // A copy: Gradio 5 binds its components' values to this very object, so that it
+    // soon holds what the user typed, not the developer's defaults.
     config: window.gradio_config && Array.isArray(window.gradio_config.components)
-      ? window.gradio_config
+      ? JSON.parse(JSON.stringify(window.gradio_config))
       : null,
     values: new Map(), // component id -> value set in the page
     eventFn: new Map(), // event_id -> fn_index, from queue/join answers
@@ -35,6 +37,23 @@
     scroll: null, // {x, y} at a save
     pendingUpload: null, // {component, files} between a file input's change and its /upload
   };
+  // A tab that reloads itself (it could not take a save in place) keeps its state
+  // here until the new page is up; the page script then re-renders with it.
+  const SAVED = "devreload-gradio-state";
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SAVED) || "null");
+    sessionStorage.removeItem(SAVED);
+    if (saved && saved.config && Date.now() - saved.at < 60000) {
+      state.config = saved.config;
+      state.values = new Map(saved.values);
+      state.layout = new Map(saved.layout);
+      state.selectedTabs = new Set(saved.selectedTabs);
+      state.scroll = saved.scroll;
+      state.restoring = true;
+    }
+  } catch (error) {
+    // no storage, or what it held is not ours: the page starts afresh
+  }
   // window.__devreload.stateReport (devreload -v): the page says what it kept.
   const settings = window.__devreload || {};
   window.__devreloadGradioState = state;
@@ -362,6 +381,11 @@
     } else if (element instanceof HTMLTextAreaElement) {
       type = "textbox";
       value = element.value;
+    } else if (element instanceof HTMLInputElement && element.closest('[data-testid="checkbox-group"]')) {
+      // A CheckboxGroup: its boxes' names are its choices' values, as strings.
+      type = "checkboxgroup";
+      const boxes = [...element.closest('[data-testid="checkbox-group"]').querySelectorAll("input")];
+      value = boxes.filter((box) => box.checked).map((box) => box.name);
     } else if (element instanceof HTMLInputElement && element.type === "checkbox") {
       type = "checkbox";
       value = element.checked;
@@ -381,6 +405,10 @@
     if (!match) return;
     // A radio button's value attribute is the choice's value as a string.
     if (type === "radio") value = choiceValue(match, (choice) => String(choice[1]) === value);
+    if (type === "checkboxgroup") {
+      value = value.map((name) => choiceValue(match, (choice) => String(choice[1]) === name));
+      if (value.includes(undefined)) return;
+    }
     if (type === "multimodaltextbox") value = { ...value, files: multimodalFiles(match) };
     if (value !== undefined) state.values.set(match.id, value);
   };
@@ -582,6 +610,24 @@
   document.addEventListener("input", fromDom, true);
   document.addEventListener("change", fromDom, true);
 
+  window.addEventListener("devreload:beforefullreload", () => {
+    if (!state.config) return;
+    try {
+      snapshotDom();
+      const saved = {
+        config: state.config,
+        values: [...state.values],
+        layout: [...state.layout],
+        selectedTabs: [...state.selectedTabs],
+        scroll: state.scroll,
+        at: Date.now(),
+      };
+      sessionStorage.setItem(SAVED, JSON.stringify(saved));
+    } catch (error) {
+      // more than sessionStorage holds (about 5 MB): the page starts afresh
+    }
+  });
+
   window.fetch = async (input, init) => {
     const path = pathOf(input);
     if (path.endsWith("/queue/join")) {
@@ -643,7 +689,8 @@
       return watchStream(await originalFetch(input, init));
     }
     if (path.endsWith("/config")) {
-      if (state.config) snapshotDom();
+      // Restoring, the page shows its defaults: what it held was read before it reloaded.
+      if (state.config && !state.restoring) snapshotDom();
       const response = await originalFetch(input, init);
       if (!response.ok) return response;
       let fresh;

@@ -34,9 +34,9 @@
     }
     event.preventDefault();
     Shiny.unbindAll(document.body);
-    patchPage(isBslibInit)
+    var shown = patchPage(isBslibInit)
       .then(function (patched) {
-        if (!patched) return null;  // the client is reloading the page
+        if (!patched) return "reloading";  // the client is reloading the page
         runBslibInits();
         var socket = app.$socket;
         if (socket) {
@@ -46,10 +46,13 @@
         }
         app.reconnect();
         return Shiny.bindAll(document.body);
-      })
-      .catch(function (error) {
-        console.info("devreload: reloading the whole page: " + error);
-        location.reload();
       });
+    // The client tells the server the tab shows the save once this settles; when it
+    // fails, it reloads the page (with a line in the terminal saying why).
+    if (event.detail.waitUntil) event.detail.waitUntil(shown);
+    else shown.catch(function (error) {
+      console.info("devreload: reloading the whole page: " + error);
+      location.reload();
+    });
   });
 })();

@@ -40,6 +40,7 @@ from reloader._report import ReloadTiming, Reporter
 from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 from reloader.engine._dispose import Disposers
 from reloader.engine._interpreter import prepared_interpreter
+from reloader.engine._shown import ShownLines
 from reloader.engine._supervisor import (
     Abandoned,
     Interrupter,
@@ -97,6 +98,8 @@ class Engine:
         self.interrupter = Interrupter()
         self.status = StatusBoard()
         self.reporter.listeners.append(self.status)
+        #: A save's line waits for the tabs to show it (never the swap or the push).
+        self.shown = ShownLines(self.reporter.emit)
 
     # -- set-up --------------------------------------------------------------
 
@@ -179,7 +182,7 @@ class Engine:
             try:
                 code = self._run()
             except (KeyboardInterrupt, Stop):
-                self.reporter.emit(Event("stopping", message="stopping"))
+                self.shown.emit(Event("stopping", message="stopping"))
                 code = EXIT_OK
             except UserError as error:
                 code = error.exit_code
@@ -248,6 +251,9 @@ class Engine:
             self.adapter, self.app = self._find_app(result.modules[self.app_module.name].__dict__)
         except AppNotFound as error:
             raise UserError(error.headline, EXIT_NO_APP) from None
+        tabs = self.adapter.tab_confirmations()
+        self.shown.watch(tabs)
+        self.status.tabs = tabs.snapshot if tabs is not None else None
         self.disposers.commit(result.modules)
         return True
 
@@ -276,7 +282,7 @@ class Engine:
 
     def _watch_notice(self, notice: WatchNotice) -> None:
         """A watch problem (or its end), told in the terminal and in every open tab."""
-        self.reporter.emit(
+        self.shown.emit(
             Event(
                 "watch",
                 files=tuple(notice.paths),
@@ -366,6 +372,7 @@ class Engine:
         swapped = time.perf_counter()
         # The old versions no longer serve: let them clean up (reloader.on_dispose).
         self.disposers.commit(result.modules)
+        mark = self.shown.mark()
         told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
         pushed = time.perf_counter()
         self.failing = False
@@ -379,7 +386,7 @@ class Engine:
             (pushed - swapped) * 1000,
             told,
         )
-        return self._emit(
+        return self.shown.submit(
             Event(
                 "reloaded",
                 generation=self.generation,
@@ -388,7 +395,8 @@ class Engine:
                 digests=self._digests(changed),
                 timings_ms=timing.as_dict(),
                 tabs=told,
-            )
+            ),
+            mark,
         )
 
     def _try_patch(self, changed: list[Path], started: float, detect_ms: float) -> Event | None:
@@ -408,9 +416,10 @@ class Engine:
             return None
         patch_ms = (time.perf_counter() - started) * 1000
         assert self.adapter is not None
+        mark = self.shown.mark()
         told = self.adapter.notify(ReloadEvent("patch", tuple(changed)))
         self.generation += 1
-        return self._emit(
+        return self.shown.submit(
             Event(
                 "patched",
                 generation=self.generation,
@@ -420,12 +429,12 @@ class Engine:
                 digests=self._digests(changed),
                 timings_ms={"detect": detect_ms, "patch": patch_ms, "total": detect_ms + patch_ms},
                 tabs=told,
-            )
+            ),
+            mark,
         )
 
     def _emit(self, event: Event) -> Event:
-        self.reporter.emit(event)
-        return event
+        return self.shown.emit(event)
 
     def _digests(self, paths: list[Path]) -> dict[Path, str]:
         found = {path: self.changes.digest_of(path) for path in paths}

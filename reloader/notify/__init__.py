@@ -1,8 +1,33 @@
-"""Stage 5, notify: the server-sent-events broadcast to every open tab, and the
-browser client (reloader/data/client.js). Stage 4, swap, is each adapter's own."""
+"""Stage 5, notify: the server-sent-events broadcast to every open tab, the tabs'
+confirmations of what they show, and the browser client (reloader/data/client.js,
+with the shared connection in reloader/data/worker.js). Stage 4, swap, is each
+adapter's own."""
 
 from __future__ import annotations
 
-from reloader.notify._push import Broadcaster, Message, client_script, sse
+from reloader.notify._push import (
+    TAB_PATH,
+    WORKER_PATH,
+    Broadcaster,
+    Message,
+    client_script,
+    sse,
+    tab_message,
+    worker_script,
+)
+from reloader.notify._tabs import Round, Tab, TabNews, Tabs
 
-__all__ = ["Broadcaster", "Message", "client_script", "sse"]
+__all__ = [
+    "TAB_PATH",
+    "WORKER_PATH",
+    "Broadcaster",
+    "Message",
+    "Round",
+    "Tab",
+    "TabNews",
+    "Tabs",
+    "client_script",
+    "sse",
+    "tab_message",
+    "worker_script",
+]

@@ -8,18 +8,36 @@ running on the server's event loop, so a message is handed over with
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import secrets
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib import resources
 
-__all__ = ["Broadcaster", "Message", "client_script", "since_of", "sse"]
+from reloader.notify._tabs import Tabs
+
+__all__ = [
+    "TAB_PATH",
+    "WORKER_PATH",
+    "Broadcaster",
+    "Message",
+    "client_script",
+    "since_of",
+    "sse",
+    "tab_message",
+    "worker_script",
+]
 
 logger = logging.getLogger("reloader.push")
 
 HEARTBEAT_SECONDS = 15.0
+#: Where a page says hello, what it shows, and bye (POST, JSON; see reloader.notify._tabs).
+TAB_PATH = "/__devreload__/tab"
+#: The SharedWorker that holds one stream for all the tabs of a browser.
+WORKER_PATH = "/__devreload__/worker.js"
 
 
 @dataclass(frozen=True)
@@ -51,47 +69,72 @@ def client_script(morph: bool = True) -> str:
     )
 
 
+def worker_script() -> str:
+    """The SharedWorker script served at :data:`WORKER_PATH`."""
+    return resources.files("reloader").joinpath("data", "worker.js").read_text(encoding="utf-8")
+
+
 class _Subscriber:
-    def __init__(self, loop: asyncio.AbstractEventLoop, counted: bool) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, channel: str) -> None:
         self.loop = loop
         self.queue: asyncio.Queue[Message] = asyncio.Queue()
-        self.counted = counted
+        #: Named in the stream's hello: the tabs on this stream say hello with it.
+        self.channel = channel
 
 
 class Broadcaster:
-    """Fan-out of reload/error messages to every subscribed browser tab."""
+    """Fan-out of reload/error messages to every open stream, and the tabs behind them.
+
+    A stream is one browser's shared connection (devreload's client holds one per
+    browser, in a SharedWorker, for all the tabs of the app), or one tab's. It opens
+    with a ``hello`` event naming the stream (its channel) and the version served;
+    each ``reload`` event carries the version it moves the pages to. The tabs say
+    hello, and what they show, to :attr:`tabs`.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: set[_Subscriber] = set()
+        self._channels = itertools.count(1)
+        #: Tells a page whose stream reconnects that the server behind it restarted.
+        self.server_id = secrets.token_hex(4)
         #: The current error, replayed to tabs that connect while it stands.
         self.standing_error: Message | None = None
         #: How many reloads were published: a page is served with the number of its
-        #: version, and its stream, opened with ``since=`` that number, is told at
-        #: once (a "stale" event) when a reload went out between the two.
+        #: version, and when its stream says a higher one the page knows it missed one.
         self.version = 0
+        #: The open tabs and what each shows.
+        self.tabs = Tabs()
+        #: The last reload's data, in the hello: a page that missed it takes it as told.
+        self._last_reload = "{}"
 
     @property
-    def tabs(self) -> int:
+    def streams(self) -> int:
         with self._lock:
-            return sum(1 for s in self._subscribers if s.counted)
+            return len(self._subscribers)
 
     def publish(self, message: Message) -> int:
-        """Hand ``message`` to every subscriber (any thread); return the tabs told."""
+        """Hand ``message`` to every stream (any thread); return the tabs told.
+
+        A reload carries the version it moves the pages to, and opens the round of
+        confirmations that the engine reads (:meth:`Tabs.last_round`)."""
         if message.event == "error":
             self.standing_error = message
         with self._lock:
             if message.event == "reload":
                 self.standing_error = None
                 self.version += 1
+                message = Message("reload", _with_version(message.data, self.version))
+                self._last_reload = message.data
+                told = self.tabs.open_round(self.version).told
+            else:
+                told = self.tabs.count
             subscribers = list(self._subscribers)
-        told = 0
         for subscriber in subscribers:
             try:
                 subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, message)
-            except RuntimeError:  # its loop is closed: the tab is gone
+            except RuntimeError:  # its loop is closed: the stream is gone
                 continue
-            told += subscriber.counted
         return told
 
     def error(self, headline: str, details: str, title: str = "") -> int:
@@ -100,19 +143,28 @@ class Broadcaster:
         text = f"{headline}\n\n{details}"
         return self.publish(Message("error", json.dumps({"title": title, "text": text})))
 
-    async def stream(self, *, counted: bool = True, since: int | None = None) -> AsyncIterator[str]:
-        """Server-sent events for one tab, until it disconnects. ``since``: the version
-        the page was served at; a reload published after it (while the page was still
-        loading, before this stream opened) is told at once as a "stale" event."""
-        subscriber = _Subscriber(asyncio.get_running_loop(), counted)
+    async def stream(self, *, since: int | None = None, **_: object) -> AsyncIterator[str]:
+        """Server-sent events for one stream, until it disconnects. ``since``: the
+        version a page that opens its own stream was served at; a reload published
+        after it is told at once as a "stale" event (the hello says it too)."""
+        channel = f"{self.server_id}-{next(self._channels)}"
+        subscriber = _Subscriber(asyncio.get_running_loop(), channel)
         with self._lock:
             self._subscribers.add(subscriber)
-            missed = since is not None and since < self.version
+            version = self.version
+            last_reload = json.loads(self._last_reload)
+        hello = {
+            "channel": channel,
+            "version": version,
+            "server": self.server_id,
+            "reload": last_reload,
+        }
         try:
             # Opening the stream right away lets the client know it is connected.
             yield ": connected\n\n"
-            if missed:
-                yield sse(Message("stale", json.dumps({"version": self.version})))
+            if since is not None and since < version:
+                yield sse(Message("stale", json.dumps({"version": version})))
+            yield sse(Message("hello", json.dumps(hello)))
             if self.standing_error is not None:
                 yield sse(self.standing_error)
             while True:
@@ -127,6 +179,27 @@ class Broadcaster:
         finally:
             with self._lock:
                 self._subscribers.discard(subscriber)
+            self.tabs.channel_closed(channel)
+
+
+def _with_version(data: str, version: int) -> str:
+    try:
+        payload = json.loads(data or "{}")
+    except ValueError:
+        payload = {}
+    if not isinstance(payload, dict):
+        payload = {}
+    payload["version"] = version
+    return json.dumps(payload)
+
+
+def tab_message(body: bytes, tabs: Tabs) -> bool:
+    """A page's ``POST /__devreload__/tab`` (JSON): False if it is not one."""
+    try:
+        message = json.loads(body or b"null")
+    except ValueError:
+        return False
+    return isinstance(message, dict) and tabs.handle(message)
 
 
 def since_of(query: str | bytes) -> int | None:

@@ -76,6 +76,7 @@ from reloader.adapters.base import (
     SwapError,
 )
 from reloader.adapters.capture import RunCapture
+from reloader.notify import Tabs
 from reloader.notify._push import Broadcaster, Message
 
 __all__ = [
@@ -244,6 +245,9 @@ class ASGIAdapter(Adapter):
                 return 0
             return self.broadcaster.publish(Message("reload", self.patch_message))
         return self.broadcaster.publish(Message("reload", self.reload_message))
+
+    def tab_confirmations(self) -> Tabs:
+        return self.broadcaster.tabs
 
     def handles_without_reexecution(self, changed: Sequence[Path]) -> bool:
         return bool(changed) and all(path.suffix.lower() == ".css" for path in changed)

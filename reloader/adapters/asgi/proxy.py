@@ -33,7 +33,15 @@ from reloader._report import Reporter
 from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
 from reloader.execute._frames import user_traceback
-from reloader.notify._push import Broadcaster, Message, since_of
+from reloader.notify._push import (
+    TAB_PATH,
+    WORKER_PATH,
+    Broadcaster,
+    Message,
+    since_of,
+    tab_message,
+    worker_script,
+)
 
 __all__ = ["DRAIN_SECONDS", "STARTUP_REPORT_SECONDS", "STATUS_PATH", "ASGIProxy"]
 
@@ -105,6 +113,9 @@ class ASGIProxy:
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
             await send_client(send, self.page_script, self.morph)
+            return
+        if kind == "http" and _path(scope) in (TAB_PATH, WORKER_PATH):
+            await self._tab_channel(scope, receive, send)
             return
         target = self.current
         scope = dict(scope)
@@ -315,6 +326,31 @@ class ASGIProxy:
         )
 
     # -- browser push ------------------------------------------------------------------
+
+    async def _tab_channel(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The shared worker's script (GET), and what the tabs say (POST, JSON)."""
+        method = scope.get("method")
+        if _path(scope) == WORKER_PATH and method in ("GET", "HEAD"):
+            body = worker_script().encode("utf-8")
+            status, kind = 200, b"text/javascript; charset=utf-8"
+        elif _path(scope) == TAB_PATH and method == "POST":
+            received = b""
+            while True:
+                message = await receive()
+                received += message.get("body", b"")
+                if not message.get("more_body") or len(received) > 65536:
+                    break
+            ok = tab_message(received, self.broadcaster.tabs)
+            body, status, kind = b"", 204 if ok else 400, b"text/plain"
+        else:
+            body, status, kind = b"", 405, b"text/plain"
+        headers = [
+            (b"content-type", kind),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-cache"),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
     def close_streams(self) -> None:
         """End every open event stream (call on the server's loop)."""

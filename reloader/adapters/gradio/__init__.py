@@ -47,7 +47,17 @@ from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._queue import QueuePace, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
-from reloader.notify._push import Broadcaster, Message, client_script, since_of
+from reloader.notify import Tabs
+from reloader.notify._push import (
+    TAB_PATH,
+    WORKER_PATH,
+    Broadcaster,
+    Message,
+    client_script,
+    since_of,
+    tab_message,
+    worker_script,
+)
 
 if TYPE_CHECKING:
     from gradio.blocks import Blocks
@@ -414,6 +424,9 @@ class GradioAdapter(Adapter):
         self._stamp_version(self.broadcaster.version + 1)
         return self.broadcaster.publish(Message("reload"))
 
+    def tab_confirmations(self) -> Tabs:
+        return self.broadcaster.tabs
+
     def _stamp_version(self, version: int) -> None:
         served: Any = self._running_app.blocks if self._running_app is not None else None
         head = getattr(served, "head", None)
@@ -444,10 +457,9 @@ class GradioAdapter(Adapter):
         broadcaster = self.broadcaster
 
         async def dev_reload(request: Request) -> StreamingResponse:
-            counted = request.query_params.get("client") != "overlay"
             since = since_of(request.url.query)
             return StreamingResponse(
-                broadcaster.stream(counted=counted, since=since),
+                broadcaster.stream(since=since),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
@@ -485,9 +497,40 @@ class GradioAdapter(Adapter):
                 ),
             )
 
+        self._install_tab_routes(original.dependencies)
         keep_state = self._options is None or self._options.keep_state
         if keep_state and _report_logger.isEnabledFor(logging.INFO):
             self._install_state_report(original.dependencies)
+
+    def _install_tab_routes(self, dependencies: Any) -> None:
+        """The shared worker that holds one stream for all of a browser's tabs, and
+        ``POST /__devreload__/tab``, where each tab says what it shows (reloader.notify)."""
+        from fastapi.routing import APIRoute
+        from starlette.requests import Request
+        from starlette.responses import Response
+
+        tabs = self.broadcaster.tabs
+
+        async def tab(request: Request) -> Response:
+            try:
+                body = await request.body()
+            except Exception:  # the tab went away while saying bye
+                return Response(status_code=400)
+            return Response(status_code=204 if tab_message(body, tabs) else 400)
+
+        async def worker() -> Response:
+            return Response(
+                worker_script(),
+                media_type="text/javascript",
+                headers={"Cache-Control": "no-cache"},
+            )
+
+        tab.__annotations__ = {"request": Request, "return": Response}
+        worker.__annotations__ = {"return": Response}
+        assert self._running_app is not None
+        routes = self._running_app.router.routes
+        routes.insert(0, APIRoute(TAB_PATH, tab, methods=["POST"], dependencies=dependencies))
+        routes.insert(0, APIRoute(WORKER_PATH, worker, methods=["GET"], dependencies=dependencies))
 
     def _install_state_report(self, dependencies: Any) -> None:
         """``POST /__devreload__/page-state``: the page's kept/reset list, logged under -v.
@@ -525,11 +568,15 @@ class GradioAdapter(Adapter):
         keep_state = self._options is None or self._options.keep_state
         # devreload -v: the page reports what it kept at each save (see _install_state_report).
         report = "true" if keep_state and _report_logger.isEnabledFor(logging.INFO) else "false"
-        state = f"<script>{_state_script()}</script>" if keep_state else ""
+        # The state script wraps window.fetch first: the page script's re-render sees
+        # the config with the values carried over.
+        state = f"<script>{_page_script('gradio_state.js')}</script>" if keep_state else ""
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
-            f'"{events}",reloadPage:false,stateReport:{report},version:{int(version)}}};\n'
+            f'"{events}",reloadPage:false,stateReport:{report},version:{int(version)},'
+            f'tab:"{TAB_PATH}",worker:"{WORKER_PATH}"}};\n'
             f"{client_script(morph=False)}</script>{state}"
+            f"<script>{_page_script('gradio_reload.js')}</script>"
         )
 
 
@@ -559,11 +606,12 @@ def page_state_sentence(kept: Any, reset: Any) -> str:
     return sentence
 
 
-def _state_script() -> str:
-    """Keeps component values across a reload (see reloader/data/gradio_state.js)."""
+def _page_script(name: str) -> str:
+    """reloader/data/gradio_state.js keeps component values across a save;
+    reloader/data/gradio_reload.js has Gradio's frontend take each save in place."""
     from importlib import resources
 
-    return resources.files("reloader").joinpath("data", "gradio_state.js").read_text("utf-8")
+    return resources.files("reloader").joinpath("data", name).read_text("utf-8")
 
 
 @contextmanager

@@ -25,6 +25,9 @@ APP = textwrap.dedent(
         out = gr.Textbox(label="Out")
         go = gr.Button("Go")
         go.click(lambda n, v, a, c: f"{n}|{int(v)}|{a}|{c}", [name, level, agree, color], out)
+        # Without a label, a field shows its class name as its (hidden) label.
+        gr.MultimodalTextbox(show_label=False, elem_id="message", interactive=True)
+        gr.Textbox(show_label=False, placeholder="No label")
 
     if __name__ == "__main__":
         demo.launch()
@@ -291,6 +294,8 @@ def test_values_changed_by_hand_after_the_last_event_are_kept(app: Path, page: A
         slider.fill("55")
         slider.press("Enter")
         page.get_by_label("Agree").uncheck()
+        page.locator("#message textarea").fill("typed, not sent")
+        page.get_by_placeholder("No label").fill("typed without a label")
         save_and_wait(app, [page], "# Header v1", "# Header v2")
         expected = {
             "name": "Ada typed later",
@@ -300,6 +305,8 @@ def test_values_changed_by_hand_after_the_last_event_are_kept(app: Path, page: A
             "out": out,
         }
         wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+        assert page.locator("#message textarea").input_value() == "typed, not sent"
+        assert page.get_by_placeholder("No label").input_value() == "typed without a label"
 
 
 PLACE_APP = textwrap.dedent(

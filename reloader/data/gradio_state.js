@@ -401,7 +401,7 @@
       return;
     }
     if (label === undefined) label = info ? info.textContent.trim() : "";
-    const match = only(type, label);
+    const match = byElemId(type, block.id) || only(type, label);
     if (!match) return;
     // A radio button's value attribute is the choice's value as a string.
     if (type === "radio") value = choiceValue(match, (choice) => String(choice[1]) === value);
@@ -413,10 +413,26 @@
     if (value !== undefined) state.values.set(match.id, value);
   };
 
-  // The one component of this type with this label in the current config, if one.
-  const only = (type, label) => {
+  // The component of this type whose elem_id is the block's id (ids are unique).
+  const byElemId = (type, id) => {
+    if (!id) return null;
     const matches = ((state.config && state.config.components) || []).filter(
-      (c) => c.type === type && String((c.props || {}).label ?? "").trim() === label,
+      (c) => c.type === type && (c.props || {}).elem_id === id,
+    );
+    return matches.length === 1 ? matches[0] : null;
+  };
+
+  // The one component of this type with this label in the current config, if one. A
+  // component without a label shows its class name in its (hidden) label instead.
+  const only = (type, label) => {
+    const shownLabel = (c) => {
+      const own = String((c.props || {}).label ?? "").trim();
+      return own || NAMES[type] || type.charAt(0).toUpperCase() + type.slice(1);
+    };
+    const matches = ((state.config && state.config.components) || []).filter(
+      (c) =>
+        c.type === type &&
+        (String((c.props || {}).label ?? "").trim() === label || shownLabel(c) === label),
     );
     return matches.length === 1 ? matches[0] : null;
   };

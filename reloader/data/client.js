@@ -159,7 +159,7 @@
     }
   }
 
-  function morphPage(html, ignoreScript) {
+  function morphPage(html, ignoreScript, options) {
     var Idiomorph = window.__devreloadIdiomorph;
     var next = new DOMParser().parseFromString(html, "text/html");
     if (scriptsOf(next, ignoreScript) !== scriptsOf(document, ignoreScript)) {
@@ -178,10 +178,18 @@
     var scrollX = window.scrollX, scrollY = window.scrollY;
     var fields = saveFields();
     var keep = function (node) { return !isOwnScript(node) && node.id !== OVERLAY_ID; };
+    // An adapter's page script may add idiomorph callbacks (options.callbacks) and see
+    // the new page before the morph (options.beforeMorph): see keep_built.js.
+    var callbacks = Object.assign({}, options && options.callbacks);
+    var theirs = callbacks.beforeNodeRemoved;
+    callbacks.beforeNodeRemoved = function (node) {
+      return keep(node) && (!theirs || theirs(node) !== false);
+    };
+    if (options && options.beforeMorph) options.beforeMorph(next);
     Idiomorph.morph(document.documentElement, next.documentElement, {
       morphStyle: "outerHTML",
       head: {style: "merge", shouldPreserve: isOwnScript},
-      callbacks: {beforeNodeRemoved: keep},
+      callbacks: callbacks,
     });
     if (next.title !== document.title) document.title = next.title;
     restoreFields(fields);
@@ -198,8 +206,9 @@
   // Fetch the page again and morph this one into it: true once patched in place; on
   // a failure, or when the page cannot be patched, it reloads the page (false).
   // ignoreScript(node): scripts left out of the "did a script change" comparison
-  // (a framework's init script that removes itself once it has run).
-  function patchPage(ignoreScript) {
+  // (a framework's init script that removes itself once it has run); options: for
+  // morphPage, from an adapter's page script.
+  function patchPage(ignoreScript, options) {
     return fetch(location.href, {credentials: "same-origin", headers: {"Accept": "text/html"}})
       .then(function (response) {
         var type = response.headers.get("content-type") || "";
@@ -208,7 +217,7 @@
         }
         return response.text();
       })
-      .then(function (html) { return morphPage(html, ignoreScript); })
+      .then(function (html) { return morphPage(html, ignoreScript, options); })
       .catch(function (error) {
         fullReload("patching the page failed (" + error + ")");
         return false;

@@ -52,7 +52,8 @@ class Event:
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     tabs: int = 0
     error: ErrorInfo | None = None
-    #: serving: the URL, adapter and watched folders; watch/message: the text.
+    #: serving: the URL, adapter and watched folders; watch/message: the text;
+    #: failed: what is served meanwhile, when it is not the last good version.
     url: str = ""
     adapter: str = ""
     roots: tuple[Path, ...] = ()

@@ -47,6 +47,13 @@
   // Dash's own bookkeeping, which the renderer sets again for the new layout.
   var NOT_KEPT = {id: true, loading_state: true};
 
+  // dcc.Location mirrors the address bar, which stays as it is: left to set itself
+  // on mount, as on a page load, it runs the callbacks that follow the URL (Dash
+  // Pages' router, which renders the current page with the new code).
+  function followsTheBrowser(component) {
+    return component.type === "Location" && component.namespace === "dash_core_components";
+  }
+
   // Put into `fresh` (the new layout, as the server sent it) what the page changed
   // since `served` (the layout it was served) in `live` (what it holds now).
   function keepValues(fresh, served, live) {
@@ -57,7 +64,7 @@
       var key = idKey(value.props.id);
       var old = key !== null && before[key], current = key !== null && now[key];
       var taken = {};
-      if (old && current) {
+      if (old && current && !followsTheBrowser(value)) {
         Object.keys(current.props).forEach(function (name) {
           if (NOT_KEPT[name]) return;
           var mine = current.props[name];

@@ -46,19 +46,28 @@
     return copy;
   }
 
-  window.addEventListener("devreload:reload", function (event) {
-    var Shiny = window.Shiny, app = Shiny && Shiny.shinyapp;
-    var patchPage = event.detail && event.detail.patchPage;
-    if (!patchPage || !app || !app.isConnected || !app.isConnected() ||
-        !app.reconnect || !Shiny.bindAll || !Shiny.unbindAll || !window.__devreloadKeepBuilt) {
-      return;  // not up, or another Shiny: the client reloads the page
-    }
-    event.preventDefault();
+  // One patch at a time: a save that comes while the page is being patched (or its
+  // new session is connecting) is taken once that is done and the session is up.
+  var busy = false, queued = null;
+
+  function connected(app) {
+    return new Promise(function (resolve) {
+      if (app.isConnected()) { resolve(true); return; }
+      var timer = setTimeout(function () { resolve(false); }, 10000);
+      window.jQuery(document).one("shiny:connected", function () {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  function patch(Shiny, app, patchPage) {
+    busy = true;
     var keeper = window.__devreloadKeepBuilt(rebuild);
     Shiny.unbindAll(document.body);
-    patchPage(isBslibInit, keeper.options)
+    return patchPage(isBslibInit, keeper.options)
       .then(function (patched) {
-        if (!patched) return null;  // the client is reloading the page
+        if (!patched) return false;  // the client is reloading the page
         keeper.done();
         runBslibInits();
         if (Shiny.initializeInputs) Shiny.initializeInputs(document.body);
@@ -69,11 +78,38 @@
           app.$removeSocket();
         }
         app.reconnect();
-        return Shiny.bindAll(document.body);
+        return Promise.resolve(Shiny.bindAll(document.body)).then(function () {
+          return connected(app);
+        });
+      })
+      .then(function (up) {
+        busy = false;
+        var next = queued;
+        queued = null;
+        if (up && next) return patch(Shiny, app, next);
+        if (!up) location.reload();  // the new session never came up
+        return null;
       })
       .catch(function (error) {
         console.info("devreload: reloading the whole page: " + error);
         location.reload();
       });
+  }
+
+  window.addEventListener("devreload:reload", function (event) {
+    var Shiny = window.Shiny, app = Shiny && Shiny.shinyapp;
+    var patchPage = event.detail && event.detail.patchPage;
+    if (!patchPage || !app || !app.isConnected || !app.reconnect || !Shiny.bindAll ||
+        !Shiny.unbindAll || !window.__devreloadKeepBuilt || !window.jQuery) {
+      return;  // not up, or another Shiny: the client reloads the page
+    }
+    if (busy) {
+      event.preventDefault();
+      queued = patchPage;
+      return;
+    }
+    if (!app.isConnected()) return;  // no session to move on from: reload
+    event.preventDefault();
+    patch(Shiny, app, patchPage);
   });
 })();

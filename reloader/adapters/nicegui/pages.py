@@ -217,10 +217,15 @@ _CLIENT_HANDLER_LISTS = ("connect_handlers", "disconnect_handlers", "delete_hand
 def _restore(client: Any, entered: dict[Place, tuple[Any, Any, Any]], calls: PageCalls) -> None:
     """Put the values the user entered into the rebuilt page's elements at the same
     places. A value set can run change handlers that rebuild part of the page (a
-    ``ui.refreshable``), so each place is looked up again in the page as it is."""
+    ``ui.refreshable``): the places are then looked up again in the page as it is."""
+    places: dict[Place, Any] = {}
+    shape: tuple[int, int] | None = None
     for place, (kind, value, initial) in entered.items():
-        element = next((e for e in _value_elements(client) if _place(e) == place), None)
-        if element is None or type(element) is not kind:
+        if shape != _shape(client):  # elements were made or removed: look again
+            places = {_place(element): element for element in _value_elements(client)}
+            shape = _shape(client)
+        element = places.get(place)
+        if element is None or element.is_deleted or type(element) is not kind:
             continue
         now_initial = calls.initial.get(element, _UNKNOWN)
         if initial is not _UNKNOWN and now_initial is not _UNKNOWN and now_initial != initial:
@@ -230,6 +235,12 @@ def _restore(client: Any, entered: dict[Place, tuple[Any, Any, Any]], calls: Pag
                 element.value = _copy(value)
             except Exception:
                 logger.debug("could not put %r back into %s", value, element, exc_info=True)
+
+
+def _shape(client: Any) -> tuple[int, int]:
+    """Changes when elements are made or removed: their count and the newest id."""
+    elements = client.elements
+    return len(elements), next(reversed(elements), -1)
 
 
 def _value_elements(client: Any) -> Iterator[Any]:

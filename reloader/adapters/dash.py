@@ -13,6 +13,7 @@ where the component still exists and the developer left that property as it was.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,8 @@ from reloader.adapters.base import MATCH_EXACT, ServeError, ServeOptions
 from reloader.adapters.wsgi import WSGIAdapter
 
 __all__ = ["DashAdapter"]
+
+logger = logging.getLogger("reloader.adapters.dash")
 
 #: The ``kind`` of captured ``Dash.run`` calls.
 DASH = "dash"
@@ -69,7 +72,11 @@ class DashAdapter(WSGIAdapter):
         return self.serve_asgi(self._bridge, options, self.run_call_kwargs(DASH))
 
     def swap(self, app: Any) -> None:
-        super().swap(SetUpFirst(app.server))
+        server = SetUpFirst(app.server)
+        # The page re-fetches the callbacks right after the swap: made here first, the
+        # request sets the app up, and the page's requests then run side by side.
+        server.warm(app.config.routes_pathname_prefix + "_dash-dependencies")
+        super().swap(server)
 
 
 class SetUpFirst:
@@ -87,6 +94,23 @@ class SetUpFirst:
         self.app = app
         self._lock = threading.Lock()
         self._set_up = False
+
+    def warm(self, path: str) -> None:
+        """Make the first request, a GET of ``path``, here (its answer is dropped)."""
+        from werkzeug.test import EnvironBuilder
+
+        builder = EnvironBuilder(path=path)
+        try:
+            answer = self(builder.get_environ(), lambda status, headers, exc_info=None: None)
+            for _ in answer:
+                pass
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+        except Exception:  # the page's own first request sets it up, one at a time
+            logger.debug("warming the new Dash app up failed", exc_info=True)
+        finally:
+            builder.close()
 
     def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:
         if not self._set_up:

@@ -57,7 +57,8 @@ class Event:
     #: the slowest did, from the save); None when the pages do not confirm.
     tabs_shown: int | None = None
     error: ErrorInfo | None = None
-    #: serving: the URL, adapter and watched folders; watch/message: the text.
+    #: serving: the URL, adapter and watched folders; watch/message: the text;
+    #: failed: what is served meanwhile, when it is not the last good version.
     url: str = ""
     adapter: str = ""
     roots: tuple[Path, ...] = ()

@@ -96,6 +96,8 @@ def render(event: Event) -> str:
         )
     if event.event == "failed":
         error = event.error or ErrorInfo("the reload failed")
+        if event.message:  # what is served meanwhile, said by the engine (a first load: nothing)
+            return f"{event.message}\n{error.details.rstrip()}\ndevreload: {error.headline}"
         return (
             "reload failed, still serving the last good version; fix and save to retry.\n"
             f"{error.details.rstrip()}\n"

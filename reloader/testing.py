@@ -11,7 +11,9 @@ Two parts, both public so that a third-party adapter is held to the same bar:
   convention), checks what every adapter must do: serve, reload on each kind of
   editor save, keep NO_RELOAD objects, follow a helper module, keep the last good
   app through a syntax error, refuse a port in use in one sentence, stop cleanly
-  on SIGINT and SIGTERM.
+  on SIGINT and SIGTERM; and, in a browser, :func:`tab_keeps_working_across_saves`:
+  an open tab follows several saves and still works after each (its events are
+  answered by the new code, typed values and the framework's widgets stay).
 
 In your adapter's tests (see docs/adapters.md, "Test an adapter")::
 
@@ -53,6 +55,7 @@ __all__ = [
     "save_atomic",
     "save_in_place",
     "save_vim",
+    "tab_keeps_working_across_saves",
     "wait_for",
 ]
 
@@ -317,6 +320,14 @@ class ConformanceApp:
     #: The pages run devreload's client, which confirms the version each tab shows
     #: (reloader.notify.Tabs); False for an adapter with a client of its own.
     confirms: bool = True
+    #: For the tab check: a selector of something to click whose handler (the
+    #: framework's event or callback) shows ``acted in <version>``; None: no events.
+    click: str | None = None
+    #: For the tab check: a selector of a text field whose typed value saves keep.
+    typed: str | None = None
+    #: For the tab check: a JavaScript condition that holds while what the
+    #: framework's JavaScript built on the page (a slider widget, say) is intact.
+    intact_js: str | None = None
 
     def write(self, folder: Path, version: str = "v1", helper: str = "h1") -> Path:
         for name, source in self.files.items():
@@ -455,10 +466,19 @@ CHECKS: tuple[Callable[[ConformanceApp, Path], None], ...] = (
 )
 
 
-def tab_follows_a_save(app: ConformanceApp, folder: Path, page: Any) -> None:
-    """An open tab (a Playwright page) shows a save by itself, with no F5, and says so:
-    the save's line counts it among the tabs that show the new version, and the status
-    endpoint lists it at that version."""
+#: How many saves :func:`tab_keeps_working_across_saves` makes, using the tab after each.
+TAB_SAVES = 3
+#: What the tab check types into :attr:`ConformanceApp.typed`.
+TYPED = "typed before the saves"
+
+
+def tab_keeps_working_across_saves(app: ConformanceApp, folder: Path, page: Any) -> None:
+    """An open tab (a Playwright page) shows each of several saves by itself, with no
+    F5, and still works after each: a click is answered by the new version's handler
+    (``click``), the text typed before the first save is still there (``typed``), and
+    the widgets the framework's JavaScript built are intact (``intact_js``). And it
+    says so: each save's line counts it among the tabs that show the new version, and
+    the status endpoint lists it at the newest version."""
     if app.page_path is None:
         return
     app.write(folder)
@@ -467,20 +487,39 @@ def tab_follows_a_save(app: ConformanceApp, folder: Path, page: Any) -> None:
         page.add_init_script(TRACK_EVENT_SOURCES)
         page.goto(process.url + app.page_path)
         page.wait_for_function(app.page_ready_js, timeout=30_000)
-        page.wait_for_function("() => document.body.innerText.includes('version=v1')")
-        save_in_place(folder / app.app_file, app.source(app.app_file, "v2"))
-        page.wait_for_function(
-            "() => document.body.innerText.includes('version=v2')", timeout=30_000
-        )
+        _tab_shows(page, "version=v1")
+        if app.typed is not None:
+            page.fill(app.typed, TYPED)
+        for number in range(2, 2 + TAB_SAVES):
+            version = f"v{number}"
+            save_in_place(folder / app.app_file, app.source(app.app_file, version))
+            _tab_shows(page, f"version={version}")
+            if app.intact_js is not None:
+                page.wait_for_function(app.intact_js, timeout=10_000)
+            if app.typed is not None:
+                page.wait_for_function(
+                    "([selector, text]) => document.querySelector(selector)?.value === text",
+                    arg=[app.typed, TYPED],
+                    timeout=10_000,
+                )
+            if app.click is not None:
+                page.click(app.click)
+                _tab_shows(page, f"acted in {version}")
         if not app.confirms:
             return
-        process.wait_for_line("1 of 1 tab shows it in")
+        process.wait_for_line("1 of 1 tab shows it in", occurrences=TAB_SAVES)
         tabs = _status(process).get("tabs")
         assert isinstance(tabs, list) and len(tabs) == 1, tabs
-        assert tabs[0]["version"] >= 1 and tabs[0]["path"] == app.page_path, tabs
+        assert tabs[0]["version"] >= TAB_SAVES and tabs[0]["path"] == app.page_path, tabs
 
 
 def _status(process: DevreloadProcess) -> dict[str, Any]:
     import json
 
     return dict(json.loads(process.get("/__devreload__/status")))
+
+
+def _tab_shows(page: Any, text: str) -> None:
+    page.wait_for_function(
+        "(text) => document.body.innerText.includes(text)", arg=text, timeout=30_000
+    )

@@ -34,6 +34,7 @@ __all__ = [
     "devreload",
     "free_port",
     "markdown_values",
+    "offline_cdn",
     "open_app_page",
     "save_atomic",
     "save_in_place",
@@ -79,3 +80,24 @@ def open_app_page(page: Any, url: str) -> None:
     page.add_init_script(TRACK_EVENT_SOURCES)
     page.goto(url)
     page.wait_for_function(PAGE_LISTENS, timeout=20_000)
+
+
+#: htmx and its WebSocket extension as FastHTML's pages load them from jsDelivr
+#: (tests/upstream/vendor, from npm; their licence is in tests/upstream/licenses).
+VENDOR = Path(__file__).resolve().parent / "upstream" / "vendor"
+_CDN_FILES = {"/npm/htmx.org@2": "htmx.min.js", "/npm/htmx-ext-ws@2": "htmx-ext-ws.js"}
+
+
+def offline_cdn(page: Any) -> None:
+    """Tests run offline, and FastHTML pages load htmx from a CDN: serve the page htmx
+    and its ws extension from tests/upstream/vendor, and every other file it asks of
+    another host (Pico CSS, fasthtml.js) empty."""
+
+    def answer(route: Any) -> None:
+        url = route.request.url
+        name = next((name for prefix, name in _CDN_FILES.items() if prefix in url), None)
+        body = (VENDOR / name).read_text(encoding="utf-8") if name else ""
+        kind = "text/css" if url.split("?")[0].endswith(".css") else "text/javascript"
+        route.fulfill(status=200, body=body, content_type=kind)
+
+    page.route("https://**/*", answer)

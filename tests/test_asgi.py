@@ -195,7 +195,11 @@ def test_a_request_in_flight_completes_on_the_app_it_started_on(tmp_path: Path) 
         assert answers == ["v1"]
 
 
-def test_websockets_work_and_an_open_one_stays_on_its_app(tmp_path: Path) -> None:
+def test_websockets_work_and_an_open_one_is_closed_for_the_new_app(tmp_path: Path) -> None:
+    """A WebSocket open on an app that a full reload replaces would go on talking to the
+    old code for as long as it stays open: it is closed with 1012 ("service restart",
+    the code clients reconnect on), and a new connection talks to the new app."""
+    from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
     app = write_app(tmp_path)
@@ -207,11 +211,12 @@ def test_websockets_work_and_an_open_one_stays_on_its_app(tmp_path: Path) -> Non
             assert before.recv(timeout=10) == "v1: hello"
             bump(app, 'VERSION = "v1"', 'VERSION = "v2"')
             serving(process, "/version", "v2")
-            with connect(url, open_timeout=10) as after:
-                after.send("hello")
-                assert after.recv(timeout=10) == "v2: hello"
-            before.send("still there")  # opened before the swap: its own app answers
-            assert before.recv(timeout=10) == "v1: still there"
+            with pytest.raises(ConnectionClosed) as closed:
+                before.recv(timeout=10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        with connect(url, open_timeout=10) as after:
+            after.send("hello")
+            assert after.recv(timeout=10) == "v2: hello"
 
 
 def test_an_event_stream_hears_reloads_and_errors(tmp_path: Path) -> None:

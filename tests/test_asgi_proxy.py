@@ -249,6 +249,37 @@ def test_websockets_go_through(client: TestClient, proxy: ASGIProxy) -> None:
         assert websocket.receive_text() == "v2: hello"
 
 
+def echo_app(version: str) -> FastAPI:
+    app = FastAPI()
+
+    @app.websocket("/ws")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        async for message in websocket.iter_text():
+            await websocket.send_text(f"{version}: {message}")
+
+    return app
+
+
+@pytest.mark.parametrize("close", [True, False])
+def test_a_swap_closes_the_old_apps_websockets_unless_told_not_to(close: bool) -> None:
+    """A WebSocket open on the replaced app is closed with 1012 (service restart), its
+    handler told it is gone; an adapter whose page script moves the page itself (Shiny)
+    keeps it open."""
+    from starlette.websockets import WebSocketDisconnect
+
+    proxy = ASGIProxy(echo_app("v1"), Broadcaster(), close_replaced_sockets=close)
+    with TestClient(proxy) as client, client.websocket_connect("/ws") as websocket:
+        swap(client, proxy, echo_app("v2"))
+        if close:
+            with pytest.raises(WebSocketDisconnect) as closed:
+                websocket.receive_text()
+            assert closed.value.code == 1012
+        else:
+            websocket.send_text("hello")
+            assert websocket.receive_text() == "v1: hello"
+
+
 def test_lifespans_follow_the_swaps(proxy: ASGIProxy, log: list[str]) -> None:
     with TestClient(proxy) as client:
         assert log == ["startup v1"]

@@ -1,10 +1,12 @@
 """One adapter-conformance suite, run against every adapter devreload ships (gradio,
 asgi, wsgi, dash, shiny, fasthtml, nicegui) and the toy third-party adapter of
-docs/adapters.md (through its entry point). Each framework's own interactions (a Dash
-callback, a NiceGUI button, ...) are in test_frameworks*.py.
+docs/adapters.md (through its entry point). Each framework's own example apps are in
+test_upstream_*.py, its own interactions in test_frameworks*.py.
 
 Each app follows the convention of :class:`reloader.testing.ConformanceApp`:
-it shows ``version=``, ``helper=`` and ``resource=`` markers.
+it shows ``version=``, ``helper=`` and ``resource=`` markers, and, for the tab check,
+has a button ``act`` whose handler shows ``acted in <version>`` and a text field
+``typed`` (the toy framework has neither).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from reloader.testing import (
     ConformanceApp,
     DevreloadProcess,
     read_http,
-    tab_follows_a_save,
+    tab_keeps_working_across_saves,
 )
-from support import markdown_values
+from support import markdown_values, offline_cdn
 
 pytestmark = pytest.mark.integration
 
@@ -61,8 +63,16 @@ def conformance_app(name: str, framework: str, app: str, **options: Any) -> Conf
     return ConformanceApp(name=name, files=files, **options)
 
 
-#: A server-rendered page showing the markers (an expression of the app's source).
-PAGE = '"<!doctype html><html><body><p>" + markers() + "</p></body></html>"'
+#: A server-rendered page: the markers, a button whose click POSTs to /act and shows
+#: the answer, a text field (an expression of the app's source).
+PAGE = (
+    '"<!doctype html><html><body><p>" + markers() + "</p>'
+    '<button id=act onclick=\\"fetch(`act`, {{method: `POST`}}).then((r) => r.text())'
+    '.then((t) => {{ answer.textContent = t; }})\\">act</button>'
+    '<p id=answer></p><input id=typed></body></html>"'
+)
+#: The tab check's selectors for the pages above.
+ACTS = {"click": "#act", "typed": "#typed"}
 
 
 def gradio_text(process: DevreloadProcess) -> str:
@@ -75,12 +85,18 @@ GRADIO = conformance_app(
     """
     with gr.Blocks() as demo:
         gr.Markdown(markers())
+        answer = gr.Markdown(elem_id="answer")
+        act = gr.Button("act", elem_id="act")
+        gr.Textbox(elem_id="typed")
+        act.click(lambda: "acted in {version}", None, answer)
 
     if __name__ == "__main__":
         demo.launch()
     """,
     no_reload="gr.NO_RELOAD",
     read=gradio_text,
+    click="#act",
+    typed="#typed textarea",
 )
 
 FASTAPI = conformance_app(
@@ -88,7 +104,7 @@ FASTAPI = conformance_app(
     """
     import uvicorn
     from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, PlainTextResponse
     """,
     f"""
     app = FastAPI()
@@ -97,9 +113,14 @@ FASTAPI = conformance_app(
     def index():
         return {PAGE}
 
+    @app.post("/act", response_class=PlainTextResponse)
+    def act():
+        return "acted in {{version}}"
+
     if __name__ == "__main__":
         uvicorn.run(app, port=8000)
     """,
+    **ACTS,
 )
 
 FLASK = conformance_app(
@@ -112,46 +133,96 @@ FLASK = conformance_app(
     def index():
         return {PAGE}
 
+    @app.post("/act")
+    def act():
+        return "acted in {{version}}"
+
     if __name__ == "__main__":
         app.run(port=5000)
     """,
+    **ACTS,
 )
 
 DASH = conformance_app(
     "dash",
-    "from dash import Dash, html",
+    "from dash import Dash, Input, Output, dcc, html",
     """
     app = Dash(__name__)
-    app.layout = html.Div([html.P(markers())])
+    app.layout = html.Div(
+        [
+            html.P(markers()),
+            html.Button("act", id="act"),
+            html.P(id="answer"),
+            dcc.Input(id="typed"),
+        ]
+    )
+
+    @app.callback(Output("answer", "children"), Input("act", "n_clicks"), prevent_initial_call=True)
+    def act(clicks):
+        return "acted in {version}"
 
     if __name__ == "__main__":
         app.run(debug=True)
     """,
     # The page is a shell that Dash's JavaScript fills from the layout.
     read=read_http("/_dash-layout"),
+    **ACTS,
 )
 
 SHINY = conformance_app(
     "shiny",
-    "from shiny import App, ui",
+    "from shiny import App, reactive, render, ui",
     """
-    app_ui = ui.page_fluid(ui.p(markers()))
-    app = App(app_ui, None)
+    app_ui = ui.page_fluid(
+        ui.p(markers()),
+        ui.input_action_button("act", "act"),
+        ui.output_text("answer"),
+        ui.input_text("typed", "Typed"),
+        ui.input_slider("n", "N", 1, 10, 5),
+        ui.input_selectize("pick", "Pick", ["a", "b"]),
+    )
+
+
+    def server(input, output, session):
+        @render.text
+        @reactive.event(input.act)
+        def answer():
+            return "acted in {version}"
+
+
+    app = App(app_ui, server)
     """,
+    **ACTS,
+    # What Shiny's JavaScript built: the slider (ion.rangeSlider) and the selectize control.
+    intact_js=(
+        "() => document.querySelectorAll('span.irs--shiny').length === 1"
+        " && !!document.querySelector('#n.irs-hidden-input')"
+        " && document.querySelectorAll('.selectize-control').length === 1"
+    ),
 )
 
 FASTHTML = conformance_app(
     "fasthtml",
-    "from fasthtml.common import P, fast_app, serve",
+    "from fasthtml.common import Button, Div, Input, P, fast_app, serve",
     """
     app, rt = fast_app()
 
     @rt("/")
     def index():
-        return P(markers())
+        return Div(
+            P(markers()),
+            Button("act", id="act", hx_post="/act", hx_target="#answer"),
+            Div(id="answer"),
+            Input(id="typed", name="typed"),
+        )
+
+    @rt("/act")
+    def post():
+        return P("acted in {version}")
 
     serve()
     """,
+    **ACTS,
 )
 
 NICEGUI = conformance_app(
@@ -166,11 +237,16 @@ NICEGUI = conformance_app(
     @ui.page("/")
     def index():
         ui.label(markers())
+        answer = ui.label()
+        ui.button("act", on_click=lambda: answer.set_text("acted in {version}")).classes("act")
+        ui.input("Typed").classes("typed")
 
     if __name__ in {{"__main__", "__mp_main__"}}:
         ui.run(port=8080)
     """,
     # NiceGUI renders the elements' texts into the page's initial HTML.
+    click=".act",
+    typed=".typed input",
 )
 
 TOY_DIR = Path(__file__).parent / "toy_adapter"
@@ -226,6 +302,7 @@ def test_conformance(
 
 @pytest.mark.browser
 @pytest.mark.parametrize("name", sorted(APPS))
-def test_tab_follows_a_save(name: str, tmp_path: Path, page: Any) -> None:
+def test_tab_keeps_working_across_saves(name: str, tmp_path: Path, page: Any) -> None:
     app, folder = prepared(name, tmp_path)
-    tab_follows_a_save(app, folder, page)
+    offline_cdn(page)  # FastHTML's pages load htmx from a CDN
+    tab_keeps_working_across_saves(app, folder, page)

@@ -228,6 +228,9 @@ def test_no_reload_block_raising_on_first_load_waits_for_a_fix(tmp_path: Path) -
     with devreload(app) as process:
         process.wait_for_line("waiting for a fix")
         assert "RuntimeError in" in process.output
+        # Nothing was ever served: the terminal says so, not "the last good version".
+        assert "the first load failed; nothing is served yet." in process.output
+        assert "last good" not in process.output and "tabs told" not in process.output
         save_in_place(app, good)
         process.wait_ready()
         serving(process, "# v1")

@@ -42,14 +42,15 @@ def test_dash_callback_runs_the_new_code_after_a_patch_and_a_layout_change(
         page.fill("#name", "abc")
         page.wait_for_selector("text=Now typed abc", timeout=30_000)
         # A layout change (greeting() runs while the module loads): Dash's renderer
-        # fetches the new layout in place (the document stays: no page reload), and
-        # the new app's callback answers it.
+        # fetches the new layout in place (the document stays: no page reload), the
+        # typed value is kept in it, and the new app's callback answers it.
         page.evaluate("() => { window.__sameDocument = true; }")
         helper = app.parent / "helper.py"
         save_in_place(helper, helper.read_text().replace("Hello", "Hi"))
         page.wait_for_selector("text=Hi from Dash", timeout=30_000)
         assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
-        page.wait_for_selector("text=Now typed x", timeout=30_000)
+        assert page.input_value("#name") == "abc"
+        page.wait_for_selector("text=Now typed abc", timeout=30_000)
         page.fill("#name", "def")
         page.wait_for_selector("text=Now typed def", timeout=30_000)
 

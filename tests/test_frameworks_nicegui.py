@@ -239,3 +239,68 @@ def test_module_level_middleware_is_replaced_on_a_save(tmp_path: Path) -> None:
         wait_for(lambda: versions() == ["v2"], what="v2's header, and only it")
     finally:
         process.stop()
+
+
+PARAMETER_PAGE_APP = """
+from nicegui import ui
+
+
+@ui.page("/item/{{name}}")
+async def item(name: str, count: int = 0):
+    ui.label(f"item {{name}} x{{count}} version={version}")
+    ui.input("Note")
+    ui.number("Amount", value=1)
+
+
+ui.run()
+"""
+
+
+def test_a_page_with_parameters_is_rebuilt_in_place_with_them(tmp_path: Path, page: Any) -> None:
+    """An async page with a path and a query parameter, as NiceGUI's docs write one: a
+    save rebuilds the open page in place, called with the same arguments, with the
+    typed note kept and the amount the developer changed taking the new default."""
+    app_path = tmp_path / "app.py"
+    app_path.write_text(PARAMETER_PAGE_APP.format(version="v1"), encoding="utf-8")
+    process = DevreloadProcess(app_path).start()
+    try:
+        process.wait_ready(60)
+        page.goto(process.url + "/item/lamp?count=3")
+        page.get_by_text("item lamp x3 version=v1").wait_for(timeout=30_000)
+        page.get_by_label("Note").fill("for the desk")
+        page.get_by_label("Amount").fill("5")
+        page.get_by_label("Amount").press("Tab")
+        page.evaluate("() => { window.__sameDocument = true; }")
+        save_in_place(app_path, PARAMETER_PAGE_APP.format(version="v2"))
+        page.get_by_text("item lamp x3 version=v2").wait_for(timeout=30_000)
+        assert page.get_by_label("Note").input_value() == "for the desk"
+        assert page.get_by_label("Amount").input_value() == "5"
+        changed = PARAMETER_PAGE_APP.format(version="v3").replace("value=1", "value=2")
+        save_in_place(app_path, changed)
+        page.get_by_text("item lamp x3 version=v3").wait_for(timeout=30_000)
+        assert page.get_by_label("Note").input_value() == "for the desk"
+        assert page.get_by_label("Amount").input_value() == "2"  # the developer's new default
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+    finally:
+        process.stop()
+
+
+def test_a_script_mode_page_is_rebuilt_in_place(tmp_path: Path, page: Any) -> None:
+    """Script mode: a save runs the file again in each open client, as NiceGUI builds
+    a script's page, instead of reloading the tab; the typed value stays."""
+    source = 'from nicegui import ui\nui.label("version={version}")\nui.input("Name")\nui.run()\n'
+    app_path = tmp_path / "app.py"
+    app_path.write_text(source.format(version="v1"), encoding="utf-8")
+    process = DevreloadProcess(app_path).start()
+    try:
+        process.wait_ready(60)
+        page.goto(process.url)
+        page.get_by_text("version=v1").wait_for(timeout=30_000)
+        page.get_by_label("Name").fill("typed")
+        page.evaluate("() => { window.__sameDocument = true; }")
+        save_in_place(app_path, source.format(version="v2"))
+        page.get_by_text("version=v2").wait_for(timeout=30_000)
+        assert page.get_by_label("Name").input_value() == "typed"
+        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+    finally:
+        process.stop()

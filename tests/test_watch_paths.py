@@ -73,3 +73,20 @@ def test_ignore_globs_match_relative_paths_too(tmp_path: Path) -> None:
     keep = SourceFilter(["generated/*"], roots=[project])
     assert not keep.is_relevant(project / "generated" / "x.py")
     assert keep.is_relevant(project / "src" / "generated.py")
+
+
+def test_files_apps_write_in_dot_folders_are_not_sources(tmp_path: Path) -> None:
+    """NiceGUI writes app.storage.user to .nicegui/storage-user-<id>.json in the app's
+    folder at run time; Gradio caches under .gradio. A dot-folder below the root is
+    never a source (as for uvicorn's and NiceGUI's reloaders), a dot-folder above it
+    decides nothing, and --ignore rules still apply."""
+    project = project_under(tmp_path, ".config")  # the project itself under a dot-folder
+    keep = SourceFilter(["*.local.py"], roots=[project])
+    assert keep.is_relevant(project / "app.py")
+    assert keep.is_relevant(project / "pages" / "home.py")
+    assert not keep.is_relevant(project / ".nicegui" / "storage-user-1234.json")
+    assert not keep.is_relevant(project / ".gradio" / "flagged" / "log.json")
+    assert not keep.is_relevant(project / "data" / ".cache" / "index.json")
+    assert not keep.is_relevant(project / "settings.local.py")
+    assert not keep.keeps_folder(project / ".nicegui")
+    assert keep.keeps_folder(project / "pages")

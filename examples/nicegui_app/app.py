@@ -1,9 +1,9 @@
 """A NiceGUI app for devreload: a page, a button with a handler, a slow resource.
 
 Run it with ``devreload examples/nicegui_app/app.py`` and open the page: edit a
-label below or ``helper.py`` and the open tab reloads itself with the new
-version; the button still works. The resource is created once, under
-``NO_RELOAD``, not on every save.
+label below or ``helper.py`` and the open tab is rebuilt in place with the new
+version, what was typed kept; the button still works. The resource is created
+once, under ``NO_RELOAD``, not on every save.
 
 Without devreload, ``python examples/nicegui_app/app.py`` runs it as usual.
 """
@@ -40,6 +40,7 @@ def index() -> None:
     ui.label(helper.GREETING)
     ui.label(f"resource loaded at {resource.loaded_at}")
     answer = ui.label("")
+    ui.input("Your name")  # type into it, then save: it keeps what you typed
 
     def clicked() -> None:
         answer.set_text(helper.shout("clicked"))

@@ -1,8 +1,12 @@
 """FastHTML: ``app, rt = fast_app()`` ... ``serve()``.
 
 A FastHTML app is a Starlette ASGI app, so the asgi adapter serves it; this
-adapter only captures ``serve()`` (which would start uvicorn with its own
-reloader) and claims the app with a higher score than the generic asgi one.
+adapter captures ``serve()`` (which would start uvicorn with its own reloader)
+and claims the app with a higher score than the generic asgi one.
+
+Its pages are patched in place on a save, keeping what htmx swapped into them,
+and htmx then processes the patched page (new ``hx-*`` attributes work); an
+open WebSocket of a replaced app is closed for htmx to reconnect to the new one.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from reloader.adapters.asgi import ASGIAdapter
+from reloader.adapters.asgi import ASGIAdapter, page_scripts
 from reloader.adapters.base import MATCH_EXACT, ServeOptions
 
 __all__ = ["FastHTMLAdapter"]
@@ -24,6 +28,7 @@ class FastHTMLAdapter(ASGIAdapter):
     name = "fasthtml"
     framework_modules = ("fasthtml", "uvicorn")
     default_port = 5001
+    page_script = page_scripts("keep_built.js", "fasthtml_reload.js")
 
     def framework_imported(self, module_name: str) -> None:
         super().framework_imported(module_name)

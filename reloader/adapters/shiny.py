@@ -19,12 +19,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from importlib import resources
 from pathlib import Path
 from types import FunctionType, ModuleType
 from typing import Any
 
-from reloader.adapters.asgi import ASGIAdapter
+from reloader.adapters.asgi import ASGIAdapter, page_scripts
 from reloader.adapters.base import MATCH_EXACT, AppNotFound, ServeOptions
 
 __all__ = ["ShinyAdapter"]
@@ -41,7 +40,10 @@ class ShinyAdapter(ASGIAdapter):
     #: A page without the page script's Shiny up reloads (into a new session); with
     #: it, the page is patched in place and opens a new session on the new app.
     reload_message = '{"page": "reload"}'
-    page_script = resources.files("reloader").joinpath("data", "shiny_reload.js").read_text("utf-8")
+    page_script = page_scripts("keep_built.js", "shiny_reload.js")
+    #: The page script opens the page's new session itself; an old session ends
+    #: when its page has moved on (or when its tab closes).
+    close_replaced_sockets = False
 
     def __init__(self) -> None:
         super().__init__()

@@ -593,7 +593,7 @@
 
   // Morph this page into the new html: {shown: "morphed"} once the new markup and its
   // stylesheets are in, or a full reload when a script changed.
-  function morphPage(html, ignoreScript) {
+  function morphPage(html, ignoreScript, options) {
     var Idiomorph = window.__devreloadIdiomorph;
     var next = new DOMParser().parseFromString(html, "text/html");
     if (scriptsOf(next, ignoreScript) !== scriptsOf(document, ignoreScript)) {
@@ -615,18 +615,27 @@
     var incoming = typeof Map === "function" ? new Map() : null;
     var swap = stylesheetSwap();
     var keep = function (node) { return !isOwnScript(node) && node.id !== OVERLAY_ID; };
+    // An adapter's page script may add idiomorph callbacks (options.callbacks) and see
+    // the new page before the morph (options.beforeMorph): see keep_built.js.
+    var callbacks = Object.assign({}, options && options.callbacks);
+    var theirRemoved = callbacks.beforeNodeRemoved;
+    callbacks.beforeNodeRemoved = function (node) {
+      return keep(node) && (!theirRemoved || theirRemoved(node) !== false);
+    };
+    // The served markup's defaults of the fields the morph keeps (see restoreFields).
+    var theirMorphed = callbacks.beforeNodeMorphed;
+    callbacks.beforeNodeMorphed = function (old, served) {
+      if (incoming && isField(old) && isField(served)) incoming.set(old, fieldDefaults(served));
+      return theirMorphed ? theirMorphed(old, served) : undefined;
+    };
+    if (options && options.beforeMorph) options.beforeMorph(next);
     Idiomorph.morph(document.documentElement, next.documentElement, {
       morphStyle: "outerHTML",
       // Focus, selection and scroll are put back below, without scrolling to the field.
       restoreFocus: false,
       head: {style: "merge", shouldPreserve: isOwnScript, shouldRemove: swap.shouldRemove,
              afterHeadMorphed: swap.afterHeadMorphed},
-      callbacks: {
-        beforeNodeRemoved: keep,
-        beforeNodeMorphed: function (old, served) {
-          if (incoming && isField(old) && isField(served)) incoming.set(old, fieldDefaults(served));
-        },
-      },
+      callbacks: callbacks,
     });
     if (next.title !== document.title) document.title = next.title;
     restoreFields(fields, incoming);
@@ -665,8 +674,9 @@
   // that fails to render is kept with its error shown; a page that cannot be patched
   // (a script changed, a redirect, not HTML) is reloaded.
   // ignoreScript(node): scripts left out of the "did a script change" comparison
-  // (a framework's init script that removes itself once it has run).
-  function refetchAndPatch(ignoreScript) {
+  // (a framework's init script that removes itself once it has run); options: for
+  // morphPage, from an adapter's page script.
+  function refetchAndPatch(ignoreScript, options) {
     if (config.posted) return Promise.resolve(keepPostedPage("a save"));
     var headers = {"Accept": "text/html"};
     headers[REFRESH_HEADER] = "1";
@@ -676,7 +686,9 @@
         var type = response.headers.get("content-type") || "";
         if (response.redirected) return fullReload("the page now redirects to " + response.url);
         if (type.indexOf("html") < 0) return fullReload("the page now answers " + type);
-        return response.text().then(function (html) { return morphPage(html, ignoreScript); });
+        return response.text().then(function (html) {
+          return morphPage(html, ignoreScript, options);
+        });
       })
       .catch(function (error) {
         return fullReload("patching the page failed (" + error + ")");
@@ -685,8 +697,8 @@
 
   // For an adapter's page script: true while the tab stays this document (patched, or
   // kept with an error shown), false when it is being reloaded.
-  function patchPage(ignoreScript) {
-    return refetchAndPatch(ignoreScript).then(function (outcome) {
+  function patchPage(ignoreScript, options) {
+    return refetchAndPatch(ignoreScript, options).then(function (outcome) {
       return outcome.shown !== "reloading";
     });
   }

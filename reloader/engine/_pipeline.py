@@ -240,7 +240,8 @@ class Engine:
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
             self.disposers.discard()
-            self.reporter.emit(Event("failed", error=_error_info(error)))
+            nothing = "the first load failed; nothing is served yet."
+            self.reporter.emit(Event("failed", error=_error_info(error), message=nothing))
             return False
         except Abandoned as abandoned:
             self.disposers.discard()

@@ -2,6 +2,12 @@
 
 Folder-name rules apply below the watched root only (see ``_paths``), so where
 the project lives never decides whether its files count.
+
+Folders whose name starts with a dot hold what tools and apps write, not code
+(``.git``, ``.venv``, NiceGUI's ``.nicegui`` storage, Gradio's ``.gradio`` cache);
+no Python package can have such a name. Their files never trigger a reload, as
+under uvicorn's and NiceGUI's own reloaders: an app that writes its storage at
+run time must not reload itself, and every open tab, on each write.
 """
 
 from __future__ import annotations
@@ -82,15 +88,16 @@ class SourceFilter(watchfiles.BaseFilter):
         if any(fnmatch.fnmatchcase(name, glob) for glob in IGNORED_NAME_GLOBS):
             return False
         root = containing_root(path, self.roots)
-        if IGNORED_DIR_NAMES.intersection(parts_below(path, root)):
+        below = parts_below(path, root)
+        if IGNORED_DIR_NAMES.intersection(below) or (root is not None and _hidden(below)):
             return False
         if self.ignore_globs and self._ignored_by_user(path, root):
             return False
         return root is None or not in_virtualenv(path, root)
 
     def keeps_folder(self, folder: Path) -> bool:
-        """Whether a walk of the tree should go into ``folder``."""
-        if folder.name in IGNORED_DIR_NAMES:
+        """Whether a walk of the tree should go into ``folder`` (a folder below a root)."""
+        if folder.name in IGNORED_DIR_NAMES or _hidden((folder.name,)):
             return False
         return not any((folder / marker).exists() for marker in VIRTUALENV_MARKERS)
 
@@ -98,7 +105,8 @@ class SourceFilter(watchfiles.BaseFilter):
         """Whether files in ``folder`` can count at all (not inside VCS, caches, environments)."""
         inside = folder / "_"
         root = containing_root(inside, self.roots)
-        if IGNORED_DIR_NAMES.intersection(parts_below(inside, root)):
+        below = parts_below(inside, root)
+        if IGNORED_DIR_NAMES.intersection(below) or (root is not None and _hidden(below)):
             return False
         if root is not None and in_virtualenv(inside, root):
             return False
@@ -109,3 +117,8 @@ class SourceFilter(watchfiles.BaseFilter):
         if root is not None:
             texts.append(path.relative_to(root).as_posix())
         return any(fnmatch.fnmatch(text, glob) for glob in self.ignore_globs for text in texts)
+
+
+def _hidden(folders: Sequence[str]) -> bool:
+    """Whether one of these folder names starts with a dot (see the module's docstring)."""
+    return any(name.startswith(".") and name not in (".", "..") for name in folders)

@@ -40,6 +40,7 @@ import concurrent.futures
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -88,12 +89,19 @@ __all__ = [
     "RunningServer",
     "ServedRun",
     "is_asgi_app",
+    "page_scripts",
     "positional_arity",
     "serve_with_uvicorn",
     "server_run_arguments",
 ]
 
 logger = logging.getLogger("reloader.adapters.asgi")
+
+
+def page_scripts(*names: str) -> str:
+    """An adapter's :attr:`ASGIAdapter.page_script`: these files of reloader/data, in order."""
+    data = resources.files("reloader").joinpath("data")
+    return "\n".join(data.joinpath(name).read_text("utf-8") for name in names)
 
 
 class ASGIAdapter(Adapter):
@@ -114,6 +122,10 @@ class ASGIAdapter(Adapter):
     #: ``devreload:reload`` window event and calls ``preventDefault()`` when it has
     #: updated the page itself (else the client reloads or patches the page).
     page_script: ClassVar[str] = ""
+    #: A full reload closes the WebSockets still open on the replaced app (code 1012,
+    #: "service restart": clients such as htmx's ws extension reconnect, to the new
+    #: app). False for a framework whose page script moves the page itself.
+    close_replaced_sockets: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
@@ -196,6 +208,7 @@ class ASGIAdapter(Adapter):
             status=options.status,
             page_script=self.page_script,
             morph=options.keep_state,
+            close_replaced_sockets=self.close_replaced_sockets,
         )
 
         def explain() -> ServeError | None:

@@ -8,7 +8,9 @@ server-sent event stream the client listens to), ``/__devreload__/client.js``,
 and ``/__devreload__/status`` behind the app's own auth: the request is first
 put to the app as it is, then as ``GET /`` with the same headers; if the app
 refuses it (401, 403, or for the first one a redirect, to a login page say),
-its answer goes back unchanged (see :meth:`ASGIProxy._refusal`).
+its answer goes back unchanged (see :meth:`ASGIProxy._refusal`). Once a new
+app serves, the WebSockets still open on the old one are closed so that their
+pages reconnect to the new one (see :mod:`reloader.adapters.asgi.sockets`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any, cast
 from reloader._report import Reporter
 from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
+from reloader.adapters.asgi.sockets import ClosableSocket
 from reloader.execute._frames import user_traceback
 from reloader.notify._push import (
     TAB_PATH,
@@ -75,9 +78,15 @@ class ASGIProxy:
         status: Callable[[], Mapping[str, Any]] | None = None,
         page_script: str = "",
         morph: bool = True,
+        close_replaced_sockets: bool = True,
     ) -> None:
         #: JavaScript the adapter adds to the client in every page.
         self.page_script = page_script
+        #: Close the WebSockets of an app a swap replaced (False: the page script
+        #: moves the page to the new app itself, as Shiny's opens a new session).
+        self.close_replaced_sockets = close_replaced_sockets
+        #: The open WebSockets of each app, while it is current or retiring.
+        self._sockets: dict[Lifespan, set[ClosableSocket]] = {}
         #: False (``--no-keep-state``): pages reload on a save instead of being morphed.
         self.morph = morph
         #: The engine's status for ``GET /__devreload__/status`` (404 when None).
@@ -121,6 +130,11 @@ class ASGIProxy:
         scope = dict(scope)
         # As uvicorn does for its app: this app's lifespan state, copied per request.
         scope["state"] = dict(target.state)
+        socket = None
+        if kind == "websocket" and self.close_replaced_sockets:
+            socket = ClosableSocket(receive, send)
+            receive, send = socket.receive, socket.send
+            self._sockets.setdefault(target, set()).add(socket)
         target.enter()
         try:
             await ClientInjection(
@@ -132,6 +146,8 @@ class ASGIProxy:
             )(scope, receive, send)
         finally:
             target.leave()
+            if socket is not None:
+                self._sockets.get(target, set()).discard(socket)
 
     # -- lifespan ----------------------------------------------------------------
 
@@ -188,6 +204,8 @@ class ASGIProxy:
                 self.reporter.say(f"the new app's lifespan startup failed:\n{failure}")
             return self._failure(failure, new)
         self.current = new
+        for socket in self._sockets.pop(old, set()):
+            await socket.close()
         self._retiring[old] = asyncio.get_running_loop().create_task(
             self._retire(old), name="devreload-retire"
         )

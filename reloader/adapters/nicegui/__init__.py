@@ -19,21 +19,22 @@ How it fits NiceGUI:
   survive a reload.
 * NiceGUI builds a page per client, on the server, and sends its elements over
   socket.io. After a save each connected client's page is emptied and built again
-  by the new version's page function, so the open tab updates without reloading
-  (what cannot be rebuilt that way is reloaded). devreload's client, in every
-  NiceGUI page, then only shows or hides the error overlay.
+  by the new version's page function, called as NiceGUI called it for that client,
+  with the values the user entered put back (see :mod:`.pages`), so the open tab
+  updates without reloading (what cannot be rebuilt that way is reloaded).
+  devreload's client, in every NiceGUI page, then only shows or hides the error
+  overlay.
 * ``app.add_middleware`` at module level: replaced on each save, in its place.
 
 NiceGUI's "script mode" (UI elements created at module level, without
 ``@ui.page`` or ``root=``) re-runs the file per client, as NiceGUI does; a
-reload runs it once more in a throwaway client.
+reload runs it once more in a throwaway client, then in each open client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-import inspect
 import logging
 import os
 import sys
@@ -51,6 +52,7 @@ from reloader.adapters.base import (
     ServeOptions,
 )
 from reloader.adapters.capture import RunCall
+from reloader.adapters.nicegui.pages import REBUILD_SECONDS, PageCalls, rebuild_clients
 
 __all__ = ["NiceGUIAdapter"]
 
@@ -69,8 +71,6 @@ _HANDLER_LISTS = (
 )
 
 _MIDDLEWARE_AND_HANDLERS = (*_HANDLER_LISTS, "user_middleware")
-#: A client's own lifecycle handlers, which its page function registers.
-_CLIENT_HANDLER_LISTS = ("connect_handlers", "disconnect_handlers", "delete_handlers")
 
 
 @contextmanager
@@ -139,6 +139,8 @@ class NiceGUIAdapter(ASGIAdapter):
         #: Script mode: the path and source of the last good version, which each new
         #: client's page runs (NiceGUI itself would run the file as it is on disk).
         self._script: tuple[str, str] | None = None
+        #: How NiceGUI called each client's page function, to call the new one alike.
+        self._calls = PageCalls()
 
     # -- hooks into NiceGUI ------------------------------------------------------
 
@@ -155,6 +157,7 @@ class NiceGUIAdapter(ASGIAdapter):
         self._original_run = self.capture.patch(ui_run, "run")
         if getattr(ui, "run", None) is self._original_run:
             self.capture.patch(ui, "run")
+        self._calls.install()
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
@@ -350,20 +353,22 @@ class NiceGUIAdapter(ASGIAdapter):
         return super().notify(event)
 
     def _update_clients(self) -> None:
-        """Rebuild every connected client's page from the new version's page function,
-        in place: NiceGUI sends the new elements over the client's socket, as for a
-        ``ui.refreshable``, so the tab keeps its scroll, its other tabs' state and
-        ``app.storage.client``. A client whose page cannot be rebuilt that way (script
-        mode, an async page function, page parameters other than ``client``, an
-        exception while building) is told to reload the page instead."""
+        """Rebuild every connected client's page in place from the new version's page
+        function for its path (``@ui.page`` ones, the ``root`` of ``ui.run(root)``
+        or, in script mode, the file), over its socket; NiceGUI sends the new
+        elements as for a ``ui.refreshable``. A tab that cannot be rebuilt reloads."""
         from nicegui import core
+        from nicegui.client import Client
 
         loop = core.loop
         if loop is None or not loop.is_running():
             return
-        future = asyncio.run_coroutine_threadsafe(_update_clients(), loop)
+        builders: dict[str, Any] = {path: func for func, path in Client.page_routes.items()}
+        if core.root is not None:
+            builders[""] = core.root  # NiceGUI serves the root as page("")
+        future = asyncio.run_coroutine_threadsafe(rebuild_clients(self._calls, builders), loop)
         try:
-            future.result(timeout=5.0)
+            future.result(timeout=REBUILD_SECONDS + 2.0)
         except Exception:  # a rebuild that hangs or breaks: the tabs reload themselves
             logger.debug("rebuilding NiceGUI clients failed", exc_info=True)
 
@@ -387,51 +392,3 @@ class NiceGUIAdapter(ASGIAdapter):
 def _root(call: RunCall) -> Any:
     """``root`` of a captured ``ui.run(root, ...)`` call (a module function: no ``self``)."""
     return call.args[0] if call.args else call.kwargs.get("root")
-
-
-async def _update_clients() -> None:
-    from nicegui import core
-    from nicegui.client import Client
-
-    builders: dict[str, Any] = {path: func for func, path in Client.page_routes.items()}
-    if core.root is not None and not core.script_mode:
-        builders.setdefault("/", core.root)
-    for client in list(Client.instances.values()):
-        if client.is_deleted or not client.has_socket_connection:
-            continue
-        builder = None if core.script_mode else builders.get(client.page.path)
-        if builder is None or not _rebuild(client, builder):
-            client.run_javascript("location.reload()")
-
-
-def _rebuild(client: Any, builder: Any) -> bool:
-    """Empty the client's layout and content and run ``builder`` into it again."""
-    if inspect.iscoroutinefunction(builder):
-        return False
-    parameters = inspect.signature(builder).parameters
-    if any(name != "client" for name in parameters):
-        return False
-    kwargs = {"client": client} if "client" in parameters else {}
-    # The page function registers its client.on_connect/on_disconnect/on_delete
-    # handlers again as it runs: the previous version's give way, as on a new load.
-    handlers = {name: getattr(client, name, None) for name in _CLIENT_HANDLER_LISTS}
-    for name, registered in handlers.items():
-        if isinstance(registered, list):
-            setattr(client, name, [])
-    try:
-        with client:
-            for element in list(client.layout.default_slot.children):
-                if element is not client.page_container:
-                    client.layout.remove(element)
-            client.content.clear()
-            result = builder(**kwargs)
-    except Exception:
-        logger.debug("rebuilding the page of client %s failed", client.id, exc_info=True)
-        for name, registered in handlers.items():
-            if isinstance(registered, list):
-                setattr(client, name, registered)
-        return False
-    if inspect.iscoroutine(result):  # a sync function returning a coroutine: give up
-        result.close()
-        return False
-    return True

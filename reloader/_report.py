@@ -42,30 +42,42 @@ class ReloadTiming:
         }
 
 
-def _short(path: Path) -> str:
+def _working_folder() -> Path | None:
     try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        return Path.cwd()
+    except OSError:  # started in a folder that was deleted
+        return None
 
 
-def _files(paths: Sequence[Path]) -> str:
-    shown = ", ".join(_short(path) for path in paths[:3])
+def _short(path: Path, base: Path | None) -> str:
+    """``path`` relative to ``base`` when it lies below it.
+
+    ``base`` is the folder devreload started in, taken once: asking the process
+    later fails once that folder was deleted (a branch switch, a deploy script).
+    """
+    if base is not None and path.is_relative_to(base):
+        return str(path.relative_to(base))
+    return str(path)
+
+
+def _files(paths: Sequence[Path], base: Path | None) -> str:
+    shown = ", ".join(_short(path, base) for path in paths[:3])
     if len(paths) > 3:
         shown += f" (+{len(paths) - 3} more)"
     return shown
 
 
-def render(event: Event) -> str:
-    """The line (or lines) a person reads for ``event``, without the ``devreload:`` prefix."""
+def render(event: Event, base: Path | None = None) -> str:
+    """The line (or lines) a person reads for ``event``, without the ``devreload:`` prefix;
+    paths below ``base`` are shown relative to it."""
     timings = event.timings_ms
     if event.event == "serving":
-        watched = ", ".join(_short(root) or "." for root in event.roots)
+        watched = ", ".join(_short(root, base) or "." for root in event.roots)
         return f"serving {event.url} ({event.adapter}); watching {watched}"
     if event.event == "reloaded":
         tabs = "tab" if event.tabs == 1 else "tabs"
         return (
-            f"reloaded {_files(event.files)} in {timings.get('total', 0):.0f} ms "
+            f"reloaded {_files(event.files, base)} in {timings.get('total', 0):.0f} ms "
             f"(detect {timings.get('detect', 0):.0f}, execute {timings.get('execute', 0):.0f}, "
             f"swap {timings.get('swap', 0):.0f}, push {timings.get('push', 0):.0f} ms; "
             f"{event.tabs} {tabs} told)"
@@ -74,13 +86,13 @@ def render(event: Event) -> str:
         count = len(event.functions)
         if count == 0:  # comments or blank lines: the compiled code is the same
             return (
-                f"no code changed in {_files(event.files)} (comments or blank lines only); "
+                f"no code changed in {_files(event.files, base)} (comments or blank lines only); "
                 f"nothing to run ({timings.get('total', 0):.0f} ms)"
             )
         names = ", ".join(event.functions[:3]) + (" ..." if count > 3 else "")
         noun = "function" if count == 1 else "functions"
         return (
-            f"patched {names} in {_files(event.files)} in {timings.get('total', 0):.0f} ms "
+            f"patched {names} in {_files(event.files, base)} in {timings.get('total', 0):.0f} ms "
             f"({count} {noun})"
         )
     if event.event == "failed":
@@ -92,12 +104,15 @@ def render(event: Event) -> str:
         )
     if event.event == "watch" and event.error is not None:
         return event.error.headline
+    if event.event == "message" and event.error is not None and event.error.details:
+        return f"{event.message}\n{event.error.details.rstrip()}"
     return event.message
 
 
 class Reporter:
     def __init__(self, stream: TextIO | None = None, *, json_lines: bool = False) -> None:
         self._stream = stream
+        self._base = _working_folder()
         self._json = JsonLines(stream or sys.stderr) if json_lines else None
         self.listeners: list[Callable[[Event], None]] = []
 
@@ -105,7 +120,8 @@ class Reporter:
         if self._json is not None:
             self._json(event)
         else:
-            print(f"devreload: {render(event)}", file=self._stream or sys.stderr, flush=True)
+            line = f"devreload: {render(event, self._base)}"
+            print(line, file=self._stream or sys.stderr, flush=True)
         for listener in self.listeners:
             listener(event)
 

@@ -110,6 +110,56 @@ def test_watchdog_says_nothing_once_the_execution_ended() -> None:
     assert said == []
 
 
+#: A library (outside the roots) whose import runs bytecode for a while: a signal
+#: gets its chance at once, and the import binds a name only at its very end.
+SLOW_LIBRARY = textwrap.dedent(
+    """
+    import time
+
+    _until = time.perf_counter() + {seconds}
+    while time.perf_counter() < _until:
+        pass
+    COMPLETE = True
+    """
+)
+
+
+def test_an_interrupt_never_lands_inside_a_library_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer save while the load imports a library: the watchdog's interrupt waits
+    for the import to end (one cut halfway would leave the library broken for good),
+    then stops the user code that runs on."""
+    (tmp_path / "slow_library.py").write_text(SLOW_LIBRARY.format(seconds=0.6))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_library", raising=False)
+    tests = Path(__file__).resolve().parent  # this file is the user's code here
+    interrupter = Interrupter(roots=[tests])
+    said: list[str] = []
+    with (
+        capture_signals(interrupter),
+        pytest.raises(Abandoned) as raised,
+        interrupter.running() as token,
+    ):
+        watchdog = Watchdog(
+            interrupter,
+            token,
+            after_seconds=0.05,
+            roots=[tests],
+            newer_changes=lambda: True,
+            say=said.append,
+            first_load=True,
+            import_seconds=0.2,
+        )
+        with watchdog:
+            import slow_library  # noqa: F401
+
+            busy(30.0)  # the user's code after the import: this is what hangs
+    assert sys.modules["slow_library"].COMPLETE
+    assert "test_supervisor.py" in raised.value.where
+    assert said[0].startswith("the first load has been importing slow_library for")
+
+
 def test_hard_exit_keeps_the_exit_code(tmp_path: Path) -> None:
     script = tmp_path / "hang.py"
     script.write_text(

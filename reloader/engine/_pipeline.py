@@ -21,7 +21,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from reloader._events import ErrorInfo, Event, StatusBoard
 from reloader._report import ReloadTiming, Reporter
 from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 from reloader.engine._dispose import Disposers
-from reloader.engine._interpreter import prepared_interpreter
+from reloader.engine._interpreter import prepared_interpreter, return_to
 from reloader.engine._supervisor import (
     Abandoned,
     Interrupter,
@@ -94,7 +95,7 @@ class Engine:
         self.generation = 0
         #: A watch problem is shown in the tabs (cleared when the watcher is back).
         self._watch_problem = False
-        self.interrupter = Interrupter()
+        self.interrupter = Interrupter(self.roots)
         self.status = StatusBoard()
         self.reporter.listeners.append(self.status)
 
@@ -226,8 +227,7 @@ class Engine:
                 "tracebacks reachable from the network."
             )
         while True:
-            batch = self._wait_for_changes()
-            self.reload(batch)
+            self.reload_safely(self._wait_for_changes())
 
     def load(self) -> bool:
         """The first load: run the app file, find the app and the adapter that serves it.
@@ -237,13 +237,15 @@ class Engine:
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
             self.disposers.discard()
+            # A save of the file made while it loaded is then a change: it is retried.
+            self.changes.remember(error.sources)
             self.reporter.emit(Event("failed", error=_error_info(error)))
             return False
         except Abandoned as abandoned:
             self.disposers.discard()
             self.reporter.say(f"abandoned the load stuck at {abandoned.where} for a newer save")
             return False
-        self._remember_sources()
+        self._remember_sources(result.sources)
         try:
             self.adapter, self.app = self._find_app(result.modules[self.app_module.name].__dict__)
         except AppNotFound as error:
@@ -256,9 +258,10 @@ class Engine:
         assert batch is not None
         return batch
 
-    def _remember_sources(self) -> None:
+    def _remember_sources(self, loaded: Mapping[Path, bytes]) -> None:
+        """The files just executed were loaded from ``loaded``: a save is a change from that."""
         modules = [self.app_module, *self.planner.local_modules()]
-        self.changes.remember(m.path for m in modules)
+        self.changes.remember(loaded)
         self.patcher.remember((m.name, m.path, self._executed_source(m)) for m in modules)
         # The first patch after a load would otherwise analyse every source (about
         # 20 ms for a 500-component app); done a moment later, once the tabs have
@@ -276,6 +279,12 @@ class Engine:
 
     def _watch_notice(self, notice: WatchNotice) -> None:
         """A watch problem (or its end), told in the terminal and in every open tab."""
+        with self._step("reporting a watch problem", "devreload keeps watching"):
+            self._tell_watch_notice(notice)
+
+    def _tell_watch_notice(self, notice: WatchNotice) -> None:
+        if notice.kind == "root_back":
+            return_to(self.cwd)
         self.reporter.emit(
             Event(
                 "watch",
@@ -302,12 +311,28 @@ class Engine:
             if not self.failing:  # a failed reload's error stays up until it is fixed
                 self.adapter.notify(ReloadEvent("reload"))
 
+    def reload_safely(self, batch: Batch) -> Event | None:
+        """``reload(batch)``, with devreload's own bugs reported instead of raised: a
+        failing step must never take the server down."""
+        try:
+            return self.reload(batch)
+        except Exception as error:
+            self.disposers.discard()
+            self.failing = True  # the next save runs the whole app again
+            self._report_bug(
+                f"reloading {', '.join(path.name for path in sorted(batch.paths))}",
+                error,
+                "the last good version keeps serving",
+            )
+            return None
+
     def reload(self, batch: Batch) -> Event | None:
         """Put one batch of saves in service: the outcome event ("reloaded", "patched",
         "failed", or a message for an abandoned run), also emitted; None if the batch
         touched nothing the app uses."""
         assert self.adapter is not None
         started = time.perf_counter()
+        return_to(self.cwd)
         changed = sorted(batch.paths)
         detect_ms = _detect_ms(changed, batch.received)
         assets = [path for path in changed if path.suffix != ".py"]
@@ -364,13 +389,20 @@ class Engine:
             return self._report_failure(error, changed)
         self.app = app
         swapped = time.perf_counter()
-        # The old versions no longer serve: let them clean up (reloader.on_dispose).
-        self.disposers.commit(result.modules)
-        told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
-        pushed = time.perf_counter()
         self.failing = False
         self.generation += 1
-        self._remember_sources()
+        # The new version serves whatever happens next: a step failing from here is
+        # devreload's bug, reported; the steps after it still run.
+        serving = "the new version is serving"
+        with self._step("disposing of the replaced version", serving):
+            # The old versions no longer serve: let them clean up (reloader.on_dispose).
+            self.disposers.commit(result.modules)
+        told = 0
+        with self._step("telling the open tabs", serving):
+            told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
+        pushed = time.perf_counter()
+        with self._step("recording the sources it loaded", serving):
+            self._remember_sources(result.sources)
         timing = ReloadTiming(
             changed,
             detect_ms,
@@ -424,8 +456,31 @@ class Engine:
         )
 
     def _emit(self, event: Event) -> Event:
-        self.reporter.emit(event)
+        with self._step(f"reporting the {event.event} event", "devreload keeps running"):
+            self.reporter.emit(event)
         return event
+
+    @contextmanager
+    def _step(self, doing: str, outcome: str) -> Iterator[None]:
+        """Around one step whose failure would be devreload's bug: report it, carry on."""
+        try:
+            yield
+        except Exception as error:
+            self._report_bug(doing, error, outcome)
+
+    def _report_bug(self, doing: str, error: Exception, outcome: str) -> None:
+        """Say that devreload itself failed, with the traceback to report; never raise."""
+        headline = (
+            f"internal error (a devreload bug) while {doing} ({type(error).__name__}: "
+            f"{error}); {outcome}. Please report it with this traceback:"
+        )
+        details = "".join(traceback.format_exception(error))
+        try:
+            self.reporter.emit(
+                Event("message", message=headline, error=ErrorInfo(headline, details))
+            )
+        except Exception:  # the reporter is what failed: the log still gets it
+            logger.error("%s\n%s", headline, details)
 
     def _digests(self, paths: list[Path]) -> dict[Path, str]:
         found = {path: self.changes.digest_of(path) for path in paths}

@@ -8,15 +8,23 @@ one JSON line) and hands it to the listeners (the JSON lines file of
 
 from __future__ import annotations
 
+import io
+import logging
+import re
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
 from reloader._events import ErrorInfo, Event, JsonLines
 
-__all__ = ["ReloadTiming", "Reporter"]
+__all__ = ["ReloadTiming", "Reporter", "diagnostics"]
+
+#: devreload's own diagnostics (``logging``), as text on stderr.
+LOG_FORMAT = "devreload[%(name)s]: %(message)s"
 
 
 @dataclass
@@ -113,10 +121,16 @@ class Reporter:
     def __init__(self, stream: TextIO | None = None, *, json_lines: bool = False) -> None:
         self._stream = stream
         self._base = _working_folder()
+        #: The generation being served, for events that do not say (messages).
+        self._generation = 0
         self._json = JsonLines(stream or sys.stderr) if json_lines else None
         self.listeners: list[Callable[[Event], None]] = []
 
     def emit(self, event: Event) -> None:
+        if event.event in ("serving", "reloaded", "patched", "failed", "stopping"):
+            self._generation = event.generation
+        elif event.generation == 0:
+            event = replace(event, generation=self._generation)
         if self._json is not None:
             self._json(event)
         else:
@@ -149,3 +163,96 @@ class Reporter:
         self.emit(
             Event("failed", generation=generation, error=ErrorInfo(headline, details), tabs=tabs)
         )
+
+
+@contextmanager
+def diagnostics(reporter: Reporter, *, json_lines: bool) -> Iterator[None]:
+    """Where diagnostics go for the duration: ``logging`` (warnings included) as text
+    lines on stderr; or, under ``--events json``, everything that would reach stderr
+    (log records, warnings, what the app and its libraries write there) as
+    ``message`` events, so that stderr carries JSON lines only."""
+    if not json_lines:
+        logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+        yield
+        return
+    root = logging.getLogger()
+    handler = _LogAsEvents(reporter)
+    saved_level, saved_stderr = root.level, sys.stderr
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    events = sys.stderr = _StderrAsEvents(reporter, saved_stderr)
+    try:
+        yield
+    finally:
+        events.close()
+        sys.stderr = saved_stderr
+        logging.captureWarnings(False)
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+
+
+class _LogAsEvents(logging.Handler):
+    """A log record as a ``message`` event whose ``source`` is the logger's name."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        super().__init__()
+        self._reporter = reporter
+        self._busy = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(self._busy, "on", False):  # reporting it logged something: drop that
+            return
+        self._busy.on = True
+        try:
+            text = record.getMessage()
+            if record.exc_info:
+                text += "\n" + logging.Formatter().formatException(record.exc_info)
+            self._reporter.emit(Event("message", message=text, source=record.name))
+        except Exception:
+            self.handleError(record)
+        finally:
+            self._busy.on = False
+
+
+class _StderrAsEvents(io.TextIOBase):
+    """``sys.stderr`` under ``--events json``: each line written (``\\r`` ends one too,
+    as a progress bar draws) becomes a ``message`` event with source ``stderr``."""
+
+    def __init__(self, reporter: Reporter, original: TextIO) -> None:
+        super().__init__()
+        self._reporter = reporter
+        self._original = original
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._original, "encoding", None) or "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:  # faulthandler and the like write to the descriptor itself
+        return self._original.fileno()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            *lines, self._pending = re.split(r"\r\n|\r|\n", self._pending + text)
+        for line in lines:
+            if line.strip():
+                self._reporter.emit(Event("message", message=line, source="stderr"))
+        return len(text)
+
+    def flush(self) -> None:
+        """A partial line waits for its end; it is written out when devreload stops."""
+
+    def close(self) -> None:
+        """Write out a partial line; a writer that kept this stream may still write."""
+        with self._lock:
+            rest, self._pending = self._pending, ""
+        if rest.strip():
+            self._reporter.emit(Event("message", message=rest, source="stderr"))

@@ -258,3 +258,82 @@ def test_uvicorn_module_app_form_imports_the_module(tmp_path: Path) -> None:
         wait_for(lambda: process.get("/") == b"main v2", what="main v2")
     finally:
         process.stop()
+
+
+NOISY_APP = textwrap.dedent(
+    """
+    import logging
+    import sys
+    import warnings
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    VERSION = "{version}"
+    print("the app writes to stderr", file=sys.stderr)
+    warnings.warn("the app warns")
+    logging.getLogger("the_app").warning("the app logs")
+
+    async def home(request):
+        return PlainTextResponse(VERSION)
+
+    app = Starlette(routes=[Route("/", home)])
+    uvicorn.run(app)
+    """
+)
+
+
+def test_events_json_makes_stderr_json_lines_only(tmp_path: Path) -> None:
+    """Under --events json every line on stderr is a JSON event: devreload's own log
+    (-v), the app's warnings, log records and writes become message events; the
+    stopping event carries the generation being served."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from support import free_port
+
+    app = tmp_path / "app.py"
+    app.write_text(NOISY_APP.format(version="v1"))
+    command = [sys.executable, "-m", "reloader", str(app), "--port", str(free_port())]
+    process = subprocess.Popen(
+        [*command, "--events", "json", "-v"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)
+    reader.start()
+
+    def parsed() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in list(lines) if line.strip()]
+
+    try:
+        wait_for(lambda: any(e["event"] == "serving" for e in parsed()), 60, what="serving")
+        for version in ("v2", "v3"):
+            save_in_place(app, NOISY_APP.format(version=version))
+            wait_for(
+                lambda v=version: sum(e["event"] == "reloaded" for e in parsed()) == int(v[1]) - 1,
+                what=f"{version} reloaded",
+            )
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        reader.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    events = parsed()  # every line parses: JSON only
+    sources = {e.get("source", "") for e in events if e["event"] == "message"}
+    assert {"stderr", "py.warnings", "the_app"} <= sources, sources
+    assert any(source.startswith("reloader.") for source in sources), sources  # -v
+    (stopping,) = [e for e in events if e["event"] == "stopping"]
+    assert stopping["generation"] == 2
+    said = [e for e in events if e.get("source") == "stderr"]
+    assert said[-1]["message"] == "the app writes to stderr" and said[-1]["generation"] == 1

@@ -84,7 +84,8 @@ def test_a_save_made_while_the_first_load_runs_is_served(tmp_path: Path, kind: s
         (tmp_path / "go").touch()
         process.wait_ready()
         wait_for(lambda: shown(process, kind) == "v2", timeout=20, what="the save's version")
-        assert process.count("devreload: reloaded") + process.count("devreload: patched") == 1
+        process.wait_for_line("devreload: reloaded")
+        assert process.count("devreload: reloaded") == 1
 
 
 #: A library (outside the watched folders) whose import takes longer than the 5 s

@@ -48,6 +48,7 @@ from reloader.engine._supervisor import (
     Watchdog,
     capture_signals,
     hard_exit_after,
+    ignore_stop_signals,
 )
 from reloader.execute._executor import ExecutionError, Executor, Result
 from reloader.execute._patch import Fallback, Patcher
@@ -180,12 +181,15 @@ class Engine:
             try:
                 code = self._run()
             except (KeyboardInterrupt, Stop):
-                self.reporter.emit(Event("stopping", message="stopping"))
+                self.reporter.emit(
+                    Event("stopping", generation=self.generation, message="stopping")
+                )
                 code = EXIT_OK
             except UserError as error:
                 code = error.exit_code
                 raise
             finally:
+                ignore_stop_signals()
                 if self.config.hard_exit_seconds is not None:
                     hard_exit_after(self.config.hard_exit_seconds, code)
                 self._shutdown()

@@ -29,10 +29,20 @@ from types import FrameType
 
 from reloader.execute._frames import Whereabouts, whereabouts
 
-__all__ = ["Abandoned", "Interrupter", "Stop", "Watchdog", "capture_signals", "hard_exit_after"]
+__all__ = [
+    "Abandoned",
+    "Interrupter",
+    "Stop",
+    "Watchdog",
+    "capture_signals",
+    "hard_exit_after",
+    "ignore_stop_signals",
+]
 
 logger = logging.getLogger("reloader.supervisor")
 
+#: How often the watchdog reads where the watched code is.
+SAMPLE_SECONDS = 0.1
 #: The first load imports the app's frameworks (Gradio takes 5 to 10 s on a slow
 #: machine): an import is reported only once it has run this long.
 FIRST_LOAD_IMPORT_SECONDS = 30.0
@@ -158,42 +168,41 @@ class Watchdog:
         return not self._done.is_set() and self._interrupter.is_running(self._token)
 
     def _watch(self) -> None:
-        if self._done.wait(self._after) or not self._still_running():
+        if not self._first_load and (self._done.wait(self._after) or not self._still_running()):
             return
         said = False
+        # The first load's clock runs only outside libraries' imports: importing the
+        # app's frameworks takes seconds on a slow machine and is no sign of a hang.
+        outside_imports = 0.0
         # Act on two readings in a row that agree on whether a library is being
         # imported: a stack read while a frame returns may look cut short.
         last: Whereabouts | None = None
+        read_at = time.monotonic()
         while self._still_running():
-            now = self._whereabouts()
-            steady = (
-                now is not None
-                and last is not None
-                and (now.importing is None) == (last.importing is None)
-            )
+            now, previous = self._whereabouts(), last
             last = now
-            if steady and now is not None and not said:
-                message = self._message(now, time.monotonic() - self._started)
-                if message is not None:
-                    if not self._still_running():
-                        return
-                    self._say(message)
-                    said = True
-            elif (
-                steady
-                and now is not None
-                and said
-                and now.importing is None
-                and self._newer_changes()
-                and threading.main_thread().ident == self._thread_id
-            ):
-                # Dropped if it lands in a library's import: then sent again.
-                self._interrupter.interrupt(self._token, now.where)
-            if self._done.wait(0.1):
+            since, read_at = read_at, time.monotonic()
+            if now is not None and _agree(now, previous):
+                if not said:
+                    if now.importing is None:
+                        outside_imports += read_at - since
+                    message = self._message(now, read_at - self._started, outside_imports)
+                    if message is not None:
+                        if not self._still_running():
+                            return
+                        self._say(message)
+                        said = True
+                elif now.importing is None and self._newer_changes() and self._in_main_thread():
+                    # Dropped if it lands in a library's import: then sent again.
+                    self._interrupter.interrupt(self._token, now.where)
+            if self._done.wait(SAMPLE_SECONDS):
                 return
 
-    def _message(self, seen: Whereabouts, seconds: float) -> str | None:
-        """What to say after ``seconds``; None: nothing yet."""
+    def _in_main_thread(self) -> bool:
+        return threading.main_thread().ident == self._thread_id
+
+    def _message(self, seen: Whereabouts, seconds: float, outside_imports: float) -> str | None:
+        """What to say ``seconds`` after the start; None: nothing yet."""
         where, importing = seen.where, seen.importing
         if not self._first_load:
             doing = f" (importing {importing})" if importing else ""
@@ -202,6 +211,8 @@ class Watchdog:
                 "The last good version keeps serving; save a fix to try again."
             )
         if importing is None:
+            if outside_imports < self._after:
+                return None
             # A slow first load is normal (a model in a NO_RELOAD block): say where, calmly.
             return (
                 f"still loading the app after {int(seconds)} s; it is at {where}. "
@@ -216,6 +227,11 @@ class Watchdog:
         return None
 
 
+def _agree(now: Whereabouts, previous: Whereabouts | None) -> bool:
+    """Two readings in a row agree on whether a library is being imported."""
+    return previous is not None and (now.importing is None) == (previous.importing is None)
+
+
 @contextmanager
 def capture_signals(interrupter: Interrupter) -> Iterator[None]:
     """SIGTERM raises Stop and SIGUSR1 delivers the watchdog's interrupt, in the main
@@ -223,13 +239,24 @@ def capture_signals(interrupter: Interrupter) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signals can only be handled in the main thread
         return
+    previous_int = signal.getsignal(signal.SIGINT)
     previous_term = signal.signal(signal.SIGTERM, _raise_stop)
     previous_usr1 = signal.signal(signal.SIGUSR1, interrupter.on_signal)
     try:
         yield
     finally:
+        signal.signal(signal.SIGINT, previous_int)
         signal.signal(signal.SIGTERM, previous_term)
         signal.signal(signal.SIGUSR1, previous_usr1)
+
+
+def ignore_stop_signals() -> None:
+    """Once stopping: a second Ctrl+C (or SIGTERM) would raise inside the shutdown and
+    print a traceback; the shutdown is bounded anyway. ``capture_signals`` puts the
+    handlers back when it ends."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:

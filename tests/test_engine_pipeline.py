@@ -291,13 +291,17 @@ def test_a_file_nothing_imports_changes_nothing(pipeline: Pipeline) -> None:
 def test_the_interpreter_set_up_undoes_itself(tmp_path: Path) -> None:
     write_app(tmp_path)
     (tmp_path / "helper.py").write_text(HELPER, encoding="utf-8")
+    import atexit
+
     argv, path, meta_path = list(sys.argv), list(sys.path), list(sys.meta_path)
+    register = atexit.register
     pipeline = Pipeline(tmp_path)
     with modules_put_back(), pipeline.engine.interpreter():
         # Inside: the process as `python app.py` would have it.
         assert sys.argv == [str(pipeline.app_path)]
         assert sys.path[0] == str(tmp_path.resolve())
         assert len(sys.meta_path) > len(meta_path)
+        assert atexit.register is not register  # a version's handlers are its own
         assert pipeline.engine.load()
         write_app(tmp_path, title="t2")
         assert pipeline.engine.reload(batch(pipeline.app_path)) is not None
@@ -306,6 +310,7 @@ def test_the_interpreter_set_up_undoes_itself(tmp_path: Path) -> None:
     assert sys.argv == argv
     assert sys.path == path
     assert sys.meta_path == meta_path
+    assert atexit.register is register
 
 
 def test_a_failing_first_load_is_reported_and_returns_false(tmp_path: Path) -> None:

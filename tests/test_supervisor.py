@@ -160,6 +160,47 @@ def test_an_interrupt_never_lands_inside_a_library_import(
     assert said[0].startswith("the first load has been importing slow_library for")
 
 
+def first_load_report(tmp_path: Path, import_seconds: float, then_seconds: float) -> list[str]:
+    """What the watchdog says of a first load that imports a library for
+    ``import_seconds`` and then runs the user's own code for ``then_seconds``
+    (its report is due after 0.5 s outside imports)."""
+    name = f"library_{int(import_seconds * 1000)}_{int(then_seconds * 1000)}"
+    (tmp_path / f"{name}.py").write_text(SLOW_LIBRARY.format(seconds=import_seconds))
+    sys.path.insert(0, str(tmp_path))
+    tests = Path(__file__).resolve().parent
+    interrupter = Interrupter(roots=[tests])
+    said: list[str] = []
+    try:
+        with interrupter.running() as token:
+            watchdog = Watchdog(
+                interrupter,
+                token,
+                after_seconds=0.5,
+                roots=[tests],
+                newer_changes=lambda: False,
+                say=said.append,
+                first_load=True,
+            )
+            with watchdog:
+                __import__(name)
+                busy(then_seconds)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)
+    return said
+
+
+def test_the_first_load_is_reported_for_the_time_it_spends_outside_imports(
+    tmp_path: Path,
+) -> None:
+    # Importing a framework for 1.5 s, then building the app: not stuck.
+    assert first_load_report(tmp_path, import_seconds=1.5, then_seconds=0.2) == []
+    # The user's own code running on (a model download under NO_RELOAD): said, calmly.
+    said = first_load_report(tmp_path, import_seconds=0.1, then_seconds=1.5)
+    assert len(said) == 1 and said[0].startswith("still loading the app after ")
+    assert "test_supervisor.py, line" in said[0]
+
+
 def test_hard_exit_keeps_the_exit_code(tmp_path: Path) -> None:
     script = tmp_path / "hang.py"
     script.write_text(

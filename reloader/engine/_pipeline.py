@@ -398,13 +398,14 @@ class Engine:
         # The new version serves whatever happens next: a step failing from here is
         # devreload's bug, reported; the steps after it still run.
         serving = "the new version is serving"
-        with self._step("disposing of the replaced version", serving):
-            # The old versions no longer serve: let them clean up (reloader.on_dispose).
-            self.disposers.commit(result.modules)
         told = 0
         with self._step("telling the open tabs", serving):
             told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
         pushed = time.perf_counter()
+        with self._step("disposing of the replaced version", serving):
+            # The old versions no longer serve: let them clean up (reloader.on_dispose,
+            # their atexit handlers), once the tabs are on their way to the new one.
+            self.disposers.commit(result.modules)
         with self._step("recording the sources it loaded", serving):
             self._remember_sources(result.sources)
         timing = ReloadTiming(

@@ -392,3 +392,67 @@ def test_events_json_makes_stderr_json_lines_only(tmp_path: Path) -> None:
     assert stopping["generation"] == 2
     said = [e for e in events if e.get("source") == "stderr"]
     assert said[-1]["message"] == "the app writes to stderr" and said[-1]["generation"] == 1
+
+
+PILING_APP = textwrap.dedent(
+    """
+    import threading
+
+    import reloader
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    VERSION = "{version}"
+
+    def poll(stop):
+        while not stop.wait(0.05):
+            pass
+
+    threading.Thread(target=poll, args=(threading.Event(),), name="poller", daemon=True).start()
+    tidy = threading.Event()
+    threading.Thread(target=poll, args=(tidy,), name="tidy", daemon=True).start()
+    reloader.on_dispose(tidy.set)
+
+    async def home(request):
+        return PlainTextResponse(VERSION)
+
+    app = Starlette(routes=[Route("/", home)])
+    uvicorn.run(app)
+    """
+)
+
+
+def test_threads_that_pile_up_are_named_once_with_the_fix(tmp_path: Path) -> None:
+    """Each version starts a thread and nothing stops the old ones: said once, naming
+    the thread and where it starts; a thread stopped with on_dispose is never named."""
+    app = tmp_path / "app.py"
+    app.write_text(PILING_APP.format(version="v1"))
+    saves = [1]
+
+    def save_next() -> None:
+        saves.append(saves[-1] + 1)
+        save_in_place(app, PILING_APP.format(version=f"v{saves[-1]}"))
+        wait_for(lambda: process.get("/") == f"v{saves[-1]}".encode(), what="the save served")
+
+    def told() -> bool:
+        if "copies of the thread 'poller'" in process.output:
+            return True
+        save_next()  # the old versions' threads outlive them a few seconds: save on
+        return False
+
+    with devreload(app) as process:
+        process.wait_ready()
+        wait_for(told, timeout=60, interval=0.5, what="the piled-up threads named")
+        save_next()
+        save_next()
+        output = process.output
+    (sentence,) = [line for line in output.splitlines() if "copies of the thread" in line]
+    line = PILING_APP.splitlines().index(
+        'threading.Thread(target=poll, args=(threading.Event(),), name="poller", daemon=True)'
+        ".start()"
+    )
+    assert f"the top level of app.py, line {line + 1} starts it" in sentence
+    assert "reloader.on_dispose(stop.set)" in sentence
+    assert "'tidy'" not in output

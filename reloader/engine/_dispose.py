@@ -29,7 +29,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 __all__ = ["Disposers", "on_dispose"]
@@ -94,21 +93,22 @@ class _Handler:
 class Disposers:
     """Callbacks per module, for the version that serves and the one being executed."""
 
-    def __init__(self) -> None:
+    def __init__(self, is_user_code: Callable[[str], bool] = lambda filename: False) -> None:
+        """``is_user_code(filename)``: whether code from that file is the user's own
+        (whose ``atexit.register`` calls belong to the version being executed)."""
+        self._is_user_code = is_user_code
         self._lock = threading.Lock()
         #: module name -> callbacks of the version that is serving
         self._live: dict[str, list[Callable[[], object]]] = {}
         #: module name -> callbacks registered by the execution under way
         self._pending: dict[str, list[Callable[[], object]]] = {}
         self._executing: list[str] = []
-        self._is_local: Callable[[Path], bool] = lambda path: False
 
-    def install(self, is_local: Callable[[Path], bool] = lambda path: False) -> None:
-        """Take ``on_dispose`` calls, and ``atexit.register`` calls made from a file for
-        which ``is_local`` is true (the user's own code), for the versions of modules."""
+    def install(self) -> None:
+        """Take ``on_dispose`` calls, and ``atexit.register`` calls made from the user's
+        own code, for the versions of modules."""
         global _active
         _active = self
-        self._is_local = is_local
         atexit.register, atexit.unregister = _register, _unregister
 
     def uninstall(self) -> None:
@@ -122,8 +122,7 @@ class Disposers:
         module's top level (or below it), in the main thread that runs modules."""
         if not self._executing or threading.current_thread() is not threading.main_thread():
             return False
-        filename = frame.f_code.co_filename
-        return not filename.startswith("<") and self._is_local(Path(filename))
+        return self._is_user_code(frame.f_code.co_filename)
 
     def remove(self, func: Callable[..., object]) -> None:
         """``atexit.unregister(func)``: forget every handler of ``func``."""

@@ -48,7 +48,7 @@ def prepared_interpreter(
             listeners.setdefault(module_name, []).append(adapter)
     hooks = AfterImport({name: _notify(found, name) for name, found in listeners.items()})
     hooks.install()
-    disposers.install(is_local)
+    disposers.install()
     try:
         yield
     finally:

@@ -50,7 +50,9 @@ from reloader.engine._supervisor import (
     hard_exit_after,
     ignore_stop_signals,
 )
+from reloader.engine._threads import ThreadCensus
 from reloader.execute._executor import ExecutionError, Executor, Result
+from reloader.execute._frames import is_user_file
 from reloader.execute._patch import Fallback, Patcher
 from reloader.plan._planner import LocalModule, Plan, Planner
 from reloader.watch._changes import ChangeStream
@@ -78,7 +80,8 @@ class Engine:
         self.app_module = LocalModule(
             config.import_name or "__main__", self.app_path, run_as=config.module
         )
-        self.disposers = Disposers()
+        self.disposers = Disposers(is_user_code=self._is_user_code)
+        self.threads = ThreadCensus(self._is_user_code)
         self.executor = Executor(self.roots, disposers=self.disposers)
         self.planner = Planner(self.roots, self.app_module)
         #: The patch tier: body-only edits swap function code in place.
@@ -102,19 +105,32 @@ class Engine:
 
     # -- set-up --------------------------------------------------------------
 
+    def _is_user_code(self, filename: str) -> bool:
+        return is_user_file(filename, self.roots)
+
+    def _shown(self, filename: str) -> str:
+        """A file's path as the terminal shows it: relative to where devreload started."""
+        path = Path(filename)
+        return str(path.relative_to(self.cwd)) if path.is_relative_to(self.cwd) else filename
+
     @contextmanager
     def interpreter(self) -> Iterator[None]:
         """The process as `python app.py ARGS` (or `python -m pkg.app ARGS`) would have it,
         for the duration: everything it changes in ``sys`` is put back on exit."""
-        with prepared_interpreter(
-            argv=[str(self.config.app_path), *self.config.app_args],
-            path_entry=(
-                self.cwd if self.config.module or self.config.import_name else self.app_path.parent
+        with (
+            self.threads.recording(),
+            prepared_interpreter(
+                argv=[str(self.config.app_path), *self.config.app_args],
+                path_entry=(
+                    self.cwd
+                    if self.config.module or self.config.import_name
+                    else self.app_path.parent
+                ),
+                executor=self.executor,
+                is_local=self.planner.is_local,
+                adapters=self.adapters,
+                disposers=self.disposers,
             ),
-            executor=self.executor,
-            is_local=self.planner.is_local,
-            adapters=self.adapters,
-            disposers=self.disposers,
         ):
             yield
 
@@ -406,6 +422,9 @@ class Engine:
             # The old versions no longer serve: let them clean up (reloader.on_dispose,
             # their atexit handlers), once the tabs are on their way to the new one.
             self.disposers.commit(result.modules)
+        with self._step("counting the app's threads", serving):
+            for sentence in self.threads.piled_up(self._shown):
+                self.reporter.say(sentence)
         with self._step("recording the sources it loaded", serving):
             self._remember_sources(result.sources)
         timing = ReloadTiming(

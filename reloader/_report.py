@@ -103,6 +103,9 @@ def render(event: Event, base: Path | None = None) -> str:
             f"patched {names} in {_files(event.files, base)} in {timings.get('total', 0):.0f} ms "
             f"({count} {noun})"
         )
+    if event.event == "failed" and not event.files:  # the first load: nothing serves yet
+        error = event.error or ErrorInfo("the app failed to load")
+        return f"the app failed to load.\n{error.details.rstrip()}\ndevreload: {error.headline}"
     if event.event == "failed":
         error = event.error or ErrorInfo("the reload failed")
         return (

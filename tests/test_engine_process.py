@@ -157,6 +157,23 @@ def test_dash_m_runs_a_package_app_with_relative_imports(tmp_path: Path) -> None
         served(process, "# two shop __main__")
 
 
+def test_a_relative_import_in_a_file_run_as_a_script_says_to_use_dash_m(tmp_path: Path) -> None:
+    """`devreload shop/app.py` fails as `python shop/app.py` does; the sentence says what
+    works: devreload -m shop.app."""
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "texts.py").write_text('TITLE = "one"\n')
+    (package / "app.py").write_text("from .texts import TITLE\n")
+    with devreload(package / "app.py", cwd=tmp_path) as process:
+        process.wait_for_line("waiting for a fix")
+    assert (
+        f"ImportError in {package / 'app.py'}, line 1: attempted relative import with no "
+        "known parent package; run it as a module of its package, as python -m does: "
+        "devreload -m shop.app" in process.output
+    )
+
+
 def devreload_m(cwd: Path, module: str) -> Any:
     """devreload -m MODULE, run from ``cwd``."""
     from support import DevreloadProcess

@@ -259,6 +259,7 @@ class Engine:
             self.disposers.discard()
             # A save of the file made while it loaded is then a change: it is retried.
             self.changes.remember(error.sources)
+            self._explain(error)
             self.reporter.emit(Event("failed", error=_error_info(error)))
             return False
         except Abandoned as abandoned:
@@ -521,8 +522,20 @@ class Engine:
             )
         return app
 
+    def _explain(self, error: ReloaderError) -> None:
+        """Add what works to the headline of an error whose cause is how the app was run."""
+        if (
+            isinstance(error, ExecutionError)
+            and isinstance(error.error, ImportError)
+            and "no known parent package" in str(error.error)
+            and error.module.name == "__main__"
+            and self.config.module is None
+        ):
+            error.headline += "; " + _run_as_module(self.app_path, self.cwd)
+
     def _report_failure(self, error: ReloaderError, changed: list[Path]) -> Event:
         assert self.adapter is not None
+        self._explain(error)
         self.failing = True
         told = self.adapter.notify(
             ReloadEvent(
@@ -611,6 +624,25 @@ def _failure_title(error: ReloaderError) -> str:
     if isinstance(error, SwapError):
         return f"devreload: the new version could not be put in service; {kept}"
     return f"devreload: the last save failed; {kept}"
+
+
+def _run_as_module(app_path: Path, cwd: Path) -> str:
+    """How to run ``app_path`` so that its relative imports work: as a module of its
+    package (the folders above it that hold an ``__init__.py``, or that lead down to
+    it from the current folder), as ``python -m`` runs it."""
+    parts, folder = [app_path.stem], app_path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if len(parts) == 1 and app_path.parent != cwd and app_path.is_relative_to(cwd):
+        folder, parts = cwd, list(app_path.relative_to(cwd).with_suffix("").parts)
+    if len(parts) == 1:
+        return "a relative import works only in a module of a package (python -m pkg.app)"
+    from_folder = "" if folder == cwd else f" from {folder}"
+    return (
+        "run it as a module of its package, as python -m does: "
+        f"devreload -m {'.'.join(parts)}{from_folder}"
+    )
 
 
 def _error_info(error: ReloaderError) -> ErrorInfo:

@@ -448,7 +448,10 @@ CHECKS: tuple[Callable[[ConformanceApp, Path], None], ...] = (
 def tab_follows_a_save(app: ConformanceApp, folder: Path, page: Any) -> None:
     """An open tab (a Playwright page) shows a save by itself, with no F5."""
     if app.page_path is None:
-        return
+        raise ValueError(
+            f"the {app.name} app has no page (page_path=None), so no tab can follow a save: "
+            "set page_path to where a browser sees it, or leave this check out."
+        )
     app.write(folder)
     with _running(app, folder) as process:
         _shows(app, process, "version=v1")

@@ -3,6 +3,7 @@ execution it was meant for; the hard exit keeps the exit code."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def test_watchdog_says_nothing_once_the_execution_ended() -> None:
             token,
             after_seconds=0.05,
             roots=[Path.cwd()],
-            newer_changes=lambda: False,
+            saves_seen=lambda: 0,
             say=said.append,
         )
         with watchdog:
@@ -146,7 +147,7 @@ def test_an_interrupt_never_lands_inside_a_library_import(
             token,
             after_seconds=0.05,
             roots=[tests],
-            newer_changes=lambda: True,
+            saves_seen=itertools.count().__next__,  # a save comes after every look
             say=said.append,
             first_load=True,
             import_seconds=0.2,
@@ -158,6 +159,26 @@ def test_an_interrupt_never_lands_inside_a_library_import(
     assert sys.modules["slow_library"].COMPLETE
     assert "test_supervisor.py" in raised.value.where
     assert said[0].startswith("the first load has been importing slow_library for")
+
+
+def test_a_save_made_before_the_report_is_not_taken_for_a_fix() -> None:
+    """A save made while the code runs on (an edit made during a slow load) is loaded
+    once the load is done; only a save after the report interrupts the code."""
+    tests = Path(__file__).resolve().parent
+    interrupter = Interrupter(roots=[tests])
+    said: list[str] = []
+    with capture_signals(interrupter), interrupter.running() as token:
+        watchdog = Watchdog(
+            interrupter,
+            token,
+            after_seconds=0.2,
+            roots=[tests],
+            saves_seen=lambda: 1,  # one save, made before the report, and no other
+            say=said.append,
+        )
+        with watchdog:
+            busy(1.0)  # no Abandoned raised in here
+    assert len(said) == 1 and said[0].startswith("the reload has been running for")
 
 
 def first_load_report(tmp_path: Path, import_seconds: float, then_seconds: float) -> list[str]:
@@ -177,7 +198,7 @@ def first_load_report(tmp_path: Path, import_seconds: float, then_seconds: float
                 token,
                 after_seconds=0.5,
                 roots=[tests],
-                newer_changes=lambda: False,
+                saves_seen=lambda: 0,
                 say=said.append,
                 first_load=True,
             )

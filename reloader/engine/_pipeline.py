@@ -148,7 +148,7 @@ class Engine:
                     token,
                     after_seconds=self.config.hang_report_seconds,
                     roots=self.roots,
-                    newer_changes=self.changes.pending,
+                    saves_seen=self.changes.saves_seen,
                     say=self.reporter.say,
                     first_load=first_load,
                 )

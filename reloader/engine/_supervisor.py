@@ -118,8 +118,9 @@ class Watchdog:
     """Watches one execution of user code from another thread.
 
     After ``after_seconds`` it says where the code is (file and line); if a
-    newer save then arrives while it is still running, it interrupts it so
-    that the newer save, a fix presumably, is loaded without a restart.
+    save then arrives while it is still running, it interrupts it so that the
+    save, a fix presumably, is loaded without a restart. A save made before it
+    said so is an ordinary edit: it is loaded once the running code is done.
 
     Never in the middle of a library's import: that is not a hang (importing a
     framework takes seconds), and an import cut halfway leaves the library
@@ -134,7 +135,7 @@ class Watchdog:
         *,
         after_seconds: float,
         roots: list[Path],
-        newer_changes: Callable[[], bool],
+        saves_seen: Callable[[], int],
         say: Callable[[str], None],
         first_load: bool = False,
         import_seconds: float = FIRST_LOAD_IMPORT_SECONDS,
@@ -144,7 +145,7 @@ class Watchdog:
         self._after = after_seconds
         self._import_seconds = import_seconds
         self._roots = roots
-        self._newer_changes = newer_changes
+        self._saves_seen = saves_seen
         self._say = say
         self._first_load = first_load
         self._thread_id = threading.get_ident()
@@ -171,6 +172,7 @@ class Watchdog:
         if not self._first_load and (self._done.wait(self._after) or not self._still_running()):
             return
         said = False
+        saves_when_said = 0
         # The first load's clock runs only outside libraries' imports: importing the
         # app's frameworks takes seconds on a slow machine and is no sign of a hang.
         outside_imports = 0.0
@@ -190,9 +192,14 @@ class Watchdog:
                     if message is not None:
                         if not self._still_running():
                             return
+                        saves_when_said = self._saves_seen()
                         self._say(message)
                         said = True
-                elif now.importing is None and self._newer_changes() and self._in_main_thread():
+                elif (
+                    now.importing is None
+                    and self._saves_seen() > saves_when_said
+                    and self._in_main_thread()
+                ):
                     # Dropped if it lands in a library's import: then sent again.
                     self._interrupter.interrupt(self._token, now.where)
             if self._done.wait(SAMPLE_SECONDS):

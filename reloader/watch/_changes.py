@@ -88,9 +88,10 @@ class ChangeStream:
     def stop(self) -> None:
         self.watcher.stop()
 
-    def pending(self) -> bool:
-        """Whether a newer batch is waiting (for the hang watchdog: a fix may have come)."""
-        return self.watcher.has_batches()
+    def saves_seen(self) -> int:
+        """How many batches of saves the watcher has seen so far (for the hang watchdog:
+        one that comes after it reported a stuck load may be the fix)."""
+        return self.watcher.batches_seen
 
     def remember(self, loaded: Mapping[Path, bytes]) -> None:
         """Record the bytes files were just loaded from, so an identical save is not a

@@ -140,6 +140,7 @@ class Watcher:
         self._watch = watch
         self.events: queue.Queue[Batch | WatchNotice | Live] = queue.Queue()
         self._stop = threading.Event()
+        self._batches_seen = 0
         self._thread = threading.Thread(target=self._run, name="devreload-watch", daemon=True)
 
     def start(self) -> None:
@@ -150,10 +151,14 @@ class Watcher:
         if self._thread.is_alive():
             self._thread.join(timeout=1)
 
-    def has_batches(self) -> bool:
-        """Whether a batch of changes is waiting (notices do not count)."""
-        with self.events.mutex:
-            return any(isinstance(event, Batch) for event in self.events.queue)
+    @property
+    def batches_seen(self) -> int:
+        """How many batches of changes the watcher has queued so far."""
+        return self._batches_seen
+
+    def _put_batch(self, paths: frozenset[Path]) -> None:
+        self._batches_seen += 1
+        self.events.put(Batch(paths, time.perf_counter()))
 
     def next_event(self, timeout: float | None = None) -> Batch | WatchNotice | Live | None:
         try:
@@ -256,7 +261,7 @@ class Watcher:
             )
             if files:
                 logger.debug("changes: %s", changes)
-                self.events.put(Batch(files, time.perf_counter()))
+                self._put_batch(files)
             if replaced:  # the watch is on a folder that is no longer there
                 logger.debug("roots replaced or gone: %s", replaced)
                 state.rescan.update(replaced)
@@ -331,7 +336,7 @@ class Watcher:
             )
         paths = frozenset(path for root in roots for path in _relevant_files(root, self.filter))
         if paths:
-            self.events.put(Batch(paths, time.perf_counter()))
+            self._put_batch(paths)
 
 
 @dataclass

@@ -222,6 +222,27 @@ def test_the_first_load_is_reported_for_the_time_it_spends_outside_imports(
     assert "test_supervisor.py, line" in said[0]
 
 
+def test_a_ctrl_c_during_the_apps_cleanup_waits_for_it_and_a_second_acts_at_once() -> None:
+    import os
+    import signal
+
+    from reloader.engine._supervisor import stop_signals_deferred
+
+    done: list[str] = []
+    with pytest.raises(KeyboardInterrupt), stop_signals_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        busy(0.1)  # a signal handler gets its chance here: nothing is raised
+        done.append("flushed")
+    assert done == ["flushed"]
+    with pytest.raises(KeyboardInterrupt), stop_signals_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        busy(0.1)
+        os.kill(os.getpid(), signal.SIGINT)  # the impatient second one
+        busy(5.0)
+        done.append("never")
+    assert done == ["flushed"]
+
+
 def test_hard_exit_keeps_the_exit_code(tmp_path: Path) -> None:
     script = tmp_path / "hang.py"
     script.write_text(

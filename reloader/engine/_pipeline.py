@@ -49,6 +49,7 @@ from reloader.engine._supervisor import (
     capture_signals,
     hard_exit_after,
     ignore_stop_signals,
+    stop_signals_deferred,
 )
 from reloader.engine._threads import ThreadCensus
 from reloader.execute._executor import ExecutionError, Executor, Result
@@ -256,14 +257,14 @@ class Engine:
             with self._executing(first_load=True):
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             # A save of the file made while it loaded is then a change: it is retried.
             self.changes.remember(error.sources)
             self._explain(error)
             self.reporter.emit(Event("failed", error=_error_info(error)))
             return False
         except Abandoned as abandoned:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             self.reporter.say(f"abandoned the load stuck at {abandoned.where} for a newer save")
             return False
         self._remember_sources(result.sources)
@@ -271,7 +272,7 @@ class Engine:
             self.adapter, self.app = self._find_app(result.modules[self.app_module.name].__dict__)
         except AppNotFound as error:
             raise UserError(error.headline, EXIT_NO_APP) from None
-        self.disposers.commit(result.modules)
+        self._dispose(self.disposers.commit, result.modules)
         return True
 
     def _wait_for_changes(self) -> Batch:
@@ -338,7 +339,7 @@ class Engine:
         try:
             return self.reload(batch)
         except Exception as error:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             self.failing = True  # the next save runs the whole app again
             self._report_bug(
                 f"reloading {', '.join(path.name for path in sorted(batch.paths))}",
@@ -390,10 +391,10 @@ class Engine:
                 result = self.executor.run(plan)
             app = self._app_from(result)
         except (ExecutionError, AppNotFound) as error:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             return self._report_failure(error, changed)
         except Abandoned as abandoned:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             self.failing = True
             return self._emit(
                 Event(
@@ -406,7 +407,7 @@ class Engine:
         try:
             self.adapter.swap(app)
         except SwapError as error:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             return self._report_failure(error, changed)
         self.app = app
         swapped = time.perf_counter()
@@ -422,7 +423,7 @@ class Engine:
         with self._step("disposing of the replaced version", serving):
             # The old versions no longer serve: let them clean up (reloader.on_dispose,
             # their atexit handlers), once the tabs are on their way to the new one.
-            self.disposers.commit(result.modules)
+            self._dispose(self.disposers.commit, result.modules)
         with self._step("counting the app's threads", serving):
             for sentence in self.threads.piled_up(self._shown):
                 self.reporter.say(sentence)
@@ -479,6 +480,12 @@ class Engine:
                 tabs=told,
             )
         )
+
+    def _dispose(self, step: Callable[..., None], *args: Any) -> None:
+        """Run a disposal step (the app's on_dispose callbacks and atexit handlers): a
+        Ctrl+C that comes meanwhile waits for it, as a flush cut short loses data."""
+        with stop_signals_deferred():
+            step(*args)
 
     def _emit(self, event: Event) -> Event:
         with self._step(f"reporting the {event.event} event", "devreload keeps running"):

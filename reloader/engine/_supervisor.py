@@ -37,6 +37,7 @@ __all__ = [
     "capture_signals",
     "hard_exit_after",
     "ignore_stop_signals",
+    "stop_signals_deferred",
 ]
 
 logger = logging.getLogger("reloader.supervisor")
@@ -255,6 +256,37 @@ def capture_signals(interrupter: Interrupter) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous_int)
         signal.signal(signal.SIGTERM, previous_term)
         signal.signal(signal.SIGUSR1, previous_usr1)
+
+
+@contextmanager
+def stop_signals_deferred() -> Iterator[None]:
+    """For the duration, a first Ctrl+C or SIGTERM waits for the block to end (the
+    app's cleanup: a flush cut short loses data), then acts; a second one acts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def defer(signum: int, frame: FrameType | None) -> None:
+        if received:
+            _stop_for(signum)
+        received.append(signum)
+
+    previous_int = signal.signal(signal.SIGINT, defer)
+    previous_term = signal.signal(signal.SIGTERM, defer)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)
+    if received:
+        _stop_for(received[0])
+
+
+def _stop_for(signum: int) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Stop
 
 
 def ignore_stop_signals() -> None:

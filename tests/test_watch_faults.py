@@ -194,7 +194,8 @@ def test_the_folder_devreload_runs_in_deleted_and_recreated(tmp_path: Path) -> N
         subprocess.run(["sh", "-c", "rm -rf proj && mkdir proj"], cwd=tmp_path, check=True)
         write_app(project, shown='Path("data.txt").read_text()')
         (project / "data.txt").write_text("d2")
-        process.wait_for_line("again")
+        # Whether the watcher saw the folder gone ("watching ... again") or only
+        # replaced, the files it finds in the new folder are handed over as they are.
         save_in_place(app, app.read_text().replace("# v1", "# v2"))
         serving(process, "# v2 d2")
         assert process.process is not None and process.process.poll() is None

@@ -14,7 +14,7 @@ from pathlib import Path
 from reloader._config import Config
 from reloader._errors import EXIT_USAGE, UserError
 from reloader._events import JsonLines
-from reloader._report import Reporter
+from reloader._report import Reporter, diagnostics
 
 __all__ = ["build_parser", "cli", "main", "parse_config"]
 
@@ -207,7 +207,6 @@ def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
         config, verbose = parse_config(sys.argv[1:] if argv is None else argv)
         if hard_exit:
             config = replace(config, hard_exit_seconds=HARD_EXIT_SECONDS)
-        logging.basicConfig(level=logging.WARNING, format="devreload[%(name)s]: %(message)s")
         if verbose:
             # devreload's own diagnostics; the libraries the app imports (PIL, httpx,
             # asyncio, ...) keep their level, or their DEBUG lines would bury these.
@@ -220,6 +219,7 @@ def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
 
         reporter = Reporter(json_lines=config.json_events)
         with ExitStack() as stack:
+            stack.enter_context(diagnostics(reporter, json_lines=config.json_events))
             if config.events_file is not None:
                 stream = stack.enter_context(open(config.events_file, "a", encoding="utf-8"))
                 reporter.listeners.append(JsonLines(stream))

@@ -65,6 +65,10 @@ class Event:
     message: str = ""
     #: For a patch: the functions whose code was swapped, e.g. "shout()".
     functions: tuple[str, ...] = ()
+    #: A message's origin when not devreload's own sentence (``--events json``): a
+    #: logger's name (``reloader.engine``, ``uvicorn.error``, ``py.warnings``), or
+    #: ``stderr`` for a line the app or a library wrote there.
+    source: str = ""
     time: float = field(default_factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
@@ -98,6 +102,8 @@ class Event:
             data["message"] = self.message
         if self.functions:
             data["functions"] = list(self.functions)
+        if self.source:
+            data["source"] = self.source
         data["time"] = round(self.time, 3)
         return data
 

@@ -480,7 +480,10 @@ def tab_keeps_working_across_saves(app: ConformanceApp, folder: Path, page: Any)
     says so: each save's line counts it among the tabs that show the new version, and
     the status endpoint lists it at the newest version."""
     if app.page_path is None:
-        return
+        raise ValueError(
+            f"the {app.name} app has no page (page_path=None), so no tab can follow a save: "
+            "set page_path to where a browser sees it, or leave this check out."
+        )
     app.write(folder)
     with _running(app, folder) as process:
         _shows(app, process, "version=v1")

@@ -104,3 +104,27 @@ def test_a_save_made_while_the_tab_loads_still_reaches_it(app: Path, page: Any) 
         # The new version's pages say so (Gradio hands the new Blocks the old head,
         # client included): a reloaded tab is not told it is stale again.
         assert "version:1," in process.get("/").decode()
+
+
+def test_ctrl_c_with_tabs_open_exits_within_a_second(app: Path, page: Any) -> None:
+    """Each open tab holds streams open (the reload channel); Ctrl+C must not wait for
+    them to end, and a second Ctrl+C during the shutdown prints no traceback."""
+    import signal
+    import time
+
+    with devreload(app) as process:
+        process.wait_ready()
+        second = page.context.new_page()
+        for tab in (page, second):
+            open_app_page(tab, process.url)
+        assert process.process is not None
+        started = time.monotonic()
+        process.process.send_signal(signal.SIGINT)
+        process.wait_for_line("devreload: stopping", timeout=5)
+        process.process.send_signal(signal.SIGINT)  # an impatient second Ctrl+C
+        code = process.process.wait(timeout=5)
+        took = time.monotonic() - started
+        assert code == 0
+        assert took < 1.0, f"took {took:.2f} s"
+        assert "Traceback" not in process.output
+        assert "took too long" not in process.output

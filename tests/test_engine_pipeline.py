@@ -227,6 +227,60 @@ def test_a_watch_problem_tells_the_tabs_what_it_is(pipeline: Pipeline) -> None:
     assert pipeline.adapter.told[-1].kind == "reload"  # the overlay goes
 
 
+class TabsFailAdapter(FakeAdapter):
+    """An adapter whose notify() raises: a bug after the new version is in service."""
+
+    def notify(self, event: ReloadEvent) -> int:
+        raise FileNotFoundError(2, "No such file or directory")
+
+
+def internal_errors(pipeline: Pipeline) -> list[Event]:
+    return [e for e in pipeline.events if e.message.startswith("internal error (a devreload bug)")]
+
+
+def test_a_bug_after_the_swap_is_reported_and_the_reload_completes(pipeline: Pipeline) -> None:
+    pipeline.engine.adapter = TabsFailAdapter()
+    write_app(pipeline.folder, title="t2")
+    outcome = pipeline.engine.reload_safely(batch(pipeline.app_path))
+    assert outcome is not None and outcome.event == "reloaded" and outcome.generation == 1
+    (bug,) = internal_errors(pipeline)
+    assert "while telling the open tabs (FileNotFoundError" in bug.message
+    assert "the new version is serving" in bug.message
+    assert bug.error is not None and "Traceback" in bug.error.details
+    assert pipeline.live().render().endswith("title=t2 helper=h1")
+
+
+def test_a_reporter_that_raises_does_not_stop_the_reload(pipeline: Pipeline) -> None:
+    def broken_listener(event: Event) -> None:
+        if event.event == "reloaded":
+            raise OSError("the terminal went away")
+
+    pipeline.engine.reporter.listeners.insert(0, broken_listener)
+    write_app(pipeline.folder, title="t2")
+    outcome = pipeline.engine.reload_safely(batch(pipeline.app_path))
+    assert outcome is not None and outcome.generation == 1
+    (bug,) = internal_errors(pipeline)
+    assert "while reporting the reloaded event (OSError" in bug.message
+
+
+def test_a_bug_before_the_swap_keeps_the_last_good_version(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_plan(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("planner bug")
+
+    monkeypatch.setattr(pipeline.engine.planner, "plan", broken_plan)
+    write_app(pipeline.folder, title="t2")
+    assert pipeline.engine.reload_safely(batch(pipeline.app_path)) is None
+    (bug,) = internal_errors(pipeline)
+    assert "while reloading app.py (RuntimeError: planner bug)" in bug.message
+    assert "the last good version keeps serving" in bug.message
+    assert pipeline.live().render().endswith("title=t1 helper=h1")
+    monkeypatch.undo()  # fixed: the next save runs the whole app
+    assert pipeline.engine.reload_safely(batch(pipeline.app_path)) is not None
+    assert pipeline.live().render().endswith("title=t2 helper=h1")
+
+
 def test_a_file_nothing_imports_changes_nothing(pipeline: Pipeline) -> None:
     other = pipeline.folder / "unused.py"
     other.write_text("X = 1\n", encoding="utf-8")
@@ -237,13 +291,17 @@ def test_a_file_nothing_imports_changes_nothing(pipeline: Pipeline) -> None:
 def test_the_interpreter_set_up_undoes_itself(tmp_path: Path) -> None:
     write_app(tmp_path)
     (tmp_path / "helper.py").write_text(HELPER, encoding="utf-8")
+    import atexit
+
     argv, path, meta_path = list(sys.argv), list(sys.path), list(sys.meta_path)
+    register = atexit.register
     pipeline = Pipeline(tmp_path)
     with modules_put_back(), pipeline.engine.interpreter():
         # Inside: the process as `python app.py` would have it.
         assert sys.argv == [str(pipeline.app_path)]
         assert sys.path[0] == str(tmp_path.resolve())
         assert len(sys.meta_path) > len(meta_path)
+        assert atexit.register is not register  # a version's handlers are its own
         assert pipeline.engine.load()
         write_app(tmp_path, title="t2")
         assert pipeline.engine.reload(batch(pipeline.app_path)) is not None
@@ -252,6 +310,7 @@ def test_the_interpreter_set_up_undoes_itself(tmp_path: Path) -> None:
     assert sys.argv == argv
     assert sys.path == path
     assert sys.meta_path == meta_path
+    assert atexit.register is register
 
 
 def test_a_failing_first_load_is_reported_and_returns_false(tmp_path: Path) -> None:

@@ -72,8 +72,65 @@ def test_on_dispose_cleans_up_each_replaced_version_and_atexit_runs(tmp_path: Pa
         assert process.stop(signal.SIGINT) == 0
         output = process.output
     assert "DISPOSED v6" in output  # the serving version, at shutdown
-    for number in range(1, 7):  # every version's atexit handler ran before the exit
-        assert f"ATEXIT v{number}" in output
+    for number in range(1, 7):  # every version's atexit handler ran once, before the exit
+        assert output.count(f"ATEXIT v{number}") == 1
+
+
+FLUSHING_APP = textwrap.dedent(
+    """
+    import atexit
+    import time
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    VERSION = "{version}"
+
+    def flush():
+        time.sleep(0.4)  # a flush that takes a while: five of them exceed the exit bound
+        with open({log!r}, "a") as log:
+            log.write(VERSION + "\\n")
+
+    atexit.register(flush)
+
+    async def home(request):
+        return PlainTextResponse(VERSION)
+
+    app = Starlette(routes=[Route("/", home)])
+    uvicorn.run(app)
+    """
+)
+
+
+def test_a_versions_atexit_handlers_run_when_it_is_replaced(tmp_path: Path) -> None:
+    """A top-level atexit.register(flush) runs once per version, when that version is
+    replaced (as a restart would), and at stop only the serving version's runs."""
+    import time
+
+    app, log = tmp_path / "app.py", tmp_path / "flushed.log"
+
+    def flushed() -> list[str]:
+        return log.read_text().split() if log.exists() else []
+
+    app.write_text(FLUSHING_APP.format(version="v1", log=str(log)))
+    with devreload(app) as process:
+        process.wait_ready()
+        for number in range(2, 7):
+            save_in_place(app, FLUSHING_APP.format(version=f"v{number}", log=str(log)))
+            wait_for(lambda n=number: process.get("/") == f"v{n}".encode(), what=f"v{number}")
+        # Flushed when replaced, before any stop (v5's may still be under way: a Ctrl+C
+        # now waits for it instead of cutting it short).
+        wait_for(lambda: flushed()[:4] == ["v1", "v2", "v3", "v4"], what="v1 to v4 flushed")
+        assert process.process is not None
+        started = time.monotonic()
+        process.process.send_signal(signal.SIGINT)
+        assert process.process.wait(timeout=10) == 0
+        took = time.monotonic() - started
+    assert flushed() == [f"v{number}" for number in range(1, 7)]
+    assert "took too long" not in process.output
+    assert took < 1.5
 
 
 def test_dash_m_runs_a_package_app_with_relative_imports(tmp_path: Path) -> None:
@@ -100,6 +157,23 @@ def test_dash_m_runs_a_package_app_with_relative_imports(tmp_path: Path) -> None
         served(process, "# one shop __main__")
         save_in_place(package / "texts.py", 'TITLE = "two"\n')
         served(process, "# two shop __main__")
+
+
+def test_a_relative_import_in_a_file_run_as_a_script_says_to_use_dash_m(tmp_path: Path) -> None:
+    """`devreload shop/app.py` fails as `python shop/app.py` does; the sentence says what
+    works: devreload -m shop.app."""
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "texts.py").write_text('TITLE = "one"\n')
+    (package / "app.py").write_text("from .texts import TITLE\n")
+    with devreload(package / "app.py", cwd=tmp_path) as process:
+        process.wait_for_line("waiting for a fix")
+    assert (
+        f"ImportError in {package / 'app.py'}, line 1: attempted relative import with no "
+        "known parent package; run it as a module of its package, as python -m does: "
+        "devreload -m shop.app" in process.output
+    )
 
 
 def devreload_m(cwd: Path, module: str) -> Any:
@@ -258,3 +332,146 @@ def test_uvicorn_module_app_form_imports_the_module(tmp_path: Path) -> None:
         wait_for(lambda: process.get("/") == b"main v2", what="main v2")
     finally:
         process.stop()
+
+
+NOISY_APP = textwrap.dedent(
+    """
+    import logging
+    import sys
+    import warnings
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    VERSION = "{version}"
+    print("the app writes to stderr", file=sys.stderr)
+    warnings.warn("the app warns")
+    logging.getLogger("the_app").warning("the app logs")
+
+    async def home(request):
+        return PlainTextResponse(VERSION)
+
+    app = Starlette(routes=[Route("/", home)])
+    uvicorn.run(app)
+    """
+)
+
+
+def test_events_json_makes_stderr_json_lines_only(tmp_path: Path) -> None:
+    """Under --events json every line on stderr is a JSON event: devreload's own log
+    (-v), the app's warnings, log records and writes become message events; the
+    stopping event carries the generation being served."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from support import free_port
+
+    app = tmp_path / "app.py"
+    app.write_text(NOISY_APP.format(version="v1"))
+    command = [sys.executable, "-m", "reloader", str(app), "--port", str(free_port())]
+    process = subprocess.Popen(
+        [*command, "--events", "json", "-v"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    assert process.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or []), daemon=True)
+    reader.start()
+
+    def parsed() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in list(lines) if line.strip()]
+
+    try:
+        wait_for(lambda: any(e["event"] == "serving" for e in parsed()), 60, what="serving")
+        for version in ("v2", "v3"):
+            save_in_place(app, NOISY_APP.format(version=version))
+            wait_for(
+                lambda v=version: sum(e["event"] == "reloaded" for e in parsed()) == int(v[1]) - 1,
+                what=f"{version} reloaded",
+            )
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        reader.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    events = parsed()  # every line parses: JSON only
+    sources = {e.get("source", "") for e in events if e["event"] == "message"}
+    assert {"stderr", "py.warnings", "the_app"} <= sources, sources
+    assert any(source.startswith("reloader.") for source in sources), sources  # -v
+    (stopping,) = [e for e in events if e["event"] == "stopping"]
+    assert stopping["generation"] == 2
+    said = [e for e in events if e.get("source") == "stderr"]
+    assert said[-1]["message"] == "the app writes to stderr" and said[-1]["generation"] == 1
+
+
+PILING_APP = textwrap.dedent(
+    """
+    import threading
+
+    import reloader
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    VERSION = "{version}"
+
+    def poll(stop):
+        while not stop.wait(0.05):
+            pass
+
+    threading.Thread(target=poll, args=(threading.Event(),), name="poller", daemon=True).start()
+    tidy = threading.Event()
+    threading.Thread(target=poll, args=(tidy,), name="tidy", daemon=True).start()
+    reloader.on_dispose(tidy.set)
+
+    async def home(request):
+        return PlainTextResponse(VERSION)
+
+    app = Starlette(routes=[Route("/", home)])
+    uvicorn.run(app)
+    """
+)
+
+
+def test_threads_that_pile_up_are_named_once_with_the_fix(tmp_path: Path) -> None:
+    """Each version starts a thread and nothing stops the old ones: said once, naming
+    the thread and where it starts; a thread stopped with on_dispose is never named."""
+    app = tmp_path / "app.py"
+    app.write_text(PILING_APP.format(version="v1"))
+    saves = [1]
+
+    def save_next() -> None:
+        saves.append(saves[-1] + 1)
+        save_in_place(app, PILING_APP.format(version=f"v{saves[-1]}"))
+        wait_for(lambda: process.get("/") == f"v{saves[-1]}".encode(), what="the save served")
+
+    def told() -> bool:
+        if "copies of the thread 'poller'" in process.output:
+            return True
+        save_next()  # the old versions' threads outlive them a few seconds: save on
+        return False
+
+    with devreload(app) as process:
+        process.wait_ready()
+        wait_for(told, timeout=60, interval=0.5, what="the piled-up threads named")
+        save_next()
+        save_next()
+        output = process.output
+    (sentence,) = [line for line in output.splitlines() if "copies of the thread" in line]
+    line = PILING_APP.splitlines().index(
+        'threading.Thread(target=poll, args=(threading.Event(),), name="poller", daemon=True)'
+        ".start()"
+    )
+    assert f"the top level of app.py, line {line + 1} starts it" in sentence
+    assert "reloader.on_dispose(stop.set)" in sentence
+    assert "'tidy'" not in output

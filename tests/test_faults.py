@@ -419,13 +419,29 @@ def test_files_outside_the_watched_folders_are_not_served(tmp_path: Path) -> Non
     app = write_app(project)
     with devreload(app) as process:
         process.wait_ready()
-        for path in (
-            f"/gradio_api/file={secret}",
-            "/gradio_api/dev/reload/../../../secret.txt",
-            f"/gradio_api/dev/reload?file={secret}",
-        ):
-            try:
-                body = process.get(path, timeout=2).decode(errors="replace")
-            except Exception:
-                continue  # refused: good
-            assert "do not serve" not in body
+        answers = {
+            path: answer(process.url + path)
+            for path in (
+                f"/gradio_api/file={secret}",
+                "/gradio_api/dev/reload/../../../secret.txt",
+                f"/gradio_api/dev/reload?file={secret}",
+            )
+        }
+        for path, (status, body) in answers.items():
+            # Refused (a 4xx status) or answered with something else; never the file.
+            assert status == 200 or 400 <= status < 500, (path, status)
+            assert b"do not serve" not in body, path
+        assert process.get("/config")  # and the server is still there
+
+
+def answer(url: str) -> tuple[int, bytes]:
+    """The status and the start of the body (an event stream never ends) of a GET; a
+    refused connection or a timeout is raised: that is a server gone, not a refusal."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read1(65536)
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()

@@ -3,6 +3,7 @@ execution it was meant for; the hard exit keeps the exit code."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import subprocess
 import sys
@@ -101,13 +102,145 @@ def test_watchdog_says_nothing_once_the_execution_ended() -> None:
             token,
             after_seconds=0.05,
             roots=[Path.cwd()],
-            newer_changes=lambda: False,
+            saves_seen=lambda: 0,
             say=said.append,
         )
         with watchdog:
             pass
     time.sleep(0.2)  # longer than after_seconds: a leftover watchdog would speak now
     assert said == []
+
+
+#: A library (outside the roots) whose import runs bytecode for a while: a signal
+#: gets its chance at once, and the import binds a name only at its very end.
+SLOW_LIBRARY = textwrap.dedent(
+    """
+    import time
+
+    _until = time.perf_counter() + {seconds}
+    while time.perf_counter() < _until:
+        pass
+    COMPLETE = True
+    """
+)
+
+
+def test_an_interrupt_never_lands_inside_a_library_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer save while the load imports a library: the watchdog's interrupt waits
+    for the import to end (one cut halfway would leave the library broken for good),
+    then stops the user code that runs on."""
+    (tmp_path / "slow_library.py").write_text(SLOW_LIBRARY.format(seconds=0.6))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_library", raising=False)
+    tests = Path(__file__).resolve().parent  # this file is the user's code here
+    interrupter = Interrupter(roots=[tests])
+    said: list[str] = []
+    with (
+        capture_signals(interrupter),
+        pytest.raises(Abandoned) as raised,
+        interrupter.running() as token,
+    ):
+        watchdog = Watchdog(
+            interrupter,
+            token,
+            after_seconds=0.05,
+            roots=[tests],
+            saves_seen=itertools.count().__next__,  # a save comes after every look
+            say=said.append,
+            first_load=True,
+            import_seconds=0.2,
+        )
+        with watchdog:
+            import slow_library  # noqa: F401
+
+            busy(30.0)  # the user's code after the import: this is what hangs
+    assert sys.modules["slow_library"].COMPLETE
+    assert "test_supervisor.py" in raised.value.where
+    assert said[0].startswith("the first load has been importing slow_library for")
+
+
+def test_a_save_made_before_the_report_is_not_taken_for_a_fix() -> None:
+    """A save made while the code runs on (an edit made during a slow load) is loaded
+    once the load is done; only a save after the report interrupts the code."""
+    tests = Path(__file__).resolve().parent
+    interrupter = Interrupter(roots=[tests])
+    said: list[str] = []
+    with capture_signals(interrupter), interrupter.running() as token:
+        watchdog = Watchdog(
+            interrupter,
+            token,
+            after_seconds=0.2,
+            roots=[tests],
+            saves_seen=lambda: 1,  # one save, made before the report, and no other
+            say=said.append,
+        )
+        with watchdog:
+            busy(1.0)  # no Abandoned raised in here
+    assert len(said) == 1 and said[0].startswith("the reload has been running for")
+
+
+def first_load_report(tmp_path: Path, import_seconds: float, then_seconds: float) -> list[str]:
+    """What the watchdog says of a first load that imports a library for
+    ``import_seconds`` and then runs the user's own code for ``then_seconds``
+    (its report is due after 0.5 s outside imports)."""
+    name = f"library_{int(import_seconds * 1000)}_{int(then_seconds * 1000)}"
+    (tmp_path / f"{name}.py").write_text(SLOW_LIBRARY.format(seconds=import_seconds))
+    sys.path.insert(0, str(tmp_path))
+    tests = Path(__file__).resolve().parent
+    interrupter = Interrupter(roots=[tests])
+    said: list[str] = []
+    try:
+        with interrupter.running() as token:
+            watchdog = Watchdog(
+                interrupter,
+                token,
+                after_seconds=0.5,
+                roots=[tests],
+                saves_seen=lambda: 0,
+                say=said.append,
+                first_load=True,
+            )
+            with watchdog:
+                __import__(name)
+                busy(then_seconds)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)
+    return said
+
+
+def test_the_first_load_is_reported_for_the_time_it_spends_outside_imports(
+    tmp_path: Path,
+) -> None:
+    # Importing a framework for 1.5 s, then building the app: not stuck.
+    assert first_load_report(tmp_path, import_seconds=1.5, then_seconds=0.2) == []
+    # The user's own code running on (a model download under NO_RELOAD): said, calmly.
+    said = first_load_report(tmp_path, import_seconds=0.1, then_seconds=1.5)
+    assert len(said) == 1 and said[0].startswith("still loading the app after ")
+    assert "test_supervisor.py, line" in said[0]
+
+
+def test_a_ctrl_c_during_the_apps_cleanup_waits_for_it_and_a_second_acts_at_once() -> None:
+    import os
+    import signal
+
+    from reloader.engine._supervisor import stop_signals_deferred
+
+    done: list[str] = []
+    with pytest.raises(KeyboardInterrupt), stop_signals_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        busy(0.1)  # a signal handler gets its chance here: nothing is raised
+        done.append("flushed")
+    assert done == ["flushed"]
+    with pytest.raises(KeyboardInterrupt), stop_signals_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        busy(0.1)
+        os.kill(os.getpid(), signal.SIGINT)  # the impatient second one
+        busy(5.0)
+        done.append("never")
+    assert done == ["flushed"]
 
 
 def test_hard_exit_keeps_the_exit_code(tmp_path: Path) -> None:

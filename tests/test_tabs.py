@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from reloader._events import Event
 from reloader._report import render
 from reloader.engine._shown import ShownLines
@@ -103,7 +105,7 @@ def test_a_newer_line_lets_the_held_one_out_first_and_a_late_tab_gets_a_line() -
 def test_without_confirmations_the_line_says_how_many_tabs_were_told() -> None:
     assert render(Event("reloaded", tabs=1)).endswith("; 1 tab told)")
     assert render(Event("reloaded", tabs=2)).endswith("; 2 tabs told)")
-    failed = Event("failed", tabs=1)
+    failed = Event("failed", tabs=1, files=(Path("app.py"),))  # a save's (not a first load's)
     assert render(failed).endswith("(1 tab told)")
 
 

@@ -182,6 +182,27 @@ def test_the_apps_own_folder_replaced(tmp_path: Path, started_in: str) -> None:
         summary(f"the app's own folder replaced (started in the {started_in}): new app served")
 
 
+def test_the_folder_devreload_runs_in_deleted_and_recreated(tmp_path: Path) -> None:
+    """`rm -rf proj && mkdir proj` under a devreload started in proj: the process's
+    working folder is gone for good. It serves on, and the app's relative paths
+    open in the new folder, as in `python app.py` started there now."""
+    project = tmp_path / "proj"
+    app = write_app(project, shown='Path("data.txt").read_text()')
+    (project / "data.txt").write_text("d1")
+    with devreload(app, cwd=project) as process:
+        serving(process, "# v1 d1", timeout=60)
+        subprocess.run(["sh", "-c", "rm -rf proj && mkdir proj"], cwd=tmp_path, check=True)
+        write_app(project, shown='Path("data.txt").read_text()')
+        (project / "data.txt").write_text("d2")
+        # Whether the watcher saw the folder gone ("watching ... again") or only
+        # replaced, the files it finds in the new folder are handed over as they are.
+        save_in_place(app, app.read_text().replace("# v1", "# v2"))
+        serving(process, "# v2 d2")
+        assert process.process is not None and process.process.poll() is None
+        assert "internal error" not in process.output
+        summary("the folder devreload runs in deleted and re-created: served on, edits served")
+
+
 # -- item 5: the watcher stops ----------------------------------------------------------
 
 #: Loaded before devreload: makes watchfiles fail once, the first time it reports a

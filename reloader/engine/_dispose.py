@@ -12,16 +12,24 @@ devreload stops. Under plain ``python app.py`` it runs at interpreter exit.
     stop = threading.Event()
     threading.Thread(target=poll, args=(stop,), daemon=True).start()
     reloader.on_dispose(stop.set)
+
+A module's own ``atexit.register(flush)`` (called from the user's code while a
+version of a module runs) is taken the same way: under a restart-based reloader
+each version's handlers run when that version's process ends, so here they run
+when that version is replaced, and at stop only the serving version's run. A
+flush then runs once per version, and at stop never beyond the exit bound.
+Callbacks of one version run newest first, as atexit runs them.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["Disposers", "on_dispose"]
 
@@ -39,14 +47,56 @@ def on_dispose(callback: Callback) -> Callback:
     devreload stops (at interpreter exit without devreload). Usable as a decorator."""
     registry = _active
     if registry is None or not registry.add(callback):
-        atexit.register(callback)
+        _atexit_register(callback)
     return callback
+
+
+#: atexit's own functions, called for what is not a version's (and restored at stop).
+_atexit_register = atexit.register
+_atexit_unregister = atexit.unregister
+
+
+def _register(func: Callback, /, *args: Any, **kwargs: Any) -> Callback:
+    """``atexit.register`` while devreload runs: called from the user's code during the
+    execution of a module, the handler belongs to that version (see the module doc)."""
+    registry = _active
+    if (
+        registry is not None
+        and registry.owns_caller(sys._getframe(1))
+        and registry.add(_Handler(func, args, kwargs))
+    ):
+        return func
+    _atexit_register(func, *args, **kwargs)
+    return func
+
+
+def _unregister(func: Callable[..., object], /) -> None:
+    registry = _active
+    if registry is not None:
+        registry.remove(func)
+    _atexit_unregister(func)
+
+
+class _Handler:
+    """An atexit handler with its arguments, as a dispose callback."""
+
+    def __init__(self, func: Callable[..., object], args: tuple[Any, ...], kwargs: Any) -> None:
+        self.func, self.args, self.kwargs = func, args, kwargs
+
+    def __call__(self) -> object:
+        return self.func(*self.args, **self.kwargs)
+
+    def __repr__(self) -> str:
+        return f"atexit handler {self.func!r}"
 
 
 class Disposers:
     """Callbacks per module, for the version that serves and the one being executed."""
 
-    def __init__(self) -> None:
+    def __init__(self, is_user_code: Callable[[str], bool] = lambda filename: False) -> None:
+        """``is_user_code(filename)``: whether code from that file is the user's own
+        (whose ``atexit.register`` calls belong to the version being executed)."""
+        self._is_user_code = is_user_code
         self._lock = threading.Lock()
         #: module name -> callbacks of the version that is serving
         self._live: dict[str, list[Callable[[], object]]] = {}
@@ -55,13 +105,35 @@ class Disposers:
         self._executing: list[str] = []
 
     def install(self) -> None:
+        """Take ``on_dispose`` calls, and ``atexit.register`` calls made from the user's
+        own code, for the versions of modules."""
         global _active
         _active = self
+        atexit.register, atexit.unregister = _register, _unregister
 
     def uninstall(self) -> None:
         global _active
         if _active is self:
             _active = None
+            atexit.register, atexit.unregister = _atexit_register, _atexit_unregister
+
+    def owns_caller(self, frame: Any) -> bool:
+        """Whether an atexit.register call from ``frame`` is the user's code at a
+        module's top level (or below it), in the main thread that runs modules."""
+        if not self._executing or threading.current_thread() is not threading.main_thread():
+            return False
+        return self._is_user_code(frame.f_code.co_filename)
+
+    def remove(self, func: Callable[..., object]) -> None:
+        """``atexit.unregister(func)``: forget every handler of ``func``."""
+
+        def keep(callback: Callable[[], object]) -> bool:
+            return not (isinstance(callback, _Handler) and callback.func == func)
+
+        with self._lock:
+            for registered in (self._live, self._pending):
+                for name, callbacks in registered.items():
+                    registered[name] = [c for c in callbacks if keep(c)]
 
     @contextmanager
     def executing(self, module_name: str) -> Iterator[None]:
@@ -91,14 +163,14 @@ class Disposers:
             for name, callbacks in self._pending.items():
                 self._live.setdefault(name, []).extend(callbacks)
             self._pending.clear()
-        _run(old)
+        _run(reversed(old))
 
     def discard(self) -> None:
         """The execution failed: its versions never served, dispose of what they started."""
         with self._lock:
             failed = [callback for callbacks in self._pending.values() for callback in callbacks]
             self._pending.clear()
-        _run(failed)
+        _run(reversed(failed))
 
     def dispose_all(self) -> None:
         """Devreload stops: dispose of every serving version, newest registration first."""
@@ -114,3 +186,5 @@ def _run(callbacks: Iterable[Callable[[], object]]) -> None:
             callback()
         except Exception:  # one broken cleanup must not stop the others, nor the reload
             logger.exception("on_dispose callback %r failed", callback)
+        except SystemExit:  # atexit ignores it in a handler; so does a version's
+            pass

@@ -8,6 +8,7 @@ or a test.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from reloader.engine._dispose import Disposers
 from reloader.execute._executor import Executor, LocalImporter
 from reloader.execute._hooks import AfterImport
 
-__all__ = ["prepared_interpreter"]
+__all__ = ["prepared_interpreter", "return_to"]
 
 
 @contextmanager
@@ -67,3 +68,15 @@ def _notify(adapters: list[Adapter], module_name: str) -> Callable[[], None]:
             adapter.framework_imported(module_name)
 
     return notify
+
+
+def return_to(folder: Path) -> None:
+    """Work in ``folder`` again if the process's working folder was deleted and
+    ``folder`` re-created (a branch switch, a deploy script: ``rm -rf proj && mkdir
+    proj``), so the app opens its relative paths there as ``python app.py`` started
+    now would; a working folder that exists is left alone (the app may have moved)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        if folder.is_dir():
+            os.chdir(folder)

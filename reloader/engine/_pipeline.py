@@ -21,7 +21,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from reloader._events import ErrorInfo, Event, StatusBoard
 from reloader._report import ReloadTiming, Reporter
 from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
 from reloader.engine._dispose import Disposers
-from reloader.engine._interpreter import prepared_interpreter
+from reloader.engine._interpreter import prepared_interpreter, return_to
 from reloader.engine._shown import ShownLines
 from reloader.engine._supervisor import (
     Abandoned,
@@ -48,8 +49,12 @@ from reloader.engine._supervisor import (
     Watchdog,
     capture_signals,
     hard_exit_after,
+    ignore_stop_signals,
+    stop_signals_deferred,
 )
+from reloader.engine._threads import ThreadCensus
 from reloader.execute._executor import ExecutionError, Executor, Result
+from reloader.execute._frames import is_user_file
 from reloader.execute._patch import Fallback, Patcher
 from reloader.plan._planner import LocalModule, Plan, Planner
 from reloader.watch._changes import ChangeStream
@@ -77,7 +82,8 @@ class Engine:
         self.app_module = LocalModule(
             config.import_name or "__main__", self.app_path, run_as=config.module
         )
-        self.disposers = Disposers()
+        self.disposers = Disposers(is_user_code=self._is_user_code)
+        self.threads = ThreadCensus(self._is_user_code)
         self.executor = Executor(self.roots, disposers=self.disposers)
         self.planner = Planner(self.roots, self.app_module)
         #: The patch tier: body-only edits swap function code in place.
@@ -95,7 +101,7 @@ class Engine:
         self.generation = 0
         #: A watch problem is shown in the tabs (cleared when the watcher is back).
         self._watch_problem = False
-        self.interrupter = Interrupter()
+        self.interrupter = Interrupter(self.roots)
         self.status = StatusBoard()
         self.reporter.listeners.append(self.status)
         #: A save's line waits for the tabs to show it (never the swap or the push).
@@ -103,19 +109,32 @@ class Engine:
 
     # -- set-up --------------------------------------------------------------
 
+    def _is_user_code(self, filename: str) -> bool:
+        return is_user_file(filename, self.roots)
+
+    def _short_path(self, filename: str) -> str:
+        """A file's path as the terminal shows it: relative to where devreload started."""
+        path = Path(filename)
+        return str(path.relative_to(self.cwd)) if path.is_relative_to(self.cwd) else filename
+
     @contextmanager
     def interpreter(self) -> Iterator[None]:
         """The process as `python app.py ARGS` (or `python -m pkg.app ARGS`) would have it,
         for the duration: everything it changes in ``sys`` is put back on exit."""
-        with prepared_interpreter(
-            argv=[str(self.config.app_path), *self.config.app_args],
-            path_entry=(
-                self.cwd if self.config.module or self.config.import_name else self.app_path.parent
+        with (
+            self.threads.recording(),
+            prepared_interpreter(
+                argv=[str(self.config.app_path), *self.config.app_args],
+                path_entry=(
+                    self.cwd
+                    if self.config.module or self.config.import_name
+                    else self.app_path.parent
+                ),
+                executor=self.executor,
+                is_local=self.planner.is_local,
+                adapters=self.adapters,
+                disposers=self.disposers,
             ),
-            executor=self.executor,
-            is_local=self.planner.is_local,
-            adapters=self.adapters,
-            disposers=self.disposers,
         ):
             yield
 
@@ -133,7 +152,7 @@ class Engine:
                     token,
                     after_seconds=self.config.hang_report_seconds,
                     roots=self.roots,
-                    newer_changes=self.changes.pending,
+                    saves_seen=self.changes.saves_seen,
                     say=self.reporter.say,
                     first_load=first_load,
                 )
@@ -182,12 +201,13 @@ class Engine:
             try:
                 code = self._run()
             except (KeyboardInterrupt, Stop):
-                self.shown.emit(Event("stopping", message="stopping"))
+                self.shown.emit(Event("stopping", generation=self.generation, message="stopping"))
                 code = EXIT_OK
             except UserError as error:
                 code = error.exit_code
                 raise
             finally:
+                ignore_stop_signals()
                 if self.config.hard_exit_seconds is not None:
                     hard_exit_after(self.config.hard_exit_seconds, code)
                 self._shutdown()
@@ -229,8 +249,7 @@ class Engine:
                 "tracebacks reachable from the network."
             )
         while True:
-            batch = self._wait_for_changes()
-            self.reload(batch)
+            self.reload_safely(self._wait_for_changes())
 
     def load(self) -> bool:
         """The first load: run the app file, find the app and the adapter that serves it.
@@ -239,15 +258,18 @@ class Engine:
             with self._executing(first_load=True):
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
+            # A save of the file made while it loaded is then a change: it is retried.
+            self.changes.remember(error.sources)
+            self._explain(error)
             nothing = "the first load failed; nothing is served yet."
             self.reporter.emit(Event("failed", error=_error_info(error), message=nothing))
             return False
         except Abandoned as abandoned:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             self.reporter.say(f"abandoned the load stuck at {abandoned.where} for a newer save")
             return False
-        self._remember_sources()
+        self._remember_sources(result.sources)
         try:
             self.adapter, self.app = self._find_app(result.modules[self.app_module.name].__dict__)
         except AppNotFound as error:
@@ -255,7 +277,7 @@ class Engine:
         tabs = self.adapter.tab_confirmations()
         self.shown.watch(tabs)
         self.status.tabs = tabs.snapshot if tabs is not None else None
-        self.disposers.commit(result.modules)
+        self._dispose(self.disposers.commit, result.modules)
         return True
 
     def _wait_for_changes(self) -> Batch:
@@ -263,9 +285,10 @@ class Engine:
         assert batch is not None
         return batch
 
-    def _remember_sources(self) -> None:
+    def _remember_sources(self, loaded: Mapping[Path, bytes]) -> None:
+        """The files just executed were loaded from ``loaded``: a save is a change from that."""
         modules = [self.app_module, *self.planner.local_modules()]
-        self.changes.remember(m.path for m in modules)
+        self.changes.remember(loaded)
         self.patcher.remember((m.name, m.path, self._executed_source(m)) for m in modules)
         # The first patch after a load would otherwise analyse every source (about
         # 20 ms for a 500-component app); done a moment later, once the tabs have
@@ -283,6 +306,12 @@ class Engine:
 
     def _watch_notice(self, notice: WatchNotice) -> None:
         """A watch problem (or its end), told in the terminal and in every open tab."""
+        with self._step("reporting a watch problem", "devreload keeps watching"):
+            self._tell_watch_notice(notice)
+
+    def _tell_watch_notice(self, notice: WatchNotice) -> None:
+        if notice.kind == "root_back":
+            return_to(self.cwd)
         self.shown.emit(
             Event(
                 "watch",
@@ -309,12 +338,28 @@ class Engine:
             if not self.failing:  # a failed reload's error stays up until it is fixed
                 self.adapter.notify(ReloadEvent("reload"))
 
+    def reload_safely(self, batch: Batch) -> Event | None:
+        """``reload(batch)``, with devreload's own bugs reported instead of raised: a
+        failing step must never take the server down."""
+        try:
+            return self.reload(batch)
+        except Exception as error:
+            self._dispose(self.disposers.discard)
+            self.failing = True  # the next save runs the whole app again
+            self._report_bug(
+                f"reloading {', '.join(path.name for path in sorted(batch.paths))}",
+                error,
+                "the last good version keeps serving",
+            )
+            return None
+
     def reload(self, batch: Batch) -> Event | None:
         """Put one batch of saves in service: the outcome event ("reloaded", "patched",
         "failed", or a message for an abandoned run), also emitted; None if the batch
         touched nothing the app uses."""
         assert self.adapter is not None
         started = time.perf_counter()
+        return_to(self.cwd)
         changed = sorted(batch.paths)
         detect_ms = _detect_ms(changed, batch.received)
         assets = [path for path in changed if path.suffix != ".py"]
@@ -351,10 +396,10 @@ class Engine:
                 result = self.executor.run(plan)
             app = self._app_from(result)
         except (ExecutionError, AppNotFound) as error:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             return self._report_failure(error, changed)
         except Abandoned as abandoned:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             self.failing = True
             return self._emit(
                 Event(
@@ -367,18 +412,29 @@ class Engine:
         try:
             self.adapter.swap(app)
         except SwapError as error:
-            self.disposers.discard()
+            self._dispose(self.disposers.discard)
             return self._report_failure(error, changed)
         self.app = app
         swapped = time.perf_counter()
-        # The old versions no longer serve: let them clean up (reloader.on_dispose).
-        self.disposers.commit(result.modules)
-        mark = self.shown.mark()
-        told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
-        pushed = time.perf_counter()
         self.failing = False
         self.generation += 1
-        self._remember_sources()
+        # The new version serves whatever happens next: a step failing from here is
+        # devreload's bug, reported; the steps after it still run.
+        serving = "the new version is serving"
+        told = 0
+        mark = self.shown.mark()
+        with self._step("telling the open tabs", serving):
+            told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
+        pushed = time.perf_counter()
+        with self._step("disposing of the replaced version", serving):
+            # The old versions no longer serve: let them clean up (reloader.on_dispose,
+            # their atexit handlers), once the tabs are on their way to the new one.
+            self._dispose(self.disposers.commit, result.modules)
+        with self._step("counting the app's threads", serving):
+            for sentence in self.threads.piled_up(self._short_path):
+                self.reporter.say(sentence)
+        with self._step("recording the sources it loaded", serving):
+            self._remember_sources(result.sources)
         timing = ReloadTiming(
             changed,
             detect_ms,
@@ -387,18 +443,18 @@ class Engine:
             (pushed - swapped) * 1000,
             told,
         )
-        return self.shown.submit(
-            Event(
-                "reloaded",
-                generation=self.generation,
-                tier="full",
-                files=tuple(changed),
-                digests=self._digests(changed),
-                timings_ms=timing.as_dict(),
-                tabs=told,
-            ),
-            mark,
+        reloaded = Event(
+            "reloaded",
+            generation=self.generation,
+            tier="full",
+            files=tuple(changed),
+            digests=self._digests(changed),
+            timings_ms=timing.as_dict(),
+            tabs=told,
         )
+        with self._step("reporting the reloaded event", serving):
+            return self.shown.submit(reloaded, mark)
+        return reloaded
 
     def _try_patch(self, changed: list[Path], started: float, detect_ms: float) -> Event | None:
         """The patch tier: the "patched" event if every change was a body-only edit, now
@@ -420,22 +476,52 @@ class Engine:
         mark = self.shown.mark()
         told = self.adapter.notify(ReloadEvent("patch", tuple(changed)))
         self.generation += 1
-        return self.shown.submit(
-            Event(
-                "patched",
-                generation=self.generation,
-                tier="patch",
-                files=tuple(changed),
-                functions=outcome.functions,
-                digests=self._digests(changed),
-                timings_ms={"detect": detect_ms, "patch": patch_ms, "total": detect_ms + patch_ms},
-                tabs=told,
-            ),
-            mark,
+        patched = Event(
+            "patched",
+            generation=self.generation,
+            tier="patch",
+            files=tuple(changed),
+            functions=outcome.functions,
+            digests=self._digests(changed),
+            timings_ms={"detect": detect_ms, "patch": patch_ms, "total": detect_ms + patch_ms},
+            tabs=told,
         )
+        with self._step("reporting the patched event", "the new code is live"):
+            return self.shown.submit(patched, mark)
+        return patched
+
+    def _dispose(self, step: Callable[..., None], *args: Any) -> None:
+        """Run a disposal step (the app's on_dispose callbacks and atexit handlers): a
+        Ctrl+C that comes meanwhile waits for it, as a flush cut short loses data."""
+        with stop_signals_deferred():
+            step(*args)
 
     def _emit(self, event: Event) -> Event:
-        return self.shown.emit(event)
+        with self._step(f"reporting the {event.event} event", "devreload keeps running"):
+            return self.shown.emit(event)
+        return event
+
+    @contextmanager
+    def _step(self, doing: str, outcome: str) -> Iterator[None]:
+        """Around one step whose failure would be devreload's bug: report it, carry on."""
+        try:
+            yield
+        except Exception as error:
+            self._report_bug(doing, error, outcome)
+
+    def _report_bug(self, doing: str, error: Exception, outcome: str) -> None:
+        """Say that devreload itself failed, with the traceback to report; never raise."""
+        headline = (
+            f"internal error (a devreload bug) while {doing} ({type(error).__name__}: "
+            f"{error}); {outcome}. Please report it with this traceback:"
+        )
+        details = "".join(traceback.format_exception(error))
+        try:
+            self.reporter.emit(
+                Event("message", message=headline, error=ErrorInfo(headline, details))
+            )
+        except Exception:  # the reporter is what failed: the log still gets it
+            logger.error("%s\n%s", headline, details)
 
     def _digests(self, paths: list[Path]) -> dict[Path, str]:
         found = {path: self.changes.digest_of(path) for path in paths}
@@ -452,8 +538,20 @@ class Engine:
             )
         return app
 
+    def _explain(self, error: ReloaderError) -> None:
+        """Add what works to the headline of an error whose cause is how the app was run."""
+        if (
+            isinstance(error, ExecutionError)
+            and isinstance(error.error, ImportError)
+            and "no known parent package" in str(error.error)
+            and error.module.name == "__main__"
+            and self.config.module is None
+        ):
+            error.headline += "; " + _run_as_module(self.app_path, self.cwd)
+
     def _report_failure(self, error: ReloaderError, changed: list[Path]) -> Event:
         assert self.adapter is not None
+        self._explain(error)
         self.failing = True
         told = self.adapter.notify(
             ReloadEvent(
@@ -542,6 +640,25 @@ def _failure_title(error: ReloaderError) -> str:
     if isinstance(error, SwapError):
         return f"devreload: the new version could not be put in service; {kept}"
     return f"devreload: the last save failed; {kept}"
+
+
+def _run_as_module(app_path: Path, cwd: Path) -> str:
+    """How to run ``app_path`` so that its relative imports work: as a module of its
+    package (the folders above it that hold an ``__init__.py``, or that lead down to
+    it from the current folder), as ``python -m`` runs it."""
+    parts, folder = [app_path.stem], app_path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if len(parts) == 1 and app_path.parent != cwd and app_path.is_relative_to(cwd):
+        folder, parts = cwd, list(app_path.relative_to(cwd).with_suffix("").parts)
+    if len(parts) == 1:
+        return "a relative import works only in a module of a package (python -m pkg.app)"
+    from_folder = "" if folder == cwd else f" from {folder}"
+    return (
+        "run it as a module of its package, as python -m does: "
+        f"devreload -m {'.'.join(parts)}{from_folder}"
+    )
 
 
 def _error_info(error: ReloaderError) -> ErrorInfo:

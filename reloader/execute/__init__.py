@@ -4,7 +4,13 @@ or patch changed function bodies in place; user-only tracebacks."""
 from __future__ import annotations
 
 from reloader.execute._executor import ExecutionError, Executor, LocalImporter, Result
-from reloader.execute._frames import innermost_user_frame, is_user_file, user_frames, user_traceback
+from reloader.execute._frames import (
+    Whereabouts,
+    is_user_file,
+    user_frames,
+    user_traceback,
+    whereabouts,
+)
 from reloader.execute._hooks import AfterImport
 from reloader.execute._no_reload import (
     RUNTIME_NAME,
@@ -27,10 +33,11 @@ __all__ = [
     "PatchResult",
     "Patcher",
     "Result",
-    "innermost_user_frame",
+    "Whereabouts",
     "is_no_reload_test",
     "is_user_file",
     "transform",
     "user_frames",
     "user_traceback",
+    "whereabouts",
 ]

@@ -42,14 +42,26 @@ class Result:
     #: NO_RELOAD block keys that ran, and that were carried over, per module.
     ran_blocks: dict[str, list[str]] = field(default_factory=dict)
     restored_blocks: dict[str, list[str]] = field(default_factory=dict)
+    #: The bytes each file was executed from in this run: the plan's modules and the
+    #: local modules it imported for the first time. A file saved while the run was
+    #: under way differs from these, so the save is not taken for what was loaded.
+    sources: dict[Path, bytes] = field(default_factory=dict)
 
 
 class ExecutionError(ReloaderError):
     """User code failed; ``details`` is the traceback cut to the user's own frames."""
 
-    def __init__(self, error: BaseException, module: LocalModule, user_roots: list[Path]) -> None:
+    def __init__(
+        self,
+        error: BaseException,
+        module: LocalModule,
+        user_roots: list[Path],
+        sources: dict[Path, bytes] | None = None,
+    ) -> None:
         self.error = error
         self.module = module
+        #: The bytes each file of the failed run was read from (see ``Result.sources``).
+        self.sources = sources or {}
         self.filename, self.lineno = _user_location(error, user_roots, module.path)
         super().__init__(self._headline(), user_traceback(error, user_roots))
 
@@ -91,6 +103,8 @@ class Executor:
         #: text (the patch tier's baseline; the engine checks the module is still live).
         self.executed: dict[Path, tuple[weakref.ref[ModuleType], str]] = {}
         self._compiled: dict[Path, str] = {}
+        #: The run under way records here the bytes each file is executed from.
+        self._reading: dict[Path, bytes] | None = None
 
     def _fresh_module(self, local: LocalModule) -> ModuleType:
         previous = sys.modules.get(local.name)
@@ -125,7 +139,10 @@ class Executor:
         return module
 
     def compile(self, local: LocalModule) -> tuple[CodeType, dict[str, frozenset[str]]]:
-        source = importlib.util.decode_source(local.path.read_bytes())
+        data = local.path.read_bytes()
+        if self._reading is not None:
+            self._reading[local.path] = data
+        source = importlib.util.decode_source(data)
         tree = ast.parse(source, str(local.path))
         transformed = transform(tree)
         code = compile(transformed.tree, str(local.path), "exec", dont_inherit=True)
@@ -155,6 +172,7 @@ class Executor:
             saved.setdefault(name, sys.modules.get(name, _SENTINEL))
             sys.modules.pop(name, None)
         current: LocalModule | None = None
+        self._reading = result.sources
         try:
             for local in plan.modules:
                 current = local
@@ -179,7 +197,9 @@ class Executor:
             if not isinstance(error, Exception | SystemExit):
                 raise
             assert current is not None
-            raise ExecutionError(_strip(error), current, self.user_roots) from None
+            raise ExecutionError(_strip(error), current, self.user_roots, result.sources) from None
+        finally:
+            self._reading = None
         return result
 
 

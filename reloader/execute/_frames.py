@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-__all__ = ["innermost_user_frame", "is_user_file", "user_frames", "user_traceback"]
+__all__ = ["Whereabouts", "is_user_file", "user_frames", "user_traceback", "whereabouts"]
 
 _RELOADER_DIR = Path(__file__).resolve().parent.parent
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
@@ -46,10 +47,44 @@ def user_traceback(error: BaseException, roots: Sequence[Path]) -> str:
     return "".join(lines)
 
 
-def innermost_user_frame(frame: FrameType | None, roots: Sequence[Path]) -> str:
-    """``file, line N`` of the innermost user frame of a live stack, for hang reports."""
-    stack = traceback.extract_stack(frame) if frame is not None else []
-    mine = user_frames(stack, roots)
-    if mine:
-        return f"{mine[-1].filename}, line {mine[-1].lineno}"
-    return f"{stack[-1].filename}, line {stack[-1].lineno}" if stack else "an unknown place"
+_IMPORT_MACHINERY = "<frozen importlib._bootstrap>"
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """Where a running execution of user code is, for hang reports."""
+
+    #: ``file, line N`` of the innermost user frame.
+    where: str
+    #: The library module being imported below that frame, if any. Importing a
+    #: framework takes seconds and is not a hang; and an import stopped halfway
+    #: leaves its package without the submodules it had bound (``module 'gradio'
+    #: has no attribute 'blocks'`` ever after), so it is never interrupted.
+    importing: str | None
+
+
+def whereabouts(frame: FrameType | None, roots: Sequence[Path]) -> Whereabouts | None:
+    """Where the live stack ending in ``frame`` (another thread's) is; None if it shows
+    no user frame: it was read while its innermost frames returned, and a frame that
+    has returned has no ``f_back`` (read it again a moment later)."""
+    stack: list[FrameType] = []
+    while frame is not None:  # first collect, then look: the thread runs on meanwhile
+        stack.append(frame)
+        frame = frame.f_back
+    stack.reverse()  # outermost first
+    innermost = None
+    for index, each in enumerate(stack):
+        if is_user_file(each.f_code.co_filename, roots):
+            innermost = index
+    if innermost is None:
+        return None
+    user = stack[innermost]
+    where = f"{user.f_code.co_filename}, line {user.f_lineno}"
+    below = [
+        each for each in stack[innermost + 1 :] if each.f_code.co_filename == _IMPORT_MACHINERY
+    ]
+    if not below:
+        return Whereabouts(where, None)
+    loading = [each for each in below if each.f_code.co_name == "_find_and_load"]
+    name = loading[0].f_locals.get("name") if loading else None
+    return Whereabouts(where, str(name or "a module"))

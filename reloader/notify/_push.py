@@ -74,6 +74,10 @@ def worker_script() -> str:
     return resources.files("reloader").joinpath("data", "worker.js").read_text(encoding="utf-8")
 
 
+#: Handed to every stream when the server stops: each ends, and its connection with it.
+_CLOSE = Message("close")
+
+
 class _Subscriber:
     def __init__(self, loop: asyncio.AbstractEventLoop, channel: str) -> None:
         self.loop = loop
@@ -137,6 +141,17 @@ class Broadcaster:
                 continue
         return told
 
+    def close(self) -> None:
+        """End every stream (any thread): the server is stopping, and a connection
+        held open would keep it waiting for that response to finish."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber.loop.call_soon_threadsafe(subscriber.queue.put_nowait, _CLOSE)
+            except RuntimeError:  # its loop is closed: the tab is gone
+                continue
+
     def error(self, headline: str, details: str, title: str = "") -> int:
         """An error for the overlay: ``title`` says what kind of problem it is (the
         client's default: a failed save), the text below it is headline and details."""
@@ -175,6 +190,8 @@ class Broadcaster:
                 except TimeoutError:
                     yield sse(Message("heartbeat"))
                     continue
+                if message is _CLOSE:
+                    return
                 yield sse(message)
         finally:
             with self._lock:

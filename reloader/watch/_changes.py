@@ -11,7 +11,11 @@ here so they can be tested in-process with a scripted watcher:
   (an in-place save caught between its truncate and its write: watchfiles
   reports both as the same change, so its step cannot tell them apart);
 - content hashes: a file whose bytes are what devreload last loaded (a touch,
-  a no-op save, a file rewritten identically by a generator) is dropped.
+  a no-op save, a file rewritten identically by a generator) is dropped. What
+  was loaded is the bytes the executor ran, not the file as it is afterwards:
+  a save made while a load runs (the first one takes seconds) is a change;
+- the watch's start: saves made before the first watch was set up (``Live``)
+  are found by comparing what was loaded with the files then.
 
 Watch notices (an unreadable folder skipped, a root gone and back, the watcher
 stopped and restarted) are handed to ``on_notice`` in the thread that asked for
@@ -23,11 +27,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from reloader.watch._vcs import git_index_locks, git_is_writing
-from reloader.watch._watcher import Batch, Watcher, WatchNotice
+from reloader.watch._watcher import Batch, Live, Watcher, WatchNotice
 
 __all__ = ["REAPPEAR_SECONDS", "ChangeStream", "digest"]
 
@@ -41,13 +45,17 @@ REAPPEAR_SECONDS = 0.25
 def digest(path: Path) -> str | None:
     """A hash of the file's bytes; None if it cannot be read (gone, unreadable)."""
     try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        return _digest_of(path.read_bytes())
     except OSError:
         return None
 
 
+def _digest_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 #: The digest of an empty file.
-EMPTY = hashlib.blake2b(b"", digest_size=16).hexdigest()
+EMPTY = _digest_of(b"")
 
 
 #: A batch that comes while git writes the working tree waits this long at most.
@@ -80,21 +88,16 @@ class ChangeStream:
     def stop(self) -> None:
         self.watcher.stop()
 
-    def pending(self) -> bool:
-        """Whether a newer batch is waiting (for the hang watchdog: a fix may have come)."""
-        return self.watcher.has_batches()
+    def saves_seen(self) -> int:
+        """How many batches of saves the watcher has seen so far (for the hang watchdog:
+        one that comes after it reported a stuck load may be the fix)."""
+        return self.watcher.batches_seen
 
-    def remember(self, paths: Iterable[Path]) -> None:
-        """Record the content of files just loaded, so an identical save is not a change.
-
-        Files already known keep their hash: a save records its own when it is handed over.
-        """
-        for path in paths:
-            if path in self._hashes:
-                continue
-            found = digest(path)
-            if found is not None:
-                self._hashes[path] = found
+    def remember(self, loaded: Mapping[Path, bytes]) -> None:
+        """Record the bytes files were just loaded from, so an identical save is not a
+        change and a save made during the load (the file now differs) is one."""
+        for path, data in loaded.items():
+            self._hashes[path] = _digest_of(data)
 
     def digest_of(self, path: Path) -> str | None:
         """The content hash last seen for ``path`` (blake2b, 16 bytes), if any."""
@@ -122,15 +125,29 @@ class ChangeStream:
             if isinstance(event, WatchNotice):
                 self._on_notice(event)
                 continue
+            if isinstance(event, Live):
+                event = Batch(self._differing(), time.perf_counter())
             paths = set(event.paths)
             while True:
                 more = self.watcher.next_event(0)
                 if more is None:
-                    return Batch(frozenset(paths), event.received)
+                    break
                 if isinstance(more, WatchNotice):
                     self._on_notice(more)
+                elif isinstance(more, Live):
+                    paths |= self._differing()
                 else:
                     paths |= more.paths
+            if paths:
+                return Batch(frozenset(paths), event.received)
+
+    def _differing(self) -> frozenset[Path]:
+        """Known files whose content is no longer what devreload last saw (a file gone
+        meanwhile is left to the watcher, which tells a deletion from a folder gone)."""
+        found = {path: digest(path) for path in self._hashes}
+        return frozenset(
+            path for path, now in found.items() if now is not None and now != self._hashes[path]
+        )
 
     def _after_git(self, batch: Batch) -> Batch:
         """While git writes the working tree, merge what comes until it is done."""

@@ -21,6 +21,11 @@ The watcher never goes deaf silently. It runs under a small supervisor loop:
 
 Each of these reaches the engine as a ``WatchNotice`` in the same queue as the
 batches, so the engine reports it from its own thread.
+
+Setting up the watch takes a moment after ``start()`` (inotify adds a watch per
+folder), and the app's first load runs meanwhile: a ``Live`` marker in the queue
+says when every later change is seen, so that the change stream can look for
+saves made before (see ``_changes``).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ __all__ = [
     "RELEVANT_SUFFIXES",
     "ROOT_CHECK_MS",
     "Batch",
+    "Live",
     "SourceFilter",
     "WatchNotice",
     "Watcher",
@@ -70,6 +76,11 @@ class Batch:
     paths: frozenset[Path]
     #: time.perf_counter() when the batch was handed over
     received: float
+
+
+@dataclass(frozen=True)
+class Live:
+    """The first watch is set up: from here on every change is seen."""
 
 
 NoticeKind = Literal["unreadable", "root_gone", "root_back", "stopped", "resumed"]
@@ -127,8 +138,9 @@ class Watcher:
         self.debounce_ms = debounce_ms
         self.check_ms = check_ms
         self._watch = watch
-        self.events: queue.Queue[Batch | WatchNotice] = queue.Queue()
+        self.events: queue.Queue[Batch | WatchNotice | Live] = queue.Queue()
         self._stop = threading.Event()
+        self._batches_seen = 0
         self._thread = threading.Thread(target=self._run, name="devreload-watch", daemon=True)
 
     def start(self) -> None:
@@ -139,12 +151,16 @@ class Watcher:
         if self._thread.is_alive():
             self._thread.join(timeout=1)
 
-    def has_batches(self) -> bool:
-        """Whether a batch of changes is waiting (notices do not count)."""
-        with self.events.mutex:
-            return any(isinstance(event, Batch) for event in self.events.queue)
+    @property
+    def batches_seen(self) -> int:
+        """How many batches of changes the watcher has queued so far."""
+        return self._batches_seen
 
-    def next_event(self, timeout: float | None = None) -> Batch | WatchNotice | None:
+    def _put_batch(self, paths: frozenset[Path]) -> None:
+        self._batches_seen += 1
+        self.events.put(Batch(paths, time.perf_counter()))
+
+    def next_event(self, timeout: float | None = None) -> Batch | WatchNotice | Live | None:
         try:
             return self.events.get(timeout=timeout)
         except queue.Empty:
@@ -245,7 +261,7 @@ class Watcher:
             )
             if files:
                 logger.debug("changes: %s", changes)
-                self.events.put(Batch(files, time.perf_counter()))
+                self._put_batch(files)
             if replaced:  # the watch is on a folder that is no longer there
                 logger.debug("roots replaced or gone: %s", replaced)
                 state.rescan.update(replaced)
@@ -254,6 +270,9 @@ class Watcher:
             raise RuntimeError("watchfiles stopped without an error")
 
     def _now_live(self, state: _State) -> None:
+        if not state.started:
+            state.started = True
+            self.events.put(Live())
         if state.failures:
             state.failures = 0
             self._notice("resumed", "the file watcher is running again")
@@ -317,7 +336,7 @@ class Watcher:
             )
         paths = frozenset(path for root in roots for path in _relevant_files(root, self.filter))
         if paths:
-            self.events.put(Batch(paths, time.perf_counter()))
+            self._put_batch(paths)
 
 
 @dataclass
@@ -326,6 +345,8 @@ class _State:
 
     failures: int = 0
     skip_unreadable: bool = False
+    #: The first watch was set up (``Live`` was queued).
+    started: bool = False
     #: Roots said to be gone, to say when they are back.
     said_gone: set[Path] = field(default_factory=set)
     #: Roots whose files are handed over whole once the watch is live (re-created ones).

@@ -441,9 +441,16 @@ class GradioAdapter(Adapter):
             config["head"] = stamped  # what Gradio renders the page from
 
     def shutdown(self) -> None:
+        # Every stream an open tab holds would keep the server waiting for its response
+        # to end: devreload's reload channel, and Gradio's heartbeat, which Gradio's own
+        # close() ends by setting the app's stop_event.
+        self.broadcaster.close()
         launched = self._launched
         if launched is not None and getattr(launched, "server", None) is not None:
             launched.is_running = False
+            stop_event = getattr(self._running_app, "stop_event", None)
+            if stop_event is not None:
+                stop_event.set()
             launched.server.close()
 
     # -- browser push ------------------------------------------------------------

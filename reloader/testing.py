@@ -458,7 +458,8 @@ CHECKS: tuple[Callable[[ConformanceApp, Path], None], ...] = (
 def tab_follows_a_save(app: ConformanceApp, folder: Path, page: Any) -> None:
     """An open tab (a Playwright page) shows a save by itself, with no F5, and says so:
     the save's line counts it among the tabs that show the new version, and the status
-    endpoint lists it at that version."""
+    endpoint lists it at that version; one status call made after the save (as a coding
+    agent makes it, ``?after=SEQ&wait=S``) answers with the save's outcome and that tab."""
     if app.page_path is None:
         return
     app.write(folder)
@@ -468,19 +469,24 @@ def tab_follows_a_save(app: ConformanceApp, folder: Path, page: Any) -> None:
         page.goto(process.url + app.page_path)
         page.wait_for_function(app.page_ready_js, timeout=30_000)
         page.wait_for_function("() => document.body.innerText.includes('version=v1')")
+        seq = _status(process)["seq"] if app.confirms else 0
         save_in_place(folder / app.app_file, app.source(app.app_file, "v2"))
         page.wait_for_function(
             "() => document.body.innerText.includes('version=v2')", timeout=30_000
         )
         if not app.confirms:
             return
+        answer = _status(process, f"?after={seq}&wait=30")
         process.wait_for_line("1 of 1 tab shows it in")
-        tabs = _status(process).get("tabs")
+        tabs = answer.get("tabs")
         assert isinstance(tabs, list) and len(tabs) == 1, tabs
         assert tabs[0]["version"] >= 1 and tabs[0]["path"] == app.page_path, tabs
+        last = answer["last"]
+        assert last["event"] in ("reloaded", "patched") and not answer["timed_out"], answer
+        assert last["tabs_shown"] == 1 and last["shown_by"] == [tabs[0]["tab"]], answer
 
 
-def _status(process: DevreloadProcess) -> dict[str, Any]:
+def _status(process: DevreloadProcess, query: str = "") -> dict[str, Any]:
     import json
 
-    return dict(json.loads(process.get("/__devreload__/status")))
+    return dict(json.loads(process.get("/__devreload__/status" + query, timeout=40)))

@@ -110,8 +110,9 @@ class _Session:
 
 
 class MCPEndpoint:
-    """The MCP server as one ASGI endpoint, started on the server's loop at the first
-    request and stopped by :meth:`close`."""
+    """The MCP server as one ASGI endpoint: its session manager starts, in a task on the
+    server's loop, at the first request, and ends its sessions and itself once the
+    channel's ``closing`` event is set (at shutdown)."""
 
     def __init__(self, board: StatusBoard, closing: Callable[[], asyncio.Event]) -> None:
         self._board = board
@@ -169,7 +170,7 @@ class MCPEndpoint:
         async def call_tool(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
             remembered: _Session = server.request_context.lifespan_context
             answer = await self._tool(name, arguments, remembered)
-            remembered.seen = max(remembered.seen, int(answer.get("seq", 0)))
+            remembered.seen = int(answer["seq"])
             return answer
 
         return StreamableHTTPSessionManager(app=server, json_response=True)

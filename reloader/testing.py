@@ -477,8 +477,10 @@ def tab_keeps_working_across_saves(app: ConformanceApp, folder: Path, page: Any)
     F5, and still works after each: a click is answered by the new version's handler
     (``click``), the text typed before the first save is still there (``typed``), and
     the widgets the framework's JavaScript built are intact (``intact_js``). And it
-    says so: each save's line counts it among the tabs that show the new version, and
-    the status endpoint lists it at the newest version."""
+    says so: each save's line counts it among the tabs that show the new version, the
+    status endpoint lists it at the newest version, and one status call made after the
+    last save (as a coding agent makes it, ``?after=SEQ&wait=S``) answers with that
+    save's outcome and this tab among those that show it."""
     if app.page_path is None:
         raise ValueError(
             f"the {app.name} app has no page (page_path=None), so no tab can follow a save: "
@@ -493,8 +495,11 @@ def tab_keeps_working_across_saves(app: ConformanceApp, folder: Path, page: Any)
         _tab_shows(page, "version=v1")
         if app.typed is not None:
             page.fill(app.typed, TYPED)
+        seq = 0
         for number in range(2, 2 + TAB_SAVES):
             version = f"v{number}"
+            if app.confirms:
+                seq = _status(process)["seq"]
             save_in_place(folder / app.app_file, app.source(app.app_file, version))
             _tab_shows(page, f"version={version}")
             if app.intact_js is not None:
@@ -510,16 +515,20 @@ def tab_keeps_working_across_saves(app: ConformanceApp, folder: Path, page: Any)
                 _tab_shows(page, f"acted in {version}")
         if not app.confirms:
             return
+        answer = _status(process, f"?after={seq}&wait=30")
         process.wait_for_line("1 of 1 tab shows it in", occurrences=TAB_SAVES)
-        tabs = _status(process).get("tabs")
+        tabs = answer.get("tabs")
         assert isinstance(tabs, list) and len(tabs) == 1, tabs
         assert tabs[0]["version"] >= TAB_SAVES and tabs[0]["path"] == app.page_path, tabs
+        last = answer["last"]
+        assert last["event"] in ("reloaded", "patched") and not answer["timed_out"], answer
+        assert last["tabs_shown"] == 1 and last["shown_by"] == [tabs[0]["tab"]], answer
 
 
-def _status(process: DevreloadProcess) -> dict[str, Any]:
+def _status(process: DevreloadProcess, query: str = "") -> dict[str, Any]:
     import json
 
-    return dict(json.loads(process.get("/__devreload__/status")))
+    return dict(json.loads(process.get("/__devreload__/status" + query, timeout=40)))
 
 
 def _tab_shows(page: Any, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 
+from reloader._events import ErrorInfo, Event, StatusBoard
 from reloader.adapters import AppNotFound, ReloadEvent, available_adapters, load_adapters
 from reloader.adapters.asgi import (
     CLIENT_PATH,
@@ -471,17 +473,53 @@ def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
     assert lines[lines.index("event: reload") + 1] == 'data: {"version": 1}'
 
 
+def status_board(generation: int = 2) -> StatusBoard:
+    """The engine's status after a reload to ``generation``."""
+    board = StatusBoard()
+    board(Event("reloaded", generation=generation, tier="full"))
+    return board
+
+
+def is_status(response: Any, generation: int = 2) -> bool:
+    body = response.json()
+    return bool(body["generation"] == generation and body["last"]["event"] == "reloaded")
+
+
 def test_the_status_route_answers_the_engines_status_as_json() -> None:
-    status = {"generation": 3, "last": {"kind": "reload"}}
-    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=lambda: status)
+    board = status_board(3)
+    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=board)
     with TestClient(proxy) as client:
         response = client.get("/__devreload__/status")
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/json"
-        assert response.json() == status
-        status["generation"] = 4
+        assert is_status(response, 3)
+        board(Event("reloaded", generation=4, tier="full"))
         assert client.get("/__devreload__/status").json()["generation"] == 4
         assert client.post("/__devreload__/status").status_code == 405
+
+
+def test_a_status_wait_answers_the_next_outcome_without_holding_the_server() -> None:
+    """``?after=N&wait=S``: held until an outcome newer than seq N, while other requests
+    are answered; a wait that sees none answers ``timed_out``; bad values are one sentence."""
+    board = status_board(1)
+    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=board)
+    with TestClient(proxy) as client, ThreadPoolExecutor(1) as pool:
+        seq = client.get("/__devreload__/status").json()["seq"]
+        waiting = pool.submit(client.get, f"/__devreload__/status?after={seq}&wait=20")
+        assert "<h1>v1</h1>" in client.get("/").text  # the server answers meanwhile
+        assert not waiting.done()
+        board(Event("failed", generation=1, error=ErrorInfo("boom", file="/a.py", line=3)))
+        answer = waiting.result(10).json()
+        assert answer["seq"] == seq + 1 and answer["timed_out"] is False
+        assert answer["last"]["error"]["line"] == 3
+        # Already newer than what the caller saw: at once.
+        assert client.get(f"/__devreload__/status?after={seq}&wait=20").json()["seq"] == seq + 1
+        timed_out = client.get(f"/__devreload__/status?after={seq + 1}&wait=0.2").json()
+        assert timed_out["timed_out"] is True and timed_out["seq"] == seq + 1
+        refused = client.get("/__devreload__/status?wait=soon")
+        assert refused.status_code == 400
+        assert refused.text == "wait='soon' is not a number of seconds; pass e.g. wait=10.\n"
+        assert client.get("/__devreload__/status?after=x&wait=1").status_code == 400
 
 
 def test_without_a_status_the_route_is_not_found(client: TestClient) -> None:
@@ -489,8 +527,6 @@ def test_without_a_status_the_route_is_not_found(client: TestClient) -> None:
 
 
 # -- the status route, behind the app's own auth ---------------------------------------------
-
-STATUS = {"generation": 2, "last": {"event": "reloaded"}}
 
 
 def token_app() -> FastAPI:
@@ -532,7 +568,7 @@ def login_redirect_app() -> FastAPI:
 
 
 def test_the_status_route_is_behind_a_token_middleware() -> None:
-    proxy = ASGIProxy(token_app(), Broadcaster(), status=lambda: STATUS)
+    proxy = ASGIProxy(token_app(), Broadcaster(), status=status_board())
     with TestClient(proxy) as client:
         refused = client.get("/__devreload__/status")
         assert refused.status_code == 401  # the app's own answer, unchanged
@@ -543,18 +579,60 @@ def test_the_status_route_is_behind_a_token_middleware() -> None:
         assert client.head("/__devreload__/status").status_code == 401
         allowed = client.get("/__devreload__/status", headers={"Authorization": "Bearer s3cret"})
         assert allowed.status_code == 200
-        assert allowed.json() == STATUS
+        assert is_status(allowed)
+
+
+MCP_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-03-26",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream"}
+
+
+def test_the_mcp_route_is_behind_the_apps_auth_too() -> None:
+    proxy = ASGIProxy(token_app(), Broadcaster(), status=status_board())
+    with TestClient(proxy) as client:
+        refused = client.post("/__devreload__/mcp", json=MCP_INITIALIZE, headers=MCP_HEADERS)
+        assert refused.status_code == 401 and refused.json() == {"detail": "Not authenticated"}
+        allowed = client.post(
+            "/__devreload__/mcp",
+            json=MCP_INITIALIZE,
+            headers={**MCP_HEADERS, "Authorization": "Bearer s3cret"},
+        )
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.json()["result"]["serverInfo"]["name"] == "devreload"
+        assert allowed.headers["mcp-session-id"]
+
+
+def test_without_the_mcp_package_the_mcp_route_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "mcp", None)  # as if it were not installed
+    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=status_board())
+    with TestClient(proxy) as client:
+        answer = client.post("/__devreload__/mcp", json=MCP_INITIALIZE, headers=MCP_HEADERS)
+    assert answer.status_code == 501
+    assert answer.text == (
+        "devreload's MCP server needs the mcp package: "
+        'pip install "devreload[mcp]" in this environment, then start devreload again.\n'
+    )
 
 
 def test_the_status_route_is_behind_a_login_redirect_and_a_catch_all_page() -> None:
-    proxy = ASGIProxy(login_redirect_app(), Broadcaster(), status=lambda: STATUS)
+    proxy = ASGIProxy(login_redirect_app(), Broadcaster(), status=status_board())
     with TestClient(proxy, follow_redirects=False) as client:
         refused = client.get("/__devreload__/status")
         assert refused.status_code == 303
         assert refused.headers["location"] == "/login"
         client.cookies.set("session", "ok")
         allowed = client.get("/__devreload__/status")
-        assert allowed.status_code == 200 and allowed.json() == STATUS
+        assert allowed.status_code == 200 and is_status(allowed)
 
 
 def test_the_status_route_is_behind_an_auth_dependency_of_the_routes() -> None:
@@ -570,19 +648,19 @@ def test_the_status_route_is_behind_an_auth_dependency_of_the_routes() -> None:
     async def index() -> dict[str, str]:
         return {"page": "secret"}
 
-    proxy = ASGIProxy(app, Broadcaster(), status=lambda: STATUS)
+    proxy = ASGIProxy(app, Broadcaster(), status=status_board())
     with TestClient(proxy) as client:
         refused = client.get("/__devreload__/status")
         assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Basic"
         assert client.get("/__devreload__/status", auth=("ada", "babbage")).status_code == 401
         allowed = client.get("/__devreload__/status", auth=("ada", "lovelace"))
-        assert allowed.status_code == 200 and allowed.json() == STATUS
+        assert allowed.status_code == 200 and is_status(allowed)
 
 
 def test_an_app_without_auth_lets_the_status_through() -> None:
-    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=lambda: STATUS)
+    proxy = ASGIProxy(make_app("v1"), Broadcaster(), status=status_board())
     with TestClient(proxy) as open_client:
-        assert open_client.get("/__devreload__/status").json() == STATUS
+        assert is_status(open_client.get("/__devreload__/status"))
 
 
 def test_an_app_that_never_answers_gets_no_status(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -591,7 +669,7 @@ def test_an_app_that_never_answers_gets_no_status(monkeypatch: pytest.MonkeyPatc
             await asyncio.Event().wait()  # never answers
 
     monkeypatch.setattr("reloader.adapters.asgi.proxy.AUTH_CHECK_SECONDS", 0.2)
-    proxy = ASGIProxy(silent, Broadcaster(), lifespan=False, status=lambda: STATUS)
+    proxy = ASGIProxy(silent, Broadcaster(), lifespan=False, status=status_board())
     with TestClient(proxy) as client:
         assert client.get("/__devreload__/status").status_code == 503
 

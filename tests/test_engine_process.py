@@ -285,6 +285,8 @@ def test_status_endpoint_tells_the_generation_being_served(tmp_path: Path, kind:
 
 def test_status_endpoint_needs_the_gradio_login(tmp_path: Path) -> None:
     import urllib.error
+    import urllib.parse
+    import urllib.request
 
     app = tmp_path / "app.py"
     app.write_text(
@@ -296,6 +298,22 @@ def test_status_endpoint_needs_the_gradio_login(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as refused:
             process.get("/__devreload__/status")
         assert refused.value.code == 401
+        # The MCP server too (a tool call without the login gets no status).
+        call = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "status"}}'
+        mcp = urllib.request.Request(
+            process.url + "/__devreload__/mcp",
+            data=call,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(mcp, timeout=10)
+        assert refused.value.code == 401
+        # Logged in with Gradio's form, the status answers.
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        login = urllib.parse.urlencode({"username": "u", "password": "p"}).encode()
+        browser.open(process.url + "/login", data=login, timeout=10).close()
+        with browser.open(process.url + "/__devreload__/status", timeout=10) as answer:
+            assert json.loads(answer.read())["state"] == "serving"
 
 
 def test_uvicorn_module_app_form_imports_the_module(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ Register it under the ``devreload.adapters`` entry-point group::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +41,7 @@ from types import FunctionType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from reloader._errors import ReloaderError
+from reloader._events import StatusBoard
 
 if TYPE_CHECKING:
     from reloader.notify import Tabs
@@ -86,10 +87,11 @@ class ServeOptions:
     port: int | None = None
     #: The folders being watched (an adapter must never serve files outside them because of us).
     watch_roots: tuple[Path, ...] = ()
-    #: What ``GET /__devreload__/status`` answers (JSON): the generation being served
-    #: and the newest reload event. Called on the server's thread (it is thread-safe);
-    #: serve it behind the app's own auth where the framework has one. None: no route.
-    status: Callable[[], Mapping[str, Any]] | None = None
+    #: The engine's status (thread-safe): what ``GET /__devreload__/status`` and the
+    #: MCP server at ``/__devreload__/mcp`` answer. Mount
+    #: ``reloader.channel.ProgramChannel(status)``'s two endpoints behind the app's own
+    #: auth where the framework has one. None: no such routes.
+    status: StatusBoard | None = None
     #: Pages keep their state across a save (Gradio component values, morphed HTML
     #: pages); False (``--no-keep-state``): a save re-renders or reloads them afresh.
     keep_state: bool = True

@@ -226,7 +226,7 @@ class Engine:
             host=self.config.host,
             port=self.config.port,
             watch_roots=tuple(self.roots),
-            status=self.status.snapshot,
+            status=self.status,
             keep_state=self.config.keep_state,
             app_path=self.app_path,
         )

@@ -112,9 +112,14 @@ class ShownLines:
         if shown:
             # From the save, as the line's total: the slowest tab's confirmation.
             timings["shown"] = timings.get("total", 0.0) + max(shown.values()) * 1000
+        shown_by = self._tabs.numbers(shown) if self._tabs is not None else ()
         self._emit(
             dataclasses.replace(
-                held.event, tabs=round_.told, tabs_shown=len(shown), timings_ms=timings
+                held.event,
+                tabs=round_.told,
+                tabs_shown=len(shown),
+                shown_by=shown_by,
+                timings_ms=timings,
             )
         )
         if self._tabs is not None:

@@ -131,7 +131,7 @@ class CellApp:
             host=options.host,
             port=options.port,
             watch_roots=(shared.folder, Path.cwd()),
-            status=self.status.snapshot,
+            status=self.status,
             keep_state=options.keep_state,
             app_path=self.local.path,
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,6 +268,11 @@ class Tabs:
             self._reported.add(round_.version)
             if len(self._reported) > MAX_ROUNDS:
                 self._reported = {r.version for r in self._rounds}
+
+    def numbers(self, tab_ids: Iterable[str]) -> tuple[int, ...]:
+        """The numbers of these tabs (also of those closed since), in order."""
+        with self._lock:
+            return tuple(sorted(n for i in tab_ids if (n := self._known.get(i)) is not None))
 
     def tab(self, tab_id: str) -> Tab | None:
         with self._lock:

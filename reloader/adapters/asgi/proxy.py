@@ -5,25 +5,24 @@ switches once the startup is complete; the old app's lifespan is shut down
 once the requests that started on it have finished (at most
 :data:`DRAIN_SECONDS`). The proxy also answers ``/__devreload__/events`` (the
 server-sent event stream the client listens to), ``/__devreload__/client.js``,
-and ``/__devreload__/status`` behind the app's own auth: the request is first
-put to the app as it is, then as ``GET /`` with the same headers; if the app
-refuses it (401, 403, or for the first one a redirect, to a login page say),
-its answer goes back unchanged (see :meth:`ASGIProxy._refusal`). Once a new
-app serves, the WebSockets still open on the old one are closed so that their
-pages reconnect to the new one (see :mod:`reloader.adapters.asgi.sockets`).
+and, behind the app's own auth, ``/__devreload__/status`` and the MCP server at
+``/__devreload__/mcp`` (:mod:`reloader.channel`): the request is first put to the
+app as it is, then as ``GET /`` with the same headers; if the app refuses it (401,
+403, or for the first one a redirect, to a login page say), its answer goes back
+unchanged (see :meth:`ASGIProxy._refusal`). Once a new app serves, the WebSockets
+still open on the old one are closed so that their pages reconnect to the new one
+(see :mod:`reloader.adapters.asgi.sockets`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
     Callable,
-    Mapping,
     MutableMapping,
     Sequence,
 )
@@ -31,10 +30,12 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, cast
 
+from reloader._events import StatusBoard
 from reloader._report import Reporter
 from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
 from reloader.adapters.asgi.sockets import ClosableSocket
+from reloader.channel import CHANNEL_PATHS, MCP_PATH, STATUS_PATH, ProgramChannel
 from reloader.execute._frames import user_traceback
 from reloader.notify._push import (
     TAB_PATH,
@@ -57,7 +58,6 @@ DRAIN_SECONDS = 10.0
 STARTUP_REPORT_SECONDS = 5.0
 #: How long the status route waits for the app's own answer to the same request.
 AUTH_CHECK_SECONDS = 10.0
-STATUS_PATH = "/__devreload__/status"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -75,7 +75,7 @@ class ASGIProxy:
         lifespan: bool = True,
         roots: Sequence[Path] = (),
         reporter: Reporter | None = None,
-        status: Callable[[], Mapping[str, Any]] | None = None,
+        status: StatusBoard | None = None,
         page_script: str = "",
         morph: bool = True,
         close_replaced_sockets: bool = True,
@@ -89,8 +89,8 @@ class ASGIProxy:
         self._sockets: dict[Lifespan, set[ClosableSocket]] = {}
         #: False (``--no-keep-state``): pages reload on a save instead of being morphed.
         self.morph = morph
-        #: The engine's status for ``GET /__devreload__/status`` (404 when None).
-        self.status = status
+        #: ``/__devreload__/status`` and ``/__devreload__/mcp`` (404 without a status).
+        self.channel = ProgramChannel(status) if status is not None else None
         self.current = Lifespan(app, lifespan)
         #: A new app whose lifespan startup is running; it becomes current once done.
         self.pending: Lifespan | None = None
@@ -112,13 +112,8 @@ class ASGIProxy:
         if kind == "http" and _path(scope) == EVENTS_PATH:
             await self._events(scope, receive, send)
             return
-        if kind == "http" and _path(scope) == STATUS_PATH:
-            if self.status is not None and scope.get("method") in ("GET", "HEAD"):
-                refusal = await self._refusal(scope)
-                if refusal is not None:
-                    await _replay(refusal, send)
-                    return
-            await self._status(scope, send)
+        if kind == "http" and _path(scope) in CHANNEL_PATHS:
+            await self._program_channel(scope, receive, send)
             return
         if kind == "http" and _path(scope) == CLIENT_PATH:
             await send_client(send, self.page_script, self.morph)
@@ -321,27 +316,32 @@ class ASGIProxy:
             ]
         return answer
 
-    async def _status(self, scope: Scope, send: Send) -> None:
-        """The engine's status as JSON, for editors and agents that check a save is live."""
-        status, headers = 200, [(b"cache-control", b"no-cache")]
-        if self.status is None:
-            status, body = 404, b"no status here\n"
-            headers.append((b"content-type", b"text/plain; charset=utf-8"))
-        elif scope.get("method") not in ("GET", "HEAD"):
-            status, body = 405, b""
-            headers.append((b"allow", b"GET, HEAD"))
+    async def _program_channel(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The status and MCP routes, for editors and agents, if the app lets this
+        request through (see :meth:`_refusal`)."""
+        channel = self.channel
+        if channel is None:
+            body = b"no status here\n"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 404,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        refusal = await self._refusal(scope)
+        if refusal is not None:
+            await _replay(refusal, send)
+            return
+        if _path(scope) == MCP_PATH:
+            await channel.mcp(scope, receive, send)
         else:
-            try:
-                body = json.dumps(dict(self.status()), default=str).encode()
-            except Exception as error:  # the engine's bug must not kill the server
-                logger.exception("the status callable failed")
-                status, body = 500, json.dumps({"error": repr(error)}).encode()
-            headers.append((b"content-type", b"application/json"))
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body}
-        )
+            await channel.status(scope, receive, send)
 
     # -- browser push ------------------------------------------------------------------
 
@@ -371,8 +371,11 @@ class ASGIProxy:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
     def close_streams(self) -> None:
-        """End every open event stream (call on the server's loop)."""
+        """End every open event stream, status wait and MCP session (call on the
+        server's loop)."""
         self._closing.set()
+        if self.channel is not None:
+            self.channel.close()
 
     async def _events(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("method") != "GET":

@@ -47,6 +47,7 @@ from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._queue import QueuePace, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
+from reloader.channel import MCP_PATH, STATUS_PATH, ProgramChannel
 from reloader.notify import Tabs
 from reloader.notify._push import (
     TAB_PATH,
@@ -107,8 +108,6 @@ _CLIENT_MARKER = "__devreload_client__"
 #: The version in the injected client's settings (see _inject_client).
 _SERVED_VERSION = re.compile(rf"(/\*{_CLIENT_MARKER}\*/window\.__devreload=\{{[^}}]*version:)\d+")
 DEFAULT_PORT = 7860
-#: The reload channel's status for programs (see reloader._events), beside the app's routes.
-STATUS_PATH = "/__devreload__/status"
 #: Where the page's state script reports, under -v, what it kept across a save.
 PAGE_STATE_PATH = "/__devreload__/page-state"
 #: What Gradio's launch() sets on the Blocks about where it is served.
@@ -139,6 +138,8 @@ class GradioAdapter(Adapter):
         self._gr: GradioInternals | None = None
         #: How often the queue looks for events (see _queue): busy after each save.
         self._queue_pace = QueuePace()
+        #: The status and MCP routes, for editors and agents.
+        self._channel: ProgramChannel | None = None
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -445,6 +446,8 @@ class GradioAdapter(Adapter):
         # to end: devreload's reload channel, and Gradio's heartbeat, which Gradio's own
         # close() ends by setting the app's stop_event.
         self.broadcaster.close()
+        if self._channel is not None:
+            self._channel.close()
         launched = self._launched
         if launched is not None and getattr(launched, "server", None) is not None:
             launched.is_running = False
@@ -485,29 +488,60 @@ class GradioAdapter(Adapter):
         self._running_app.router.routes.insert(
             0, APIRoute(path, dev_reload, methods=["GET"], dependencies=original.dependencies)
         )
-        status = self._options.status if self._options is not None else None
-        if status is not None:
-            from starlette.responses import JSONResponse
-
-            async def devreload_status() -> JSONResponse:
-                return JSONResponse(dict(status()), headers={"Cache-Control": "no-store"})
-
-            devreload_status.__annotations__ = {"return": JSONResponse}
-            # The same auth as the reload channel: with `auth` set, a login is needed.
-            self._running_app.router.routes.insert(
-                0,
-                APIRoute(
-                    STATUS_PATH,
-                    devreload_status,
-                    methods=["GET"],
-                    dependencies=original.dependencies,
-                ),
-            )
-
+        self._install_program_routes(original.dependencies)
         self._install_tab_routes(original.dependencies)
         keep_state = self._options is None or self._options.keep_state
         if keep_state and _report_logger.isEnabledFor(logging.INFO):
             self._install_state_report(original.dependencies)
+
+    def _install_program_routes(self, dependencies: Any) -> None:
+        """``GET /__devreload__/status`` and the MCP server at ``/__devreload__/mcp``
+        (reloader.channel), with the login dependency of Gradio's own routes: with
+        ``auth`` set, they need a login."""
+        from fastapi.routing import APIRoute
+        from starlette.requests import Request
+        from starlette.responses import Response
+
+        status = self._options.status if self._options is not None else None
+        if status is None:
+            return
+        channel = self._channel = ProgramChannel(status)
+
+        class Delegated(Response):
+            """Hands the request to one of the channel's ASGI endpoints."""
+
+            def __init__(self, endpoint: Any) -> None:
+                self.endpoint = endpoint
+                self.background = None
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                await self.endpoint(scope, receive, send)
+
+        async def devreload_status(request: Request) -> Response:
+            return Delegated(channel.status)
+
+        async def devreload_mcp(request: Request) -> Response:
+            return Delegated(channel.mcp)
+
+        # Set by hand: FastAPI could not resolve the postponed annotations (see above).
+        for endpoint in (devreload_status, devreload_mcp):
+            endpoint.__annotations__ = {"request": Request, "return": Response}
+        assert self._running_app is not None
+        routes = self._running_app.router.routes
+        for path, endpoint, methods in (
+            (STATUS_PATH, devreload_status, ["GET", "HEAD"]),
+            (MCP_PATH, devreload_mcp, ["GET", "POST", "DELETE"]),
+        ):
+            routes.insert(
+                0,
+                APIRoute(
+                    path,
+                    endpoint,
+                    methods=methods,
+                    dependencies=dependencies,
+                    include_in_schema=False,
+                ),
+            )
 
     def _install_tab_routes(self, dependencies: Any) -> None:
         """The shared worker that holds one stream for all of a browser's tabs, and

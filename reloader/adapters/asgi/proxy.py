@@ -34,6 +34,7 @@ from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInject
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
 from reloader.execute._frames import user_traceback
 from reloader.notify._push import (
+    STREAM_HEADERS,
     TAB_PATH,
     WORKER_PATH,
     Broadcaster,
@@ -369,8 +370,7 @@ class ASGIProxy:
                 "status": 200,
                 "headers": [
                     (b"content-type", b"text/event-stream"),
-                    (b"cache-control", b"no-cache"),
-                    (b"x-accel-buffering", b"no"),
+                    *((key.lower().encode(), value.encode()) for key, value in STREAM_HEADERS),
                 ],
             }
         )

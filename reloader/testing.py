@@ -271,6 +271,8 @@ class ProxiedApp:
     #: nginx's proxy_read_timeout in seconds: how long a response may stay silent
     #: before nginx closes it (nginx's default: 60).
     read_timeout: float | None = None
+    #: Tell the app the prefix (``X-Forwarded-Prefix``), as jupyter-server-proxy does.
+    forwarded_prefix: bool = False
 
 
 class Nginx:
@@ -298,9 +300,11 @@ class Nginx:
     def config(self) -> str:
         locations = []
         for app in self.apps:
-            timeout = f"proxy_read_timeout {app.read_timeout:g}s;" if app.read_timeout else ""
+            extra = f"proxy_read_timeout {app.read_timeout:g}s;" if app.read_timeout else ""
+            if app.forwarded_prefix:
+                extra += f" proxy_set_header X-Forwarded-Prefix {app.prefix.rstrip('/')};"
             locations.append(
-                f"location {app.prefix} {{ proxy_pass http://127.0.0.1:{app.port}/; {timeout}"
+                f"location {app.prefix} {{ proxy_pass http://127.0.0.1:{app.port}/; {extra}"
                 " proxy_set_header Host $host; proxy_set_header X-Forwarded-Host $host;"
                 " proxy_set_header X-Forwarded-Proto $scheme;"
                 " proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; }"

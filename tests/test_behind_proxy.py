@@ -80,7 +80,7 @@ def servers(
         [
             ProxiedApp("/app/", gradio.port),
             ProxiedApp("/fast/", fastapi.port),
-            ProxiedApp("/idle/", fastapi.port, read_timeout=5),
+            ProxiedApp("/idle/", fastapi.port, read_timeout=5, forwarded_prefix=True),
         ],
     )
     try:

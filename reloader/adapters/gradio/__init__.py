@@ -566,7 +566,7 @@ class GradioAdapter(Adapter):
         if _CLIENT_MARKER in head:
             return
         version = self.broadcaster.version
-        # Relative to the app's root as the page finds it (see _APP_BASE): under a
+        # Relative to the app's root as the page finds it (see _app_base): under a
         # root_path, or behind a proxy at a prefix the app does not know.
         events = f"{self._api_prefix.lstrip('/')}{DEV_RELOAD_ROUTE}?client=overlay"
         keep_state = self._options is None or self._options.keep_state

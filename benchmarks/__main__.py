@@ -25,6 +25,7 @@ from .machine import machine_details
 from .notebook import measure_notebook
 from .plan import SECTIONS, Plan, full_plan, quick_plan
 from .processes import OWNER_FILE, stop_leftovers
+from .proxy import measure_proxy
 from .report import write_json, write_report
 from .results import Results, ToolRun, VariantResult, results_from_json
 from .runner import Runner
@@ -177,6 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 runner.say(f"notebook: {key} {cell.status} {cell.medians()} {cell.reason}")
                 results.notebook.append(cell)
+                write_json(results, out)
+            if plan.proxy_rounds and browser is None:
+                results.notes.append("behind a proxy: not measured (no browser)")
+            if plan.proxy_rounds and browser is not None:
+                runner.say("proxy: devreload behind nginx")
+                proxied = measure_proxy(browser, workdir / "proxy", rounds=plan.proxy_rounds)
+                runner.say(f"proxy: {proxied.status} {proxied.medians()} {proxied.reason}")
+                results.proxy = proxied
                 write_json(results, out)
     except (KeyboardInterrupt, _Terminated):
         results.notes.append("the run was interrupted; these results are partial")

@@ -34,6 +34,7 @@ SECTIONS = (
     "memory",
     "state",
     "notebook",
+    "proxy",
 )
 
 
@@ -81,6 +82,9 @@ class Plan:
     #: many re-runs each.
     notebook: tuple[str, ...] = ()
     notebook_rounds: int = 10
+    #: Saves timed in a tab through nginx and in one opened directly (benchmarks/proxy.py,
+    #: devreload only); 0: not measured.
+    proxy_rounds: int = 0
 
     def only(self, tools: set[str] | None, sections: set[str] | None) -> Plan:
         variants = []
@@ -104,21 +108,37 @@ class Plan:
         if sections is not None and "notebook" not in sections:
             notebook = ()
         notebook = tuple(t for t in notebook if tools is None or t in tools)
+        proxy_rounds = self.proxy_rounds
+        if (sections is not None and "proxy" not in sections) or (
+            tools is not None and "devreload" not in tools
+        ):
+            proxy_rounds = 0
         return replace(
-            self, variants=tuple(variants), memory=memory, state=state, notebook=notebook
+            self,
+            variants=tuple(variants),
+            memory=memory,
+            state=state,
+            notebook=notebook,
+            proxy_rounds=proxy_rounds,
         )
 
     def with_rounds(self, rounds: int) -> Plan:
         variants = tuple(
             replace(v, rounds=rounds, slow_rounds=min(v.slow_rounds, rounds)) for v in self.variants
         )
-        return replace(self, variants=variants, notebook_rounds=rounds)
+        proxy_rounds = rounds if self.proxy_rounds else 0
+        return replace(self, variants=variants, notebook_rounds=rounds, proxy_rounds=proxy_rounds)
 
     def tool_keys(self) -> set[str]:
         keys = {tool for variant in self.variants for tool in variant.tools}
         if self.memory is not None:
             keys |= set(self.memory.tools)
-        return keys | set(self.state) | set(self.notebook)
+        return (
+            keys
+            | set(self.state)
+            | set(self.notebook)
+            | ({"devreload"} if self.proxy_rounds else set())
+        )
 
 
 def full_plan() -> Plan:
@@ -215,6 +235,7 @@ def full_plan() -> Plan:
         state=HOT,
         notebook=HOT,
         notebook_rounds=10,
+        proxy_rounds=20,
     )
 
 
@@ -293,11 +314,13 @@ def quick_plan() -> Plan:
         ),
     ]
     # No state section: it takes about 45 s (Gradio's reload mode alone 30 s). The
-    # notebook section for devreload only (one kernel, about 20 s).
+    # notebook section for devreload only (one kernel, about 20 s); the proxy section
+    # with 2 saves (one server and one nginx, about 15 s).
     return Plan(
         "quick",
         tuple(variants),
         MemoryPlan(HOT, reloads=20, every=10),
         notebook=("devreload",),
         notebook_rounds=2,
+        proxy_rounds=2,
     )

@@ -147,6 +147,7 @@ def render_markdown(results: Results) -> str:
     lines += _memory(results)
     lines += _state(results)
     lines += _notebook(results)
+    lines += _proxy(results)
     lines += _internal(results)
     lines += _notes(results)
     return "\n".join(lines) + "\n"
@@ -409,6 +410,32 @@ def _notebook(results: Results) -> list[str]:
             f"| {run.label} | {tab} | {_ms_cell(medians['inline'])} | "
             f"{_ms_cell(medians['cell'])} | {len(run.cell_ms)} |"
         )
+    return [*lines, ""]
+
+
+def _proxy(results: Results) -> list[str]:
+    run = results.proxy
+    if run is None:
+        return []
+    lines = [
+        "## Behind a reverse proxy: the tab through nginx against the tab opened directly",
+        "",
+        "One devreload process, the base app; nginx (Debian's) serves it at `/app/` with "
+        "its default buffering on (benchmarks/proxy.py). Two Chromium tabs take the same "
+        "saves, one on the server's port and one through nginx; from the save to each tab "
+        "showing the marker. *Extra*: the median of the per-save differences. Medians.",
+        "",
+        "| tab opened directly | tab through nginx | extra | saves |",
+        "| --- | --- | --- | --- |",
+    ]
+    if run.status != "ok":
+        return [*lines, f"| {run.status}: {_one_line(run.reason, 120)} | | | |", ""]
+    medians = run.medians()
+    extra = medians["extra"]
+    lines.append(
+        f"| {_ms_cell(medians['direct'])} | {_ms_cell(medians['proxied'])} | "
+        f"{'–' if extra is None else f'{extra:+.0f} ms'} | {len(run.direct_ms)} |"
+    )
     return [*lines, ""]
 
 

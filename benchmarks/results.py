@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from .measure import percentile
 from .notebook import NotebookRun
+from .proxy import ProxyRun
 from .state import StateRun
 
 __all__ = [
@@ -230,6 +231,7 @@ class Results:
     memory: list[MemoryRun] = field(default_factory=list)
     state: list[StateRun] = field(default_factory=list)
     notebook: list[NotebookRun] = field(default_factory=list)
+    proxy: ProxyRun | None = None
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
     finished: str = ""
@@ -269,6 +271,7 @@ class Results:
             "memory": [run.to_json() for run in self.memory],
             "state": [run.to_json() for run in self.state],
             "notebook": [run.to_json() for run in self.notebook],
+            "proxy": self.proxy.to_json() if self.proxy is not None else None,
         }
 
 
@@ -333,6 +336,8 @@ def results_from_json(data: dict[str, Any]) -> Results:
         )
     results.state = [StateRun.from_json(run) for run in data.get("state", [])]
     results.notebook = [NotebookRun.from_json(run) for run in data.get("notebook", [])]
+    if data.get("proxy"):
+        results.proxy = ProxyRun.from_json(data["proxy"])
     return results
 
 

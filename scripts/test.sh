@@ -2,11 +2,15 @@
 # Set up and run every check: lint, types, the test suite (browser tests included)
 # and a quick benchmark smoke run. Extra arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh" test
-if [ ! -x /usr/bin/chromium ]; then
-    echo "Installing Chromium (Debian package) for the browser tests..."
+# Debian packages the tests drive: Chromium (browser tests), nginx (behind-a-proxy tests).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing ${missing[*]} (Debian packages) for the browser and proxy tests..."
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 echo "== ruff"; .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .

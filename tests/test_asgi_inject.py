@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from flask import Flask
 from starlette.applications import Starlette
@@ -14,7 +16,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from reloader.adapters.asgi import ASGIAdapter, ClientInjection, is_asgi_app
-from reloader.adapters.asgi.inject import send_client
+from reloader.adapters.asgi.inject import routes_base, send_client
 from reloader.adapters.base import MATCH_EXACT, MATCH_GENERIC, MATCH_TYPE
 from reloader.adapters.wsgi import WSGIAdapter
 
@@ -77,9 +79,45 @@ def test_a_page_with_a_nonce_policy_gets_a_script_src_with_the_nonce() -> None:
     policy = "script-src 'nonce-abc123'"
     response = HTMLResponse(PAGE, headers={"content-security-policy": policy})
     page = TestClient(ClientInjection(app_with(response))).get("/").text
-    assert 'src="/__devreload__/client.js"' in page
+    assert 'src="./__devreload__/client.js"' in page
     assert 'nonce="abc123"' in page
     assert "window.__devreload" not in page
+
+
+@pytest.mark.parametrize(
+    ("scope", "declared", "base"),
+    [
+        # Nothing says where the app is: relative to the page (a prefix nobody told it).
+        ({"path": "/"}, None, "./"),
+        ({"path": "/items/3", "raw_path": b"/items/3"}, None, "../"),
+        ({"path": "/a/b/c/"}, None, "../../../"),
+        ({"path": "/a%2Fb", "raw_path": b"/a%2Fb"}, None, "./"),
+        # uvicorn's root_path (its path includes it), or the app's own (FastAPI's).
+        ({"path": "/app/items", "root_path": "/app"}, None, "/app/"),
+        ({"path": "/items"}, "/app", "/app/"),
+        # The prefix a proxy strips, as it says it (jupyter-server-proxy, Traefik).
+        (
+            {"path": "/x", "headers": [(b"x-forwarded-prefix", b"/user/me/proxy/8000/")]},
+            None,
+            "/user/me/proxy/8000/",
+        ),
+        ({"path": "/x/y", "headers": [(b"x-forwarded-prefix", b"//evil.example")]}, None, "../"),
+    ],
+)
+def test_the_clients_urls_lead_back_to_devreload_from_behind_a_proxy(
+    scope: dict[str, Any], declared: str | None, base: str
+) -> None:
+    app = SimpleNamespace(root_path=declared) if declared else None
+    assert routes_base(scope, app) == base
+
+
+def test_a_page_behind_a_prefix_gets_urls_under_it() -> None:
+    client = TestClient(ClientInjection(app_with(HTMLResponse(PAGE))))
+    headers = {"accept": "text/html", "x-forwarded-prefix": "/lab/proxy/8000"}
+    page = client.get("/", headers=headers).text
+    assert '{events:"/lab/proxy/8000/__devreload__/events"' in page
+    rooted = TestClient(ClientInjection(app_with(HTMLResponse(PAGE))), root_path="/app")
+    assert '{events:"/app/__devreload__/events"' in rooted.get("/", headers=headers).text
 
 
 def test_is_asgi_app() -> None:

@@ -330,7 +330,7 @@ def test_the_client_goes_before_the_end_of_body(client: TestClient) -> None:
     response = client.get("/")
     body = response.text
     assert body.index("window.__devreload") < body.index("</body>")
-    assert '{events:"/__devreload__/events",reloadPage:true,version:0}' in body
+    assert '{events:"./__devreload__/events",reloadPage:true,version:0}' in body
     assert int(response.headers["content-length"]) == len(response.content)
     assert body.isascii()
 
@@ -409,7 +409,7 @@ def test_a_page_with_a_csp_gets_the_client_from_the_same_origin(
     body = client.get("/").text
     assert "window.__devreload" not in body  # no inline script
     tag = (
-        f'<script src="{CLIENT_PATH}" data-events="{EVENTS_PATH}" data-version="0"'
+        f'<script src=".{CLIENT_PATH}" data-events=".{EVENTS_PATH}" data-version="0"'
         " data-reload-page></script>"
     )
     assert tag + "</body>" in body
@@ -429,7 +429,7 @@ def test_the_client_carries_the_pages_script_nonce(
 ) -> None:
     swap(client, proxy, csp_page(policy))
     body = client.get("/").text
-    assert f'src="{CLIENT_PATH}"' in body
+    assert f'src=".{CLIENT_PATH}"' in body
     if nonce is None:
         assert "nonce=" not in body
     else:
@@ -467,7 +467,7 @@ def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
         reader.join(10)
         worker = client.get(WORKER_PATH)
         assert worker.status_code == 200 and "onconnect" in worker.text
-    assert lines[0] == ": connected"
+    assert lines[:2] == ["retry: 1000", ": connected"]
     assert "event: css" in lines
     assert "event: reload" in lines
     assert lines[lines.index("event: reload") + 1] == 'data: {"version": 1}'
@@ -697,6 +697,6 @@ def test_a_stream_opened_after_a_reload_its_page_missed_is_told_it_is_stale() ->
     broadcaster.publish(Message("reload"))
     assert broadcaster.version == 1
     assert run(0)[1] == 'event: stale\ndata: {"version": 1}\n\n'
-    assert run(1) == [": connected\n\n"]
+    assert run(1) == ["retry: 1000\n: connected\n\n"]
     assert since_of(b"client=overlay&since=3") == 3
     assert since_of("") is None and since_of("since=x") is None

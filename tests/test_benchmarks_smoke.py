@@ -62,6 +62,10 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert notebook["status"] == "ok", notebook["reason"]
     assert notebook["tab_mode"] == "push" and len(notebook["tab_ms"]) >= 1
 
+    proxy = results["proxy"]  # the tab through nginx (scripts/test.sh installs it)
+    assert proxy["status"] == "ok", proxy["reason"]
+    assert len(proxy["direct_ms"]) == len(proxy["proxied_ms"]) >= 1
+
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "| devreload |" in markdown
     assert "| devreload (%%devreload) |" in markdown

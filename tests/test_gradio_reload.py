@@ -162,6 +162,7 @@ def test_dev_reload_pushes_without_polling_delay(tmp_path: Path) -> None:
             client.stream("GET", "/gradio_api/dev/reload") as events,
         ):
             lines = (line for line in events.iter_lines() if line)
+            assert next(lines) == "retry: 1000"  # a cut stream is open again within 1 s
             assert next(lines).startswith(":")  # connected
             assert next(lines) == "event: hello"
             hello = json.loads(next(lines).removeprefix("data: "))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reloader._events import Event
 from reloader._report import render
 from reloader.engine._shown import ShownLines
-from reloader.notify import TabNews, Tabs
+from reloader.notify import TabNews, Tabs, _tabs
 
 
 def reloaded(total: float = 15.0) -> Event:
@@ -55,6 +57,26 @@ def test_a_closed_tab_is_not_waited_for() -> None:
     tabs.shown("a", 1)
     tabs.bye("b")
     assert round_.done.is_set() and round_.told == 1 == len(round_.shown)
+
+
+def test_a_save_made_while_a_tabs_stream_is_cut_waits_for_it_to_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy that ends idle or long responses cuts the stream; the browser opens it
+    again a moment later. A save published in between is still the tab's to confirm."""
+    tabs = Tabs()
+    tabs.hello("a", "c1", 1)
+    tabs.channel_closed("c1")
+    round_ = tabs.open_round(2)
+    assert round_.told == 1 and tabs.snapshot() == []
+    tabs.hello("a", "c2", 1)  # back, at the version it showed: it takes the save
+    assert not round_.done.is_set()
+    tabs.shown("a", 2)
+    assert round_.done.is_set()
+    # A tab away for longer is gone (its browser was killed): not waited for.
+    tabs.channel_closed("c2")
+    monkeypatch.setattr(_tabs, "AWAY_SECONDS", -1.0)
+    assert tabs.open_round(3).told == 0
 
 
 def test_junk_from_a_page_is_refused() -> None:

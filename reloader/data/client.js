@@ -4,11 +4,13 @@
 // Each save closes a loop: the tab tells the server the version it now shows, or
 // why it could not show it, and then reloads itself with its state carried over.
 // Configured by window.__devreload = {events: URL, reloadPage: bool, version: N,
-// posted: bool, tab: URL, worker: URL} in an inline script, or, where a
+// posted: bool, tab: URL, worker: URL, base: URL} in an inline script, or, where a
 // Content-Security-Policy forbids inline scripts, by the data-events,
 // data-reload-page, data-version and data-posted attributes of the <script src>
 // that loads it. "posted": the page is the answer to a form POST, which is never
-// loaded again (that would send the form again).
+// loaded again (that would send the form again). The URLs are relative to "base",
+// else to the page: behind a proxy at a sub-path (/app/, /user/NAME/proxy/7860/),
+// which the app may not know, they reach the server that served the page.
 (function () {
   "use strict";
   var tag = document.currentScript;
@@ -69,13 +71,14 @@
 
   // --- The connection: one per browser, shared by all the app's tabs ---
 
-  var events = new URL(config.events, location.href).href;
+  var base = config.base ? new URL(config.base, location.href).href : location.href;
+  var events = new URL(config.events, base).href;
   // Beside the stream, unless the page names them (Gradio's stream is under its API).
   var sibling = function (name) {
     return new URL(name, events.replace(/[?#].*$/, "")).href;
   };
-  var TAB_URL = config.tab ? new URL(config.tab, location.href).href : sibling("tab");
-  var WORKER_URL = config.worker ? new URL(config.worker, location.href).href : sibling("worker.js");
+  var TAB_URL = config.tab ? new URL(config.tab, base).href : sibling("tab");
+  var WORKER_URL = config.worker ? new URL(config.worker, base).href : sibling("worker.js");
   var handlers = {};
   var reloading = false;  // this page reloads itself: it comes back under the same id
 

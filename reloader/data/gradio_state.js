@@ -319,9 +319,12 @@
   // devreload -v: one small POST after the new config is in the page's hands,
   // never awaited, so it costs the reload nothing.
   const report = (kept, reset) => {
-    const root = String((state.config && state.config.root) || location.origin).replace(/\/?$/, "/");
+    // Beside devreload's other routes: the app's root as the page finds it (see
+    // _app_base in reloader/adapters/gradio), not the config's root, whose host
+    // may lack the port of the proxy in front.
+    const base = new URL(settings.base || "/", location.href);
     setTimeout(() => {
-      originalFetch(new URL("__devreload__/page-state", root), {
+      originalFetch(new URL("__devreload__/page-state", base), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ kept, reset }),

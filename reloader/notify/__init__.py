@@ -6,6 +6,7 @@ adapter's own."""
 from __future__ import annotations
 
 from reloader.notify._push import (
+    STREAM_HEADERS,
     TAB_PATH,
     WORKER_PATH,
     Broadcaster,
@@ -18,6 +19,7 @@ from reloader.notify._push import (
 from reloader.notify._tabs import Round, Tab, TabNews, Tabs
 
 __all__ = [
+    "STREAM_HEADERS",
     "TAB_PATH",
     "WORKER_PATH",
     "Broadcaster",

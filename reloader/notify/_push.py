@@ -20,6 +20,7 @@ from importlib import resources
 from reloader.notify._tabs import Tabs
 
 __all__ = [
+    "STREAM_HEADERS",
     "TAB_PATH",
     "WORKER_PATH",
     "Broadcaster",
@@ -33,7 +34,16 @@ __all__ = [
 
 logger = logging.getLogger("reloader.push")
 
+#: An event on an idle stream this often: proxies close a response that stays silent
+#: (nginx's proxy_read_timeout and most load balancers': 60 s; Heroku's router: 55 s).
 HEARTBEAT_SECONDS = 15.0
+#: How soon the browser opens a stream again once it is cut (a proxy that ends long
+#: responses, a restart): its own default is 3 to 5 s, and a save made meanwhile
+#: waits for it. The stream's hello then says what the tabs missed.
+RECONNECT_MS = 1000
+#: The event stream's response headers: never cached, compressed or buffered by a proxy
+#: (nginx honours X-Accel-Buffering; no-transform keeps compressing proxies off).
+STREAM_HEADERS = (("Cache-Control", "no-cache, no-transform"), ("X-Accel-Buffering", "no"))
 #: Where a page says hello, what it shows, and bye (POST, JSON; see reloader.notify._tabs).
 TAB_PATH = "/__devreload__/tab"
 #: The SharedWorker that holds one stream for all the tabs of a browser.
@@ -176,7 +186,7 @@ class Broadcaster:
         }
         try:
             # Opening the stream right away lets the client know it is connected.
-            yield ": connected\n\n"
+            yield f"retry: {RECONNECT_MS}\n: connected\n\n"
             if since is not None and since < version:
                 yield sse(Message("stale", json.dumps({"version": version})))
             yield sse(Message("hello", json.dumps(hello)))

@@ -10,7 +10,10 @@ the new version, and how long the slowest took.
 
 The tabs of one browser share one connection (a channel): when that stream
 closes, every tab on it is gone, until it says hello again (the last tab of a
-browser that reloads itself takes the stream with it, and comes back).
+browser that reloads itself takes the stream with it, and comes back). For a
+while they are only away: a proxy that ends idle or long responses, or a network
+blip, cuts the stream and the browser opens it again; a save published meanwhile
+still waits for them, and they take it with their hello.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ logger = logging.getLogger("reloader.tabs")
 MAX_TABS = 1000
 #: Rounds kept for confirmations that arrive late.
 MAX_ROUNDS = 16
+#: How long the tabs of a stream that closed are expected back (the browser opens
+#: it again within a second or two, see reloader.notify._push.RECONNECT_MS).
+AWAY_SECONDS = 10.0
 
 
 @dataclass
@@ -111,6 +117,8 @@ class Tabs:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tabs: dict[str, Tab] = {}
+        #: Tabs whose stream closed, and when: expected back within AWAY_SECONDS.
+        self._away: dict[str, float] = {}
         self._numbers = 0
         #: A tab that comes back (its page reloaded, its browser reconnected) keeps its number.
         self._known: dict[str, int] = {}
@@ -166,6 +174,7 @@ class Tabs:
                         self._known.pop(next(iter(self._known)))
                 tab = self._tabs[tab_id] = Tab(tab_id, number, channel)
             tab.channel, tab.path, tab.title = channel, path or tab.path, title or tab.title
+            self._away.pop(tab_id, None)
         # A page loaded (or reloaded) at a version shows it.
         if version is not None:
             self.shown(tab_id, version)
@@ -207,15 +216,25 @@ class Tabs:
     def bye(self, tab_id: str) -> None:
         with self._lock:
             self._tabs.pop(tab_id, None)
+            self._away.pop(tab_id, None)
             self._forget([tab_id])
 
     def channel_closed(self, channel: str) -> None:
         """A browser's stream closed: its tabs are gone, or are loading again (the last
-        tab of a browser reloading itself takes the stream with it). A round still
-        waits for them, within its bound: a tab back with its hello counts."""
+        tab of a browser reloading itself takes the stream with it), or their stream
+        was cut and opens again. A round still waits for them, within its bound, and
+        so does one opened while they are away: a tab back with its hello counts."""
+        now = time.monotonic()
         with self._lock:
+            self._prune_away(now)
             for tab_id in [tab.id for tab in self._tabs.values() if tab.channel == channel]:
                 del self._tabs[tab_id]
+                self._away[tab_id] = now
+
+    def _prune_away(self, now: float) -> None:
+        for tab_id, since in list(self._away.items()):
+            if now - since > AWAY_SECONDS:
+                del self._away[tab_id]
 
     def _forget(self, gone: list[str]) -> None:
         """Tabs that closed are not waited for."""
@@ -248,8 +267,10 @@ class Tabs:
 
     def open_round(self, version: int) -> Round:
         """A reload to ``version`` goes out now to the tabs connected."""
+        now = time.monotonic()
         with self._lock:
-            round_ = Round(version, time.monotonic(), set(self._tabs))
+            self._prune_away(now)
+            round_ = Round(version, now, set(self._tabs) | set(self._away))
             for tab in self._tabs.values():
                 if tab.version is not None and tab.version >= version:
                     round_.shown[tab.id] = 0.0

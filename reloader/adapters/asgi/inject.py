@@ -10,6 +10,8 @@ so do the answers to fragment requests (htmx's ``HX-Request``, Hotwire's
 copy swapped into it would open a second event stream per request.
 A page that answers a POST (or any method but GET) is marked as such: the
 client never loads it again, which would send the form again.
+The client's URLs lead back to devreload's routes from wherever the page is
+served: behind a proxy at a sub-path too (see :func:`routes_base`).
 An error answer to a page load or to the client's own refetch is held back
 until the app's call has ended and answered as :mod:`.page_errors` says.
 The proxy applies it to every app it serves.
@@ -31,7 +33,14 @@ from typing import Any
 from reloader.adapters.asgi.page_errors import ERRORS_KEY, describe, is_refresh_request
 from reloader.notify._push import client_script
 
-__all__ = ["CLIENT_PATH", "EVENTS_PATH", "INJECT_LIMIT", "ClientInjection", "send_client"]
+__all__ = [
+    "CLIENT_PATH",
+    "EVENTS_PATH",
+    "INJECT_LIMIT",
+    "ClientInjection",
+    "routes_base",
+    "send_client",
+]
 
 EVENTS_PATH = "/__devreload__/events"
 CLIENT_PATH = "/__devreload__/client.js"
@@ -41,6 +50,9 @@ INJECT_LIMIT = 8 * 1024 * 1024
 FRAGMENT_HEADERS = (b"hx-request", b"turbo-frame")
 #: How much of an error answer's body is held back to be shown (the rest is dropped).
 ERROR_BODY_LIMIT = 256 * 1024
+#: Sent by a proxy that serves the app under a prefix it strips from the requests
+#: (jupyter-server-proxy, Traefik's StripPrefix, many nginx setups).
+FORWARDED_PREFIX = b"x-forwarded-prefix"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -86,9 +98,12 @@ class ClientInjection:
         errors: list[BaseException] = []
         scope[ERRORS_KEY] = errors
         method = str(scope.get("method", "GET"))
-        root = str(scope.get("root_path", "")).rstrip("/")
         snippets = _snippets_for(
-            root, self.page_script, self.morph, self.version, method not in ("GET", "HEAD")
+            routes_base(scope, self.app),
+            self.page_script,
+            self.morph,
+            self.version,
+            method not in ("GET", "HEAD"),
         )
         held = None
         if method != "HEAD" and (refresh or page_load):
@@ -102,15 +117,48 @@ class ClientInjection:
         await injector.finish(errors[-1] if errors else None)
 
 
+def routes_base(scope: Scope, app: Any = None) -> str:
+    """Where devreload's routes are for the page answering ``scope``, ending in "/".
+
+    Under the root path the server or the app declares (uvicorn's ``root_path``,
+    FastAPI's), else under the prefix a proxy says it strips (``X-Forwarded-Prefix``),
+    else relative to the page (``./``, ``../``): behind a proxy at a prefix nobody
+    told the app (JupyterHub's ``/user/NAME/proxy/8000/``), the page's own URL still
+    leads back to the server that served it.
+    """
+    declared = getattr(app, "root_path", None)
+    for root in (scope.get("root_path"), declared if isinstance(declared, str) else None):
+        if root:
+            return str(root).rstrip("/") + "/"
+    prefix = _forwarded_prefix(scope)
+    if prefix is not None:
+        return prefix + "/"
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else str(scope.get("path", "/"))
+    depth = path.split("?", 1)[0].count("/") - 1
+    return "../" * depth if depth > 0 else "./"
+
+
+def _forwarded_prefix(scope: Scope) -> str | None:
+    """The proxy's ``X-Forwarded-Prefix`` (its first value), without a trailing "/"."""
+    for key, value in scope.get("headers", []):
+        if bytes(key).lower() == FORWARDED_PREFIX:
+            prefix = bytes(value).decode("latin-1").split(",")[0].strip().rstrip("/")
+            if not prefix or (prefix.startswith("/") and not prefix.startswith("//")):
+                return prefix
+            return None
+    return None
+
+
 @functools.lru_cache(maxsize=64)
 def _snippets_for(
-    root: str,
+    base: str,
     page_script: str = "",
     morph: bool = True,
     version: int | None = None,
     posted: bool = False,
 ) -> _Snippets:
-    return _Snippets(root, page_script, morph, version, posted)
+    return _Snippets(base, page_script, morph, version, posted)
 
 
 async def send_client(send: Send, page_script: str = "", morph: bool = True) -> None:
@@ -125,21 +173,22 @@ async def send_client(send: Send, page_script: str = "", morph: bool = True) -> 
 
 
 class _Snippets:
-    """The client tags for the pages under one root path."""
+    """The client tags for the pages whose devreload routes are under ``base``."""
 
     def __init__(
         self,
-        root: str,
+        base: str,
         page_script: str = "",
         morph: bool = True,
         version: int | None = None,
         posted: bool = False,
     ) -> None:
-        self.root = root
+        self.events = base + EVENTS_PATH.lstrip("/")
+        self.client = base + CLIENT_PATH.lstrip("/")
         self.version = version
         #: The page answers a POST: the client must not load it again.
         self.posted = posted
-        self.inline = _client_snippet(root + EVENTS_PATH, page_script, morph, version, posted)
+        self.inline = _client_snippet(self.events, page_script, morph, version, posted)
 
     def for_policy(self, policy: bytes | None) -> bytes:
         """The inline script, or, for a page with a CSP, a same-origin <script src>
@@ -147,10 +196,7 @@ class _Snippets:
         if policy is None:
             return self.inline
         nonce = _script_nonce(policy)
-        attributes = [
-            ("src", self.root + CLIENT_PATH),
-            ("data-events", self.root + EVENTS_PATH),
-        ]
+        attributes = [("src", self.client), ("data-events", self.events)]
         if self.version is not None:
             attributes.append(("data-version", str(self.version)))
         if nonce is not None:

@@ -38,6 +38,7 @@ from reloader.adapters.asgi.sockets import ClosableSocket
 from reloader.channel import CHANNEL_PATHS, MCP_PATH, STATUS_PATH, ProgramChannel
 from reloader.execute._frames import user_traceback
 from reloader.notify._push import (
+    STREAM_HEADERS,
     TAB_PATH,
     WORKER_PATH,
     Broadcaster,
@@ -390,8 +391,7 @@ class ASGIProxy:
                 "status": 200,
                 "headers": [
                     (b"content-type", b"text/event-stream"),
-                    (b"cache-control", b"no-cache"),
-                    (b"x-accel-buffering", b"no"),
+                    *((key.lower().encode(), value.encode()) for key, value in STREAM_HEADERS),
                 ],
             }
         )

@@ -22,6 +22,7 @@ How it fits Gradio:
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 import re
@@ -50,6 +51,7 @@ from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, r
 from reloader.channel import MCP_PATH, STATUS_PATH, ProgramChannel
 from reloader.notify import Tabs
 from reloader.notify._push import (
+    STREAM_HEADERS,
     TAB_PATH,
     WORKER_PATH,
     Broadcaster,
@@ -471,7 +473,7 @@ class GradioAdapter(Adapter):
             return StreamingResponse(
                 broadcaster.stream(since=since),
                 media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                headers=dict(STREAM_HEADERS),
             )
 
         # Set by hand: with postponed annotations FastAPI could not resolve
@@ -605,7 +607,9 @@ class GradioAdapter(Adapter):
         if _CLIENT_MARKER in head:
             return
         version = self.broadcaster.version
-        events = f"{self._api_prefix}{DEV_RELOAD_ROUTE}?client=overlay"
+        # Relative to the app's root as the page finds it (see _app_base): under a
+        # root_path, or behind a proxy at a prefix the app does not know.
+        events = f"{self._api_prefix.lstrip('/')}{DEV_RELOAD_ROUTE}?client=overlay"
         keep_state = self._options is None or self._options.keep_state
         # devreload -v: the page reports what it kept at each save (see _install_state_report).
         report = "true" if keep_state and _report_logger.isEnabledFor(logging.INFO) else "false"
@@ -615,10 +619,31 @@ class GradioAdapter(Adapter):
         blocks.head = (
             f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
             f'"{events}",reloadPage:false,stateReport:{report},version:{int(version)},'
-            f'tab:"{TAB_PATH}",worker:"{WORKER_PATH}"}};\n'
+            f'tab:"{TAB_PATH.lstrip("/")}",worker:"{WORKER_PATH.lstrip("/")}",'
+            f"base:{_app_base(self._api_prefix)}}};\n"
             f"{client_script(morph=False)}</script>{state}"
             f"<script>{_page_script('gradio_reload.js')}</script>"
         )
+
+
+def _app_base(api_prefix: str) -> str:
+    """JavaScript for the app's root URL as Gradio's frontend finds it: the page's path
+    (Gradio's client connects to ``location.pathname``), less the page name of a
+    multipage app's page and the run history's ``{api_prefix}/runs``.
+
+    Not the config's ``root``: Gradio builds that from ``root_path`` and the
+    ``X-Forwarded-Host`` header, which a proxy often sends without its port, and it
+    has no path at all behind a prefix the app was not told (JupyterHub's
+    ``/user/NAME/proxy/7860/``, whose proxy strips it). The page's own URL is right
+    in both cases, and devreload's routes are on the server that served it."""
+    runs = json.dumps(f"{api_prefix}/runs")
+    return (
+        "(function(){var p=location.pathname.replace(/\\/$/,''),"
+        f"c=window.gradio_config||{{}},r={runs};"
+        "if(p.slice(-r.length)===r)p=p.slice(0,-r.length);"
+        "else if(c.current_page)p=p.slice(0,p.lastIndexOf('/'));"
+        "return p+'/';})()"
+    )
 
 
 #: How many components the -v line names before it says "and N more".

@@ -1,0 +1,224 @@
+"""Behind a reverse proxy at a sub-path: a real nginx (Debian's package) in front of
+real devreload servers, a real headless Chromium tab opened through it.
+
+One nginx for the module: ``/app/`` → a Gradio app launched with ``root_path="/app"``;
+``/fast/`` → a FastAPI app that does not know its prefix (as under JupyterHub's
+``/user/NAME/proxy/8000/``), and ``/idle/`` → the same app with a 5 s
+``proxy_read_timeout`` (nginx closes a response silent for longer). nginx's default
+response buffering is left on: devreload's streams must turn it off themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reloader.testing import PAGE_LISTENS, Nginx, ProxiedApp
+from support import DevreloadProcess, save_in_place, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+GRADIO_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# Title v1")
+        name = gr.Textbox(label="Name")
+
+    demo.launch(root_path="/app")
+    """
+)
+
+FASTAPI_APP = textwrap.dedent(
+    """
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
+
+    app = FastAPI()
+    TITLE = "Fast v1"
+
+
+    @app.get("/", response_class=HTMLResponse)
+    @app.get("/pages/deep", response_class=HTMLResponse)
+    def page():
+        return f"<!doctype html><html><body><h1>{TITLE}</h1><input id='name'></body></html>"
+
+
+    if __name__ == "__main__":
+        uvicorn.run(app)
+    """
+)
+
+SHOWN = "1 of 1 tab shows it"
+
+
+def _serve(folder: Path, source: str) -> DevreloadProcess:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(source)
+    return DevreloadProcess(folder / "app.py").start()
+
+
+@pytest.fixture(scope="module")
+def servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Nginx, DevreloadProcess, DevreloadProcess]]:
+    if Nginx.executable() is None:
+        pytest.fail("nginx is not installed (scripts/test.sh installs Debian's nginx package)")
+    folder = tmp_path_factory.mktemp("proxy")
+    gradio = _serve(folder / "gradio", GRADIO_APP)
+    fastapi = _serve(folder / "fastapi", FASTAPI_APP)
+    proxy = Nginx(
+        folder / "nginx",
+        [
+            ProxiedApp("/app/", gradio.port),
+            ProxiedApp("/fast/", fastapi.port),
+            ProxiedApp("/idle/", fastapi.port, read_timeout=5, forwarded_prefix=True),
+        ],
+    )
+    try:
+        gradio.wait_ready(120)
+        fastapi.wait_ready(60)
+        proxy.start()
+        yield proxy, gradio, fastapi
+    except BaseException:
+        print_logs((proxy, gradio, fastapi))
+        raise
+    finally:
+        proxy.stop()
+        gradio.stop()
+        fastapi.stop()
+
+
+def print_logs(servers: tuple[Nginx, DevreloadProcess, DevreloadProcess]) -> None:
+    proxy, *processes = servers
+    for process in processes:
+        print(f"--- devreload output ({process.app.parent.name}) ---\n{process.output}")
+    print(f"--- nginx error log ---\n{proxy.error_log()}\n--- end ---")
+
+
+def edit(process: DevreloadProcess, old: str, new: str) -> None:
+    source = process.app.read_text()
+    assert old in source
+    save_in_place(process.app, source.replace(old, new))
+
+
+def status(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url + "__devreload__/status", timeout=5) as response:
+        return dict(json.loads(response.read()))
+
+
+def open_tab(browser: Any, url: str) -> tuple[Any, Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function(PAGE_LISTENS, timeout=60_000)
+    return context, page
+
+
+def test_a_gradio_app_at_a_sub_path_follows_saves_and_errors(
+    servers: tuple[Nginx, DevreloadProcess, DevreloadProcess], browser: Any
+) -> None:
+    """The bug measured before: the page loaded through nginx, but its reload channel
+    pointed at the proxy's root (/gradio_api/dev/reload), and a save never showed."""
+    proxy, gradio, _ = servers
+    url = proxy.url + "/app/"
+    context, page = open_tab(browser, url)
+    try:
+        page.get_by_role("textbox", name="Name").fill("typed behind a proxy")
+        shown = gradio.count(SHOWN)
+        edit(gradio, "Title v1", "Title v2")
+        page.get_by_text("Title v2").wait_for(timeout=30_000)
+        gradio.wait_for_line(SHOWN, occurrences=shown + 1)
+        assert page.get_by_role("textbox", name="Name").input_value() == "typed behind a proxy"
+        # devreload's status route, through the proxy: the tab, at the version it shows.
+        tabs = status(url)["tabs"]
+        assert len(tabs) == 1 and tabs[0]["path"] == "/app/" and tabs[0]["version"] >= 1, tabs
+
+        edit(gradio, 'gr.Markdown("# Title v2")', 'gr.Markdown("# Title v2"')
+        overlay = page.locator("#devreload-error-overlay")
+        overlay.wait_for(timeout=30_000)
+        assert "SyntaxError" in overlay.inner_text()
+        edit(gradio, 'gr.Markdown("# Title v2"', 'gr.Markdown("# Title v3")')
+        page.get_by_text("Title v3").wait_for(timeout=30_000)
+        overlay.wait_for(state="detached", timeout=10_000)
+    finally:
+        context.close()
+        print_logs(servers)  # shown by pytest if the test failed
+
+
+def test_a_save_made_while_the_proxy_is_down_shows_once_it_is_back(
+    servers: tuple[Nginx, DevreloadProcess, DevreloadProcess], browser: Any
+) -> None:
+    proxy, gradio, _ = servers
+    context, page = open_tab(browser, proxy.url + "/app/")
+    try:
+        (tab,) = status(gradio.url + "/")["tabs"]
+        proxy.stop()
+        # The tab's stream is gone (the server saw it close) before the save.
+        wait_for(lambda: status(gradio.url + "/")["tabs"] == [], 20, what="the stream to close")
+        edit(gradio, 'gr.Markdown("# Title v', 'gr.Markdown("# Saved while away v')
+        gradio.wait_for_config(lambda config: "Saved while away" in json.dumps(config), 30)
+        proxy.start()
+        page.get_by_text("Saved while away").wait_for(timeout=30_000)
+
+        def confirmed() -> bool:
+            tabs = status(proxy.url + "/app/")["tabs"]
+            return len(tabs) == 1 and tabs[0]["version"] > tab["version"]
+
+        wait_for(confirmed, 20, what="the tab to say it shows the new version")
+    finally:
+        context.close()
+        print_logs(servers)  # shown by pytest if the test failed
+
+
+def test_a_fastapi_app_at_a_prefix_it_does_not_know_follows_a_save(
+    servers: tuple[Nginx, DevreloadProcess, DevreloadProcess], browser: Any
+) -> None:
+    proxy, _, fastapi = servers
+    url = proxy.url + "/fast/pages/deep"
+    context, page = open_tab(browser, url)
+    try:
+        page.fill("#name", "kept")
+        shown = fastapi.count(SHOWN)
+        edit(fastapi, 'TITLE = "Fast v', 'TITLE = "Deep v')
+        page.get_by_text("Deep v1").wait_for(timeout=30_000)
+        fastapi.wait_for_line(SHOWN, occurrences=shown + 1)
+        assert page.input_value("#name") == "kept"
+        tabs = status(proxy.url + "/fast/")["tabs"]
+        assert [tab["path"] for tab in tabs] == ["/fast/pages/deep"], tabs
+    finally:
+        context.close()
+        print_logs(servers)  # shown by pytest if the test failed
+
+
+def test_an_idle_tab_behind_a_short_read_timeout_follows_the_next_save(
+    servers: tuple[Nginx, DevreloadProcess, DevreloadProcess], browser: Any
+) -> None:
+    """nginx closes the tab's stream once it is silent for 5 s (devreload's heartbeat
+    comes every 15 s): the tab connects again, and the save after it still shows and is
+    confirmed, also when it is made before the tab is back."""
+    proxy, _, fastapi = servers
+    context, page = open_tab(browser, proxy.url + "/idle/")
+    try:
+        cut = proxy.error_log().count("upstream timed out")
+        wait_for(
+            lambda: proxy.error_log().count("upstream timed out") > cut,
+            20,
+            what="nginx to close the idle stream",
+        )
+        shown = fastapi.count(SHOWN)
+        title = page.locator("h1").inner_text()
+        edit(fastapi, title, title + " after idle")
+        page.get_by_text(title + " after idle").wait_for(timeout=30_000)
+        fastapi.wait_for_line(SHOWN, occurrences=shown + 1)
+    finally:
+        context.close()
+        print_logs(servers)  # shown by pytest if the test failed

@@ -117,10 +117,9 @@ def render(event: Event, base: Path | None = None) -> str:
     if event.event == "failed" and (event.message or not event.files):
         # The first load: nothing serves yet (the engine says so in its message).
         error = event.error or ErrorInfo("the app failed to load")
-        said = (event.message or "the first load failed; nothing is served yet.").rstrip(".")
-        return (
-            f"{said}; fix and save to retry.\n{error.details.rstrip()}\ndevreload: {error.headline}"
-        )
+        # The engine says next how to retry ("waiting for a fix: save the file ...").
+        said = event.message or "the first load failed; nothing is served yet."
+        return f"{said}\n{error.details.rstrip()}\ndevreload: {error.headline}"
     if event.event == "failed":
         error = event.error or ErrorInfo("the reload failed")
         return (

@@ -72,9 +72,9 @@ def test_each_reload_stamps_the_served_pages_with_its_version() -> None:
     adapter._running_app = SimpleNamespace(blocks=blocks)  # type: ignore[assignment]
     adapter._inject_client(blocks)
     blocks.config["head"] = blocks.head
-    assert "version:0}" in blocks.head
+    assert "version:0," in blocks.head
     for expected in (1, 2):
         adapter.notify(ReloadEvent("reload"))
         assert adapter.broadcaster.version == expected
-        assert f"version:{expected}}}" in blocks.head
+        assert f"version:{expected}," in blocks.head
         assert blocks.config["head"] == blocks.head

@@ -29,7 +29,7 @@ def test_a_comment_only_save_says_no_code_changed() -> None:
 def test_a_failed_first_load_does_not_speak_of_a_last_good_version() -> None:
     error = ErrorInfo("NameError in app.py, line 3: name 'x' is not defined", "Traceback ...")
     assert render(Event("failed", error=error)) == (
-        "the first load failed; nothing is served yet; fix and save to retry.\nTraceback ...\n"
+        "the first load failed; nothing is served yet.\nTraceback ...\n"
         "devreload: NameError in app.py, line 3: name 'x' is not defined"
     )
 

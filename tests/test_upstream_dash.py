@@ -109,6 +109,9 @@ def test_the_todo_app_keeps_its_list_and_callbacks_through_saves(tmp_path: Path,
         process.wait_ready()
         page.goto(process.url)
         page.wait_for_selector("text=Dash To-Do list", timeout=30_000)
+        # The first callback's answer: Dash's renderer has its callbacks (a click before
+        # that is lost, as it is under ``python app.py``).
+        page.wait_for_selector("text=0 of 0 items completed", timeout=30_000)
         for item in ("milk", "bread"):
             page.fill("#new-item", item)
             page.click("#add")

@@ -7,6 +7,8 @@ their source and licence noted)."""
 from __future__ import annotations
 
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,19 @@ def _copy(tmp_path: Path, name: str) -> Path:
     app = tmp_path / "app.py"
     shutil.copy(UPSTREAM / name, app)
     return app
+
+
+def _connected(page: Any) -> None:
+    """Wait for NiceGUI's socket handshake: input typed before it is lost (the server
+    never hears of it), as it is under ``python app.py``."""
+    page.wait_for_function("() => window.did_handshake === true", timeout=30_000)
+
+
+def _wait_until(page: Any, condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition was not met in time"
+        page.wait_for_timeout(20)  # lets Playwright deliver the page's events
 
 
 def _mark(page: Any) -> None:
@@ -42,8 +57,20 @@ def test_todo_list_a_root_page_is_rebuilt_with_its_values(tmp_path: Path, page: 
     source = app.read_text(encoding="utf-8")
     with devreload(app) as process:
         process.wait_ready()
+        updates: list[str] = []
+        page.on(
+            "websocket",
+            lambda socket: socket.on(
+                "framereceived",
+                lambda frame: updates.append(frame) if '"update"' in str(frame) else None,
+            ),
+        )
         page.goto(process.url)
         page.wait_for_selector("text=Completed: 1", timeout=30_000)
+        # The refreshable list, refreshed by todos.add() before the page connected, is
+        # sent again in the first update after the handshake: what is typed into the
+        # rows before that is lost with them (under ``python app.py`` too).
+        _wait_until(page, lambda: bool(updates))
         page.locator("input[type=text]").nth(1).fill("Buy a NiceGUI release")  # item 2's name
         page.get_by_role("checkbox").nth(2).click()  # tick "Clean the house"
         page.wait_for_selector("text=Completed: 2", timeout=10_000)
@@ -83,9 +110,11 @@ def test_authentication_storage_writes_do_not_reload_and_pages_keep_their_state(
             process.wait_ready()
             login.goto(process.url + "/subpage")  # sent to /login?redirect_to=/subpage
             login.wait_for_selector("text=Log in", timeout=30_000)
+            _connected(login)
             login.get_by_label("Username").fill("user2")
             _mark(login)
             page.goto(process.url + "/login")
+            _connected(page)
             page.get_by_label("Username").fill("user1")
             page.get_by_label("Password").fill("pass1")
             page.get_by_role("button", name="Log in").click()
@@ -116,6 +145,7 @@ def test_chat_app_an_async_page_keeps_the_typed_message(tmp_path: Path, page: An
         process.wait_ready()
         page.goto(process.url)
         page.wait_for_selector("text=No messages yet", timeout=30_000)
+        _connected(page)
         page.get_by_placeholder("message").fill("hello from a tab")
         _mark(page)
         save_in_place(app, source.replace("'No messages yet'", "'Nothing said yet'"))

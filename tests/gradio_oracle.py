@@ -18,7 +18,8 @@ child, reaches it. ``tests/test_gradio_faithful.py`` also checks one version
 against a real ``python app.py`` subprocess.
 
 The fresh run gets ``GRADIO_ANALYTICS_ENABLED=False``, as devreload sets it by
-default (the config reports the setting).
+default (the config reports the setting), and launch()'s check that its own page
+answers within 3 s is skipped (a busy machine fails it; it changes nothing served).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ __all__ = ["Oracle", "call", "compare", "differences", "snapshot"]
 
 #: Devreload's client and page-state scripts, which it adds to the page's head.
 _DEVRELOAD_HEAD = re.compile(r"<script>/\*__devreload_client__\*/.*\Z", re.DOTALL)
+#: A function's repr names its address, which differs between two processes.
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 #: The key devreload's dev mode gives a component that has none (Gradio's reload mode
 #: does the same): it lets the page match components across a save.
 _DEV_MODE_KEY = re.compile(r"__\d+__")
@@ -146,7 +149,7 @@ def snapshot(url: str, calls: Mapping[str, list[Any]] | None = None) -> dict[str
 def _json(url: str, path: str, origin: str) -> Any:
     body = _get(url, path)
     assert body is not None, f"no answer from {url}{path}"
-    return json.loads(body.decode("utf-8").replace(origin, "{origin}"))
+    return json.loads(_ADDRESS.sub(">", body.decode("utf-8").replace(origin, "{origin}")))
 
 
 def _normal_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +253,12 @@ def _serve_forks() -> None:
     import runpy
     import signal
 
-    import gradio  # noqa: F401  (what every child starts from)
+    import gradio  # what every child starts from
+    import gradio.networking
+
+    # launch() gives up when a HEAD of its own page takes over 3 s, which a machine
+    # busy with a test suite can take; that check decides nothing about what is served.
+    gradio.networking.url_ok = lambda url: True
 
     if threading.active_count() != 1:
         raise SystemExit(f"importing gradio started threads: {threading.enumerate()}")

@@ -7,6 +7,7 @@ import inspect
 import stat
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import pytest
@@ -149,3 +150,28 @@ def test_launch_settings_survive_a_reload_and_follow_the_launch_call(tmp_path: P
         save_in_place(app, _settings_app("v4", ""))
         back = process.wait_for_config(lambda c: "v4" in markdown_values(c), timeout=30)
         assert settings(back) == default
+
+
+def test_a_save_applies_auth_and_tells_what_needs_a_restart(tmp_path: Path) -> None:
+    """``auth`` added by a save asks for a login, removed it does not (before: the
+    first version's stayed); a setting fixed when the server started is told once."""
+    app = tmp_path / "app.py"
+    app.write_text(_settings_app("v1", "max_threads=10"))
+    with devreload(app) as process:
+        process.wait_ready()
+        save_in_place(app, _settings_app("v2", 'max_threads=20, auth=("ada", "pw")'))
+        wait_for(lambda: _status_of(process, "/config") == 401, timeout=30, what="a login asked")
+        save_in_place(app, _settings_app("v3", "max_threads=20"))
+        process.wait_for_config(lambda c: "v3" in markdown_values(c), timeout=30)
+        told = "launch(max_threads=...) changed; the running server keeps the value it started"
+        assert process.count(told) == 1
+
+
+def _status_of(process: Any, path: str) -> int:
+    import urllib.error
+
+    try:
+        process.get(path)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    return 200

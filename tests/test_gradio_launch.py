@@ -175,3 +175,61 @@ def _status_of(process: Any, path: str) -> int:
     except urllib.error.HTTPError as error:
         return int(error.code)
     return 200
+
+
+QUEUED = textwrap.dedent(
+    """
+    import threading
+    import time
+    import gradio as gr
+
+    lock = threading.Lock()
+    running = peak = 0
+
+
+    def together(text):
+        # Waits until three calls run at once (or 3 s): returns how many ever did.
+        global running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        deadline = time.monotonic() + 3
+        while peak < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with lock:
+            running -= 1
+        return str(peak)
+
+
+    with gr.Blocks() as demo:
+        gr.Markdown("VERSION")
+        box = gr.Textbox()
+        box.submit(together, box, box, api_name="together")
+
+    demo.queue(default_concurrency_limit=LIMIT)
+    demo.launch()
+    """
+)
+
+
+def test_a_saved_queue_setting_applies(tmp_path: Path) -> None:
+    """``demo.queue(default_concurrency_limit=3)`` saved over ``=1`` lets three calls run
+    at once (before: the first version's queue kept its default limit)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    def at_once(url: str) -> set[str]:
+        client = Client(url, verbose=False)
+        with ThreadPoolExecutor(3) as pool:
+            calls = [pool.submit(client.predict, "x", api_name="/together") for _ in range(3)]
+            return {str(call.result(timeout=60)) for call in calls}
+
+    app = tmp_path / "app.py"
+    app.write_text(QUEUED.replace("VERSION", "v1").replace("LIMIT", "1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        assert at_once(process.url) == {"1"}
+        save_in_place(app, QUEUED.replace("VERSION", "v2").replace("LIMIT", "3"))
+        process.wait_for_config(lambda c: "v2" in markdown_values(c), timeout=30)
+        assert at_once(process.url) == {"3"}

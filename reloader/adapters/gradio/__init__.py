@@ -44,7 +44,7 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._ids import BlockIds
-from reloader.adapters.gradio._queue import QueuePace, pace_queue
+from reloader.adapters.gradio._queue import QueuePace, follow_queue_settings, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio._settings import (
     APPEARANCE_ARGS,
@@ -334,7 +334,9 @@ class GradioAdapter(Adapter):
             for name, value in settings.items():
                 setattr(app, name, value)
         assert self._swapper is not None
+        own_queue = getattr(app, "_queue", None)
         self._swapper.swap_blocks(app)
+        follow_queue_settings(getattr(app, "_queue", None), own_queue, app.fns.values())
         # The swap put back the served version's appearance, file limits and paths.
         for name, value in {**settings, **appearance_set}.items():
             setattr(app, name, value)

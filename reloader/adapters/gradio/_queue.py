@@ -118,6 +118,7 @@ def follow_queue_settings(running: Any, new: Any, fns: Iterable[Any]) -> None:
             limits[key] = limit
         elif limit is not None and (limits[key] is None or limit < limits[key]):
             limits[key] = limit  # the lowest of the events that share it, as Gradio has it
-    for key, queue in getattr(running, "event_queue_per_concurrency_id", {}).items():
+    # A copy: the server's loop adds queues while this runs on the reload thread.
+    for key, queue in list(getattr(running, "event_queue_per_concurrency_id", {}).items()):
         if key in limits:
             queue.concurrency_limit = limits[key]

@@ -13,9 +13,10 @@ version, forks a child that runs the file as ``__main__`` (``runpy``), as
 its own. The child is a fresh run of the file: after ``import gradio`` the parent
 has no thread, no Blocks and no event loop (it checks, and refuses to fork
 otherwise), so the child starts from the state a fresh interpreter reaches at the
-file's ``import gradio``, and nothing of an earlier version, which ran in another
-child, reaches it. ``tests/test_gradio_faithful.py`` also checks one version
-against a real ``python app.py`` subprocess.
+file's ``import gradio`` (its random generators reseeded; its string hashes are
+the parent's, as under a fixed ``PYTHONHASHSEED``), and nothing of an earlier
+version, which ran in another child, reaches it. ``tests/test_gradio_faithful.py``
+also checks one version against a real ``python app.py`` subprocess.
 
 The fresh run gets ``GRADIO_ANALYTICS_ENABLED=False``, as devreload sets it by
 default (the config reports the setting), and launch()'s check that its own page
@@ -248,6 +249,16 @@ def _short(value: Any) -> str:
 # -- the fork server (this file run as a program) ----------------------------------------
 
 
+def _reseed() -> None:
+    """A forked child starts with its parent's random state; a fresh run draws its own."""
+    import random
+
+    random.seed()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
 def _serve_forks() -> None:
     """Import Gradio once; then, per request on stdin, fork a fresh run of an app."""
     import runpy
@@ -273,6 +284,7 @@ def _serve_forks() -> None:
             if pid == 0:  # the fresh run: `cd folder && python app.py`
                 try:
                     os.setsid()
+                    _reseed()
                     null = os.open(os.devnull, os.O_RDONLY)
                     os.dup2(null, 0)
                     os.dup2(log, 1)

@@ -3,8 +3,9 @@
 How it fits Gradio:
 
 * ``demo.launch(...)`` in the user's file is captured, not run: devreload
-  launches the app once itself, with those keyword arguments, and on later
-  reloads only takes the appearance arguments (theme, css, js, head) from it.
+  launches the app once itself, with those keyword arguments; on later reloads
+  the new call's arguments apply as a fresh run of the file would have them,
+  except those fixed when the server started (see ``_settings``).
 * Each new Blocks is swapped into the running server the way Gradio's own
   reload mode does it (``gradio.utils.BaseReloader.swap_blocks``): same port,
   same queue, in-flight events re-pointed at the new functions, component keys

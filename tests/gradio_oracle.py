@@ -64,9 +64,8 @@ class Oracle:
             start_new_session=True,
         )
         self._lock = threading.Lock()
-        reply = self._read()
-        if reply.get("ready") is not True:
-            raise RuntimeError(f"the oracle did not start: {reply}")
+        #: It imports Gradio meanwhile: the first request waits for it.
+        self._ready = False
 
     def _read(self) -> dict[str, Any]:
         assert self._process.stdout is not None
@@ -78,6 +77,11 @@ class Oracle:
     def _ask(self, **request: Any) -> dict[str, Any]:
         assert self._process.stdin is not None
         with self._lock:
+            if not self._ready:
+                reply = self._read()
+                if reply.get("ready") is not True:
+                    raise RuntimeError(f"the oracle did not start: {reply}")
+                self._ready = True
             self._process.stdin.write(json.dumps(request) + "\n")
             self._process.stdin.flush()
             return self._read()

@@ -34,5 +34,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 "$venv/bin/python" -c 'import sys, gradio; print(f"compat: Python {sys.version.split()[0]}, Gradio {gradio.__version__}")'
 "$venv/bin/python" -m pytest -p no:cacheprovider -n 2 \
-    tests/test_gradio_reload.py tests/test_browser.py tests/test_tabs_browser.py tests/test_faults.py \
-    tests/test_discovery.py tests/test_behind_proxy.py "$@"
+    tests/test_gradio_reload.py tests/test_gradio_faithful.py tests/test_browser.py \
+    tests/test_tabs_browser.py tests/test_faults.py tests/test_discovery.py tests/test_behind_proxy.py "$@"

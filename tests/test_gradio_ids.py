@@ -193,3 +193,74 @@ def test_failed_save_leaves_render_of_last_good_version_working(tmp_path: Path, 
             count.press("Enter")
             page.get_by_label(f"box {int(n) - 1}").wait_for(timeout=20_000)
         assert "DuplicateBlockError" not in process.output
+
+
+#: Issue 21, item 2: a render button adds a Textbox and a Button that echoes it;
+#: beside it a counter and a plain echo.
+ROWS_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+
+    def echo(text):
+        return text
+
+
+    with gr.Blocks() as demo:
+        gr.Markdown("rows VERSION")
+        rows = gr.State(0)
+        more = gr.Button("Render a row")
+        more.click(lambda n: n + 1, rows, rows)
+        counter = gr.Number(0, label="Counter")
+        gr.Button("Count").click(lambda n: n + 1, counter, counter)
+        plain_in = gr.Textbox(label="Plain in")
+        plain_out = gr.Textbox(label="Plain out")
+        gr.Button("Plain echo").click(echo, plain_in, plain_out)
+
+        @gr.render(inputs=rows)
+        def draw(n):
+            for i in range(n):
+                box = gr.Textbox(f"row {i}", label=f"Box {i}")
+                out = gr.Textbox(label=f"Out {i}")
+                gr.Button(f"Send {i}").click(echo, box, out)
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+
+
+def _answers(page: Any, button: str, output: str, expected: str) -> None:
+    page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_function(
+        "([label, value]) => [...document.querySelectorAll('label')].some(l =>"
+        " l.innerText.includes(label) && l.querySelector('textarea, input')?.value === value)",
+        arg=[output, expected],
+        timeout=20_000,
+    )
+
+
+@pytest.mark.browser
+def test_a_row_rendered_after_a_failed_save_answers(tmp_path: Path, page: Any) -> None:
+    """After a save that fails at module level, the last good version stays whole:
+    what its @gr.render builds from then on answers, as do the rows built before."""
+    app = tmp_path / "app.py"
+    app.write_text(ROWS_APP.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        open_app_page(page, process.url)
+        for row in (0, 1):
+            page.get_by_role("button", name="Render a row").click()
+            page.get_by_label(f"Box {row}").wait_for(timeout=20_000)
+        broken = ROWS_APP.replace("VERSION", "v2").replace(
+            "with gr.Blocks() as demo:", "undefined_helper()\n\nwith gr.Blocks() as demo:"
+        )
+        save_in_place(app, broken)
+        process.wait_for_line("NameError in")
+        page.get_by_role("button", name="Render a row").click()
+        page.get_by_label("Box 2").wait_for(timeout=20_000)
+        _answers(page, "Send 2", "Out 2", "row 2")
+        _answers(page, "Send 0", "Out 0", "row 0")
+        page.get_by_label("Plain in").fill("plain")
+        _answers(page, "Plain echo", "Plain out", "plain")
+        _answers(page, "Count", "Counter", "1")

@@ -7,6 +7,7 @@ import inspect
 import stat
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import pytest
@@ -149,3 +150,86 @@ def test_launch_settings_survive_a_reload_and_follow_the_launch_call(tmp_path: P
         save_in_place(app, _settings_app("v4", ""))
         back = process.wait_for_config(lambda c: "v4" in markdown_values(c), timeout=30)
         assert settings(back) == default
+
+
+def test_a_save_applies_auth_and_tells_what_needs_a_restart(tmp_path: Path) -> None:
+    """``auth`` added by a save asks for a login, removed it does not (before: the
+    first version's stayed); a setting fixed when the server started is told once."""
+    app = tmp_path / "app.py"
+    app.write_text(_settings_app("v1", "max_threads=10"))
+    with devreload(app) as process:
+        process.wait_ready()
+        save_in_place(app, _settings_app("v2", 'max_threads=20, auth=("ada", "pw")'))
+        wait_for(lambda: _status_of(process, "/config") == 401, timeout=30, what="a login asked")
+        save_in_place(app, _settings_app("v3", "max_threads=20"))
+        process.wait_for_config(lambda c: "v3" in markdown_values(c), timeout=30)
+        told = "launch(max_threads=...) changed; the running server keeps the value it started"
+        assert process.count(told) == 1
+
+
+def _status_of(process: Any, path: str) -> int:
+    import urllib.error
+
+    try:
+        process.get(path)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    return 200
+
+
+QUEUED = textwrap.dedent(
+    """
+    import threading
+    import time
+    import gradio as gr
+
+    lock = threading.Lock()
+    running = peak = 0
+
+
+    def together(text):
+        # Waits until three calls run at once (or 3 s): returns how many ever did.
+        global running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        deadline = time.monotonic() + 3
+        while peak < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with lock:
+            running -= 1
+        return str(peak)
+
+
+    with gr.Blocks() as demo:
+        gr.Markdown("VERSION")
+        box = gr.Textbox()
+        box.submit(together, box, box, api_name="together")
+
+    demo.queue(default_concurrency_limit=LIMIT)
+    demo.launch()
+    """
+)
+
+
+def test_a_saved_queue_setting_applies(tmp_path: Path) -> None:
+    """``demo.queue(default_concurrency_limit=3)`` saved over ``=1`` lets three calls run
+    at once (before: the first version's queue kept its default limit)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    def at_once(url: str) -> set[str]:
+        client = Client(url, verbose=False)
+        with ThreadPoolExecutor(3) as pool:
+            calls = [pool.submit(client.predict, "x", api_name="/together") for _ in range(3)]
+            return {str(call.result(timeout=60)) for call in calls}
+
+    app = tmp_path / "app.py"
+    app.write_text(QUEUED.replace("VERSION", "v1").replace("LIMIT", "1"))
+    with devreload(app) as process:
+        process.wait_ready()
+        assert at_once(process.url) == {"1"}
+        save_in_place(app, QUEUED.replace("VERSION", "v2").replace("LIMIT", "3"))
+        process.wait_for_config(lambda c: "v2" in markdown_values(c), timeout=30)
+        assert at_once(process.url) == {"3"}

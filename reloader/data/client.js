@@ -24,9 +24,18 @@
 
   var OVERLAY_ID = "devreload-error-overlay";
 
+  // The page under the overlay still runs the last good version and stays in use:
+  // while the overlay is up, the page's bottom gets room for it, so that whatever
+  // the overlay covers (say, rows an app renders at its end) can be scrolled clear.
+  var paddingBefore = null;
+
   function hideError() {
     var overlay = document.getElementById(OVERLAY_ID);
     if (overlay) overlay.remove();
+    if (paddingBefore !== null) {
+      document.body.style.paddingBottom = paddingBefore;
+      paddingBefore = null;
+    }
   }
 
   // The server says what kind of problem it is (a failed save, a stopped watcher...).
@@ -57,6 +66,8 @@
     overlay.appendChild(title);
     overlay.appendChild(body);
     document.body.appendChild(overlay);
+    paddingBefore = document.body.style.paddingBottom;
+    document.body.style.paddingBottom = overlay.offsetHeight + "px";
   }
 
   function reloadStylesheets() {

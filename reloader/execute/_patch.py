@@ -63,6 +63,10 @@ class _Known:
     exact: bool = True
     #: Where its functions are; computed when first needed, then carried forward.
     layout: Layout | None = None
+    #: Its syntax tree, parsed when first needed (read only). Kept here, with the one
+    #: source it belongs to, so that what is kept is bounded by the modules, not the saves.
+    tree: ast.Module | None = None
+    parsed: bool = False
 
 
 class _WholeModule(Exception):
@@ -173,7 +177,7 @@ class Patcher:
     def _load_time_names(self) -> frozenset[str]:
         if self._running_at_load is None:
             self._running_at_load = frozenset(
-                _called_while_loading(known.source for known in self._known.values())
+                _called_while_loading(_tree(known) for known in self._known.values())
             )
         return self._running_at_load
 
@@ -199,9 +203,8 @@ class Patcher:
             touched.update(inner.co_name for inner in _inner_codes(new_code))
         after = before
         if touched & before:
-            sources = {path: known.source for path, known in self._known.items()}
-            sources.update({path: known.source for path, known in plan.sources.items()})
-            after = frozenset(_called_while_loading(sources.values()))
+            knowns = {**self._known, **plan.sources}
+            after = frozenset(_called_while_loading(_tree(known) for known in knowns.values()))
         for _, _, label in plan.swaps:
             if _load_time_name(label) in after:
                 return Fallback(f"{label} runs while the modules load; they run again")
@@ -229,9 +232,15 @@ class Patcher:
         return _plan_whole_module(path, known, source, module, plan)
 
 
+def _tree(known: _Known) -> ast.Module | None:
+    if not known.parsed:
+        known.tree, known.parsed = _parsed(known.source), True
+    return known.tree
+
+
 def _layout(known: _Known) -> Layout | None:
     if known.layout is None:
-        tree = _parsed(known.source)
+        tree = _tree(known)
         known.layout = _spans.layout_of(tree) if tree is not None else None
     return known.layout
 
@@ -313,7 +322,7 @@ def _plan_whole_module(
         return Fallback(f"{path.name} does not compile")
     if old_skeleton != new_skeleton or old_defs != new_defs:
         return Fallback(f"{path.name} changed more than function bodies")
-    old_tree, new_tree = _parsed(known.source), _parsed(source)
+    old_tree, new_tree = _tree(known), _parsed(source)
     if old_tree is None or new_tree is None:
         return Fallback(f"{path.name} does not compile")
     if _spans.layout_of(old_tree).untracked != _spans.layout_of(new_tree).untracked:
@@ -346,7 +355,7 @@ def _plan_whole_module(
         refused = _plan_swap(definition, live, wrappers, new_code, plan)
         if refused is not None:
             return refused
-    plan.sources[path] = _Known(known.name, source)
+    plan.sources[path] = _Known(known.name, source, tree=new_tree, parsed=True)
     return None
 
 
@@ -435,12 +444,12 @@ def _live_inner_functions(swaps: Iterable[tuple[FunctionType, CodeType, str]]) -
     return None
 
 
-def _called_while_loading(sources: Iterable[str]) -> set[str]:
+def _called_while_loading(trees: Iterable[ast.Module | None]) -> set[str]:
     """Names of the functions that may run while modules execute, not only later.
 
     Conservative, by name: every call made by module-level code (class bodies,
     decorators and default values included; function and lambda bodies not), then
-    every call made by the functions of those names, in any of ``sources``, until
+    every call made by the functions of those names, in any of ``trees``, until
     nothing new is found. A handler only passed to ``btn.click(shout, ...)`` is not
     called at load time; ``gr.Markdown(header())`` makes ``header`` one.
     """
@@ -492,8 +501,7 @@ def _called_while_loading(sources: Iterable[str]) -> set[str]:
             elif isinstance(child, ast.ClassDef):
                 bodies.setdefault(child.name, []).extend(_constructor_bodies(child))
 
-    for source in sources:
-        tree = _parsed(source)
+    for tree in trees:
         if tree is not None:
             calls(tree, found, True)
     frontier = set(found)
@@ -546,7 +554,7 @@ def _callee(node: ast.AST) -> str:
     return ""
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=8)
 def _analysis(source: str, filename: str) -> tuple[list[Def], str, dict[str, list[CodeType]]]:
     """A source's functions, its skeleton and its code objects by qualname; cached, as
     each save's new source is the next save's old one (parsing and compiling a large
@@ -555,9 +563,8 @@ def _analysis(source: str, filename: str) -> tuple[list[Def], str, dict[str, lis
     return defs, skeleton, _codes_by_qualname(compile_source(source, Path(filename)))
 
 
-@functools.lru_cache(maxsize=256)
 def _parsed(source: str) -> ast.Module | None:
-    """The source's tree, for reading only (shared between calls)."""
+    """The source's tree, or None where it does not parse."""
     try:
         return ast.parse(source)
     except (SyntaxError, ValueError):

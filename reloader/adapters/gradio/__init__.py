@@ -3,8 +3,9 @@
 How it fits Gradio:
 
 * ``demo.launch(...)`` in the user's file is captured, not run: devreload
-  launches the app once itself, with those keyword arguments, and on later
-  reloads only takes the appearance arguments (theme, css, js, head) from it.
+  launches the app once itself, with those keyword arguments; on later reloads
+  the new call's arguments apply as a fresh run of the file would have them,
+  except those fixed when the server started (see ``_settings``).
 * Each new Blocks is swapped into the running server the way Gradio's own
   reload mode does it (``gradio.utils.BaseReloader.swap_blocks``): same port,
   same queue, in-flight events re-pointed at the new functions, component keys
@@ -45,8 +46,16 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._ids import BlockIds
-from reloader.adapters.gradio._queue import QueuePace, pace_queue
+from reloader.adapters.gradio._queue import QueuePace, follow_queue_settings, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
+from reloader.adapters.gradio._settings import (
+    APPEARANCE_ARGS,
+    appearance_of,
+    apply_to_app,
+    server_changes,
+    server_settings_of,
+    settings_of,
+)
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
 from reloader.channel import MCP_PATH, STATUS_PATH, ProgramChannel
 from reloader.notify import Tabs
@@ -72,40 +81,6 @@ logger = logging.getLogger("reloader.adapters.gradio")
 #: devreload -v: which components each open page kept across a save, and which reset.
 _report_logger = logging.getLogger("reloader.adapters.gradio.state")
 
-#: launch() arguments that shape the page rather than the server (Gradio 6
-#: moved them from the Blocks constructor to launch()).
-_APPEARANCE_ARGS = ("theme", "css", "css_paths", "js", "head", "head_paths")
-#: launch() arguments it stores on the Blocks, which its reload path (the one a
-#: swap takes) skips: each swap sets them from the new launch() call, or from
-#: launch()'s defaults when the call no longer names them.
-_LAUNCH_SETTINGS = (
-    "show_error",
-    "show_api",
-    "run_history",
-    "footer_links",
-    "height",
-    "width",
-    "favicon_path",
-    "auth_message",
-    "state_session_capacity",
-)
-#: What launch() sets on the Blocks about the running server, which a swap cannot
-#: change: the served Blocks' values carry over to the new one.
-_SERVER_SETTINGS = (
-    "auth",
-    "root_path",
-    "allowed_paths",
-    "blocked_paths",
-    "max_file_size",
-    "ssl_verify",
-    "pwa",
-    "ssr_mode",
-    "max_threads",
-    "enable_monitoring",
-    "has_launched",
-)
-#: Gradio 6's footer when launch() names none (``footer_links=None``).
-_DEFAULT_FOOTER_LINKS = ("api", "gradio", "settings", "runs")
 _CLIENT_MARKER = "__devreload_client__"
 #: The version in the injected client's settings (see _inject_client).
 _SERVED_VERSION = re.compile(rf"(/\*{_CLIENT_MARKER}\*/window\.__devreload=\{{[^}}]*version:)\d+")
@@ -142,6 +117,9 @@ class GradioAdapter(Adapter):
         self._queue_pace = QueuePace()
         #: The status and MCP routes, for editors and agents.
         self._channel: ProgramChannel | None = None
+        #: The server-bound settings the server started with, and those a save changed.
+        self._server_settings: dict[str, Any] = {}
+        self._told_changes: set[str] = set()
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -296,6 +274,7 @@ class GradioAdapter(Adapter):
     def _start(self, app: Any, kwargs: dict[str, Any]) -> None:
         """Gradio's own launch(), made not to block, open a browser or share."""
         options = self._options or ServeOptions()
+        self._server_settings = server_settings_of(kwargs, app)
         host = options.host or kwargs.get("server_name") or os.environ.get("GRADIO_SERVER_NAME")
         host = host or "127.0.0.1"
         port = options.port or kwargs.get("server_port")
@@ -345,58 +324,67 @@ class GradioAdapter(Adapter):
 
     def swap(self, app: Any) -> None:
         assert self._running_app is not None and self._gr is not None
-        reload_thread, reassign_keys = self._gr.reload_thread, self._gr.reassign_keys
+        gr = self._gr
         kwargs = self._launch_kwargs(app)
-        appearance = {key: kwargs[key] for key in _APPEARANCE_ARGS if key in kwargs}
         appearance = {
-            key: value for key, value in appearance.items() if key in self._launch_parameters
+            key: kwargs[key]
+            for key in APPEARANCE_ARGS
+            if key in kwargs and key in self._launch_parameters
         }
         # In Gradio's reload thread, launch() only applies these and returns.
-        reload_thread.running_reload = True
+        gr.reload_thread.running_reload = True
         try:
             self._original_launch(app, **appearance)
         except OSError as error:
             raise SwapError(_file_error_sentence(error) or str(error)) from None
         finally:
-            reload_thread.running_reload = False
+            gr.reload_thread.running_reload = False
         app.dev_mode = True
+        appearance_set = appearance_of(app)
         old = self._running_app.blocks
+        settings: dict[str, Any] = {}
         if old is not None:
-            self._apply_launch_settings(old, app, kwargs)
+            parameters = inspect.signature(self._original_launch).parameters
+            settings = settings_of(
+                kwargs, parameters, old, gr.parse_file_size, bool(gr.get_space())
+            )
+            for name, value in settings.items():
+                setattr(app, name, value)
         assert self._swapper is not None
+        own_queue = getattr(app, "_queue", None)
         self._swapper.swap_blocks(app)
+        follow_queue_settings(getattr(app, "_queue", None), own_queue, app.fns.values())
+        # The swap put back the served version's appearance, file limits and paths.
+        for name, value in {**settings, **appearance_set}.items():
+            setattr(app, name, value)
+        apply_to_app(self._running_app, self._launched, settings)
         if old is not None:
-            reassign_keys(old, app)
+            gr.reassign_keys(old, app)
         self._inject_client(app)
         app.config = app.get_config_file()
+        _forget_api_description(self._running_app)
         if old is not None:
             _retarget_entry_points(old, app)
         if self._ids is not None:
             self._ids.commit(app)
+        self._tell_server_changes(server_settings_of(kwargs, app))
 
-    def _apply_launch_settings(self, served: Any, app: Any, kwargs: Mapping[str, Any]) -> None:
-        """What launch() would have set on ``app`` (show_error, the footer, ...): before,
-        a swap left Gradio's Blocks defaults there, so the footer vanished and errors
-        showed in full after the first full reload."""
-        for name in _SERVER_SETTINGS:
-            if hasattr(served, name):
-                setattr(app, name, getattr(served, name))
-        parameters = inspect.signature(self._original_launch).parameters
-        settings = {
-            name: kwargs.get(name, parameters[name].default)
-            for name in _LAUNCH_SETTINGS
-            if name in parameters and hasattr(served, name)
-        }
-        if "run_history" in settings and settings["run_history"] is None:
-            settings["run_history"] = getattr(served, "run_history", True)
-        if "footer_links" in settings:
-            links = settings["footer_links"]
-            links = list(_DEFAULT_FOOTER_LINKS if links is None else links)
-            if not settings.get("run_history", True):
-                links = [link for link in links if link != "runs"]
-            settings["footer_links"] = links
-        for name, value in settings.items():
-            setattr(app, name, value)
+    def _tell_server_changes(self, now: Mapping[str, Any]) -> None:
+        """Once per change: a save changed a setting the running server started with."""
+        changed = server_changes(self._server_settings, now)
+        for name in changed:
+            if name not in self._told_changes:
+                where = (
+                    "gr.Blocks(delete_cache=...)"
+                    if name == "delete_cache"
+                    else f"launch({name}=...)"
+                )
+                logger.warning(
+                    "%s changed; the running server keeps the value it started with: "
+                    "restart devreload to apply it.",
+                    where,
+                )
+        self._told_changes = set(changed)
 
     def refuses_patch(self, function: FunctionType) -> str | None:
         """A ``@gr.render`` function's output is on the page: a patch would leave it
@@ -781,6 +769,15 @@ def _retarget_entry_points(old: Any, new: Any) -> None:
         # Its loopback client described the first version's endpoints.
         if hasattr(mcp, "_client_instance"):
             mcp._client_instance = None
+
+
+def _forget_api_description(running_app: Any) -> None:
+    """Gradio's app builds the API description (``/gradio_api/info``, which the "Use
+    via API" page, ``gradio_client``'s ``view_api()`` and the ``/call/v2`` route read)
+    when first asked and keeps it until the server stops: a swap must drop it."""
+    for cache, empty in (("api_info", None), ("all_app_info", None), ("page_api_info", {})):
+        if hasattr(running_app, cache):
+            setattr(running_app, cache, empty)
 
 
 def _no_block() -> None:

@@ -1,4 +1,7 @@
-"""How often Gradio's queue loop looks for new events: often while the developer works.
+"""Gradio's queue, kept across saves: how often it looks for events, and the settings
+each saved version gives it (:func:`follow_queue_settings`).
+
+How often: often while the developer works.
 
 Gradio's queue loop sleeps ``Queue.sleep_when_free`` between checks when it has
 nothing to do (1 ms in Gradio 6, 50 ms in Gradio 5). Every event the page or the
@@ -15,7 +18,7 @@ without either, and every ``IDLE_CHECK_SECONDS`` after that.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "IDLE_AFTER_SECONDS",
     "IDLE_CHECK_SECONDS",
     "QueuePace",
+    "follow_queue_settings",
     "pace_queue",
 ]
 
@@ -88,3 +92,33 @@ def _paced_class(base: type) -> type:
 
     PacedQueue.__name__ = PacedQueue.__qualname__ = base.__name__
     return PacedQueue
+
+
+def follow_queue_settings(running: Any, new: Any, fns: Iterable[Any]) -> None:
+    """The running queue takes a new version's ``queue()`` settings and event limits.
+
+    A swap keeps the first version's queue (it holds the events in flight), where a
+    fresh run has the new version's ``demo.queue(max_size=..., default_concurrency_limit=...)``
+    and each event's ``concurrency_limit``. Gradio makes a queue per concurrency id when
+    it first gets one of its events and afterwards only ever lowers its limit, so a
+    limit that a save raised or removed never applied.
+    """
+    if running is None or new is None or new is running:
+        return
+    for name in ("max_size", "default_concurrency_limit"):
+        if hasattr(new, name) and hasattr(running, name):
+            setattr(running, name, getattr(new, name))
+    limits: dict[Any, int | None] = {}
+    for fn in fns:
+        limit = fn.concurrency_limit
+        if limit == "default":
+            limit = getattr(running, "default_concurrency_limit", None)
+        key = fn.concurrency_id
+        if key not in limits:
+            limits[key] = limit
+        elif limit is not None and (limits[key] is None or limit < limits[key]):
+            limits[key] = limit  # the lowest of the events that share it, as Gradio has it
+    # A copy: the server's loop adds queues while this runs on the reload thread.
+    for key, queue in list(getattr(running, "event_queue_per_concurrency_id", {}).items()):
+        if key in limits:
+            queue.concurrency_limit = limits[key]

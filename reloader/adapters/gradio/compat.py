@@ -30,6 +30,8 @@ REQUIRED: tuple[tuple[str, str, str], ...] = (
     ("gradio.utils", "BaseReloader.swap_blocks", "to swap the new Blocks into the server"),
     ("gradio.utils", "reassign_keys", "to keep values typed into the page across reloads"),
     ("gradio.utils", "TupleNoPrint", "to return what launch() returns"),
+    ("gradio.utils", "_parse_file_size", "to apply launch(max_file_size=...) on a save"),
+    ("gradio.utils", "get_space", "to apply launch()'s defaults on a save"),
     ("gradio.cli.commands.reload", "reload_thread", "to apply launch()'s theme and css"),
     ("gradio.route_utils", "API_PREFIX", "to find the /dev/reload route the page listens on"),
 )
@@ -57,6 +59,8 @@ class GradioInternals:
     BaseReloader: type[Any]
     reassign_keys: Callable[[Any, Any], None]
     TupleNoPrint: type[Any]
+    parse_file_size: Callable[[Any], Any]
+    get_space: Callable[[], Any]
     reload_thread: Any
     api_prefix: str
     #: (module, name) pairs of LOCK_FACTORIES that this release has.
@@ -99,6 +103,8 @@ def resolve() -> GradioInternals:
         BaseReloader=_lookup("gradio.utils", "BaseReloader"),
         reassign_keys=found["reassign_keys"],
         TupleNoPrint=found["TupleNoPrint"],
+        parse_file_size=found["_parse_file_size"],
+        get_space=found["get_space"],
         reload_thread=found["reload_thread"],
         api_prefix=str(found["API_PREFIX"]),
         lock_factories=tuple(locks),

@@ -45,6 +45,7 @@ from reloader.adapters.base import (
     SwapError,
 )
 from reloader.adapters.capture import RunCall, RunCapture
+from reloader.adapters.gradio._caches import Introspection, install_caches
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._queue import QueuePace, follow_queue_settings, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
@@ -120,6 +121,8 @@ class GradioAdapter(Adapter):
         #: The server-bound settings the server started with, and those a save changed.
         self._server_settings: dict[str, Any] = {}
         self._told_changes: set[str] = set()
+        #: Gradio's per-instance introspection, answered per class (see _caches).
+        self._introspection: Introspection | None = None
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -143,6 +146,7 @@ class GradioAdapter(Adapter):
             return
         self._api_prefix = gr.api_prefix
         self._ids = BlockIds(gr.Context, gr.Block)
+        self._introspection = install_caches(gr)
         try:  # the base classes of component data models (custom components use them too)
             from gradio.data_classes import GradioModel, GradioRootModel
         except ImportError:
@@ -157,6 +161,8 @@ class GradioAdapter(Adapter):
         with self._capture.capturing():
             if self._ids is not None:
                 self._ids.begin(first_load)
+            if self._introspection is not None and not first_load:
+                self._introspection.clear()  # nothing kept outlives the version it describes
             try:
                 gr = self._gr
                 if first_load or self._running_app is None or gr is None:

@@ -10,14 +10,21 @@ The rest of the adapter reaches them only through :class:`GradioInternals`.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
+import logging
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from reloader.adapters.base import ServeError
 
 __all__ = ["REQUIRED", "GradioInternals", "resolve"]
+
+logger = logging.getLogger("reloader.adapters.gradio")
 
 #: (module, attribute path, what devreload uses it for). All must exist.
 REQUIRED: tuple[tuple[str, str, str], ...] = (
@@ -45,6 +52,41 @@ LOCK_FACTORIES: tuple[tuple[str, str], ...] = (
     ("gradio.queueing", "safe_get_stop_event"),
 )
 
+#: Gradio modules that ask ``inspect`` about a component's class for every instance;
+#: their ``inspect`` global becomes one that keeps the answer per function (_caches).
+#: A release whose module has no such global is simply not sped up there.
+INTROSPECTING: tuple[tuple[str, str], ...] = (
+    ("gradio.blocks", "Block.get_config: signature(cls.__init__) per block, per config"),
+    ("gradio.component_meta", "updateable(): getfullargspec(__init__) per __init__ call"),
+)
+
+#: Where Gradio defines ``get_component_class_id`` (6.x: Block, for every block of every
+#: config; 5.x: BlockContext and ComponentBase, once per instance): a hash of the class's
+#: name and file, kept per class (_caches).
+CLASS_ID_OWNERS: tuple[tuple[str, str], ...] = (
+    ("gradio.blocks", "Block"),
+    ("gradio.blocks", "BlockContext"),
+    ("gradio.components.base", "ComponentBase"),
+)
+
+#: Gradio's ``SessionState.__init__`` (5.x and 6.x alike), which describes every block
+#: for deep links on each new session: devreload makes those descriptions when first
+#: read (_caches.LazyBlockConfigs), and only for this very code, in which
+#: ``blocks.blocks`` chooses the blocks to describe and is read for nothing else.
+SESSION_STATE_INIT = """
+def __init__(self, blocks: Blocks):
+    self.blocks_config = copy(blocks.default_config)
+    self.config_values = {
+        k: self.blocks_config.config_for_block(k, [], v)
+        for k, v in self.blocks_config.blocks.items()
+        if k in blocks.blocks
+    }
+    self.state_data: dict[int, Any] = {}
+    self._state_ttl = {}
+    self.is_closed = False
+    self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
+"""
+
 #: The route Gradio's frontend opens when the config has dev_mode on; devreload
 #: serves its own event stream there (``data: {"type": "reload"}`` messages).
 DEV_RELOAD_ROUTE = "/dev/reload"
@@ -65,6 +107,12 @@ class GradioInternals:
     api_prefix: str
     #: (module, name) pairs of LOCK_FACTORIES that this release has.
     lock_factories: tuple[tuple[Any, str], ...]
+    #: The INTROSPECTING modules this release has, with ``inspect`` as a global.
+    introspecting: tuple[ModuleType, ...] = ()
+    #: The classes of CLASS_ID_OWNERS whose ``get_component_class_id`` is their own classmethod.
+    class_id_owners: tuple[type[Any], ...] = ()
+    #: SessionState, if its ``__init__`` is SESSION_STATE_INIT.
+    session_state: type[Any] | None = None
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -108,7 +156,56 @@ def resolve() -> GradioInternals:
         reload_thread=found["reload_thread"],
         api_prefix=str(found["API_PREFIX"]),
         lock_factories=tuple(locks),
+        introspecting=_introspecting(),
+        class_id_owners=_class_id_owners(),
+        session_state=_session_state(),
     )
+
+
+def _introspecting() -> tuple[ModuleType, ...]:
+    found = []
+    for module_name, purpose in INTROSPECTING:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        current = vars(module).get("inspect")
+        if current is inspect or type(current).__name__ == "Introspection":
+            found.append(module)
+        else:
+            logger.debug("not caching %s: %s has no inspect global", purpose, module_name)
+    return tuple(found)
+
+
+def _class_id_owners() -> tuple[type[Any], ...]:
+    found = []
+    for module_name, path in CLASS_ID_OWNERS:
+        try:
+            owner = _lookup(module_name, path)
+        except (ImportError, AttributeError, KeyError):
+            continue
+        if isinstance(owner.__dict__.get("get_component_class_id"), classmethod):
+            found.append(owner)
+    return tuple(found)
+
+
+def _session_state() -> type[Any] | None:
+    try:
+        session_state = _lookup("gradio.state_holder", "SessionState")
+        source = inspect.getsource(session_state.__init__)
+        same = _same_code(source, SESSION_STATE_INIT)
+    except (ImportError, AttributeError, KeyError, OSError, TypeError, SyntaxError):
+        same = False
+    if not same:
+        logger.debug("SessionState's block configs not deferred: its __init__ is not the known one")
+        return None
+    return session_state
+
+
+def _same_code(source: str, reference: str) -> bool:
+    """Whether two function definitions are the same code (comments and layout aside)."""
+    ours, theirs = (ast.dump(ast.parse(textwrap.dedent(text))) for text in (source, reference))
+    return ours == theirs
 
 
 def _version() -> str:

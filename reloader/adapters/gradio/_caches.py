@@ -1,0 +1,284 @@
+"""Per-class answers to what Gradio works out again for every component instance.
+
+Measured with py-spy and cProfile on a Blocks of 500 Textboxes (Gradio 6.31), most of
+a reload, of a page config and of a session-less API call went to questions whose
+answer depends on a class or a function, never on the instance:
+
+* ``Block.get_config`` calls ``inspect.signature(cls.__init__)`` for every block each
+  time a config is built (a swap builds one; so does every new session);
+* ``component_meta.updateable`` wraps every component ``__init__`` and calls
+  ``inspect.getfullargspec`` on each call (three per Textbox: its own, FormComponent's
+  and Component's ``__init__``);
+* ``Block.get_component_class_id`` hashes the class's name and file for every block of
+  every config;
+* ``SessionState.__init__`` builds the config of every block again, for deep links
+  only, on every new session; a call through the HTTP API (``/gradio_api/call/...``)
+  is a new session each time, which made that call cost about 60 ms of CPU at 500
+  components under ``python app.py``.
+
+The first three are answered from caches keyed (weakly) by the function or the class
+object, never by a name: a class that a reload redefines is a new object with an entry
+of its own. Each entry also records what the answer was computed from (the code, the
+defaults, the ``__wrapped__`` chain; the module file), and is recomputed when any of it
+changed: a function patched in place gets a fresh answer. The caches are emptied at
+every reload, so that nothing an answer refers to outlives the version that made it.
+
+The fourth computes each of those per-block configs when something first reads it
+(``SessionState.config_values``), which for a session made by an API call is never.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Iterator, MutableMapping
+from types import FunctionType, ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from reloader.adapters.gradio.compat import GradioInternals
+
+__all__ = ["Introspection", "LazyBlockConfigs", "install", "install_caches"]
+
+_MARK = "__devreload_cached__"
+#: Function attributes ``inspect.signature`` reads besides code and defaults.
+_SIGNATURE_ATTRIBUTES = ("__signature__", "__wrapped__", "_partialmethod", "__partialmethod__")
+
+
+class Introspection:
+    """``inspect``, but ``signature()``, ``getfullargspec()`` of a function are kept.
+
+    Installed as the ``inspect`` global of the Gradio modules that ask per instance;
+    everything else is the ``inspect`` module's own.
+    """
+
+    def __init__(self) -> None:
+        self._signatures: weakref.WeakKeyDictionary[FunctionType, tuple[tuple[Any, ...], Any]]
+        self._signatures = weakref.WeakKeyDictionary()
+        self._argspecs: weakref.WeakKeyDictionary[FunctionType, tuple[tuple[Any, ...], Any]]
+        self._argspecs = weakref.WeakKeyDictionary()
+        #: Per class that defines get_component_class_id: its answer per subclass.
+        self._class_ids: dict[type, weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], str]]]
+        self._class_ids = {}
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(inspect, name)
+
+    def clear(self) -> None:
+        """Forget every answer (at each reload: see the module's docstring)."""
+        with self._lock:
+            self._signatures.clear()
+            self._argspecs.clear()
+            for table in self._class_ids.values():
+                table.clear()
+
+    def signature(self, obj: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
+        if args or kwargs or type(obj) is not FunctionType:
+            return inspect.signature(obj, *args, **kwargs)
+        return self._kept(self._signatures, obj, inspect.signature)
+
+    def getfullargspec(self, func: Any) -> inspect.FullArgSpec:
+        if type(func) is not FunctionType:
+            return inspect.getfullargspec(func)
+        spec: inspect.FullArgSpec = self._kept(self._argspecs, func, inspect.getfullargspec)
+        # Its lists and dicts are the caller's to change, as an uncached answer's would be.
+        return spec._replace(
+            args=list(spec.args),
+            kwonlyargs=list(spec.kwonlyargs),
+            kwonlydefaults=None if spec.kwonlydefaults is None else dict(spec.kwonlydefaults),
+            annotations=dict(spec.annotations),
+        )
+
+    def _kept(
+        self,
+        table: weakref.WeakKeyDictionary[FunctionType, tuple[tuple[Any, ...], Any]],
+        function: FunctionType,
+        compute: Callable[[FunctionType], Any],
+    ) -> Any:
+        made_from = _made_from(function)
+        if made_from is None:
+            return compute(function)
+        with self._lock:
+            entry = table.get(function)
+        if entry is not None and entry[0] == made_from:
+            return entry[1]
+        answer = compute(function)
+        with self._lock:
+            table[function] = (made_from, answer)
+        return answer
+
+    def class_id(self, owner: type, cls: type, compute: Callable[[type], str]) -> str:
+        """Gradio's ``get_component_class_id``: a hash of the class's name and file."""
+        module = sys.modules.get(cls.__module__)
+        made_from = (cls.__name__, cls.__module__, getattr(module, "__file__", None))
+        with self._lock:
+            table = self._class_ids.setdefault(owner, weakref.WeakKeyDictionary())
+            entry = table.get(cls)
+        if entry is not None and entry[0] == made_from:
+            return entry[1]
+        answer = compute(cls)
+        with self._lock:
+            table[cls] = (made_from, answer)
+        return answer
+
+
+def _made_from(function: FunctionType) -> tuple[Any, ...] | None:
+    """What ``inspect`` reads to describe ``function``, along its ``__wrapped__`` chain.
+
+    None when the chain holds something else than plain functions (a partial, a class),
+    or an annotation cannot be read yet: such a function is simply not cached.
+    """
+    parts: list[Any] = []
+    current: Any = function
+    for _ in range(16):  # a longer chain is not cached (inspect.unwrap stops at 100)
+        if type(current) is not FunctionType:
+            return None
+        own = current.__dict__
+        try:
+            annotations = current.__annotations__
+        except Exception:  # Python 3.14: an annotation naming what is not defined yet
+            return None
+        parts += (
+            current.__code__,
+            current.__defaults__,
+            current.__kwdefaults__,
+            annotations,
+            *(own.get(name) for name in _SIGNATURE_ATTRIBUTES),
+        )
+        if "__signature__" in own or "__wrapped__" not in own:
+            return tuple(parts)
+        current = own["__wrapped__"]
+    return None
+
+
+class _Pending:
+    """A block whose config is computed when first read."""
+
+    __slots__ = ("block",)
+
+    def __init__(self, block: Any) -> None:
+        self.block = block
+
+
+class LazyBlockConfigs(MutableMapping[Any, Any]):
+    """``SessionState.config_values``, each block's config made when first read.
+
+    Gradio builds it as ``{id: config_for_block(id, [], block) for each block of the
+    Blocks}`` when the session starts, to rebuild the page for a deep link later. Here
+    the blocks of that moment are kept (the session may replace them later) and each
+    config is made from its block the first time it is read; what is written (a new
+    block's config, a value) is kept as written. Keys, order and values read are those
+    of Gradio's dict, since Gradio never changes a Blocks' own components in place
+    after it is built (an update makes a new instance in the session's state).
+    """
+
+    def __init__(self, blocks_config: Any, blocks: dict[Any, Any]) -> None:
+        self._config_for_block = blocks_config.config_for_block
+        self._values: dict[Any, Any] = {key: _Pending(block) for key, block in blocks.items()}
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._values[key]
+        if type(value) is _Pending:
+            value = self._values[key] = self._config_for_block(key, [], value.block)
+        return value
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._values[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._values[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self._values)} blocks)"
+
+
+class _WithoutBlocks:
+    """A Blocks whose ``blocks`` is empty, everything else the Blocks' own."""
+
+    def __init__(self, blocks: Any) -> None:
+        self._blocks = blocks
+        self.blocks: dict[Any, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._blocks, name)
+
+
+def _lazy_session_configs(session_state: type) -> None:
+    original = session_state.__dict__["__init__"]
+    if getattr(original, _MARK, False):
+        return
+
+    def __init__(self: Any, blocks: Any, *args: Any, **kwargs: Any) -> None:
+        # Gradio's own __init__ runs, but finds no block to describe (see compat:
+        # blocks.blocks is read there only to choose which blocks to describe).
+        original(self, _WithoutBlocks(blocks), *args, **kwargs)
+        described = blocks.blocks
+        self.config_values = LazyBlockConfigs(
+            self.blocks_config,
+            {key: block for key, block in self.blocks_config.blocks.items() if key in described},
+        )
+
+    __init__.__wrapped__ = original  # type: ignore[attr-defined]
+    __init__.__qualname__ = original.__qualname__
+    setattr(__init__, _MARK, True)
+    session_state.__init__ = __init__  # type: ignore[misc]
+
+
+def _cached_class_id(owner: type, introspection: Introspection) -> None:
+    compute = owner.__dict__["get_component_class_id"].__func__
+    if getattr(compute, _MARK, False):
+        return
+
+    def get_component_class_id(cls: type) -> str:
+        return introspection.class_id(owner, cls, compute)
+
+    setattr(get_component_class_id, _MARK, True)
+    get_component_class_id.__wrapped__ = compute  # type: ignore[attr-defined]
+    get_component_class_id.__doc__ = compute.__doc__
+    owner.get_component_class_id = classmethod(get_component_class_id)  # type: ignore[attr-defined]
+
+
+def install(
+    modules: tuple[ModuleType, ...],
+    class_id_owners: tuple[type, ...],
+    session_state: type | None,
+) -> Introspection:
+    """Answer Gradio's per-instance questions per class; the caches to clear at each reload.
+
+    ``modules`` get an :class:`Introspection` as their ``inspect`` (one shared by all,
+    kept across calls); the ``get_component_class_id`` of ``class_id_owners`` answers
+    per class, and
+    ``session_state``'s per-block configs are made when read (see compat for the checks
+    these rely on). Installing twice changes nothing more.
+    """
+    introspection: Introspection | None = None
+    for module in modules:
+        current = vars(module).get("inspect")
+        if isinstance(current, Introspection):
+            introspection = current
+    if introspection is None:
+        introspection = Introspection()
+    for module in modules:
+        setattr(module, "inspect", introspection)  # noqa: B010
+    for owner in class_id_owners:
+        _cached_class_id(owner, introspection)
+    if session_state is not None:
+        _lazy_session_configs(session_state)
+    return introspection
+
+
+def install_caches(gr: GradioInternals) -> Introspection:
+    """:func:`install` with what compat found in this Gradio release."""
+    return install(gr.introspecting, gr.class_id_owners, gr.session_state)

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import gradio.blocks
 import gradio.components
 import gradio.layouts
+import gradio.utils
 import pytest
 from gradio.blocks import Block, BlocksConfig
 from gradio.state_holder import SessionState
@@ -50,12 +52,16 @@ def _uncached(monkeypatch: pytest.MonkeyPatch) -> None:
     if GRADIO.session_state is not None:
         original = GRADIO.session_state.__dict__["__init__"].__wrapped__
         monkeypatch.setattr(GRADIO.session_state, "__init__", original)
+    for module in GRADIO.upload_folder_users:
+        original = vars(module)["get_upload_folder"].__wrapped__
+        monkeypatch.setattr(module, "get_upload_folder", original)
 
 
 def test_the_installed_gradio_has_every_cached_internal() -> None:
     assert len(GRADIO.introspecting) == 2
     assert GRADIO.class_id_owners
     assert GRADIO.session_state is SessionState
+    assert [module.__name__ for module in GRADIO.upload_folder_users] == ["gradio.blocks"]
     assert all(module.inspect is INTROSPECTION for module in GRADIO.introspecting)  # type: ignore[attr-defined]
 
 
@@ -185,6 +191,21 @@ def test_what_is_not_a_plain_function_is_asked_of_inspect_itself() -> None:
     assert introspection.signature(partial) == inspect.signature(partial)
     assert introspection.signature(gr.Textbox) == inspect.signature(gr.Textbox)
     assert introspection.Parameter is inspect.Parameter
+
+
+def test_the_upload_folder_follows_what_it_is_made_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = gradio.blocks.get_upload_folder
+    assert kept is not gradio.utils.get_upload_folder
+    assert kept() == gradio.utils.get_upload_folder()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
+    assert kept() == gradio.utils.get_upload_folder() == str(tmp_path / "uploads")
+    monkeypatch.delenv("GRADIO_TEMP_DIR")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert kept() == gradio.utils.get_upload_folder() == str((tmp_path / "gradio").resolve())
+    block = gr.Textbox(render=False)
+    assert kept() == block.GRADIO_CACHE
 
 
 APP_BLOCKS = """

@@ -11,6 +11,8 @@ answer depends on a class or a function, never on the instance:
   and Component's ``__init__``);
 * ``Block.get_component_class_id`` hashes the class's name and file for every block of
   every config;
+* ``Block.__init__`` resolves the upload folder's real path (``get_upload_folder``:
+  ``Path.resolve``, a system call per path part) for every block built;
 * ``SessionState.__init__`` builds the config of every block again, for deep links
   only, on every new session; a call through the HTTP API (``/gradio_api/call/...``)
   is a new session each time, which made that call cost about 60 ms of CPU at 500
@@ -22,15 +24,19 @@ of its own. Each entry also records what the answer was computed from (the code,
 defaults, the ``__wrapped__`` chain; the module file), and is recomputed when any of it
 changed: a function patched in place gets a fresh answer. The caches are emptied at
 every reload, so that nothing an answer refers to outlives the version that made it.
+The upload folder is kept per ``GRADIO_TEMP_DIR`` and temporary folder, and resolved
+again at every reload.
 
-The fourth computes each of those per-block configs when something first reads it
+The last computes each of those per-block configs when something first reads it
 (``SessionState.config_values``), which for a session made by an API call is never.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import sys
+import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterator, MutableMapping
@@ -43,8 +49,10 @@ if TYPE_CHECKING:
 __all__ = ["Introspection", "LazyBlockConfigs", "install", "install_caches"]
 
 _MARK = "__devreload_cached__"
-#: Function attributes ``inspect.signature`` reads besides code and defaults.
-_SIGNATURE_ATTRIBUTES = ("__signature__", "__wrapped__", "_partialmethod", "__partialmethod__")
+#: A function with one of these (set by functools.partialmethod) is not cached.
+_NOT_CACHED_IF_SET = frozenset({"_partialmethod", "__partialmethod__"})
+#: A longer ``__wrapped__`` chain is not cached (inspect.unwrap gives up at 100).
+_LONGEST_CHAIN = 16
 
 
 class Introspection:
@@ -62,6 +70,8 @@ class Introspection:
         #: Per class that defines get_component_class_id: its answer per subclass.
         self._class_ids: dict[type, weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], str]]]
         self._class_ids = {}
+        #: ((GRADIO_TEMP_DIR, temporary folder), get_upload_folder()'s answer)
+        self._upload_folder: tuple[tuple[str | None, str], str] | None = None
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
@@ -74,22 +84,28 @@ class Introspection:
             self._argspecs.clear()
             for table in self._class_ids.values():
                 table.clear()
+            self._upload_folder = None
 
     def signature(self, obj: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
         if args or kwargs or type(obj) is not FunctionType:
             return inspect.signature(obj, *args, **kwargs)
-        return self._kept(self._signatures, obj, inspect.signature)
+        return self._kept(self._signatures, obj, inspect.signature, follow_wrapped=True)
 
     def getfullargspec(self, func: Any) -> inspect.FullArgSpec:
         if type(func) is not FunctionType:
             return inspect.getfullargspec(func)
-        spec: inspect.FullArgSpec = self._kept(self._argspecs, func, inspect.getfullargspec)
+        spec: inspect.FullArgSpec = self._kept(
+            self._argspecs, func, inspect.getfullargspec, follow_wrapped=False
+        )
         # Its lists and dicts are the caller's to change, as an uncached answer's would be.
-        return spec._replace(
-            args=list(spec.args),
-            kwonlyargs=list(spec.kwonlyargs),
-            kwonlydefaults=None if spec.kwonlydefaults is None else dict(spec.kwonlydefaults),
-            annotations=dict(spec.annotations),
+        return inspect.FullArgSpec(
+            list(spec.args),
+            spec.varargs,
+            spec.varkw,
+            spec.defaults,
+            list(spec.kwonlyargs),
+            None if spec.kwonlydefaults is None else dict(spec.kwonlydefaults),
+            dict(spec.annotations),
         )
 
     def _kept(
@@ -97,8 +113,10 @@ class Introspection:
         table: weakref.WeakKeyDictionary[FunctionType, tuple[tuple[Any, ...], Any]],
         function: FunctionType,
         compute: Callable[[FunctionType], Any],
+        *,
+        follow_wrapped: bool,
     ) -> Any:
-        made_from = _made_from(function)
+        made_from = _made_from(function, follow_wrapped)
         if made_from is None:
             return compute(function)
         with self._lock:
@@ -124,33 +142,51 @@ class Introspection:
             table[cls] = (made_from, answer)
         return answer
 
+    def upload_folder(self, compute: Callable[[], str]) -> str:
+        """Gradio's ``get_upload_folder()``, for what it is computed from."""
+        made_from = (os.environ.get("GRADIO_TEMP_DIR"), tempfile.gettempdir())
+        kept = self._upload_folder
+        if kept is not None and kept[0] == made_from:
+            return kept[1]
+        answer = compute()
+        self._upload_folder = (made_from, answer)
+        return answer
 
-def _made_from(function: FunctionType) -> tuple[Any, ...] | None:
-    """What ``inspect`` reads to describe ``function``, along its ``__wrapped__`` chain.
+
+def _made_from(function: FunctionType, follow_wrapped: bool) -> tuple[Any, ...] | None:
+    """What ``inspect`` reads to describe ``function`` (along its ``__wrapped__`` chain
+    for ``signature()``): code, defaults, annotations, ``__signature__``, ``__wrapped__``.
 
     None when the chain holds something else than plain functions (a partial, a class),
     or an annotation cannot be read yet: such a function is simply not cached.
     """
-    parts: list[Any] = []
+    parts = []
     current: Any = function
-    for _ in range(16):  # a longer chain is not cached (inspect.unwrap stops at 100)
+    for _ in range(_LONGEST_CHAIN):
         if type(current) is not FunctionType:
             return None
         own = current.__dict__
+        if own and not own.keys().isdisjoint(_NOT_CACHED_IF_SET):
+            return None
         try:
             annotations = current.__annotations__
         except Exception:  # Python 3.14: an annotation naming what is not defined yet
             return None
-        parts += (
-            current.__code__,
-            current.__defaults__,
-            current.__kwdefaults__,
-            annotations,
-            *(own.get(name) for name in _SIGNATURE_ATTRIBUTES),
+        wrapped = own.get("__wrapped__")
+        stop = "__signature__" in own
+        parts.append(
+            (
+                current.__code__,
+                current.__defaults__,
+                current.__kwdefaults__,
+                annotations,
+                own.get("__signature__"),
+                wrapped,
+            )
         )
-        if "__signature__" in own or "__wrapped__" not in own:
+        if not follow_wrapped or stop or wrapped is None:
             return tuple(parts)
-        current = own["__wrapped__"]
+        current = wrapped
     return None
 
 
@@ -250,18 +286,34 @@ def _cached_class_id(owner: type, introspection: Introspection) -> None:
     owner.get_component_class_id = classmethod(get_component_class_id)  # type: ignore[attr-defined]
 
 
+def _kept_upload_folder(module: ModuleType, introspection: Introspection) -> None:
+    compute = vars(module)["get_upload_folder"]
+    if getattr(compute, _MARK, False):
+        return
+
+    def get_upload_folder() -> str:
+        return introspection.upload_folder(compute)
+
+    setattr(get_upload_folder, _MARK, True)
+    get_upload_folder.__wrapped__ = compute  # type: ignore[attr-defined]
+    get_upload_folder.__doc__ = compute.__doc__
+    module.get_upload_folder = get_upload_folder  # type: ignore[attr-defined]
+
+
 def install(
     modules: tuple[ModuleType, ...],
     class_id_owners: tuple[type, ...],
     session_state: type | None,
+    upload_folder_users: tuple[ModuleType, ...] = (),
 ) -> Introspection:
     """Answer Gradio's per-instance questions per class; the caches to clear at each reload.
 
     ``modules`` get an :class:`Introspection` as their ``inspect`` (one shared by all,
     kept across calls); the ``get_component_class_id`` of ``class_id_owners`` answers
     per class, and
-    ``session_state``'s per-block configs are made when read (see compat for the checks
-    these rely on). Installing twice changes nothing more.
+    ``session_state``'s per-block configs are made when read, and ``upload_folder_users``
+    get a ``get_upload_folder`` that is kept (see compat for the checks these rely on).
+    Installing twice changes nothing more.
     """
     introspection: Introspection | None = None
     for module in modules:
@@ -276,9 +328,11 @@ def install(
         _cached_class_id(owner, introspection)
     if session_state is not None:
         _lazy_session_configs(session_state)
+    for module in upload_folder_users:
+        _kept_upload_folder(module, introspection)
     return introspection
 
 
 def install_caches(gr: GradioInternals) -> Introspection:
     """:func:`install` with what compat found in this Gradio release."""
-    return install(gr.introspecting, gr.class_id_owners, gr.session_state)
+    return install(gr.introspecting, gr.class_id_owners, gr.session_state, gr.upload_folder_users)

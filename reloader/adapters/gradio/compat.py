@@ -69,6 +69,10 @@ CLASS_ID_OWNERS: tuple[tuple[str, str], ...] = (
     ("gradio.components.base", "ComponentBase"),
 )
 
+#: Modules whose ``get_upload_folder`` (Gradio's, imported by name) is called for every
+#: block built (Block.__init__): kept per temporary folder and reload (_caches).
+UPLOAD_FOLDER_USERS: tuple[str, ...] = ("gradio.blocks",)
+
 #: Gradio's ``SessionState.__init__`` (5.x and 6.x alike), which describes every block
 #: for deep links on each new session: devreload makes those descriptions when first
 #: read (_caches.LazyBlockConfigs), and only for this very code, in which
@@ -113,6 +117,8 @@ class GradioInternals:
     class_id_owners: tuple[type[Any], ...] = ()
     #: SessionState, if its ``__init__`` is SESSION_STATE_INIT.
     session_state: type[Any] | None = None
+    #: The UPLOAD_FOLDER_USERS whose ``get_upload_folder`` is gradio.utils'.
+    upload_folder_users: tuple[ModuleType, ...] = ()
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -159,6 +165,7 @@ def resolve() -> GradioInternals:
         introspecting=_introspecting(),
         class_id_owners=_class_id_owners(),
         session_state=_session_state(),
+        upload_folder_users=_upload_folder_users(),
     )
 
 
@@ -186,6 +193,20 @@ def _class_id_owners() -> tuple[type[Any], ...]:
             continue
         if isinstance(owner.__dict__.get("get_component_class_id"), classmethod):
             found.append(owner)
+    return tuple(found)
+
+
+def _upload_folder_users() -> tuple[ModuleType, ...]:
+    try:
+        compute = _lookup("gradio.utils", "get_upload_folder")
+    except (ImportError, AttributeError):
+        return ()
+    found = []
+    for module_name in UPLOAD_FOLDER_USERS:
+        module = importlib.import_module(module_name)
+        current = vars(module).get("get_upload_folder")
+        if current is compute or getattr(current, "__wrapped__", None) is compute:
+            found.append(module)
     return tuple(found)
 
 

@@ -541,3 +541,24 @@ def test_the_status_route_is_behind_the_apps_basic_auth(tmp_path: Path) -> None:
             what="generation 1 in the status",
         )
         assert status(None)[0] == 401
+
+
+def test_a_lifespan_startup_failure_at_start_reaches_the_events_file(tmp_path: Path) -> None:
+    """What the ASGI adapter says goes through devreload's one reporter: the line on
+    stderr and a ``message`` event in --events-file (it used to build a reporter of
+    its own, which wrote to stderr only)."""
+    app = write_app(tmp_path)
+    app.write_text(app.read_text().replace("FAIL_STARTUP = False", "FAIL_STARTUP = True"))
+    events = tmp_path / "events.jsonl"
+    with devreload(app, args=["--events-file", str(events)]) as process:
+        process.wait_for_line("the app's lifespan startup failed")
+
+        def said() -> bool:
+            lines = events.read_text().splitlines() if events.exists() else []
+            return any(
+                json.loads(line)["event"] == "message"
+                and "the app's lifespan startup failed" in json.loads(line)["message"]
+                for line in lines
+            )
+
+        wait_for(said, 10, what="the message event in the events file")

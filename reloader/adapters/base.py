@@ -33,7 +33,7 @@ Register it under the ``devreload.adapters`` entry-point group::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +97,9 @@ class ServeOptions:
     keep_state: bool = True
     #: The app's file (for ``-m pkg.app`` and ``main:app``, the module's file).
     app_path: Path | None = None
+    #: Tells the developer one thing (a terminal line, or a ``message`` event under
+    #: ``--events json``): what an adapter has to say outside a reload.
+    say: Callable[[str], None] = field(default=lambda text: None, compare=False)
 
 
 @dataclass(frozen=True)

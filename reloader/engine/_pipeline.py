@@ -229,6 +229,7 @@ class Engine:
             status=self.status,
             keep_state=self.config.keep_state,
             app_path=self.app_path,
+            say=self.reporter.say,
         )
         # Before the first load: an app may start its server there (Gradio's launch()).
         for adapter in self.adapters:

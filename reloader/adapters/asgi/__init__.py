@@ -44,7 +44,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reloader._report import Reporter
 from reloader.adapters.asgi.discovery import (
     is_asgi_app,
     is_starlette,
@@ -204,7 +203,7 @@ class ASGIAdapter(Adapter):
             self.broadcaster,
             lifespan=run_kwargs.get("lifespan") != "off",
             roots=options.watch_roots,
-            reporter=Reporter(),
+            say=options.say,
             status=options.status,
             page_script=self.page_script,
             morph=options.keep_state,
@@ -215,7 +214,7 @@ class ASGIAdapter(Adapter):
             failure = proxy.startup_failure
             if failure is None:
                 return None
-            Reporter().say(f"the app's lifespan startup failed:\n{failure.details}")
+            options.say(f"the app's lifespan startup failed:\n{failure.details}")
             return ServeError(
                 f"The app's lifespan startup failed ({failure.headline}); "
                 "fix it and start devreload again."

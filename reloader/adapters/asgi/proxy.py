@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from reloader._events import StatusBoard
-from reloader._report import Reporter
 from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
 from reloader.adapters.asgi.sockets import ClosableSocket
@@ -75,7 +74,7 @@ class ASGIProxy:
         *,
         lifespan: bool = True,
         roots: Sequence[Path] = (),
-        reporter: Reporter | None = None,
+        say: Callable[[str], None] | None = None,
         status: StatusBoard | None = None,
         page_script: str = "",
         morph: bool = True,
@@ -97,7 +96,7 @@ class ASGIProxy:
         self.pending: Lifespan | None = None
         #: Old apps waiting for their requests to end before their lifespan shutdown.
         self._retiring: dict[Lifespan, asyncio.Task[None]] = {}
-        self.reporter = reporter
+        self.say = say
         self.broadcaster = broadcaster
         self.loop: asyncio.AbstractEventLoop | None = None
         self._closing = asyncio.Event()
@@ -182,8 +181,8 @@ class ASGIProxy:
             where, _ = self.pending.where(self.roots)
             self.pending.abandon()
             self.pending = None
-            if self.reporter is not None:
-                self.reporter.say(
+            if self.say is not None:
+                self.say(
                     f"abandoned the new app's lifespan startup stuck at {where} for a newer save"
                 )
         if app is old.app:
@@ -196,8 +195,8 @@ class ASGIProxy:
         self.pending = None
         late = time.monotonic() - started > STARTUP_REPORT_SECONDS
         if failure is not None:
-            if late and self.reporter is not None:
-                self.reporter.say(f"the new app's lifespan startup failed:\n{failure}")
+            if late and self.say is not None:
+                self.say(f"the new app's lifespan startup failed:\n{failure}")
             return self._failure(failure, new)
         self.current = new
         for socket in self._sockets.pop(old, set()):
@@ -207,8 +206,8 @@ class ASGIProxy:
         )
         if late:
             # The swap was reported as stuck; tell the terminal and the tabs it is done.
-            if self.reporter is not None:
-                self.reporter.say(
+            if self.say is not None:
+                self.say(
                     f"the new app's lifespan startup finished after "
                     f"{time.monotonic() - started:.0f} s; serving it"
                 )
@@ -227,8 +226,8 @@ class ASGIProxy:
             try:
                 await asyncio.wait_for(old.idle.wait(), DRAIN_SECONDS)
             except TimeoutError:
-                if self.reporter is not None:
-                    self.reporter.say(
+                if self.say is not None:
+                    self.say(
                         f"{old.active} request(s) still running on the previous version after "
                         f"{DRAIN_SECONDS:.0f} s; shutting its lifespan down under them"
                     )

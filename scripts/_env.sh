@@ -4,7 +4,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
+    if ! "$PYTHON" -m venv .venv; then
+        rm -rf .venv
+        echo "Could not make .venv with $PYTHON; on Debian/Ubuntu install python3-venv" \
+            "(sudo apt-get install python3-venv) and run again." >&2
+        exit 1
+    fi
 fi
 # Re-install only when pyproject.toml changed since the last install, so a
 # second run starts at once.

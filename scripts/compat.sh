@@ -8,20 +8,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 version="$1"
 gradio_spec="$2"
 shift 2
-python=()
-if command -v pyenv >/dev/null; then
-    full="$(ls "$(pyenv root)/versions" 2>/dev/null | grep -E "^${version//./\\.}\.[0-9]+$" | sort -V | tail -1 || true)"
-    if [ -n "$full" ]; then
-        python=(env PYENV_VERSION="$full" python3)
-    fi
-fi
-if [ ${#python[@]} -eq 0 ] && command -v "python$version" >/dev/null; then
-    python=("python$version")
-fi
-if [ ${#python[@]} -eq 0 ]; then
+source scripts/_python.sh
+if ! find_python "$version"; then
     echo "compat: no Python $version found (pyenv or python$version); install one to run this check." >&2
     exit 1
 fi
+python=("${PYTHON_CMD[@]}")
 venv=".venv-py$version"
 if [ ! -x "$venv/bin/python" ]; then
     "${python[@]}" -m venv "$venv"

@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
 # Set up and run every check: lint, types, the test suite (browser tests included)
 # and a quick benchmark smoke run. Extra arguments go to pytest.
+# The compatibility runs at the end need Python 3.12 and 3.13: say so now, not after the suite.
+source "$(dirname "${BASH_SOURCE[0]}")/_python.sh"
+for version in 3.12 3.13; do
+    if ! find_python "$version"; then
+        echo "scripts/test.sh: the compatibility runs need Python $version, which is not installed;" \
+            "install it (pyenv install $version, or apt-get install python$version) and run again." >&2
+        exit 1
+    fi
+done
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh" test
 # Debian packages the tests drive: Chromium (browser tests), nginx (behind-a-proxy tests).
 missing=()

@@ -285,8 +285,8 @@ def quick_plan() -> Plan:
             "base",
             base,
             ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload", "manual"),
-            5,
-            2,
+            3,
+            1,
             warmup=1,
             idle_cpu_seconds=3,
         ),
@@ -295,9 +295,9 @@ def quick_plan() -> Plan:
             "2,000 extra .py files",
             "tree",
             replace(base, extra_files=2000),
-            HOT,
-            3,
-            3,
+            ("devreload",),
+            2,
+            2,
             warmup=1,
             sequential=True,
             idle_cpu_seconds=3,
@@ -308,18 +308,20 @@ def quick_plan() -> Plan:
             "fastapi",
             replace(base, kind="fastapi"),
             ("devreload", "uvicorn-reload"),
-            3,
             2,
+            1,
             warmup=1,
         ),
     ]
-    # No state section: it takes about 45 s (Gradio's reload mode alone 30 s). The
-    # notebook section for devreload only (one kernel, about 20 s); the proxy section
+    # A smoke run: each section's code once, each tool in one section (Gradio's reload
+    # mode in base only), a few saves each. No state section:
+    # it takes about 45 s (Gradio's reload mode alone 30 s) and has a test of its own.
+    # The notebook section for devreload only (one kernel, about 20 s); the proxy section
     # with 2 saves (one server and one nginx, about 15 s).
     return Plan(
         "quick",
         tuple(variants),
-        MemoryPlan(HOT, reloads=20, every=10),
+        MemoryPlan(("devreload",), reloads=10, every=5),
         notebook=("devreload",),
         notebook_rounds=2,
         proxy_rounds=2,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Another point of the supported range, in its own venv (.venv-pyX.Y):
-#   bash scripts/compat.sh 3.12 'gradio>=5,<6' [pytest args]
-# runs the engine's integration, browser and fault-injection tests there.
-# (The main run, scripts/test.sh, covers Python 3.11 with the newest Gradio 6.)
+#   bash scripts/compat.sh 3.12 'gradio>=5,<6' [pytest args] [test files]
+# runs the given test files there, or without any the engine's integration, browser,
+# proxy and fault-injection tests. (The main run, scripts/test.sh, covers Python 3.11
+# with the newest Gradio 6.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 version="$1"
@@ -25,6 +26,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
 fi
 "$venv/bin/python" -c 'import sys, gradio; print(f"compat: Python {sys.version.split()[0]}, Gradio {gradio.__version__}")'
-"$venv/bin/python" -m pytest -p no:cacheprovider -n 2 \
-    tests/test_gradio_reload.py tests/test_gradio_faithful.py tests/test_browser.py \
-    tests/test_tabs_browser.py tests/test_faults.py tests/test_discovery.py tests/test_behind_proxy.py "$@"
+files=()
+for argument in "$@"; do
+    [[ "$argument" == tests/* ]] && files+=("$argument")
+done
+if [ ${#files[@]} -eq 0 ]; then
+    set -- "$@" tests/test_gradio_reload.py tests/test_gradio_faithful.py tests/test_browser.py \
+        tests/test_tabs_browser.py tests/test_faults.py tests/test_discovery.py tests/test_behind_proxy.py
+fi
+"$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

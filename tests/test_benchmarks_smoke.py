@@ -198,8 +198,7 @@ def test_a_framework_that_cannot_run_gives_skipped_rows(
 
 @pytest.mark.timeout(300)
 def test_state_section_counts_what_each_tool_kept(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (scripts/test.sh installs it)"
     out = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--sections", "state", "--out", str(out)],

@@ -3,7 +3,7 @@ supervision around it: signals, the hang watchdog, interpreter set-up, on_dispos
 
 from __future__ import annotations
 
-from reloader.engine._dispose import Disposers, on_dispose
+from reloader._dispose import Disposers, on_dispose
 from reloader.engine._interpreter import prepared_interpreter
 from reloader.engine._pipeline import Engine
 from reloader.engine._supervisor import (

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from reloader._dispose import Disposers
 from reloader.adapters import Adapter
-from reloader.engine._dispose import Disposers
 from reloader.execute._executor import Executor, LocalImporter
 from reloader.execute._hooks import AfterImport
 

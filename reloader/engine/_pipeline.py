@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from reloader._config import Config
+from reloader._dispose import Disposers
 from reloader._errors import (
     EXIT_APP_ERROR,
     EXIT_NO_APP,
@@ -37,9 +38,9 @@ from reloader._errors import (
     UserError,
 )
 from reloader._events import ErrorInfo, Event, StatusBoard
+from reloader._frames import is_user_file
 from reloader._report import ReloadTiming, Reporter
 from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
-from reloader.engine._dispose import Disposers
 from reloader.engine._interpreter import prepared_interpreter, return_to
 from reloader.engine._shown import ShownLines
 from reloader.engine._supervisor import (
@@ -54,7 +55,6 @@ from reloader.engine._supervisor import (
 )
 from reloader.engine._threads import ThreadCensus
 from reloader.execute._executor import ExecutionError, Executor, Result
-from reloader.execute._frames import is_user_file
 from reloader.execute._patch import Fallback, Patcher
 from reloader.plan._planner import LocalModule, Plan, Planner
 from reloader.watch._changes import ChangeStream

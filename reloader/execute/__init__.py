@@ -3,14 +3,14 @@ or patch changed function bodies in place; user-only tracebacks."""
 
 from __future__ import annotations
 
-from reloader.execute._executor import ExecutionError, Executor, LocalImporter, Result
-from reloader.execute._frames import (
+from reloader._frames import (
     Whereabouts,
     is_user_file,
     user_frames,
     user_traceback,
     whereabouts,
 )
+from reloader.execute._executor import ExecutionError, Executor, LocalImporter, Result
 from reloader.execute._hooks import AfterImport
 from reloader.execute._no_reload import (
     RUNTIME_NAME,

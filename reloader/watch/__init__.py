@@ -3,14 +3,7 @@ change stream that turns raw events into settled batches of really changed files
 
 from __future__ import annotations
 
-from reloader.watch._changes import REAPPEAR_SECONDS, ChangeStream, digest
-from reloader.watch._filter import (
-    IGNORED_DIR_NAMES,
-    IGNORED_NAME_GLOBS,
-    RELEVANT_SUFFIXES,
-    SourceFilter,
-)
-from reloader.watch._paths import (
+from reloader._paths import (
     VENDORED_DIR_NAMES,
     VIRTUALENV_MARKERS,
     containing_root,
@@ -18,6 +11,13 @@ from reloader.watch._paths import (
     is_under,
     is_vendored,
     parts_below,
+)
+from reloader.watch._changes import REAPPEAR_SECONDS, ChangeStream, digest
+from reloader.watch._filter import (
+    IGNORED_DIR_NAMES,
+    IGNORED_NAME_GLOBS,
+    RELEVANT_SUFFIXES,
+    SourceFilter,
 )
 from reloader.watch._watcher import (
     ROOT_CHECK_MS,

@@ -54,12 +54,9 @@ from reloader.engine._supervisor import (
     stop_signals_deferred,
 )
 from reloader.engine._threads import ThreadCensus
-from reloader.execute._executor import ExecutionError, Executor, Result
-from reloader.execute._patch import Fallback, Patcher
-from reloader.plan._planner import LocalModule, Plan, Planner
-from reloader.watch._changes import ChangeStream
-from reloader.watch._filter import SourceFilter
-from reloader.watch._watcher import Batch, Watcher, WatchNotice, watch_roots
+from reloader.execute import ExecutionError, Executor, Fallback, Patcher, Result
+from reloader.plan import LocalModule, Plan, Planner
+from reloader.watch import Batch, ChangeStream, SourceFilter, Watcher, WatchNotice, watch_roots
 
 #: How long after a load the patch tier analyses the sources it will compare with.
 PATCH_WARM_UP_SECONDS = 0.5

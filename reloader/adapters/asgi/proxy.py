@@ -36,7 +36,7 @@ from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInject
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
 from reloader.adapters.asgi.sockets import ClosableSocket
 from reloader.channel import CHANNEL_PATHS, MCP_PATH, STATUS_PATH, ProgramChannel
-from reloader.notify._push import (
+from reloader.notify import (
     STREAM_HEADERS,
     TAB_PATH,
     WORKER_PATH,

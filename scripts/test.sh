@@ -24,6 +24,7 @@ fi
 echo "== ruff"; .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
+echo "== import-linter"; .venv/bin/lint-imports
 # Two workers: most tests wait on a real server or browser, so the two cores overlap them.
 echo "== pytest"; .venv/bin/python -m pytest -n 2 "$@"
 echo "== compat: Python 3.12 + Gradio 5"; bash scripts/compat.sh 3.12 "gradio>=5,<6" -q

@@ -12,6 +12,7 @@ from typing import Any
 
 from reloader._cli import main
 from reloader._config import Config
+from reloader._dispose import on_dispose
 from reloader._errors import ReloaderError
 from reloader._events import ErrorInfo, Event
 from reloader.adapters.base import (
@@ -26,7 +27,6 @@ from reloader.adapters.base import (
     SwapError,
 )
 from reloader.adapters.capture import RunCall, RunCapture
-from reloader.engine._dispose import on_dispose
 
 __all__ = [
     "MATCH_EXACT",

@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None, *, hard_exit: bool = False) -> int:
             # it logs at DEBUG: a line per line a log file in the project gets).
             logging.getLogger("watchfiles").setLevel(logging.INFO)
         from reloader.adapters import load_adapters
-        from reloader.engine._pipeline import Engine
+        from reloader.engine import Engine
 
         reporter = Reporter(json_lines=config.json_events)
         with ExitStack() as stack:

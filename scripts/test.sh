@@ -24,6 +24,7 @@ fi
 echo "== ruff"; .venv/bin/ruff check .
 echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
+echo "== import-linter"; .venv/bin/lint-imports
 # Two workers: most tests wait on a real server or browser, so the two cores overlap them.
 echo "== pytest"; .venv/bin/python -m pytest -n 2 "$@"
 # Gradio 5's frontend and API under Python 3.12: what the page and the served app do.

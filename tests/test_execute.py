@@ -69,8 +69,8 @@ def test_local_importer_runs_local_submodules_and_turns_installed_ones_away(
     """Submodules of a package outside the watched folders are turned away without a
     search; a local package's submodules, and a namespace package with a folder
     among the watched ones, still import through the executor."""
+    from reloader._paths import containing_root
     from reloader.execute._executor import LocalImporter
-    from reloader.watch._paths import containing_root
 
     project, installed = tmp_path / "project", tmp_path / "installed"
     for folder in (project / "lipkg", installed / "nspkg", project / "nspkg"):

@@ -18,20 +18,16 @@ from reloader.adapters.base import (
     ServeOptions,
     SwapError,
 )
-from reloader.notify._push import Broadcaster, Message, client_script
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Adapter",
     "AppNotFound",
-    "Broadcaster",
-    "Message",
     "ReloadEvent",
     "ServeError",
     "ServeOptions",
     "SwapError",
     "available_adapters",
-    "client_script",
     "default_ports",
     "load_adapters",
 ]

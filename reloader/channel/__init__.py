@@ -21,28 +21,15 @@ from importlib import resources
 from typing import Any
 
 from reloader._events import StatusBoard
-from reloader.channel._mcp import INSTALL_MCP, MCPEndpoint
+from reloader.channel._mcp import MCPEndpoint
 from reloader.channel._status import (
-    MAX_WAIT_SECONDS,
     Receive,
     Scope,
     Send,
-    StatusQuery,
-    next_outcome,
     serve_status,
 )
 
-__all__ = [
-    "CHANNEL_PATHS",
-    "INSTALL_MCP",
-    "MAX_WAIT_SECONDS",
-    "MCP_PATH",
-    "STATUS_PATH",
-    "ProgramChannel",
-    "StatusQuery",
-    "events_schema",
-    "next_outcome",
-]
+__all__ = ["CHANNEL_PATHS", "MCP_PATH", "STATUS_PATH", "ProgramChannel", "events_schema"]
 
 STATUS_PATH = "/__devreload__/status"
 MCP_PATH = "/__devreload__/mcp"

@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from reloader._dispose import Disposers
 from reloader.adapters import Adapter
-from reloader.engine._dispose import Disposers
-from reloader.execute._executor import Executor, LocalImporter
-from reloader.execute._hooks import AfterImport
+from reloader.execute import AfterImport, Executor, LocalImporter
 
 __all__ = ["prepared_interpreter", "return_to"]
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from reloader._config import Config
+from reloader._dispose import Disposers
 from reloader._errors import (
     EXIT_APP_ERROR,
     EXIT_NO_APP,
@@ -37,9 +38,9 @@ from reloader._errors import (
     UserError,
 )
 from reloader._events import ErrorInfo, Event, StatusBoard
+from reloader._frames import is_user_file
 from reloader._report import ReloadTiming, Reporter
 from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
-from reloader.engine._dispose import Disposers
 from reloader.engine._interpreter import prepared_interpreter, return_to
 from reloader.engine._shown import ShownLines
 from reloader.engine._supervisor import (
@@ -53,13 +54,9 @@ from reloader.engine._supervisor import (
     stop_signals_deferred,
 )
 from reloader.engine._threads import ThreadCensus
-from reloader.execute._executor import ExecutionError, Executor, Result
-from reloader.execute._frames import is_user_file
-from reloader.execute._patch import Fallback, Patcher
-from reloader.plan._planner import LocalModule, Plan, Planner
-from reloader.watch._changes import ChangeStream
-from reloader.watch._filter import SourceFilter
-from reloader.watch._watcher import Batch, Watcher, WatchNotice, watch_roots
+from reloader.execute import ExecutionError, Executor, Fallback, Patcher, Result
+from reloader.plan import LocalModule, Plan, Planner
+from reloader.watch import Batch, ChangeStream, SourceFilter, Watcher, WatchNotice, watch_roots
 
 #: How long after a load the patch tier analyses the sources it will compare with.
 PATCH_WARM_UP_SECONDS = 0.5

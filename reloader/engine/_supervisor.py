@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from reloader.execute._frames import Whereabouts, whereabouts
+from reloader._frames import Whereabouts, whereabouts
 
 __all__ = [
     "Abandoned",

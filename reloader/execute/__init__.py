@@ -1,43 +1,22 @@
 """Stage 3, execute: run modules all-or-nothing in fresh namespaces (NO_RELOAD kept),
-or patch changed function bodies in place; user-only tracebacks."""
+or patch changed function bodies in place.
+
+Used by the engine and the notebook; the rule for which frames of a traceback
+are the user's is in :mod:`reloader._frames`, shared with the engine and the
+adapters."""
 
 from __future__ import annotations
 
 from reloader.execute._executor import ExecutionError, Executor, LocalImporter, Result
-from reloader.execute._frames import (
-    Whereabouts,
-    is_user_file,
-    user_frames,
-    user_traceback,
-    whereabouts,
-)
 from reloader.execute._hooks import AfterImport
-from reloader.execute._no_reload import (
-    RUNTIME_NAME,
-    NoReloadRuntime,
-    NoReloadStore,
-    is_no_reload_test,
-    transform,
-)
-from reloader.execute._patch import Fallback, Patcher, PatchResult
+from reloader.execute._patch import Fallback, Patcher
 
 __all__ = [
-    "RUNTIME_NAME",
     "AfterImport",
     "ExecutionError",
     "Executor",
     "Fallback",
     "LocalImporter",
-    "NoReloadRuntime",
-    "NoReloadStore",
-    "PatchResult",
     "Patcher",
     "Result",
-    "Whereabouts",
-    "is_no_reload_test",
-    "is_user_file",
-    "transform",
-    "user_frames",
-    "user_traceback",
-    "whereabouts",
 ]

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
 
+from reloader._dispose import Disposers
 from reloader._errors import ReloaderError
-from reloader.engine._dispose import Disposers
-from reloader.execute._frames import user_frames, user_traceback
+from reloader._frames import user_frames, user_traceback
 from reloader.execute._no_reload import RUNTIME_NAME, NoReloadRuntime, NoReloadStore, transform
-from reloader.plan._planner import LocalModule, Plan
+from reloader.plan import LocalModule, Plan
 
 __all__ = ["ExecutionError", "Executor", "LocalImporter", "Result"]
 

@@ -23,8 +23,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
 
+from reloader._dispose import Disposers
 from reloader._errors import ReloaderError
 from reloader._events import ErrorInfo, Event, StatusBoard
+from reloader._frames import user_traceback
 from reloader.adapters import (
     Adapter,
     AppNotFound,
@@ -33,8 +35,7 @@ from reloader.adapters import (
     ServeOptions,
     SwapError,
 )
-from reloader.engine import Disposers
-from reloader.execute import AfterImport, Executor, Fallback, Patcher, user_traceback
+from reloader.execute import AfterImport, Executor, Fallback, Patcher
 from reloader.plan import LocalModule
 
 __all__ = ["CellApp", "CellFailed", "CellOptions", "Outcome", "Shared"]

@@ -20,9 +20,9 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, NoReturn
 
+from reloader._dispose import Disposers
 from reloader._errors import ReloaderError
 from reloader.adapters import load_adapters
-from reloader.engine import Disposers
 from reloader.execute import Executor, Patcher
 from reloader.notebook._cell import CellApp, CellFailed, CellOptions, Outcome, Shared
 

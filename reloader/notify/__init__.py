@@ -12,11 +12,11 @@ from reloader.notify._push import (
     Broadcaster,
     Message,
     client_script,
-    sse,
+    since_of,
     tab_message,
     worker_script,
 )
-from reloader.notify._tabs import Round, Tab, TabNews, Tabs
+from reloader.notify._tabs import Round, TabNews, Tabs
 
 __all__ = [
     "STREAM_HEADERS",
@@ -25,11 +25,10 @@ __all__ = [
     "Broadcaster",
     "Message",
     "Round",
-    "Tab",
     "TabNews",
     "Tabs",
     "client_script",
-    "sse",
+    "since_of",
     "tab_message",
     "worker_script",
 ]

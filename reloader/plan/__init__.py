@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from reloader.plan._planner import LocalModule, Plan, Planner, imported_names
+from reloader.plan._planner import LocalModule, Plan, Planner
 
-__all__ = ["LocalModule", "Plan", "Planner", "imported_names"]
+__all__ = ["LocalModule", "Plan", "Planner"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from reloader.watch._paths import containing_root, is_vendored
+from reloader._paths import containing_root, is_vendored
 
 __all__ = ["LocalModule", "Plan", "Planner", "imported_names"]
 

@@ -1,50 +1,13 @@
 """Stage 1, watch: watchfiles on the source tree, the relevance filter, and the
-change stream that turns raw events into settled batches of really changed files."""
+change stream that turns raw events into settled batches of really changed files.
+
+The engine is this stage's only user; the path rules it shares with the planner
+are in :mod:`reloader._paths`."""
 
 from __future__ import annotations
 
-from reloader.watch._changes import REAPPEAR_SECONDS, ChangeStream, digest
-from reloader.watch._filter import (
-    IGNORED_DIR_NAMES,
-    IGNORED_NAME_GLOBS,
-    RELEVANT_SUFFIXES,
-    SourceFilter,
-)
-from reloader.watch._paths import (
-    VENDORED_DIR_NAMES,
-    VIRTUALENV_MARKERS,
-    containing_root,
-    in_virtualenv,
-    is_under,
-    is_vendored,
-    parts_below,
-)
-from reloader.watch._watcher import (
-    ROOT_CHECK_MS,
-    Batch,
-    Watcher,
-    WatchNotice,
-    watch_roots,
-)
+from reloader.watch._changes import ChangeStream
+from reloader.watch._filter import SourceFilter
+from reloader.watch._watcher import Batch, Watcher, WatchNotice, watch_roots
 
-__all__ = [
-    "IGNORED_DIR_NAMES",
-    "IGNORED_NAME_GLOBS",
-    "REAPPEAR_SECONDS",
-    "RELEVANT_SUFFIXES",
-    "ROOT_CHECK_MS",
-    "VENDORED_DIR_NAMES",
-    "VIRTUALENV_MARKERS",
-    "Batch",
-    "ChangeStream",
-    "SourceFilter",
-    "WatchNotice",
-    "Watcher",
-    "containing_root",
-    "digest",
-    "in_virtualenv",
-    "is_under",
-    "is_vendored",
-    "parts_below",
-    "watch_roots",
-]
+__all__ = ["Batch", "ChangeStream", "SourceFilter", "WatchNotice", "Watcher", "watch_roots"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import watchfiles
 
-from reloader.watch._paths import (
+from reloader._paths import (
     VENDORED_DIR_NAMES,
     VIRTUALENV_MARKERS,
     containing_root,

@@ -42,8 +42,8 @@ from typing import Literal
 
 import watchfiles
 
+from reloader._paths import is_under
 from reloader.watch._filter import RELEVANT_SUFFIXES, SourceFilter
-from reloader.watch._paths import is_under
 
 __all__ = [
     "RELEVANT_SUFFIXES",

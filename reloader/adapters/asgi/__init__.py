@@ -76,8 +76,7 @@ from reloader.adapters.base import (
     SwapError,
 )
 from reloader.adapters.capture import RunCapture
-from reloader.notify import Tabs
-from reloader.notify._push import Broadcaster, Message
+from reloader.notify import Broadcaster, Message, Tabs
 
 __all__ = [
     "CLIENT_PATH",

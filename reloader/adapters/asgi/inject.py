@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from reloader.adapters.asgi.page_errors import ERRORS_KEY, describe, is_refresh_request
-from reloader.notify._push import client_script
+from reloader.notify import client_script
 
 __all__ = [
     "CLIENT_PATH",

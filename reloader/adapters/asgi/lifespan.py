@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from reloader.execute._frames import user_frames
+from reloader._frames import user_frames
 
 __all__ = ["LIFESPAN_SHUTDOWN_SECONDS", "Lifespan", "StartupFailure"]
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reloader.execute._frames import is_user_file
+from reloader._frames import is_user_file
 
 __all__ = [
     "ERRORS_KEY",

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from reloader._events import StatusBoard
+from reloader._frames import user_traceback
 from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection, send_client
 from reloader.adapters.asgi.lifespan import Lifespan, StartupFailure
 from reloader.adapters.asgi.sockets import ClosableSocket
 from reloader.channel import CHANNEL_PATHS, MCP_PATH, STATUS_PATH, ProgramChannel
-from reloader.execute._frames import user_traceback
-from reloader.notify._push import (
+from reloader.notify import (
     STREAM_HEADERS,
     TAB_PATH,
     WORKER_PATH,

@@ -59,13 +59,13 @@ from reloader.adapters.gradio._settings import (
 )
 from reloader.adapters.gradio.compat import DEV_RELOAD_ROUTE, GradioInternals, resolve
 from reloader.channel import MCP_PATH, STATUS_PATH, ProgramChannel
-from reloader.notify import Tabs
-from reloader.notify._push import (
+from reloader.notify import (
     STREAM_HEADERS,
     TAB_PATH,
     WORKER_PATH,
     Broadcaster,
     Message,
+    Tabs,
     client_script,
     since_of,
     tab_message,

@@ -16,7 +16,7 @@ from types import FrameType
 
 __all__ = ["Whereabouts", "is_user_file", "user_frames", "user_traceback", "whereabouts"]
 
-_RELOADER_DIR = Path(__file__).resolve().parent.parent
+_RELOADER_DIR = Path(__file__).resolve().parent
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 
 

@@ -85,7 +85,7 @@ class Engine:
         self.planner = Planner(self.roots, self.app_module)
         #: The patch tier: body-only edits swap function code in place.
         self.patcher = Patcher()
-        self._patch_warm_up = _Later(self.patcher.prepare, PATCH_WARM_UP_SECONDS)
+        self._patch_warm_up = _Debounced(self.patcher.prepare, PATCH_WARM_UP_SECONDS)
         self.changes = ChangeStream(
             Watcher(self.roots, SourceFilter(config.ignore, self.roots), step_ms=config.step_ms),
             on_notice=self._watch_notice,
@@ -585,8 +585,7 @@ class Engine:
             atexit._run_exitfuncs()
 
 
-#: The overlay's title per watch problem: what is wrong, and that saves wait for it.
-class _Later:
+class _Debounced:
     """Runs ``function`` once ``delay`` seconds after the latest request, on one thread
     for the process (not one per request: saves come many a second)."""
 

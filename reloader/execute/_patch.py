@@ -56,7 +56,7 @@ class PatchResult:
 
 
 @dataclass
-class _Known:
+class _ModuleSource:
     name: str
     source: str
     #: The very source the live module ran from (not read from the file later).
@@ -74,13 +74,13 @@ class _WholeModule(Exception):
 
 
 @dataclass
-class _Plan:
+class _PatchSet:
     swaps: list[tuple[FunctionType, CodeType, str]] = field(default_factory=list)
     #: Functions below an edit that changed the line count: same code, new line numbers.
     moves: list[tuple[FunctionType, CodeType]] = field(default_factory=list)
     #: Decorators with a cache (functools.cache, lru_cache) in front of a patched function.
     caches: list[Any] = field(default_factory=list)
-    sources: dict[Path, _Known] = field(default_factory=dict)
+    sources: dict[Path, _ModuleSource] = field(default_factory=dict)
 
 
 def read_source(path: Path) -> str:
@@ -98,7 +98,7 @@ class Patcher:
     """Remembers the source each local module last ran from; patches body-only edits."""
 
     def __init__(self) -> None:
-        self._known: dict[Path, _Known] = {}
+        self._known: dict[Path, _ModuleSource] = {}
         #: Names of the functions that may run while the known modules load
         #: (:func:`_called_while_loading`); computed once per load, see :meth:`_check_load_time`.
         self._running_at_load: frozenset[str] | None = None
@@ -111,7 +111,7 @@ class Patcher:
             self._running_at_load = None
             for name, path, source in modules:
                 try:
-                    self._known[path] = _Known(
+                    self._known[path] = _ModuleSource(
                         name,
                         source if source is not None else read_source(path),
                         exact=source is not None,
@@ -144,7 +144,7 @@ class Patcher:
         paths = list(changed)
         with self._lock:
             try:
-                plan = _Plan()
+                plan = _PatchSet()
                 for path in paths:
                     found = self._plan_file(path, modules, plan)
                     if isinstance(found, Fallback):
@@ -181,7 +181,7 @@ class Patcher:
             )
         return self._running_at_load
 
-    def _check_load_time(self, plan: _Plan) -> Fallback | None:
+    def _check_load_time(self, plan: _PatchSet) -> Fallback | None:
         """Refuse a patch of a function that may run while the modules load: its result
         may be built into the app (a header, a layout helper), and only running the
         modules again shows the change.
@@ -212,7 +212,7 @@ class Patcher:
         return None
 
     def _plan_file(
-        self, path: Path, modules: Mapping[str, ModuleType], plan: _Plan
+        self, path: Path, modules: Mapping[str, ModuleType], plan: _PatchSet
     ) -> Fallback | None:
         known = self._known.get(path)
         if known is None or path.suffix != ".py":
@@ -232,13 +232,13 @@ class Patcher:
         return _plan_whole_module(path, known, source, module, plan)
 
 
-def _tree(known: _Known) -> ast.Module | None:
+def _tree(known: _ModuleSource) -> ast.Module | None:
     if not known.parsed:
         known.tree, known.parsed = _parsed(known.source), True
     return known.tree
 
 
-def _layout(known: _Known) -> Layout | None:
+def _layout(known: _ModuleSource) -> Layout | None:
     if known.layout is None:
         tree = _tree(known)
         known.layout = _spans.layout_of(tree) if tree is not None else None
@@ -246,7 +246,7 @@ def _layout(known: _Known) -> Layout | None:
 
 
 def _plan_one_function(
-    path: Path, known: _Known, source: str, module: ModuleType, plan: _Plan
+    path: Path, known: _ModuleSource, source: str, module: ModuleType, plan: _PatchSet
 ) -> Fallback | None:
     """Plan a save that changed the lines of one function only, compiling that
     function alone; :class:`_WholeModule` where that cannot decide."""
@@ -307,12 +307,14 @@ def _plan_one_function(
             if moved[0].__code__.co_firstlineno != later.start + 1:
                 raise _WholeModule
             plan.moves.append((moved[0], _spans.shifted(moved[0].__code__, delta)))
-    plan.sources[path] = _Known(known.name, source, layout=layout.after_edit(index, new.end, delta))
+    plan.sources[path] = _ModuleSource(
+        known.name, source, layout=layout.after_edit(index, new.end, delta)
+    )
     return None
 
 
 def _plan_whole_module(
-    path: Path, known: _Known, source: str, module: ModuleType, plan: _Plan
+    path: Path, known: _ModuleSource, source: str, module: ModuleType, plan: _PatchSet
 ) -> Fallback | None:
     """Plan a save by comparing the whole old and new modules."""
     try:
@@ -355,12 +357,12 @@ def _plan_whole_module(
         refused = _plan_swap(definition, live, wrappers, new_code, plan)
         if refused is not None:
             return refused
-    plan.sources[path] = _Known(known.name, source, tree=new_tree, parsed=True)
+    plan.sources[path] = _ModuleSource(known.name, source, tree=new_tree, parsed=True)
     return None
 
 
 def _plan_swap(
-    definition: Def, live: FunctionType, wrappers: list[Any], new_code: CodeType, plan: _Plan
+    definition: Def, live: FunctionType, wrappers: list[Any], new_code: CodeType, plan: _PatchSet
 ) -> Fallback | None:
     """Add ``live``'s swap to ``new_code`` to the plan, unless the change is unsafe."""
     old_code = live.__code__

@@ -52,6 +52,7 @@ from reloader.adapters.base import (
     ServeOptions,
 )
 from reloader.adapters.capture import RunCall
+from reloader.adapters.nicegui.compat import HANDLER_LISTS, problem
 from reloader.adapters.nicegui.pages import REBUILD_SECONDS, PageCalls, rebuild_clients
 
 __all__ = ["NiceGUIAdapter"]
@@ -62,15 +63,7 @@ logger = logging.getLogger("reloader.adapters.nicegui")
 #: no uvicorn reloader of NiceGUI's own).
 _OVERRIDDEN = {"reload": False, "show": False, "show_welcome_message": False}
 
-#: ``nicegui.app``'s per-client handler lists, which a reload replaces.
-_HANDLER_LISTS = (
-    "_connect_handlers",
-    "_disconnect_handlers",
-    "_delete_handlers",
-    "_exception_handlers",
-)
-
-_MIDDLEWARE_AND_HANDLERS = (*_HANDLER_LISTS, "user_middleware")
+_MIDDLEWARE_AND_HANDLERS = (*HANDLER_LISTS, "user_middleware")
 
 
 @contextmanager
@@ -132,6 +125,8 @@ class NiceGUIAdapter(ASGIAdapter):
         super().__init__()
         self._run: RunCall | None = None
         self._original_run: Any = None
+        #: Set when this NiceGUI lacks an internal devreload needs (compat.problem()).
+        self._serve_error: ServeError | None = None
         #: The lifecycle handlers the last good execution registered, per list.
         self._handlers: dict[str, list[Any]] = {}
         #: The middleware the last good execution added (``app.add_middleware``).
@@ -152,6 +147,7 @@ class NiceGUIAdapter(ASGIAdapter):
         # then take the paths of its own test harness (a port from its test
         # environment, no gzip): devreload's process never is that harness.
         os.environ.pop("PYTEST_CURRENT_TEST", None)
+        self._serve_error = problem()
         from nicegui import ui, ui_run
 
         self._original_run = self.capture.patch(ui_run, "run")
@@ -176,11 +172,11 @@ class NiceGUIAdapter(ASGIAdapter):
 
         # Script mode has no @ui.page (NiceGUI forbids both): its "/" stays.
         saved = None if first_load or core.script_mode else self._forget_pages()
-        handlers = {attr: list(getattr(app, attr)) for attr in _HANDLER_LISTS}
+        handlers = {attr: list(getattr(app, attr)) for attr in HANDLER_LISTS}
         middleware = list(app.user_middleware)
         if not first_load:
             # The previous version's app.on_connect(...) & co. give way to the new ones.
-            for attr in _HANDLER_LISTS:
+            for attr in HANDLER_LISTS:
                 gone = {id(handler) for handler in self._handlers.get(attr, ())}
                 getattr(app, attr)[:] = [h for h in getattr(app, attr) if id(h) not in gone]
             # NiceGUI has started: its startup/shutdown handlers were registered once and
@@ -236,7 +232,7 @@ class NiceGUIAdapter(ASGIAdapter):
             app = sys.modules["nicegui"].app
             self._handlers = {
                 attr: [h for h in getattr(app, attr) if id(h) not in before[attr]]
-                for attr in _HANDLER_LISTS
+                for attr in HANDLER_LISTS
             }
             self._middleware = [
                 m for m in app.user_middleware if id(m) not in before["user_middleware"]
@@ -287,6 +283,8 @@ class NiceGUIAdapter(ASGIAdapter):
     # -- serving -----------------------------------------------------------------
 
     def serve(self, app: Any, options: ServeOptions) -> str:
+        if self._serve_error is not None:
+            raise self._serve_error
         call = self._run
         assert call is not None
         arguments = call.kwargs

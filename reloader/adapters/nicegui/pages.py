@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from reloader.adapters.nicegui.compat import CLIENT_HANDLER_LISTS
+
 __all__ = ["REBUILD_SECONDS", "PageCalls", "rebuild_clients"]
 
 logger = logging.getLogger("reloader.adapters.nicegui")
@@ -153,7 +155,7 @@ async def _rebuild(client: Any, builder: Any, calls: PageCalls) -> bool:
     }
     # The page function registers its client.on_connect/on_disconnect/on_delete
     # handlers again as it runs: the previous version's give way, as on a new load.
-    handlers = {name: getattr(client, name, None) for name in _CLIENT_HANDLER_LISTS}
+    handlers = {name: getattr(client, name, None) for name in CLIENT_HANDLER_LISTS}
     for name, registered in handlers.items():
         if isinstance(registered, list):
             setattr(client, name, [])
@@ -209,9 +211,6 @@ def _arguments(builder: Any, call: PageCall, client: Any) -> dict[str, Any] | No
 
 
 _UNKNOWN = object()
-
-#: A client's own lifecycle handlers, which its page function registers.
-_CLIENT_HANDLER_LISTS = ("connect_handlers", "disconnect_handlers", "delete_handlers")
 
 
 def _restore(client: Any, entered: dict[Place, tuple[Any, Any, Any]], calls: PageCalls) -> None:

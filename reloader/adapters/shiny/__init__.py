@@ -24,7 +24,8 @@ from types import FunctionType, ModuleType
 from typing import Any
 
 from reloader.adapters.asgi import ASGIAdapter, page_scripts
-from reloader.adapters.base import MATCH_EXACT, AppNotFound, ServeOptions
+from reloader.adapters.base import MATCH_EXACT, AppNotFound, ServeError, ServeOptions
+from reloader.adapters.shiny.compat import problem
 
 __all__ = ["ShinyAdapter"]
 
@@ -49,6 +50,8 @@ class ShinyAdapter(ASGIAdapter):
         super().__init__()
         #: The app's file when it is a Shiny Express app; None for a core app.
         self.express_file: Path | None = None
+        #: Set when this Shiny lacks an internal devreload needs (compat.problem()).
+        self._serve_error: ServeError | None = None
 
     def configure(self, options: ServeOptions) -> None:
         super().configure(options)
@@ -76,6 +79,7 @@ class ShinyAdapter(ASGIAdapter):
         super().framework_imported(module_name)
         if module_name != "shiny":
             return
+        self._serve_error = problem()
         import shiny
         import shiny._main._run
 
@@ -111,6 +115,8 @@ class ShinyAdapter(ASGIAdapter):
         return 0
 
     def serve(self, app: Any, options: ServeOptions) -> str:
+        if self._serve_error is not None:
+            raise self._serve_error
         return self.serve_asgi(app, options, self.run_call_kwargs(SHINY))
 
 

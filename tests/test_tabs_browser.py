@@ -93,6 +93,12 @@ def last_reloaded(process: DevreloadProcess) -> dict[str, Any]:
     return next(event for event in reversed(events) if event["event"] == "reloaded")
 
 
+def no_tabs_left(server: DevreloadProcess) -> None:
+    """The module's server outlives each test: wait until the tabs of the tests before
+    have said goodbye, so that the counts a test checks are its own tabs'."""
+    wait_for(lambda: status(server)["tabs"] == [], 20, what="earlier tests' tabs to go")
+
+
 def open_tab(context: Any, url: str) -> Any:
     page = context.new_page()
     page.goto(url)
@@ -114,6 +120,7 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
     handed the new Markdown's props and threw ("e.flatMap is not a function"), the tab
     stayed on the old layout for good and sent nothing more. Now the new layout shows,
     the conversation is kept, and the next message is answered."""
+    no_tabs_left(server)
     context = browser.new_context()
     try:
         page = open_tab(context, server.url)
@@ -147,6 +154,7 @@ def test_more_tabs_than_a_browser_has_connections_all_follow_and_answer(
     """A browser allows 6 connections per host: with streams held by each Gradio tab
     (Gradio's and devreload's) the third tab froze the app. devreload holds one for
     all of them (20 lighter tabs: test_twenty_tabs_...)."""
+    no_tabs_left(server)
     context = browser.new_context()
     try:
         pages = [open_tab(context, server.url) for _ in range(8)]
@@ -179,6 +187,7 @@ def test_a_tab_whose_rerender_throws_reloads_itself_with_its_state(
     server: DevreloadProcess, browser: Any
 ) -> None:
     context = browser.new_context()
+    no_tabs_left(server)
     try:
         page = open_tab(context, server.url)
         ask(page, "remember me")

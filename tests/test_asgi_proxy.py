@@ -620,7 +620,8 @@ def test_without_the_mcp_package_the_mcp_route_says_how_to_install_it(
     assert answer.status_code == 501
     assert answer.text == (
         "devreload's MCP server needs the mcp package: "
-        'pip install "devreload[mcp]" in this environment, then start devreload again.\n'
+        "pip install mcp (devreload's 'mcp' extra has it) in this environment, "
+        "then start devreload again.\n"
     )
 
 

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reloader.adapters.asgi import page_scripts
-from reloader.adapters.base import MATCH_EXACT, ServeError, ServeOptions
-from reloader.adapters.wsgi import WSGIAdapter
+from reloader.adapters.base import MATCH_EXACT, ServeOptions
+from reloader.adapters.wsgi import WSGIAdapter, wsgi_bridge
 
 __all__ = ["DashAdapter"]
 
@@ -62,13 +62,7 @@ class DashAdapter(WSGIAdapter):
         return MATCH_EXACT if _is_dash(app) else 0
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        try:
-            from a2wsgi import WSGIMiddleware
-        except ImportError:
-            raise ServeError(
-                "Serving a Dash app needs a2wsgi: pip install 'devreload[dash]'."
-            ) from None
-        self._bridge = WSGIMiddleware(SetUpFirst(app.server))
+        self._bridge = wsgi_bridge(SetUpFirst(app.server), "a Dash app", extra="dash")
         return self.serve_asgi(self._bridge, options, self.run_call_kwargs(DASH))
 
     def swap(self, app: Any) -> None:

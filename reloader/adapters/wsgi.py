@@ -87,19 +87,26 @@ class WSGIAdapter(ASGIAdapter):
         return MATCH_TYPE if _is_flask(app) else MATCH_GENERIC
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        try:
-            from a2wsgi import WSGIMiddleware
-        except ImportError:
-            raise ServeError(
-                "Serving a WSGI app needs a2wsgi: pip install 'devreload[wsgi]'."
-            ) from None
-        self._bridge = WSGIMiddleware(app)
+        self._bridge = wsgi_bridge(app, "a WSGI app", extra="wsgi")
         kwargs = {"port": DEFAULT_PORT, **self._run_kwargs(app)}
         return self.serve_asgi(self._bridge, options, kwargs)
 
     def swap(self, app: Any) -> None:
         # a2wsgi reads .app when a request starts: in-flight ones keep theirs.
         self._bridge.app = app
+
+
+def wsgi_bridge(app: Any, what: str, *, extra: str) -> Any:
+    """``app`` (a WSGI callable) as an ASGI app, through a2wsgi; a ServeError saying
+    how to install a2wsgi when it is missing."""
+    try:
+        from a2wsgi import WSGIMiddleware
+    except ImportError:
+        raise ServeError(
+            f"Serving {what} needs a2wsgi: pip install a2wsgi "
+            f"(devreload's {extra!r} extra has it), then start devreload again."
+        ) from None
+    return WSGIMiddleware(app)
 
 
 def _record_request_error(sender: Any, exception: BaseException, **extra: Any) -> None:

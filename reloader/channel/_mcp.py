@@ -11,7 +11,7 @@ their own). Four tools, whose answers are the status route's JSON:
 * ``last_error``: the newest failed save (file, line, traceback) and whether it stands;
 * ``open_tabs``: the open tabs and the version each shows.
 
-The ``mcp`` package is optional (``pip install "devreload[mcp]"``; ``gradio[mcp]``
+The ``mcp`` package is optional (``pip install mcp``, devreload's ``mcp`` extra; ``gradio[mcp]``
 brings it too): it is imported at the first request, and without it the route
 answers with one sentence saying how to install it.
 """
@@ -38,7 +38,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 INSTALL_MCP = (
     "devreload's MCP server needs the mcp package: "
-    'pip install "devreload[mcp]" in this environment, then start devreload again.'
+    "pip install mcp (devreload's 'mcp' extra has it) in this environment, "
+    "then start devreload again."
 )
 #: wait_for_reload's default, in seconds.
 DEFAULT_WAIT_SECONDS = 30.0

@@ -101,3 +101,21 @@ def test_finding_wsgi_apps() -> None:
     assert find({"asgi": asgi}, "asgi") is None
     with pytest.raises(AppNotFound, match=r"\(app, application\)"):
         find({"app": flask_app, "application": application})
+
+
+def test_two_dash_apps_and_none_run_are_named_like_the_other_adapters_do() -> None:
+    """Dash answered "no app" (and devreload then said no adapter found one) where the
+    WSGI and ASGI adapters name the candidates: all say the same now."""
+    import dash
+
+    from reloader.adapters.dash import DashAdapter
+
+    first, second = dash.Dash("first"), dash.Dash("second")
+    find = DashAdapter().find_app
+    assert find({"app": first, "same": first}) is first
+    with pytest.raises(AppNotFound) as error:
+        find({"app": first, "other": second})
+    assert str(error.value) == (
+        "Several Dash apps are defined (app, other) and none is run by app.run(); "
+        "choose one with --app NAME."
+    )

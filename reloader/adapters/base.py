@@ -57,6 +57,7 @@ __all__ = [
     "ServeError",
     "ServeOptions",
     "SwapError",
+    "the_one_app",
 ]
 
 #: How well an adapter fits an app (:meth:`Adapter.match`); the highest wins.
@@ -195,3 +196,22 @@ class Adapter(ABC):
 
     def shutdown(self) -> None:  # noqa: B027 - optional hook
         """Stop serving; called once on exit, must return within a second."""
+
+
+def the_one_app(
+    namespace: Mapping[str, Any], is_app: Callable[[Any], bool], kind: str, run_call: str
+) -> Any | None:
+    """The one app among the module's public globals for which ``is_app`` holds (the
+    same object under two names counts once); None when there is none; AppNotFound
+    naming them when there are several and none is run by ``run_call``."""
+    found: dict[int, tuple[str, Any]] = {}
+    for key, value in namespace.items():
+        if not key.startswith("_") and is_app(value):
+            found.setdefault(id(value), (key, value))
+    if len(found) > 1:
+        names = ", ".join(sorted(key for key, _ in found.values()))
+        raise AppNotFound(
+            f"Several {kind} apps are defined ({names}) and none is run by {run_call}; "
+            "choose one with --app NAME."
+        )
+    return next(iter(found.values()))[1] if found else None

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reloader.adapters.asgi import page_scripts
-from reloader.adapters.base import MATCH_EXACT, ServeOptions
+from reloader.adapters.base import MATCH_EXACT, ServeOptions, the_one_app
 from reloader.adapters.wsgi import WSGIAdapter, wsgi_bridge
 
 __all__ = ["DashAdapter"]
@@ -55,8 +55,7 @@ class DashAdapter(WSGIAdapter):
         call = self.capture.last(kind=DASH)
         if call is not None and _is_dash(call.target):
             return call.target
-        found = {id(v): v for k, v in namespace.items() if not k.startswith("_") and _is_dash(v)}
-        return next(iter(found.values())) if len(found) == 1 else None
+        return the_one_app(namespace, _is_dash, "Dash", "app.run()")
 
     def match(self, app: Any) -> int:
         return MATCH_EXACT if _is_dash(app) else 0

@@ -23,12 +23,12 @@ from reloader.adapters.base import (
     MATCH_EXACT,
     MATCH_GENERIC,
     MATCH_TYPE,
-    AppNotFound,
     ServeError,
     ServeOptions,
+    the_one_app,
 )
 
-__all__ = ["WSGIAdapter"]
+__all__ = ["WSGIAdapter", "wsgi_bridge"]
 
 #: Flask's own default.
 DEFAULT_PORT = 5000
@@ -69,17 +69,9 @@ class WSGIAdapter(ASGIAdapter):
         self._runs = self._served_runs()
         if self._runs:
             return self._runs[-1].app
-        found: dict[int, tuple[str, Any]] = {}
-        for key, value in namespace.items():
-            if not key.startswith("_") and (_is_flask(value) or _is_wsgi_function(value)):
-                found.setdefault(id(value), (key, value))
-        if len(found) > 1:
-            names = ", ".join(sorted(key for key, _ in found.values()))
-            raise AppNotFound(
-                f"Several WSGI apps are defined ({names}) and none is run; "
-                "choose one with --app NAME."
-            )
-        return next(iter(found.values()))[1] if found else None
+        return the_one_app(
+            namespace, lambda v: _is_flask(v) or _is_wsgi_function(v), "WSGI", "app.run()"
+        )
 
     def match(self, app: Any) -> int:
         if any(run.app is app for run in self._runs):

@@ -122,12 +122,15 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         ask(page, "hello")
         page.get_by_label("a", exact=True).check()
         page.get_by_label("Bee", exact=True).check()
+        before = counters(page)
         edit(
             server,
             '    gr.Markdown("# Title v1")',
             '    gr.Markdown("## Banner")\n    gr.Markdown("# Title v1")',
         )
         page.get_by_text("Banner").wait_for(timeout=20_000)
+        # A component inserted is a structure change: the tab re-renders from the config.
+        assert counters(page) == {**before, "rerenders": before["rerenders"] + 1}
         assert page.get_by_text("echo hello").count() == 1
         # The CheckboxGroup's ticks, read from the page (no event carried them).
         ticked = [page.get_by_label(name, exact=True).is_checked() for name in ("a", "Bee", "c")]
@@ -137,6 +140,68 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         # The tab re-rendered in place: it never reloaded itself.
         assert "could not show" not in server.output
         assert last_reloaded(server)["tabs_shown"] == 1
+    finally:
+        context.close()
+
+
+def counters(page: Any) -> dict[str, int]:
+    """How many saves the tab took by re-rendering from a config, and in place."""
+    return dict(
+        page.evaluate(
+            "() => ({rerenders: window.__devreloadGradio.rerenders,"
+            " propsUpdates: window.__devreloadGradio.propsUpdates})"
+        )
+    )
+
+
+def test_a_props_only_save_updates_the_mounted_components_and_keeps_the_page(
+    server: DevreloadProcess, browser: Any
+) -> None:
+    """A Markdown's text and a Textbox's label changed, nothing else: under Gradio 6 the
+    tab applies the new props to what it has mounted, without fetching the config or
+    re-rendering; the typed value, the chat and the mounted nodes stay. Gradio 5's
+    frontend has no such path: its tab re-renders, keeping the same state."""
+    context = browser.new_context()
+    try:
+        page = open_tab(context, server.url)
+        gradio6 = not page.evaluate("() => window.gradio_config.version.startsWith('5.')")
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        configs: list[str] = []
+        page.on("request", lambda r: configs.append(r.url) if r.url.endswith("/config") else None)
+        ask(page, "hello")
+        page.get_by_role("textbox", name="Name").fill("typed by hand")
+        page.get_by_role("textbox", name="Name").evaluate("node => { node.__marked = true; }")
+        before = counters(page)
+        edit(
+            server,
+            'gr.Markdown("# Title v1")',
+            'gr.Markdown("# Title v4")',
+        )
+        edit(server, 'name = gr.Textbox(label="Name")', 'name = gr.Textbox(label="Your name")')
+        page.get_by_text("Title v4").wait_for(timeout=20_000)
+        renamed = page.get_by_role("textbox", name="Your name")
+        renamed.wait_for(timeout=20_000)
+        confirmed(server, 1)
+        assert renamed.input_value() == "typed by hand"
+        assert page.get_by_text("echo hello").count() == 1
+        if gradio6:
+            assert counters(page) == {**before, "propsUpdates": before["propsUpdates"] + 2}
+            assert configs == []
+            assert renamed.evaluate("node => node.__marked === true")
+        else:
+            assert counters(page)["rerenders"] == before["rerenders"] + 2
+        # The terminal's line for the save says the tab shows it.
+        line = next(line for line in server.lines[::-1] if "devreload: reloaded" in line)
+        assert "1 of 1 tab shows it" in line, line
+        ask(page, "again")
+        page.get_by_role("button", name="Go", exact=True).click()
+        wait_for(
+            lambda: page.get_by_role("textbox", name="Out").input_value() == "done:typed by hand",
+            20,
+            what="the click answered",
+        )
+        assert errors == []
     finally:
         context.close()
 
@@ -188,7 +253,8 @@ def test_a_tab_whose_rerender_throws_reloads_itself_with_its_state(
             "() => { for (const s of window.__devreloadGradio.streams)"
             " s.reload = () => Promise.reject(new Error('a re-render bug')); }"
         )
-        edit(server, "# Title v1", "# Title v3")
+        # A structure change (a props-only one is not re-rendered).
+        edit(server, '"# Title v1")', '"# Title v3")\n    gr.Markdown("more")')
         server.wait_for_line("could not show the new version (a re-render bug)")
         page.get_by_text("Title v3").wait_for(timeout=30_000)
         page.get_by_text("echo remember me").wait_for(timeout=20_000)

@@ -302,6 +302,40 @@
     return patched;
   };
 
+  // A props-only save, taken in place (gradio_reload.js): the props to apply. The page
+  // keeps every value, except where the developer changed the default and where a
+  // component has the reset class (it takes its default); the new props are the
+  // defaults the next save compares with.
+  state.takeProps = (props) => {
+    if (!state.config) return props;
+    const kept = [];
+    const reset = [];
+    const taken = { ...props };
+    state.config = {
+      ...state.config,
+      components: (state.config.components || []).map((component) => {
+        const changed = props[component.id];
+        const now = changed ? { ...(component.props || {}), ...changed } : component.props || {};
+        const classes = now.elem_classes || [];
+        const optedOut = Array.isArray(classes) && classes.includes(RESET_CLASS);
+        if (optedOut && "value" in now) {
+          taken[component.id] = { ...(changed || {}), value: now.value };
+        }
+        if (state.values.has(component.id)) {
+          if (optedOut || (changed && "value" in changed)) {
+            state.values.delete(component.id);
+            reset.push([describe(component), optedOut ? `the ${RESET_CLASS} class` : "its default changed"]);
+          } else if (!["state", "browserstate"].includes(component.type)) {
+            kept.push(describe(component));
+          }
+        }
+        return changed ? { ...component, props: now } : component;
+      }),
+    };
+    if (settings.stateReport) report(kept, reset);
+    return taken;
+  };
+
   const isFirstTab = (config, tabs, tabitem) => {
     const find = (node) => {
       if (!node) return null;

@@ -121,6 +121,7 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         page.on("pageerror", lambda error: errors.append(str(error)))
         ask(page, "hello")
         page.get_by_label("a", exact=True).check()
+        page.get_by_label("a", exact=True).check()
         page.get_by_label("Bee", exact=True).check()
         before = counters(page)
         edit(
@@ -172,25 +173,36 @@ def test_a_props_only_save_updates_the_mounted_components_and_keeps_the_page(
         ask(page, "hello")
         page.get_by_role("textbox", name="Name").fill("typed by hand")
         page.get_by_role("textbox", name="Name").evaluate("node => { node.__marked = true; }")
+        page.get_by_label("a", exact=True).check()
+        page.get_by_label("Bee", exact=True).check()
         before = counters(page)
-        edit(
-            server,
-            'gr.Markdown("# Title v1")',
-            'gr.Markdown("# Title v4")',
-        )
+        edit(server, 'gr.Markdown("# Title v1")', 'gr.Markdown("# Title v4")')
         edit(server, 'name = gr.Textbox(label="Name")', 'name = gr.Textbox(label="Your name")')
+        edit(server, '["a", ("Bee", "b"), "c"]', '["a", ("Bee", "b"), "c", "d"]')
         page.get_by_text("Title v4").wait_for(timeout=20_000)
         renamed = page.get_by_role("textbox", name="Your name")
         renamed.wait_for(timeout=20_000)
+        page.get_by_label("d", exact=True).wait_for(timeout=20_000)
         confirmed(server, 1)
         assert renamed.input_value() == "typed by hand"
         assert page.get_by_text("echo hello").count() == 1
+        ticked = [page.get_by_label(name, exact=True).is_checked() for name in ("a", "Bee", "d")]
+        assert ticked == [True, True, False]
+        # A choice the page holds that is no longer offered: the default comes back.
+        edit(server, '["a", ("Bee", "b"), "c", "d"]', '[("Bee", "b"), "c", "d"]')
+        page.get_by_label("a", exact=True).wait_for(state="detached", timeout=20_000)
+        wait_for(
+            lambda: not page.get_by_label("Bee", exact=True).is_checked(),
+            10,
+            what="the Letters back to their default",
+        )
+        confirmed(server, 1)
         if gradio6:
-            assert counters(page) == {**before, "propsUpdates": before["propsUpdates"] + 2}
+            assert counters(page) == {**before, "propsUpdates": before["propsUpdates"] + 4}
             assert configs == []
             assert renamed.evaluate("node => node.__marked === true")
         else:
-            assert counters(page)["rerenders"] == before["rerenders"] + 2
+            assert counters(page)["rerenders"] == before["rerenders"] + 4
         # The terminal's line for the save says the tab shows it.
         line = next(line for line in server.lines[::-1] if "devreload: reloaded" in line)
         assert "1 of 1 tab shows it" in line, line

@@ -311,6 +311,10 @@
     const kept = [];
     const reset = [];
     const taken = { ...props };
+    // A Dropdown's choice is read from the page (no event carries one picked by hand).
+    if (Object.values(props).some((changed) => "choices" in changed)) {
+      document.querySelectorAll('input[role="combobox"]').forEach(readDropdown);
+    }
     state.config = {
       ...state.config,
       components: (state.config.components || []).map((component) => {
@@ -322,9 +326,19 @@
           taken[component.id] = { ...(changed || {}), value: now.value };
         }
         if (state.values.has(component.id)) {
-          if (optedOut || (changed && "value" in changed)) {
+          const why = optedOut
+            ? `the ${RESET_CLASS} class`
+            : changed && "value" in changed
+              ? "its default changed"
+              : changed &&
+                  "choices" in changed &&
+                  !allowedChoice({ ...component, props: now }, state.values.get(component.id))
+                ? "its choices no longer contain its value"
+                : null;
+          if (why) {
             state.values.delete(component.id);
-            reset.push([describe(component), optedOut ? `the ${RESET_CLASS} class` : "its default changed"]);
+            reset.push([describe(component), why]);
+            if ("value" in now) taken[component.id] = { ...(changed || {}), value: now.value };
           } else if (!["state", "browserstate"].includes(component.type)) {
             kept.push(describe(component));
           }

@@ -201,6 +201,18 @@ def test_a_props_only_save_updates_the_mounted_components_and_keeps_the_page(
             assert counters(page) == {**before, "propsUpdates": before["propsUpdates"] + 4}
             assert configs == []
             assert renamed.evaluate("node => node.__marked === true")
+            # Applying props that throws (a frontend this script does not know): the tab
+            # re-renders from the config instead, and still says it shows the save.
+            page.evaluate(
+                "() => { const tree = window.__devreloadGradio.tree;"
+                " tree.update_state = () => { delete tree.update_state;"
+                " return Promise.reject(new Error('an unknown frontend')); }; }"
+            )
+            edit(server, 'gr.Markdown("# Title v4")', 'gr.Markdown("# Title v5")')
+            page.get_by_text("Title v5").wait_for(timeout=20_000)
+            confirmed(server, 1)
+            assert counters(page)["rerenders"] == before["rerenders"] + 1
+            assert renamed.input_value() == "typed by hand"
         else:
             assert counters(page)["rerenders"] == before["rerenders"] + 4
         # The terminal's line for the save says the tab shows it.

@@ -21,6 +21,8 @@ def config(
     extra: bool = False,
     event: bool = True,
     info: str | None = None,
+    row_visible: bool = True,
+    out_visible: bool = True,
 ) -> dict[str, Any]:
     from gradio.context import Context
 
@@ -33,8 +35,9 @@ def config(
         gr.Dropdown(list(choices), label="Letter")
         # Gradio 5 warns without a type; Gradio 6 has only messages.
         gr.Chatbot(label="Chat", **MESSAGES)
-        out = gr.Textbox(label="Out")
-        button = gr.Button("Go")
+        with gr.Row(visible=row_visible):
+            out = gr.Textbox(label="Out", visible=out_visible)
+            button = gr.Button("Go")
         if event:
             button.click(lambda n: n, name, out)
     return dict(demo.get_config_file())
@@ -84,3 +87,11 @@ def test_a_page_setting_is_structure() -> None:
     before = config()
     after = {**config(), "title": "Another title"}
     assert props_update(before, after) is None
+
+
+def test_a_component_shown_or_hidden_is_a_prop_a_container_is_structure() -> None:
+    before = config()
+    out = ids_by_label(before)["Out"]
+    assert props_update(before, config(out_visible=False)) == {out: {"visible": False}}
+    # Gradio would hand the row's visibility to the children, whatever their own.
+    assert props_update(before, config(row_visible=False)) is None

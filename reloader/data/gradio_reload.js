@@ -71,6 +71,9 @@
       if (typeof listener !== "function") return;
       this.listeners.set(type, [...(this.listeners.get(type) || []), listener]);
       if (type === "reload") {
+        // Gradio built its tree before it listens: no need to look for it any longer
+        // (under Gradio 5 there is none to find).
+        if (Function.prototype.bind === findTree) Function.prototype.bind = nativeBind;
         page.listening = true;
         listeningNow(this);
       }

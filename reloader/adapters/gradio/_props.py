@@ -59,7 +59,29 @@ def props_update(
         }
         if changed:
             changes[int(component["id"])] = changed
+    # Gradio hands a container's new visibility on to everything inside it, whatever
+    # each child's own: only a re-render shows the children as the code has them.
+    shown_or_hidden = {id_ for id_, changed in changes.items() if "visible" in changed}
+    if shown_or_hidden & _containers(new):
+        return None
     return changes
+
+
+def _containers(config: Mapping[str, Any]) -> set[int]:
+    """The ids of the layout's nodes that have children (all pages' layouts)."""
+    found: set[int] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict) and node.get("children"):
+            found.add(int(node["id"]))
+            for child in node["children"]:
+                walk(child)
+
+    walk(config.get("layout"))
+    for page in (config.get("page") or {}).values():
+        if isinstance(page, dict):
+            walk(page.get("layout"))
+    return found
 
 
 def _page(config: Mapping[str, Any]) -> dict[str, Any]:

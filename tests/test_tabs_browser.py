@@ -128,13 +128,17 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         page.on("pageerror", lambda error: errors.append(str(error)))
         ask(page, "hello")
         page.get_by_label("a", exact=True).check()
+        page.get_by_label("a", exact=True).check()
         page.get_by_label("Bee", exact=True).check()
+        before = counters(page)
         edit(
             server,
             '    gr.Markdown("# Title v1")',
             '    gr.Markdown("## Banner")\n    gr.Markdown("# Title v1")',
         )
         page.get_by_text("Banner").wait_for(timeout=20_000)
+        # A component inserted is a structure change: the tab re-renders from the config.
+        assert counters(page) == {**before, "rerenders": before["rerenders"] + 1}
         assert page.get_by_text("echo hello").count() == 1
         # The CheckboxGroup's ticks, read from the page (no event carried them).
         ticked = [page.get_by_label(name, exact=True).is_checked() for name in ("a", "Bee", "c")]
@@ -144,6 +148,91 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         # The tab re-rendered in place: it never reloaded itself.
         assert "could not show" not in server.output
         assert last_reloaded(server)["tabs_shown"] == 1
+    finally:
+        context.close()
+
+
+def counters(page: Any) -> dict[str, int]:
+    """How many saves the tab took by re-rendering from a config, and in place."""
+    return dict(
+        page.evaluate(
+            "() => ({rerenders: window.__devreloadGradio.rerenders,"
+            " propsUpdates: window.__devreloadGradio.propsUpdates})"
+        )
+    )
+
+
+def test_a_props_only_save_updates_the_mounted_components_and_keeps_the_page(
+    server: DevreloadProcess, browser: Any
+) -> None:
+    """A Markdown's text and a Textbox's label changed, nothing else: under Gradio 6 the
+    tab applies the new props to what it has mounted, without fetching the config or
+    re-rendering; the typed value, the chat and the mounted nodes stay. Gradio 5's
+    frontend has no such path: its tab re-renders, keeping the same state."""
+    context = browser.new_context()
+    try:
+        page = open_tab(context, server.url)
+        gradio6 = not page.evaluate("() => window.gradio_config.version.startsWith('5.')")
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        configs: list[str] = []
+        page.on("request", lambda r: configs.append(r.url) if r.url.endswith("/config") else None)
+        ask(page, "hello")
+        page.get_by_role("textbox", name="Name").fill("typed by hand")
+        page.get_by_role("textbox", name="Name").evaluate("node => { node.__marked = true; }")
+        page.get_by_label("a", exact=True).check()
+        page.get_by_label("Bee", exact=True).check()
+        before = counters(page)
+        edit(server, 'gr.Markdown("# Title v1")', 'gr.Markdown("# Title v4")')
+        edit(server, 'name = gr.Textbox(label="Name")', 'name = gr.Textbox(label="Your name")')
+        edit(server, '["a", ("Bee", "b"), "c"]', '["a", ("Bee", "b"), "c", "d"]')
+        page.get_by_text("Title v4").wait_for(timeout=20_000)
+        renamed = page.get_by_role("textbox", name="Your name")
+        renamed.wait_for(timeout=20_000)
+        page.get_by_label("d", exact=True).wait_for(timeout=20_000)
+        confirmed(server, 1)
+        assert renamed.input_value() == "typed by hand"
+        assert page.get_by_text("echo hello").count() == 1
+        ticked = [page.get_by_label(name, exact=True).is_checked() for name in ("a", "Bee", "d")]
+        assert ticked == [True, True, False]
+        # A choice the page holds that is no longer offered: the default comes back.
+        edit(server, '["a", ("Bee", "b"), "c", "d"]', '[("Bee", "b"), "c", "d"]')
+        page.get_by_label("a", exact=True).wait_for(state="detached", timeout=20_000)
+        wait_for(
+            lambda: not page.get_by_label("Bee", exact=True).is_checked(),
+            10,
+            what="the Letters back to their default",
+        )
+        confirmed(server, 1)
+        if gradio6:
+            assert counters(page) == {**before, "propsUpdates": before["propsUpdates"] + 4}
+            assert configs == []
+            assert renamed.evaluate("node => node.__marked === true")
+            # Applying props that throws (a frontend this script does not know): the tab
+            # re-renders from the config instead, and still says it shows the save.
+            page.evaluate(
+                "() => { const tree = window.__devreloadGradio.tree;"
+                " tree.update_state = () => { delete tree.update_state;"
+                " return Promise.reject(new Error('an unknown frontend')); }; }"
+            )
+            edit(server, 'gr.Markdown("# Title v4")', 'gr.Markdown("# Title v5")')
+            page.get_by_text("Title v5").wait_for(timeout=20_000)
+            confirmed(server, 1)
+            assert counters(page)["rerenders"] == before["rerenders"] + 1
+            assert renamed.input_value() == "typed by hand"
+        else:
+            assert counters(page)["rerenders"] == before["rerenders"] + 4
+        # The terminal's line for the save says the tab shows it.
+        line = next(line for line in server.lines[::-1] if "devreload: reloaded" in line)
+        assert "1 of 1 tab shows it" in line, line
+        ask(page, "again")
+        page.get_by_role("button", name="Go", exact=True).click()
+        wait_for(
+            lambda: page.get_by_role("textbox", name="Out").input_value() == "done:typed by hand",
+            20,
+            what="the click answered",
+        )
+        assert errors == []
     finally:
         context.close()
 
@@ -197,7 +286,8 @@ def test_a_tab_whose_rerender_throws_reloads_itself_with_its_state(
             "() => { for (const s of window.__devreloadGradio.streams)"
             " s.reload = () => Promise.reject(new Error('a re-render bug')); }"
         )
-        edit(server, "# Title v1", "# Title v3")
+        # A structure change (a props-only one is not re-rendered).
+        edit(server, '"# Title v1")', '"# Title v3")\n    gr.Markdown("more")')
         server.wait_for_line("could not show the new version (a re-render bug)")
         page.get_by_text("Title v3").wait_for(timeout=30_000)
         page.get_by_text("echo remember me").wait_for(timeout=20_000)

@@ -17,6 +17,15 @@
  * component another type's props, it goes in two steps: first a config without the
  * components from there on (their mounted instances are dropped), then the whole new
  * config (they mount afresh, with the values the state script carried over).
+ *
+ * A save that changed only properties (a label, a Markdown's text; the server compares
+ * the two configs) comes with those properties: they go to the mounted components the
+ * way Gradio 6 applies an event's outputs (AppTree.update_state, key by key, visible
+ * last), with no config fetched and nothing re-rendered. Gradio keeps its AppTree in a
+ * closure; its constructor binds AppTree.register_component for every component, which
+ * is where this script finds it (it runs from the head, before Gradio creates the
+ * tree). Gradio 5 has no such tree, and a tab that shows another version than the one
+ * the properties apply to, or where applying them throws, re-renders as before.
  */
 (() => {
   if (window.__devreloadGradio) return;
@@ -28,6 +37,9 @@
     listening: false, // Gradio listens for reloads (it subscribes 200 ms after mounting)
     shown: null, // the config Gradio shows
     plan: null, // during a re-render: {final: config for the second step}
+    tree: null, // Gradio 6's AppTree, once found (see findTree)
+    rerenders: 0, // re-renders from a fetched config (for tests and tools)
+    propsUpdates: 0, // saves applied as property updates (for tests and tools)
   };
   window.__devreloadGradio = page;
   let listeningNow = null;
@@ -59,6 +71,9 @@
       if (typeof listener !== "function") return;
       this.listeners.set(type, [...(this.listeners.get(type) || []), listener]);
       if (type === "reload") {
+        // Gradio built its tree before it listens: no need to look for it any longer
+        // (under Gradio 5 there is none to find).
+        if (Function.prototype.bind === findTree) Function.prototype.bind = nativeBind;
         page.listening = true;
         listeningNow(this);
       }
@@ -90,6 +105,23 @@
   EventSource.OPEN = 1;
   EventSource.CLOSED = 2;
   window.EventSource = EventSource;
+
+  // Gradio 6's AppTree binds its register_component for each component it creates:
+  // the first time, and at each re-render (a new tree replaces the one found).
+  const nativeBind = Function.prototype.bind;
+  const findTree = function (self, ...rest) {
+    if (
+      this.name === "register_component" &&
+      self &&
+      typeof self.update_state === "function" &&
+      self.root
+    ) {
+      page.tree = self;
+      Function.prototype.bind = nativeBind;
+    }
+    return nativeBind.call(this, self, ...rest);
+  };
+  Function.prototype.bind = findTree;
 
   const components = (config) => new Map((config.components || []).map((c) => [c.id, c]));
 
@@ -240,6 +272,8 @@
       window.addEventListener("error", onError);
       window.addEventListener("unhandledrejection", onRejection);
       page.plan = { final: null, steps: 1 };
+      page.rerenders += 1;
+      Function.prototype.bind = findTree;
       try {
         await stream.reload();
         await flushed();
@@ -248,6 +282,7 @@
           await flushed();
         }
       } finally {
+        if (Function.prototype.bind === findTree) Function.prototype.bind = nativeBind;
         page.plan = null;
         console.error = consoleError;
         window.removeEventListener("error", onError);
@@ -261,9 +296,76 @@
   };
   page.rerender = rerender;
 
+  // The props of a props-only save onto a config: the page's record of what it shows.
+  const withProps = (config, props) => {
+    if (!config || !Array.isArray(config.components)) return config;
+    return {
+      ...config,
+      components: config.components.map((c) =>
+        props[c.id] ? { ...c, props: { ...(c.props || {}), ...props[c.id] } } : c,
+      ),
+    };
+  };
+
+  // A props-only save, applied as Gradio applies an event's outputs: each prop on its
+  // own (check_visibility off), then visible with the check that mounts what appears.
+  const applyProps = (changed) => {
+    const run = running.then(async () => {
+      const tree = page.tree;
+      const state = window.__devreloadGradioState;
+      const props = state && typeof state.takeProps === "function" ? state.takeProps(changed) : changed;
+      // Only what this tab mounted (a multipage app's tab has its page's components).
+      const mounted = new Set();
+      (function walk(node) {
+        mounted.add(node.id);
+        (node.children || []).forEach(walk);
+      })(tree.root);
+      for (const [key, update] of Object.entries(props)) {
+        const id = Number(key);
+        if (!mounted.has(id)) continue;
+        const { visible, ...rest } = update;
+        for (const [name, value] of Object.entries(rest)) {
+          await tree.update_state(id, { [name]: value }, false);
+        }
+        if ("visible" in update) await tree.update_state(id, { visible }, true);
+      }
+      await flushed();
+      page.shown = withProps(page.shown, changed);
+      page.propsUpdates += 1;
+      return "shown";
+    });
+    running = run.catch(() => {});
+    return run;
+  };
+
+  // Whether this save can be taken as property updates: it says which version they
+  // apply to, and this tab shows that one, with Gradio's tree at hand.
+  const takesProps = (message) => {
+    const tab = window.__devreloadTab;
+    return Boolean(
+      message &&
+        message.props &&
+        typeof message.props === "object" &&
+        !message.stale &&
+        page.tree &&
+        tab &&
+        Number(tab.version) === Number(message.from),
+    );
+  };
+
   window.addEventListener("devreload:reload", (event) => {
     event.preventDefault();
-    event.detail.waitUntil(rerender());
+    const message = event.detail.message;
+    if (!takesProps(message)) {
+      event.detail.waitUntil(rerender());
+      return;
+    }
+    event.detail.waitUntil(
+      applyProps(message.props).catch((error) => {
+        console.warn(`devreload: applying the changed properties failed (${error}); re-rendering`);
+        return rerender();
+      }),
+    );
   });
 
   // A tab that reloaded itself to recover: the state script kept what it showed,

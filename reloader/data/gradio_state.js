@@ -302,6 +302,54 @@
     return patched;
   };
 
+  // A props-only save, taken in place (gradio_reload.js): the props to apply. The page
+  // keeps every value, except where the developer changed the default and where a
+  // component has the reset class (it takes its default); the new props are the
+  // defaults the next save compares with.
+  state.takeProps = (props) => {
+    if (!state.config) return props;
+    const kept = [];
+    const reset = [];
+    const taken = { ...props };
+    // A Dropdown's choice is read from the page (no event carries one picked by hand).
+    if (Object.values(props).some((changed) => "choices" in changed)) {
+      document.querySelectorAll('input[role="combobox"]').forEach(readDropdown);
+    }
+    state.config = {
+      ...state.config,
+      components: (state.config.components || []).map((component) => {
+        const changed = props[component.id];
+        const now = changed ? { ...(component.props || {}), ...changed } : component.props || {};
+        const classes = now.elem_classes || [];
+        const optedOut = Array.isArray(classes) && classes.includes(RESET_CLASS);
+        if (optedOut && "value" in now) {
+          taken[component.id] = { ...(changed || {}), value: now.value };
+        }
+        if (state.values.has(component.id)) {
+          const why = optedOut
+            ? `the ${RESET_CLASS} class`
+            : changed && "value" in changed
+              ? "its default changed"
+              : changed &&
+                  "choices" in changed &&
+                  !allowedChoice({ ...component, props: now }, state.values.get(component.id))
+                ? "its choices no longer contain its value"
+                : null;
+          if (why) {
+            state.values.delete(component.id);
+            reset.push([describe(component), why]);
+            if ("value" in now) taken[component.id] = { ...(changed || {}), value: now.value };
+          } else if (!["state", "browserstate"].includes(component.type)) {
+            kept.push(describe(component));
+          }
+        }
+        return changed ? { ...component, props: now } : component;
+      }),
+    };
+    if (settings.stateReport) report(kept, reset);
+    return taken;
+  };
+
   const isFirstTab = (config, tabs, tabitem) => {
     const find = (node) => {
       if (!node) return null;

@@ -47,6 +47,7 @@ from reloader.adapters.base import (
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._caches import Introspection, install_caches
 from reloader.adapters.gradio._ids import BlockIds
+from reloader.adapters.gradio._props import props_update
 from reloader.adapters.gradio._queue import QueuePace, follow_queue_settings, pace_queue
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio._settings import (
@@ -123,6 +124,9 @@ class GradioAdapter(Adapter):
         self._told_changes: set[str] = set()
         #: Gradio's per-instance introspection, answered per class (see _caches).
         self._introspection: Introspection | None = None
+        #: What the last swap changed when it changed only props (see _props): the
+        #: next reload hands it to the tabs, which apply it without re-rendering.
+        self._props_update: dict[int, dict[str, Any]] | None = None
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -368,6 +372,15 @@ class GradioAdapter(Adapter):
             gr.reassign_keys(old, app)
         self._inject_client(app)
         app.config = app.get_config_file()
+        self._props_update = None
+        served_config = getattr(old, "config", None)
+        # --no-keep-state: the developer asked for each save to start the page afresh.
+        keep_state = self._options is None or self._options.keep_state
+        if keep_state and isinstance(served_config, dict):
+            self._props_update = props_update(served_config, app.config)
+            if self._props_update is not None and old is not None:
+                # The same app, as the page that keeps showing it knows it.
+                app.app_id = app.config["app_id"] = old.app_id
         _forget_api_description(self._running_app)
         if old is not None:
             _retarget_entry_points(old, app)
@@ -412,6 +425,7 @@ class GradioAdapter(Adapter):
 
     def notify(self, event: ReloadEvent) -> int:
         self._queue_pace.touch()  # the developer will try the change: answer at once
+        props, self._props_update = self._props_update, None
         if event.kind == "patch":  # the page is unchanged; its next event runs the new code
             return 0
         if event.kind == "error":
@@ -419,7 +433,17 @@ class GradioAdapter(Adapter):
         # Pages served from now on are of the version this reload publishes (also when
         # no new Blocks came with it: the watcher back after a problem, say).
         self._stamp_version(self.broadcaster.version + 1)
-        return self.broadcaster.publish(Message("reload"))
+        return self.broadcaster.publish(Message("reload", self._reload_data(props)))
+
+    def _reload_data(self, props: dict[int, dict[str, Any]] | None) -> str:
+        """A reload's message: with only props changed, those props, and the version
+        they apply to (a tab showing another re-renders from the config instead)."""
+        if props is None:
+            return "{}"
+        try:
+            return json.dumps({"props": props, "from": self.broadcaster.version})
+        except (TypeError, ValueError):  # a prop JSON cannot say: the tab re-renders
+            return "{}"
 
     def tab_confirmations(self) -> Tabs:
         return self.broadcaster.tabs

@@ -95,6 +95,12 @@ def __init__(self, blocks: Blocks):
 #: serves its own event stream there (``data: {"type": "reload"}`` messages).
 DEV_RELOAD_ROUTE = "/dev/reload"
 
+# Not resolved here, because the page uses them: a props-only save (_props) reaches
+# Gradio 6's frontend tree (AppTree, found where its constructor binds
+# register_component) and its update_state, the path of event outputs
+# (reloader/data/gradio_reload.js). The page checks them itself: a tab that finds no
+# such tree, or where applying props throws, re-renders from the config as before.
+
 
 @dataclass(frozen=True)
 class GradioInternals:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -72,22 +71,24 @@ def followed(process: DevreloadProcess, name: str) -> int:
 
 def save(process: DevreloadProcess, page: Any, path: Path, old: str, new: str) -> None:
     """Save an edit as an editor does; return once devreload has followed it and, when
-    it reloaded the app, once the tab has fetched the new one."""
+    it reloaded the app, once the tab has said it shows the new version (re-rendered,
+    or its components' properties updated in place)."""
     source = path.read_text(encoding="utf-8")
     assert old in source, f"{old!r} is not in {path.name}"
     before = followed(process, path.name)
-    if path.name == "app.py":
-        with page.expect_response(
-            lambda r: urlsplit(r.url).path.endswith("/config"), timeout=30_000
-        ):
-            save_in_place(path, source.replace(old, new, 1))
-    else:  # a helper's function edited: patched in place, the tab has nothing to fetch
-        save_in_place(path, source.replace(old, new, 1))
+    save_in_place(path, source.replace(old, new, 1))
     wait_for(
         lambda: followed(process, path.name) > before,
         timeout=30,
         what=f"devreload to follow the save of {path.name}",
     )
+    line = [
+        line
+        for line in process.lines
+        if line.startswith(("devreload: reloaded", "devreload: patched")) and path.name in line
+    ][-1]
+    if line.startswith("devreload: reloaded"):  # the patch tier has nothing to show
+        assert "1 of 1 tab shows it" in line, line
 
 
 def conversation_kept(page: Any, replies: list[str]) -> None:

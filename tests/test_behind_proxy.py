@@ -115,6 +115,12 @@ def status(url: str) -> dict[str, Any]:
         return dict(json.loads(response.read()))
 
 
+def no_tabs_left(url: str) -> None:
+    """The module's servers outlive each test: wait until the tabs of the tests before
+    have said goodbye, so that "1 of 1 tab" counts this test's tab only."""
+    wait_for(lambda: status(url)["tabs"] == [], 20, what="earlier tests' tabs to go")
+
+
 def open_tab(browser: Any, url: str) -> tuple[Any, Any]:
     context = browser.new_context()
     page = context.new_page()
@@ -130,6 +136,7 @@ def test_a_gradio_app_at_a_sub_path_follows_saves_and_errors(
     pointed at the proxy's root (/gradio_api/dev/reload), and a save never showed."""
     proxy, gradio, _ = servers
     url = proxy.url + "/app/"
+    no_tabs_left(url)
     context, page = open_tab(browser, url)
     try:
         page.get_by_role("textbox", name="Name").fill("typed behind a proxy")
@@ -184,6 +191,7 @@ def test_a_fastapi_app_at_a_prefix_it_does_not_know_follows_a_save(
 ) -> None:
     proxy, _, fastapi = servers
     url = proxy.url + "/fast/pages/deep"
+    no_tabs_left(proxy.url + "/fast/")
     context, page = open_tab(browser, url)
     try:
         page.fill("#name", "kept")
@@ -206,6 +214,7 @@ def test_an_idle_tab_behind_a_short_read_timeout_follows_the_next_save(
     comes every 15 s): the tab connects again, and the save after it still shows and is
     confirmed, also when it is made before the tab is back."""
     proxy, _, fastapi = servers
+    no_tabs_left(proxy.url + "/fast/")
     context, page = open_tab(browser, proxy.url + "/idle/")
     try:
         cut = proxy.error_log().count("upstream timed out")

@@ -310,10 +310,12 @@ def status(process: DevreloadProcess) -> dict[str, Any]:
 
 
 def confirmed(process: DevreloadProcess, count: int) -> dict[str, Any]:
-    """The last save's event told ``count`` tabs, and every one of them confirmed: on
-    its line, or, slower than the line's bound, on a line of its own."""
+    """The last save's event told ``count`` open tabs, and every one of them confirmed:
+    on its line, or, slower than the line's bound, on a line of its own. (Tabs of an
+    earlier test that closed less than 10 s before are told too: a tab whose stream
+    closed may be reloading. They never confirm, and are not counted here.)"""
     event = last_reloaded(process)
-    assert event["tabs"] == count, event
+    assert event["tabs"] >= count, event
 
     def all_in() -> bool:
         late = process.output.split("devreload: reloaded")[-1].count("shows the new version after")

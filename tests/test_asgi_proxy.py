@@ -30,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 
 from reloader._events import ErrorInfo, Event, StatusBoard
-from reloader.adapters import AppNotFound, ReloadEvent, available_adapters, load_adapters
+from reloader.adapters import AppNotFound, PageUpdate, available_adapters, load_adapters
 from reloader.adapters.asgi import (
     CLIENT_PATH,
     EVENTS_PATH,
@@ -458,12 +458,12 @@ def test_the_event_stream_carries_reloads(proxy: ASGIProxy) -> None:
         hello = wait_for(lambda: next((line for line in lines if '"channel"' in line), None))
         channel = json.loads(hello.removeprefix("data: "))["channel"]
         # A stream is not a tab: the tabs behind it say hello (devreload's client does).
-        assert adapter.notify(ReloadEvent("css")) == 0
+        assert adapter.notify(PageUpdate("css")) == 0
         said = client.post(TAB_PATH, json={"op": "hello", "tab": "a", "channel": channel})
         assert said.status_code == 204
         assert client.post(TAB_PATH, content=b"not json").status_code == 400
-        assert adapter.notify(ReloadEvent("css")) == 1
-        assert adapter.notify(ReloadEvent("reload")) == 1
+        assert adapter.notify(PageUpdate("css")) == 1
+        assert adapter.notify(PageUpdate("reload")) == 1
         reader.join(10)
         worker = client.get(WORKER_PATH)
         assert worker.status_code == 200 and "onconnect" in worker.text

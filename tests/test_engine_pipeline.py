@@ -24,7 +24,7 @@ import pytest
 from reloader._config import Config
 from reloader._events import Event
 from reloader._report import Reporter
-from reloader.adapters import Adapter, ReloadEvent, ServeOptions
+from reloader.adapters import Adapter, PageUpdate, ServeOptions
 from reloader.engine import Engine
 from reloader.watch._watcher import Batch, WatchNotice
 
@@ -55,7 +55,7 @@ class FakeAdapter(Adapter):
 
     def __init__(self) -> None:
         self.swapped: list[Any] = []
-        self.told: list[ReloadEvent] = []
+        self.told: list[PageUpdate] = []
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         app = namespace.get(name or "app")
@@ -67,7 +67,7 @@ class FakeAdapter(Adapter):
     def swap(self, app: Any) -> None:
         self.swapped.append(app)
 
-    def notify(self, event: ReloadEvent) -> int:
+    def notify(self, event: PageUpdate) -> int:
         self.told.append(event)
         return 1
 
@@ -230,7 +230,7 @@ def test_a_watch_problem_tells_the_tabs_what_it_is(pipeline: Pipeline) -> None:
 class TabsFailAdapter(FakeAdapter):
     """An adapter whose notify() raises: a bug after the new version is in service."""
 
-    def notify(self, event: ReloadEvent) -> int:
+    def notify(self, event: PageUpdate) -> int:
         raise FileNotFoundError(2, "No such file or directory")
 
 

@@ -65,7 +65,7 @@ def test_each_reload_stamps_the_served_pages_with_its_version() -> None:
     loaded then is not told it is stale (and reloaded) when it starts listening."""
     from types import SimpleNamespace
 
-    from reloader.adapters.base import ReloadEvent
+    from reloader.adapters.base import PageUpdate
 
     adapter = GradioAdapter()
     blocks = SimpleNamespace(head="", config={})
@@ -74,7 +74,7 @@ def test_each_reload_stamps_the_served_pages_with_its_version() -> None:
     blocks.config["head"] = blocks.head
     assert "version:0," in blocks.head
     for expected in (1, 2):
-        adapter.notify(ReloadEvent("reload"))
+        adapter.notify(PageUpdate("reload"))
         assert adapter.broadcaster.version == expected
         assert f"version:{expected}," in blocks.head
         assert blocks.config["head"] == blocks.head

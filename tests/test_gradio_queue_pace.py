@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from reloader.adapters.base import ReloadEvent
+from reloader.adapters.base import PageUpdate
 from reloader.adapters.gradio import GradioAdapter
 from reloader.adapters.gradio._queue import (
     BUSY_CHECK_SECONDS,
@@ -82,5 +82,5 @@ def test_every_save_the_adapter_is_told_of_makes_the_queue_busy() -> None:
     for kind in ("patch", "reload"):
         clock.now += IDLE_AFTER_SECONDS
         assert adapter._queue_pace.seconds() == IDLE_CHECK_SECONDS
-        adapter.notify(ReloadEvent(kind))
+        adapter.notify(PageUpdate(kind))
         assert adapter._queue_pace.seconds() == BUSY_CHECK_SECONDS

@@ -13,7 +13,7 @@ from reloader._errors import EXIT_USAGE, UserError
 from reloader.adapters.base import (
     Adapter,
     AppNotFound,
-    ReloadEvent,
+    PageUpdate,
     ServeError,
     ServeOptions,
     SwapError,
@@ -23,7 +23,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Adapter",
     "AppNotFound",
-    "ReloadEvent",
+    "PageUpdate",
     "ServeError",
     "ServeOptions",
     "SwapError",

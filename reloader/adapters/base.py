@@ -52,7 +52,7 @@ __all__ = [
     "MATCH_TYPE",
     "Adapter",
     "AppNotFound",
-    "ReloadEvent",
+    "PageUpdate",
     "ReloaderError",
     "ServeError",
     "ServeOptions",
@@ -104,10 +104,17 @@ class ServeOptions:
 
 
 @dataclass(frozen=True)
-class ReloadEvent:
-    #: "patch": function bodies were swapped in place; the app object is the same.
+class PageUpdate:
+    """What the open tabs are told after a save, through :meth:`Adapter.notify`.
+
+    ``"reload"``: a new app serves (the page updates or reloads); ``"patch"``: function
+    bodies were swapped in place, the app object is the same; ``"css"``: only
+    stylesheets changed; ``"error"``: the save failed and the last good app keeps
+    serving (the page shows ``headline`` and ``details``).
+    """
+
     kind: Literal["reload", "error", "css", "patch"]
-    #: Files whose change caused the event.
+    #: Files whose change caused the update.
     changed: tuple[Path, ...] = ()
     #: For "error": the one-line summary and the user-code traceback.
     headline: str = ""
@@ -163,7 +170,7 @@ class Adapter(ABC):
         """
 
     @abstractmethod
-    def notify(self, event: ReloadEvent) -> int:
+    def notify(self, event: PageUpdate) -> int:
         """Tell every connected browser tab; return how many were told."""
 
     def match(self, app: Any) -> int:

@@ -40,7 +40,7 @@ from reloader._errors import (
 from reloader._events import ErrorInfo, Event, StatusBoard
 from reloader._frames import is_user_file
 from reloader._report import ReloadTiming, Reporter
-from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions, SwapError
+from reloader.adapters import Adapter, AppNotFound, PageUpdate, ServeError, ServeOptions, SwapError
 from reloader.engine._interpreter import prepared_interpreter, return_to
 from reloader.engine._shown import ShownLines
 from reloader.engine._supervisor import (
@@ -323,7 +323,7 @@ class Engine:
         if notice.deaf:
             self._watch_problem = True
             self.adapter.notify(
-                ReloadEvent(
+                PageUpdate(
                     "error",
                     notice.paths,
                     headline=notice.message,
@@ -334,7 +334,7 @@ class Engine:
         elif notice.kind in ("resumed", "root_back") and self._watch_problem:
             self._watch_problem = False
             if not self.failing:  # a failed reload's error stays up until it is fixed
-                self.adapter.notify(ReloadEvent("reload"))
+                self.adapter.notify(PageUpdate("reload"))
 
     def reload_safely(self, batch: Batch) -> Event | None:
         """``reload(batch)``, with devreload's own bugs reported instead of raised: a
@@ -362,7 +362,7 @@ class Engine:
         detect_ms = _detect_ms(changed, batch.received)
         assets = [path for path in changed if path.suffix != ".py"]
         if assets == changed and self.adapter.handles_without_reexecution(assets):
-            told = self.adapter.notify(ReloadEvent("css", tuple(changed)))
+            told = self.adapter.notify(PageUpdate("css", tuple(changed)))
             push_ms = (time.perf_counter() - started) * 1000
             return self._emit(
                 Event(
@@ -422,7 +422,7 @@ class Engine:
         told = 0
         mark = self.shown.mark()
         with self._step("telling the open tabs", serving):
-            told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
+            told = self.adapter.notify(PageUpdate("reload", tuple(changed)))
         pushed = time.perf_counter()
         with self._step("disposing of the replaced version", serving):
             # The old versions no longer serve: let them clean up (reloader.on_dispose,
@@ -472,7 +472,7 @@ class Engine:
         patch_ms = (time.perf_counter() - started) * 1000
         assert self.adapter is not None
         mark = self.shown.mark()
-        told = self.adapter.notify(ReloadEvent("patch", tuple(changed)))
+        told = self.adapter.notify(PageUpdate("patch", tuple(changed)))
         self.generation += 1
         patched = Event(
             "patched",
@@ -552,7 +552,7 @@ class Engine:
         self._explain(error)
         self.failing = True
         told = self.adapter.notify(
-            ReloadEvent(
+            PageUpdate(
                 "error",
                 tuple(changed),
                 headline=error.headline,

@@ -30,7 +30,7 @@ from reloader._frames import user_traceback
 from reloader.adapters import (
     Adapter,
     AppNotFound,
-    ReloadEvent,
+    PageUpdate,
     ServeError,
     ServeOptions,
     SwapError,
@@ -191,7 +191,7 @@ class CellApp:
             raise self._failed(error, _SWAP_TITLE) from None
         swapped = time.perf_counter()
         self.shared.disposers.commit([self.local.name])
-        told = 0 if first else adapter.notify(ReloadEvent("reload", (self.path,)))
+        told = 0 if first else adapter.notify(PageUpdate("reload", (self.path,)))
         pushed = time.perf_counter()
         self.failing = False
         self._source = source
@@ -228,7 +228,7 @@ class CellApp:
         if isinstance(outcome, Fallback):
             logger.info("full run of the cell: %s", outcome.reason)
             return None
-        told = self.adapter.notify(ReloadEvent("patch", (self.path,)))
+        told = self.adapter.notify(PageUpdate("patch", (self.path,)))
         self._source = source
         self.generation += 1
         timings = {"patch": (time.perf_counter() - started) * 1000}
@@ -313,7 +313,7 @@ class CellApp:
         told = 0
         if self.adapter is not None:
             told = self.adapter.notify(
-                ReloadEvent("error", (self.path,), headline=headline, details=details, title=title)
+                PageUpdate("error", (self.path,), headline=headline, details=details, title=title)
             )
         return CellFailed(error, told)
 

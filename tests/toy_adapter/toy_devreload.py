@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from reloader.adapters import Adapter, AppNotFound, ReloadEvent, ServeError, ServeOptions
+from reloader.adapters import Adapter, AppNotFound, PageUpdate, ServeError, ServeOptions
 
 #: Put into every page: reload on "reload", show the error on "error".
 CLIENT = """<script>
@@ -37,7 +37,7 @@ class ToyAdapter(Adapter):
         # Each notify() bumps the version; every open event stream waits on this.
         self.changed = threading.Condition()
         self.version = 0
-        self.last_event: ReloadEvent | None = None
+        self.last_event: PageUpdate | None = None
         self.tabs = 0
 
     # The user's file calls app.run() under `if __name__ == "__main__":`; while
@@ -93,7 +93,7 @@ class ToyAdapter(Adapter):
     def swap(self, app: Any) -> None:
         self.server.app = app  # the next request renders the new app
 
-    def notify(self, event: ReloadEvent) -> int:
+    def notify(self, event: PageUpdate) -> int:
         with self.changed:
             self.version += 1
             self.last_event = event

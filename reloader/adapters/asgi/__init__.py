@@ -70,7 +70,7 @@ from reloader.adapters.base import (
     MATCH_TYPE,
     Adapter,
     AppNotFound,
-    ReloadEvent,
+    PageUpdate,
     ServeError,
     ServeOptions,
     SwapError,
@@ -246,7 +246,7 @@ class ASGIAdapter(Adapter):
                 f"the new app's lifespan startup failed: {failure.headline}", failure.details
             )
 
-    def notify(self, event: ReloadEvent) -> int:
+    def notify(self, event: PageUpdate) -> int:
         if event.kind == "error":
             return self.broadcaster.error(event.headline, event.details, event.title)
         if event.kind == "css":

@@ -39,7 +39,7 @@ from reloader.adapters.base import (
     MATCH_TYPE,
     Adapter,
     AppNotFound,
-    ReloadEvent,
+    PageUpdate,
     ServeError,
     ServeOptions,
     SwapError,
@@ -423,7 +423,7 @@ class GradioAdapter(Adapter):
                 )
         return None
 
-    def notify(self, event: ReloadEvent) -> int:
+    def notify(self, event: PageUpdate) -> int:
         self._queue_pace.touch()  # the developer will try the change: answer at once
         props, self._props_update = self._props_update, None
         if event.kind == "patch":  # the page is unchanged; its next event runs the new code

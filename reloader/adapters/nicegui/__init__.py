@@ -47,7 +47,7 @@ from reloader.adapters.asgi.server import DEFAULT_HOST
 from reloader.adapters.base import (
     MATCH_EXACT,
     AppNotFound,
-    ReloadEvent,
+    PageUpdate,
     ServeError,
     ServeOptions,
 )
@@ -345,7 +345,7 @@ class NiceGUIAdapter(ASGIAdapter):
         elif self._run is not None:
             core.root = _root(self._run)
 
-    def notify(self, event: ReloadEvent) -> int:
+    def notify(self, event: PageUpdate) -> int:
         if event.kind in ("reload", "patch"):
             self._update_clients()
         return super().notify(event)

@@ -31,13 +31,13 @@ from starlette.testclient import TestClient
 
 from reloader._events import ErrorInfo, Event, StatusBoard
 from reloader.adapters import AppNotFound, PageUpdate, available_adapters, load_adapters
+from reloader.adapters.address import bind
 from reloader.adapters.asgi import (
     CLIENT_PATH,
     EVENTS_PATH,
     ASGIAdapter,
     ASGIProxy,
 )
-from reloader.adapters.asgi.server import listen
 from reloader.notify._push import TAB_PATH, WORKER_PATH, Broadcaster
 from support import wait_for
 
@@ -118,7 +118,7 @@ def test_the_app_passed_to_uvicorn_run_wins() -> None:
     with adapter.executing(first_load=True):
         assert uvicorn.run(second, port=1234) is None  # captured, not run
     assert adapter.find_app({"first": first, "second": second}) is second
-    assert adapter._run_kwargs(second) == {"port": 1234}
+    assert adapter.run_kwargs_of(second) == {"port": 1234}
     with adapter.executing(first_load=False):
         uvicorn.run("main:first", factory=False)
     assert adapter.find_app({"first": first, "second": second}) is first
@@ -143,7 +143,7 @@ def test_the_listening_socket_gets_connections_without_nagle_delays() -> None:
     # uvicorn serves on this socket through asyncio, which turns Nagle's algorithm
     # off (TCP_NODELAY) only on IPPROTO_TCP sockets: on a socket made with protocol 0,
     # every request on a kept-alive connection waited 40 ms for a delayed ACK.
-    listener = listen("127.0.0.1", 0)
+    listener = bind("127.0.0.1", 0)
 
     async def accepted_nodelay() -> int:
         loop = asyncio.get_running_loop()

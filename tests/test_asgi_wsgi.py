@@ -81,7 +81,7 @@ def test_the_flask_app_that_is_run_is_the_app() -> None:
     with adapter.executing(first_load=True):
         assert second.run("0.0.0.0", 5001) is None  # captured, not run
     assert adapter.find_app({"first": first, "second": second}) is second
-    assert adapter._run_kwargs(second) == {"host": "0.0.0.0", "port": 5001}
+    assert adapter.run_kwargs_of(second) == {"host": "0.0.0.0", "port": 5001}
 
 
 def test_finding_wsgi_apps() -> None:

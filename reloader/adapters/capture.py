@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,11 +107,16 @@ class RunCapture:
         *,
         returns: Callable[[RunCall], Any] = lambda call: None,
         kind: str = "",
+        reexported_by: Iterable[Any] = (),
     ) -> Callable[..., Any]:
         """Replace ``owner.name`` (a module's function or a class's method) by a capturing
         wrapper; return the original. ``returns(call)`` is what the captured call returns;
-        the calls are recorded with ``kind``. Patching the same name again is a no-op
-        (a framework hook may run twice): the original is returned."""
+        the calls are recorded with ``kind``. ``reexported_by`` are the modules that
+        bound the same function at their import (``from .core import serve`` in
+        ``fasthtml.common``, ``from .main import run`` in ``uvicorn``), so that the
+        user's ``from fasthtml.common import serve`` gets the wrapper: each one that
+        still holds the original is re-pointed at the wrapper. Patching the same name
+        again is a no-op (a framework hook may run twice): the original is returned."""
         known = self._originals.get((id(owner), name))
         if known is not None:
             return known
@@ -127,8 +132,10 @@ class RunCapture:
                 return returns(call)
             return original(*args, **kwargs)
 
-        setattr(owner, name, captured)
-        self._patches.append((owner, name, original, in_dict))
+        for holder in (owner, *reexported_by):
+            if holder is owner or getattr(holder, name, None) is original:
+                setattr(holder, name, captured)
+                self._patches.append((holder, name, original, in_dict))
         self._originals[(id(owner), name)] = original
         return original
 

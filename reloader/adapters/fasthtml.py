@@ -37,9 +37,9 @@ class FastHTMLAdapter(ASGIAdapter):
         import fasthtml.common
         import fasthtml.core
 
-        self.capture.patch(fasthtml.core, "serve", kind=FASTHTML)
-        # `from fasthtml.common import serve` reads this re-export: point it at the wrapper.
-        fasthtml.common.serve = fasthtml.core.serve
+        self.capture.patch(
+            fasthtml.core, "serve", kind=FASTHTML, reexported_by=(fasthtml.common, fasthtml)
+        )
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if name is None:

@@ -54,8 +54,9 @@ class WSGIAdapter(ASGIAdapter):
         # weak=False: the signal would otherwise drop a receiver only it refers to.
         got_request_exception.connect(_record_request_error, weak=False)
 
-    def _served_runs(self) -> list[ServedRun]:
-        # Flask.run(), or uvicorn.run(flask_app, interface="wsgi"): a Flask app was run.
+    def served_runs(self) -> list[ServedRun]:
+        """``Flask.run()``, or ``uvicorn.run(flask_app, interface="wsgi")``: the runs
+        of a Flask app, with the host and port they asked for."""
         return [
             ServedRun(call.target, call.address())
             for call in self.capture.calls
@@ -66,22 +67,20 @@ class WSGIAdapter(ASGIAdapter):
         if name is not None:
             app = namespace.get(name)
             return app if name in namespace and _is_wsgi_app(app) else None
-        self._runs = self._served_runs()
-        if self._runs:
-            return self._runs[-1].app
+        if self.runs:
+            return self.runs[-1].app
         return the_one_app(
             namespace, lambda v: _is_flask(v) or _is_wsgi_function(v), "WSGI", "app.run()"
         )
 
     def match(self, app: Any) -> int:
-        if any(run.app is app for run in self._runs):
+        if any(run.app is app for run in self.runs):
             return MATCH_EXACT
         return MATCH_TYPE if _is_flask(app) else MATCH_GENERIC
 
     def serve(self, app: Any, options: ServeOptions) -> str:
         self._bridge = wsgi_bridge(app, "a WSGI app", extra="wsgi")
-        kwargs = {"port": DEFAULT_PORT, **self._run_kwargs(app)}
-        return self.serve_asgi(self._bridge, options, kwargs)
+        return self.serve_asgi(self._bridge, options, self.run_kwargs_of(app))
 
     def swap(self, app: Any) -> None:
         # a2wsgi reads .app when a request starts: in-flight ones keep theirs.

@@ -44,6 +44,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
+from reloader.adapters.address import serving_address
 from reloader.adapters.asgi.discovery import (
     is_asgi_app,
     is_starlette,
@@ -53,7 +54,6 @@ from reloader.adapters.asgi.discovery import (
 from reloader.adapters.asgi.inject import CLIENT_PATH, EVENTS_PATH, ClientInjection
 from reloader.adapters.asgi.proxy import STARTUP_REPORT_SECONDS, ASGIProxy
 from reloader.adapters.asgi.server import (
-    DEFAULT_HOST,
     DEFAULT_PORT,
     UVICORN,
     RunningServer,
@@ -103,19 +103,39 @@ def page_scripts(*names: str) -> str:
 
 
 class ASGIAdapter(Adapter):
+    """The asgi adapter, and the base of every adapter whose framework serves an ASGI
+    (or, through a bridge, WSGI) app: wsgi, dash, fasthtml, shiny, nicegui.
+
+    What a subclass gets, and may override, besides :class:`Adapter`'s hooks (whose
+    versions here capture ``uvicorn.run()`` and serve behind the proxy):
+
+    * :attr:`capture`: the :class:`RunCapture` every execution of the user's modules
+      runs in; patch the framework's own run call into it, under a ``kind`` of your
+      own, in :meth:`framework_imported` (calling ``super()``'s first).
+    * :meth:`served_runs` and :attr:`runs`: the runs of an app the last execution made.
+    * :meth:`run_call_kwargs`: the host and port the framework's run call asked for.
+    * :meth:`serve_asgi`: serve an ASGI app behind the proxy; :meth:`serve` calls it.
+    * :attr:`reload_message`, :attr:`patch_message`, :attr:`page_script` and
+      :attr:`close_replaced_sockets`: what the open pages do on a save.
+    """
+
     name = "asgi"
     #: Only uvicorn needs a hook (to capture ``uvicorn.run``); apps are found by type.
     framework_modules: ClassVar[Sequence[str]] = ("uvicorn",)
-    default_port = DEFAULT_PORT
-    #: What a reload tells open pages: patch the page in place from the new HTML
-    #: ({}), or, for pages that the framework's JavaScript builds from an unchanged
-    #: HTML shell, reload it ({"page": "reload"}).
+    default_port: ClassVar[int] = DEFAULT_PORT
+    #: What :meth:`notify` sends the open pages for a ``"reload"`` update (the data of
+    #: the client's ``reload`` message): patch the page in place from the new HTML
+    #: (``{}``), or, for pages that the framework's JavaScript builds from an unchanged
+    #: HTML shell, reload it (``{"page": "reload"}``), or leave it to the adapter,
+    #: which updates the pages itself (``{"page": "keep"}``).
     reload_message: ClassVar[str] = "{}"
-    #: What an in-place patch of function bodies tells open pages: server-rendered
-    #: pages are patched from the new HTML ({}); None: nothing (the page's next call
-    #: runs the new code, as for pages built by the framework's JavaScript).
+    #: What :meth:`notify` sends for a ``"patch"`` update (function bodies swapped in
+    #: place): server-rendered pages are patched from the new HTML (``{}``); None:
+    #: nothing is sent (the page's next call runs the new code, as for pages built by
+    #: the framework's JavaScript).
     patch_message: ClassVar[str | None] = "{}"
-    #: JavaScript added to the client in every page, for a framework whose own
+    #: JavaScript added to the client in every page (read once, by :meth:`serve_asgi`;
+    #: :func:`page_scripts` reads it from reloader/data), for a framework whose own
     #: frontend can take a save in place: it listens for the client's cancelable
     #: ``devreload:reload`` window event and calls ``preventDefault()`` when it has
     #: updated the page itself (else the client reloads or patches the page).
@@ -127,8 +147,11 @@ class ASGIAdapter(Adapter):
 
     def __init__(self) -> None:
         self.broadcaster = Broadcaster()
+        #: Captures the run calls made while the user's modules execute (see
+        #: :meth:`executing`); a subclass patches its framework's run call into it.
         self.capture = RunCapture()
-        self._runs: list[ServedRun] = []
+        #: What :meth:`served_runs` gave after the last execution.
+        self.runs: list[ServedRun] = []
         self._proxy: ASGIProxy | None = None
         self._running: RunningServer | None = None
 
@@ -141,10 +164,22 @@ class ASGIAdapter(Adapter):
 
     @contextmanager
     def executing(self, first_load: bool) -> Iterator[None]:
-        self._runs = []
+        """Captures the run calls made meanwhile (in :attr:`capture`); then sets
+        :attr:`runs` from :meth:`served_runs`. A subclass that wraps the execution in
+        more enters ``super().executing(first_load)`` too."""
+        self.runs = []
         with self.capture.capturing():
             yield
-        self._runs = [run for call in self.capture.of_kind(UVICORN) if (run := served_run(call))]
+        self.runs = self.served_runs()
+
+    def served_runs(self) -> list[ServedRun]:
+        """The runs of an app that the last execution made, oldest first: each the app
+        (or its ``"module:name"``) and its server's arguments as uvicorn.run() keywords.
+        Called once at the end of each :meth:`executing` block; :meth:`find_app` serves
+        the newest, :meth:`match` scores its app ``MATCH_EXACT`` and :meth:`serve`
+        passes its arguments on. Here: the captured ``uvicorn.run()`` calls (and
+        ``uvicorn.Server(config).run()``); the wsgi adapter's are the runs of a Flask app."""
+        return [run for call in self.capture.of_kind(UVICORN) if (run := served_run(call))]
 
     # -- finding the app ---------------------------------------------------------
 
@@ -154,8 +189,8 @@ class ASGIAdapter(Adapter):
                 return None
             app = namespace[name]
             return app if is_asgi_app(app, strict=False) else None
-        if self._runs:
-            call = self._runs[-1]
+        if self.runs:
+            call = self.runs[-1]
             call.app = resolve_run_target(call, namespace)
             return call.app
         candidates = top_level_apps(namespace)
@@ -169,20 +204,23 @@ class ASGIAdapter(Adapter):
         return None
 
     def match(self, app: Any) -> int:
-        if any(run.app is app for run in self._runs):
+        if any(run.app is app for run in self.runs):
             return MATCH_EXACT
         return MATCH_TYPE if is_starlette(app) else MATCH_GENERIC
 
     def run_call_kwargs(self, kind: str) -> dict[str, Any]:
         """For a framework adapter whose framework has its own run call (``Dash.run``,
         ``shiny.run_app``, FastHTML's ``serve``), patched into :attr:`capture` with
-        ``kind``: uvicorn.run() keywords with the host and port that call asked for,
-        else this adapter's default port."""
+        ``kind``: the host and port the newest such call of the last execution asked
+        for, as uvicorn.run() keywords for :meth:`serve_asgi` (``{}``: none, or no
+        call). Call it from :meth:`serve`."""
         call = self.capture.last(kind=kind)
-        return {"port": self.default_port, **(call.address() if call is not None else {})}
+        return call.address() if call is not None else {}
 
-    def _run_kwargs(self, app: Any) -> dict[str, Any]:
-        for call in reversed(self._runs):
+    def run_kwargs_of(self, app: Any) -> dict[str, Any]:
+        """The uvicorn.run() keywords of the newest of :attr:`runs` that ran ``app``
+        (``{}``: none did)."""
+        for call in reversed(self.runs):
             if call.app is app:
                 return dict(call.kwargs)
         return {}
@@ -190,13 +228,22 @@ class ASGIAdapter(Adapter):
     # -- serving -------------------------------------------------------------------
 
     def serve(self, app: Any, options: ServeOptions) -> str:
-        return self.serve_asgi(app, options, self._run_kwargs(app))
+        return self.serve_asgi(app, options, self.run_kwargs_of(app))
 
-    def serve_asgi(self, app: Any, options: ServeOptions, run_kwargs: dict[str, Any]) -> str:
-        """Serve the ASGI ``app`` with uvicorn, ``run_kwargs`` being uvicorn.run()'s
-        keyword arguments; return the URL. Later :meth:`swap` calls replace the app."""
-        host = str(options.host or run_kwargs.get("host") or DEFAULT_HOST)
-        port = options.port if options.port is not None else run_kwargs.get("port", DEFAULT_PORT)
+    def serve_asgi(self, app: Any, options: ServeOptions, run_kwargs: Mapping[str, Any]) -> str:
+        """Serve the ASGI ``app`` with uvicorn, behind the proxy (which later
+        :meth:`swap` calls re-point), and return its URL; called once, from
+        :meth:`serve`, by this adapter and by those built on it. ``run_kwargs`` are
+        uvicorn.run()'s keywords: their ``host`` and ``port`` give way to ``--host``
+        and ``--port`` and default to 127.0.0.1 and :attr:`default_port` (the
+        precedence of :mod:`reloader.adapters.address`); uvicorn's server arguments
+        among the others are passed on. Raises ServeError (a taken port, a failed
+        lifespan startup)."""
+        address = serving_address(
+            options, run_kwargs.get("host"), run_kwargs.get("port"), default_port=self.default_port
+        )
+        host = address.host
+        port = address.port if address.port is not None else self.default_port
         proxy = ASGIProxy(
             app,
             self.broadcaster,
@@ -219,7 +266,7 @@ class ASGIAdapter(Adapter):
                 "fix it and start devreload again."
             )
 
-        self._running = serve_with_uvicorn(proxy, host, int(port), run_kwargs, explain=explain)
+        self._running = serve_with_uvicorn(proxy, host, port, run_kwargs, explain=explain)
         self._proxy = proxy
         return self._running.url
 

@@ -1,15 +1,13 @@
 """Serving with uvicorn: capturing the user's ``uvicorn.run()`` (or
-``uvicorn.Server(config).run()``/``serve()``), binding the socket, running the
-server on a thread. :func:`serve_with_uvicorn` is shared by the asgi and wsgi
-adapters and by framework adapters built on them.
+``uvicorn.Server(config).run()``/``serve()``), running the server on a thread, on
+the socket :func:`reloader.adapters.address.bind` bound. :func:`serve_with_uvicorn`
+is shared by the asgi and wsgi adapters and by framework adapters built on them.
 """
 
 from __future__ import annotations
 
-import errno
 import inspect
 import logging
-import socket
 import sys
 import threading
 import time
@@ -20,17 +18,16 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any
 
+from reloader.adapters.address import bind
 from reloader.adapters.base import AppNotFound, ServeError
 from reloader.adapters.capture import RunCall, RunCapture
 
 __all__ = [
-    "DEFAULT_HOST",
     "DEFAULT_PORT",
     "UVICORN",
     "RunningServer",
     "ServedRun",
     "capture_uvicorn",
-    "listen",
     "resolve_run_target",
     "serve_with_uvicorn",
     "served_run",
@@ -41,7 +38,7 @@ logger = logging.getLogger("reloader.adapters.asgi")
 
 #: The ``kind`` of captured uvicorn calls (:class:`reloader.adapters.capture.RunCall`).
 UVICORN = "uvicorn"
-DEFAULT_HOST = "127.0.0.1"
+#: uvicorn's own default port.
 DEFAULT_PORT = 8000
 #: How long serve() waits for the server (and the app's lifespan startup).
 START_SECONDS = 60.0
@@ -96,8 +93,7 @@ def capture_uvicorn(capture: RunCapture) -> None:
     import uvicorn
 
     # `uvicorn.main` the attribute is the click command; the module is this one.
-    capture.patch(sys.modules["uvicorn.main"], "run", kind=UVICORN)
-    capture.patch(uvicorn, "run", kind=UVICORN)
+    capture.patch(sys.modules["uvicorn.main"], "run", kind=UVICORN, reexported_by=(uvicorn,))
     # uvicorn's programmatic form: uvicorn.Server(uvicorn.Config(app, ...)).run(),
     # or `await server.serve()` under asyncio.run().
     capture.patch(uvicorn.Server, "run", kind=UVICORN)
@@ -134,7 +130,7 @@ def serve_with_uvicorn(
     for ignored in ("reload", "workers", "uds", "fd"):
         if kwargs.get(ignored):
             logger.warning("uvicorn.run(%s=...) is ignored under devreload", ignored)
-    listener = listen(host, int(port))
+    listener = bind(host, port)
     accepted = inspect.signature(uvicorn.Config).parameters
     server_args = {key: kwargs[key] for key in _SERVER_ARGS if key in kwargs and key in accepted}
     server_args.setdefault("log_level", "warning")
@@ -163,34 +159,6 @@ def serve_with_uvicorn(
     scheme = "https" if server_args.get("ssl_certfile") else "http"
     shown = f"[{host}]" if ":" in host else host
     return RunningServer(server, thread, f"{scheme}://{shown}:{listener.getsockname()[1]}/")
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so that a taken port is one clear error."""
-    try:
-        family, kind, protocol, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except (OSError, UnicodeError) as error:
-        raise ServeError(
-            f"Cannot listen on {host!r} ({error}); pass --host with an address."
-        ) from None
-    # The protocol must be IPPROTO_TCP, not 0: asyncio turns Nagle's algorithm off
-    # (TCP_NODELAY) only on sockets that say so, and with it on every request on a
-    # kept-alive connection waited 40 ms for the client's delayed ACK.
-    sock = socket.socket(family, kind, protocol or socket.IPPROTO_TCP)
-    # As uvicorn does: a port left in TIME_WAIT by a previous run is free.
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise ServeError(
-                f"Port {port} on {host} is in use; stop the other server or pass --port N."
-            ) from None
-        raise ServeError(f"Cannot listen on {host}:{port} ({error.strerror}).") from None
-    return sock
 
 
 def resolve_run_target(call: ServedRun, namespace: Mapping[str, Any]) -> Any:

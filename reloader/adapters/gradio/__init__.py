@@ -27,13 +27,13 @@ import json
 import logging
 import os
 import re
-import socket
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
+from reloader.adapters.address import bind, serving_address
 from reloader.adapters.base import (
     MATCH_EXACT,
     MATCH_TYPE,
@@ -285,13 +285,17 @@ class GradioAdapter(Adapter):
         """Gradio's own launch(), made not to block, open a browser or share."""
         options = self._options or ServeOptions()
         self._server_settings = server_settings_of(kwargs, app)
-        host = options.host or kwargs.get("server_name") or os.environ.get("GRADIO_SERVER_NAME")
-        host = host or "127.0.0.1"
-        port = options.port or kwargs.get("server_port")
-        if port is None and os.environ.get("GRADIO_SERVER_PORT"):
-            port = int(os.environ["GRADIO_SERVER_PORT"])
+        # No port asked for: Gradio takes the first free one from 7860.
+        address = serving_address(
+            options,
+            kwargs.get("server_name"),
+            kwargs.get("server_port"),
+            default_port=None,
+            variables=("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"),
+        )
+        host, port = address.host, address.port
         if port is not None:
-            _require_free_port(host, int(port))
+            bind(host, port).close()  # a taken port is one sentence, before Gradio starts
         if kwargs.get("share"):
             logger.warning(
                 "share=True is ignored under devreload (no public link while developing); "
@@ -835,15 +839,3 @@ def _launch_error(error: OSError, host: str, port: int | None) -> ServeError:
         f"Gradio could not start on {host}:{port or DEFAULT_PORT} ({error}); "
         "pass a free port with --port N."
     )
-
-
-def _require_free_port(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        # As servers do: a port left in TIME_WAIT by a previous run is free.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise ServeError(
-                f"Port {port} on {host} is in use; stop the other server or pass --port N."
-            ) from None

@@ -43,7 +43,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from reloader.adapters.asgi import ASGIAdapter
-from reloader.adapters.asgi.server import DEFAULT_HOST
 from reloader.adapters.base import (
     MATCH_EXACT,
     AppNotFound,
@@ -150,9 +149,7 @@ class NiceGUIAdapter(ASGIAdapter):
         self._serve_error = problem()
         from nicegui import ui, ui_run
 
-        self._original_run = self.capture.patch(ui_run, "run")
-        if getattr(ui, "run", None) is self._original_run:
-            self.capture.patch(ui, "run")
+        self._original_run = self.capture.patch(ui_run, "run", reexported_by=(ui,))
         self._calls.install()
 
     @contextmanager
@@ -293,14 +290,13 @@ class NiceGUIAdapter(ASGIAdapter):
 
         if core.script_mode:  # ui.run() just set NiceGUI's own file-running root
             self._root_runs_last_good_script()
-        run_kwargs: dict[str, Any] = {
+        # Host and port as ui.run() asked, else devreload's defaults (127.0.0.1, not
+        # NiceGUI's 0.0.0.0): serve_asgi() decides them as every adapter does.
+        run_kwargs = {
             key: value
             for key, value in arguments.items()
-            if key not in _OVERRIDDEN and key not in ("root", "host", "port")
+            if key not in _OVERRIDDEN and key != "root"
         }
-        # NiceGUI's default host is 0.0.0.0; devreload serves on its own default unless asked.
-        run_kwargs["host"] = arguments.get("host") or DEFAULT_HOST
-        run_kwargs["port"] = arguments.get("port") or self.default_port
         if config is not None:
             run_kwargs.setdefault("ws", config.ws)
         return self.serve_asgi(app, options, run_kwargs)

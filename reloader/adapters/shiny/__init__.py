@@ -83,10 +83,9 @@ class ShinyAdapter(ASGIAdapter):
         import shiny
         import shiny._main._run
 
-        self.capture.patch(shiny._main._run, "run_app", kind=SHINY)
-        # `from shiny import run_app` binds the name at import: rebind it to the wrapper.
-        for module in (shiny, shiny._main):
-            setattr(module, "run_app", shiny._main._run.run_app)  # noqa: B010
+        self.capture.patch(
+            shiny._main._run, "run_app", kind=SHINY, reexported_by=(shiny._main, shiny)
+        )
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         if self.express_file is not None and name is None:

@@ -1,7 +1,13 @@
 """Adapters plug UI frameworks into the engine; see :mod:`reloader.adapters.base`.
 
 Adapters are found through the ``devreload.adapters`` entry-point group, so a
-third-party package adds one without editing devreload.
+third-party package adds one without editing devreload. What an adapter needs
+is exported here: the interface (:class:`Adapter`, :class:`ServeOptions`,
+:class:`PageUpdate`, the errors, the ``MATCH_*`` scores) and the helpers every
+adapter uses for the same jobs: :class:`RunCapture` (capture the framework's
+blocking run call), :func:`the_one_app` (the one app among the module's globals),
+:func:`serving_address` (host and port, in the one precedence) and :func:`bind`
+(the socket, with the one sentence for a taken port).
 """
 
 from __future__ import annotations
@@ -10,26 +16,42 @@ import logging
 from importlib.metadata import entry_points
 
 from reloader._errors import EXIT_USAGE, UserError
+from reloader.adapters.address import DEFAULT_HOST, Address, bind, serving_address
 from reloader.adapters.base import (
+    MATCH_EXACT,
+    MATCH_GENERIC,
+    MATCH_TYPE,
     Adapter,
     AppNotFound,
     PageUpdate,
     ServeError,
     ServeOptions,
     SwapError,
+    the_one_app,
 )
+from reloader.adapters.capture import RunCall, RunCapture
 
 __all__ = [
+    "DEFAULT_HOST",
     "ENTRY_POINT_GROUP",
+    "MATCH_EXACT",
+    "MATCH_GENERIC",
+    "MATCH_TYPE",
     "Adapter",
+    "Address",
     "AppNotFound",
     "PageUpdate",
+    "RunCall",
+    "RunCapture",
     "ServeError",
     "ServeOptions",
     "SwapError",
     "available_adapters",
+    "bind",
     "default_ports",
     "load_adapters",
+    "serving_address",
+    "the_one_app",
 ]
 
 logger = logging.getLogger("reloader.adapters")

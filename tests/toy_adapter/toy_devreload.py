@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from reloader.adapters import Adapter, AppNotFound, PageUpdate, ServeError, ServeOptions
+from reloader.adapters import (
+    Adapter,
+    PageUpdate,
+    RunCapture,
+    ServeOptions,
+    bind,
+    serving_address,
+    the_one_app,
+)
 
 #: Put into every page: reload on "reload", show the error on "error".
 CLIENT = """<script>
@@ -29,11 +37,12 @@ events.addEventListener("error", (event) => {
 class ToyAdapter(Adapter):
     name = "toy"
     framework_modules = ("toyweb",)
+    default_port = 8080  # ToyApp.run()'s
 
     def __init__(self) -> None:
         self.server: Any = None
-        self.run_kwargs: dict[str, Any] = {}
-        self.capturing_thread: int | None = None
+        # Records the app file's app.run() calls while devreload executes the file.
+        self.capture = RunCapture()
         # Each notify() bumps the version; every open event stream waits on this.
         self.changed = threading.Condition()
         self.version = 0
@@ -45,24 +54,10 @@ class ToyAdapter(Adapter):
     def framework_imported(self, module_name: str) -> None:
         import toyweb
 
-        original_run = toyweb.ToyApp.run
-        adapter = self
+        self.capture.patch(toyweb.ToyApp, "run", kind="toy")
 
-        def run(app: toyweb.ToyApp, **kwargs: Any) -> None:
-            if adapter.capturing_thread == threading.get_ident():
-                adapter.run_kwargs = kwargs
-                return
-            original_run(app, **kwargs)
-
-        toyweb.ToyApp.run = run  # type: ignore[method-assign, assignment]
-
-    @contextmanager
-    def executing(self, first_load: bool) -> Iterator[None]:
-        self.capturing_thread = threading.get_ident()
-        try:
-            yield
-        finally:
-            self.capturing_thread = None
+    def executing(self, first_load: bool) -> AbstractContextManager[object]:
+        return self.capture.capturing()
 
     def find_app(self, namespace: Mapping[str, Any], name: str | None = None) -> Any | None:
         toyweb = sys.modules.get("toyweb")
@@ -71,20 +66,21 @@ class ToyAdapter(Adapter):
         if name is not None:
             app = namespace.get(name)
             return app if isinstance(app, toyweb.ToyApp) else None
-        apps = {key: value for key, value in namespace.items() if isinstance(value, toyweb.ToyApp)}
-        if len(apps) > 1:
-            raise AppNotFound(f"Several Toyweb apps ({', '.join(sorted(apps))}); use --demo-name.")
-        return next(iter(apps.values()), None)
+        run = self.capture.last(kind="toy")
+        if run is not None:  # the app the file runs
+            return run.target
+        return the_one_app(namespace, lambda v: isinstance(v, toyweb.ToyApp), "Toyweb", "app.run()")
 
     def serve(self, app: Any, options: ServeOptions) -> str:
         import toyweb
 
-        host = options.host or self.run_kwargs.get("host", "127.0.0.1")
-        port = options.port or self.run_kwargs.get("port", 8080)
-        try:
-            self.server = toyweb.ToyServer(app, host, port)
-        except OSError as error:
-            raise ServeError(f"Cannot serve on {host}:{port} ({error.strerror}).") from None
+        # --host/--port, else what app.run() asked for, else 127.0.0.1 and default_port.
+        run = self.capture.last(kind="toy")
+        asked = run.address() if run is not None else {}
+        address = serving_address(options, **asked, default_port=self.default_port)
+        host, port = address.host, address.port or self.default_port
+        bind(host, port).close()  # a taken port: the one sentence every adapter says
+        self.server = toyweb.ToyServer(app, host, port)
         self.server.head = CLIENT
         self.server.routes["/__toy__/events"] = self._events
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -134,7 +134,9 @@ class Adapter(ABC):
     #: :meth:`framework_imported` runs right after the import, before user code
     #: goes on, so it can patch the framework's ``launch()``/``run()``.
     framework_modules: ClassVar[Sequence[str]] = ()
-    #: The port served when neither ``--port`` nor the app's own run call names one.
+    #: The port served when neither ``--port`` nor the app's own run call names one
+    #: (None: the framework picks one); the precedence is
+    #: :func:`reloader.adapters.address.serving_address`'s.
     default_port: ClassVar[int | None] = None
 
     def framework_imported(self, module_name: str) -> None:  # noqa: B027 - optional hook

@@ -63,7 +63,7 @@ def _register(func: Callback, /, *args: Any, **kwargs: Any) -> Callback:
     if (
         registry is not None
         and registry.owns_caller(sys._getframe(1))
-        and registry.add(_Handler(func, args, kwargs))
+        and registry.add(_AtexitHandler(func, args, kwargs))
     ):
         return func
     _atexit_register(func, *args, **kwargs)
@@ -77,7 +77,7 @@ def _unregister(func: Callable[..., object], /) -> None:
     _atexit_unregister(func)
 
 
-class _Handler:
+class _AtexitHandler:
     """An atexit handler with its arguments, as a dispose callback."""
 
     def __init__(self, func: Callable[..., object], args: tuple[Any, ...], kwargs: Any) -> None:
@@ -129,7 +129,7 @@ class Disposers:
         """``atexit.unregister(func)``: forget every handler of ``func``."""
 
         def keep(callback: Callable[[], object]) -> bool:
-            return not (isinstance(callback, _Handler) and callback.func == func)
+            return not (isinstance(callback, _AtexitHandler) and callback.func == func)
 
         with self._lock:
             for registered in (self._live, self._pending):

@@ -61,7 +61,7 @@ from reloader.engine._supervisor import (
 )
 from reloader.engine._threads import ThreadCensus
 from reloader.engine._timings import Timings
-from reloader.execute import ExecutionError, Executor, Fallback, Patcher
+from reloader.execute import ExecutionError, Executor, Fallback, Patcher, Result
 from reloader.plan import LocalModule, Plan, Planner
 from reloader.watch import Batch, ChangeStream, SourceFilter, Watcher, WatchNotice, watch_roots
 
@@ -74,6 +74,9 @@ logger = logging.getLogger("reloader.engine")
 
 
 class Engine:
+    """Serves one app and puts each batch of saves in service, by the cheapest of three
+    tiers that shows it: :meth:`_refresh_assets`, :meth:`_patch_in_place`, :meth:`_reexecute`."""
+
     def __init__(
         self, config: Config, adapters: list[Adapter], reporter: Reporter | None = None
     ) -> None:
@@ -322,6 +325,8 @@ class Engine:
             if not self.failing:  # a failed reload's error stays up until it is fixed
                 self.adapter.notify(ReloadEvent("reload"))
 
+    # -- reloading: one method per tier ----------------------------------------
+
     def reload_safely(self, batch: Batch) -> Event | None:
         """``reload(batch)``, with devreload's own bugs reported instead of raised: a
         failing step must never take the server down."""
@@ -459,15 +464,7 @@ class Engine:
         with self._step("telling the open tabs", serving):
             told = self.adapter.notify(ReloadEvent("reload", tuple(changed)))
         timings.step("push")
-        with self._step("disposing of the replaced version", serving):
-            # The old versions no longer serve: let them clean up (reloader.on_dispose,
-            # their atexit handlers), once the tabs are on their way to the new one.
-            self._dispose(self.disposers.commit, result.modules)
-        with self._step("counting the app's threads", serving):
-            for sentence in self.threads.piled_up(self._short_path):
-                self.reporter.say(sentence)
-        with self._step("recording the sources it loaded", serving):
-            self._remember_sources(result.sources)
+        self._retire_replaced_version(result, serving)
         reloaded = Event(
             "reloaded",
             generation=self.generation,
@@ -480,6 +477,18 @@ class Engine:
         with self._step("reporting the reloaded event", serving):
             return self.shown.submit(reloaded, mark)
         return reloaded
+
+    def _retire_replaced_version(self, result: Result, serving: str) -> None:
+        """Once the tabs are on their way to the new version: the old one cleans up
+        (reloader.on_dispose, its atexit handlers), the threads it left are counted,
+        and the sources just run become what the next save is compared with."""
+        with self._step("disposing of the replaced version", serving):
+            self._dispose(self.disposers.commit, result.modules)
+        with self._step("counting the app's threads", serving):
+            for sentence in self.threads.piled_up(self._short_path):
+                self.reporter.say(sentence)
+        with self._step("recording the sources it loaded", serving):
+            self._remember_sources(result.sources)
 
     def _dispose(self, step: Callable[..., None], *args: Any) -> None:
         """Run a disposal step (the app's on_dispose callbacks and atexit handlers): a

@@ -94,6 +94,8 @@ class ConformanceApp:
 
 @contextmanager
 def running(app: ConformanceApp, folder: Path) -> Iterator[DevreloadProcess]:
+    """devreload serving ``app`` from ``folder``, by the adapter it names; its output is
+    printed when the check fails."""
     process = app.start(folder)
     try:
         process.wait_ready(app.start_timeout)
@@ -107,6 +109,8 @@ def running(app: ConformanceApp, folder: Path) -> Iterator[DevreloadProcess]:
 
 
 def shows(app: ConformanceApp, process: DevreloadProcess, marker: str) -> str:
+    """What the app shows once it shows ``marker`` (waited for, up to 30 s)."""
+
     def shown() -> str | None:
         text = app.read(process)
         return text if marker in text else None

@@ -63,7 +63,7 @@ def _register(func: Callback, /, *args: Any, **kwargs: Any) -> Callback:
     if (
         registry is not None
         and registry.owns_caller(sys._getframe(1))
-        and registry.add(_Handler(func, args, kwargs))
+        and registry.add(_AtexitHandler(func, args, kwargs))
     ):
         return func
     _atexit_register(func, *args, **kwargs)
@@ -77,7 +77,7 @@ def _unregister(func: Callable[..., object], /) -> None:
     _atexit_unregister(func)
 
 
-class _Handler:
+class _AtexitHandler:
     """An atexit handler with its arguments, as a dispose callback."""
 
     def __init__(self, func: Callable[..., object], args: tuple[Any, ...], kwargs: Any) -> None:
@@ -102,7 +102,8 @@ class Disposers:
         self._live: dict[str, list[Callable[[], object]]] = {}
         #: module name -> callbacks registered by the execution under way
         self._pending: dict[str, list[Callable[[], object]]] = {}
-        self._executing: list[str] = []
+        #: the modules whose top-level code is running, innermost (being imported) last
+        self._registering_for: list[str] = []
 
     def install(self) -> None:
         """Take ``on_dispose`` calls, and ``atexit.register`` calls made from the user's
@@ -120,7 +121,7 @@ class Disposers:
     def owns_caller(self, frame: Any) -> bool:
         """Whether an atexit.register call from ``frame`` is the user's code at a
         module's top level (or below it), in the main thread that runs modules."""
-        if not self._executing or threading.current_thread() is not threading.main_thread():
+        if not self._registering_for or threading.current_thread() is not threading.main_thread():
             return False
         return self._is_user_code(frame.f_code.co_filename)
 
@@ -128,7 +129,7 @@ class Disposers:
         """``atexit.unregister(func)``: forget every handler of ``func``."""
 
         def keep(callback: Callable[[], object]) -> bool:
-            return not (isinstance(callback, _Handler) and callback.func == func)
+            return not (isinstance(callback, _AtexitHandler) and callback.func == func)
 
         with self._lock:
             for registered in (self._live, self._pending):
@@ -136,20 +137,20 @@ class Disposers:
                     registered[name] = [c for c in callbacks if keep(c)]
 
     @contextmanager
-    def executing(self, module_name: str) -> Iterator[None]:
+    def registering_for(self, module_name: str) -> Iterator[None]:
         """Callbacks registered while this module's code runs belong to its new version."""
-        self._executing.append(module_name)
+        self._registering_for.append(module_name)
         try:
             yield
         finally:
-            self._executing.pop()
+            self._registering_for.pop()
 
     def add(self, callback: Callable[[], object]) -> bool:
         """Register for the module being executed; False outside any execution."""
         with self._lock:
-            if not self._executing:
+            if not self._registering_for:
                 return False
-            self._pending.setdefault(self._executing[-1], []).append(callback)
+            self._pending.setdefault(self._registering_for[-1], []).append(callback)
             return True
 
     def commit(self, modules: Iterable[str]) -> None:

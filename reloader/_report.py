@@ -15,39 +15,16 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from reloader._events import ErrorInfo, Event, JsonLines
 
-__all__ = ["ReloadTiming", "Reporter", "diagnostics"]
+__all__ = ["Reporter", "diagnostics"]
 
 #: devreload's own diagnostics (``logging``), as text on stderr.
 LOG_FORMAT = "devreload[%(name)s]: %(message)s"
-
-
-@dataclass
-class ReloadTiming:
-    changed: list[Path]
-    detect_ms: float
-    execute_ms: float
-    swap_ms: float
-    push_ms: float
-    tabs: int
-
-    @property
-    def total_ms(self) -> float:
-        return self.detect_ms + self.execute_ms + self.swap_ms + self.push_ms
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "detect": self.detect_ms,
-            "execute": self.execute_ms,
-            "swap": self.swap_ms,
-            "push": self.push_ms,
-            "total": self.total_ms,
-        }
 
 
 def _working_folder() -> Path | None:
@@ -163,18 +140,6 @@ class Reporter:
 
     def serving(self, url: str, adapter: str, roots: list[Path]) -> None:
         self.emit(Event("serving", url=url, adapter=adapter, roots=tuple(roots)))
-
-    def reloaded(self, timing: ReloadTiming, generation: int = 0) -> None:
-        self.emit(
-            Event(
-                "reloaded",
-                generation=generation,
-                tier="full",
-                files=tuple(timing.changed),
-                timings_ms=timing.as_dict(),
-                tabs=timing.tabs,
-            )
-        )
 
     def failed(self, headline: str, details: str, tabs: int, generation: int = 0) -> None:
         self.emit(

@@ -14,6 +14,7 @@ from typing import Any
 from reloader.testing import (
     EDITOR_SAVES,
     PAGE_LISTENS,
+    TRACK_EVENT_SOURCES,
     DevreloadProcess,
     devreload,
     free_port,
@@ -57,21 +58,6 @@ def markdown_values(config: dict[str, Any]) -> list[str]:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-#: Records the page's EventSources so a test can wait until Gradio's frontend
-#: has subscribed to the reload channel (it does so 200 ms after load).
-TRACK_EVENT_SOURCES = """
-(() => {
-  const Original = window.EventSource;
-  window.__eventSources = [];
-  window.EventSource = function (url, options) {
-    const source = new Original(url, options);
-    window.__eventSources.push(source);
-    return source;
-  };
-  window.EventSource.prototype = Original.prototype;
-})();
-"""
 
 
 def open_app_page(page: Any, url: str) -> None:

@@ -350,11 +350,11 @@ def test_an_adapter_that_raises_while_finding_the_app_is_passed_over(tmp_path: P
 def test_the_patch_warm_up_runs_once_after_a_burst_of_loads_on_one_thread() -> None:
     import threading
 
-    from reloader.engine._pipeline import _Debounced
+    from reloader.engine._debounced import Debounced
     from support import wait_for
 
     calls: list[float] = []
-    later = _Debounced(lambda: calls.append(time.monotonic()), 0.2)
+    later = Debounced(lambda: calls.append(time.monotonic()), 0.2, name="test-warm-up")
     threads_before = threading.active_count()
     started = time.monotonic()
     for _ in range(20):  # loads in quick succession

@@ -11,7 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from reloader.execute._patch import Fallback, Patcher, PatchResult, compile_source, read_source
+from reloader.execute._patch import Fallback, Patcher, PatchResult
+from reloader.execute._patch_changes import compile_source, read_source
 
 
 class Modules:

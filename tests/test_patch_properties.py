@@ -10,7 +10,8 @@ from types import ModuleType
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reloader.execute._patch import Patcher, PatchResult, compile_source, read_source
+from reloader.execute._patch import Patcher, PatchResult
+from reloader.execute._patch_changes import compile_source, read_source
 
 EXPRESSIONS = st.recursive(
     st.sampled_from(["a", "b", "1", "2", "LIMIT", "helper(a)"]),

@@ -11,8 +11,9 @@ from types import CodeType, ModuleType
 
 import pytest
 
-from reloader.execute import _patch, _spans
-from reloader.execute._patch import Fallback, Patcher, PatchResult, compile_source, read_source
+from reloader.execute import _patch_changes, _patch_safety, _spans
+from reloader.execute._patch import Fallback, Patcher, PatchResult
+from reloader.execute._patch_changes import compile_source, read_source
 
 
 class Module:
@@ -61,7 +62,7 @@ def whole_module_forbidden(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def refuse(source: str, filename: str) -> None:
         raise AssertionError("the whole module was compiled")
 
-    monkeypatch.setattr(_patch, "_analysis", refuse)
+    monkeypatch.setattr(_patch_changes, "_analysis", refuse)
     yield
 
 
@@ -277,8 +278,8 @@ def test_prepare_does_a_patchs_analysis_ahead(
     def refuse(*args: object) -> None:
         raise AssertionError("analysed during the patch")
 
-    monkeypatch.setattr(_patch, "_called_while_loading", refuse)
-    monkeypatch.setattr(_patch, "_parsed", refuse)
+    monkeypatch.setattr(_patch_safety, "called_while_loading", refuse)
+    monkeypatch.setattr(_patch_changes, "_parsed", refuse)
     assert isinstance(app.save(BIG.replace('"v1"', '"v2"')), PatchResult)
 
 

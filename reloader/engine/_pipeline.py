@@ -19,8 +19,6 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
-import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -39,8 +37,16 @@ from reloader._errors import (
 )
 from reloader._events import ErrorInfo, Event, StatusBoard
 from reloader._frames import is_user_file
-from reloader._report import ReloadTiming, Reporter
+from reloader._report import Reporter
 from reloader.adapters import Adapter, AppNotFound, PageUpdate, ServeError, ServeOptions, SwapError
+from reloader.engine._debounced import Debounced
+from reloader.engine._discovery import app_of_new_version, find_app
+from reloader.engine._failures import (
+    add_how_to_run,
+    error_info,
+    failure_title,
+    watch_problem_title,
+)
 from reloader.engine._interpreter import prepared_interpreter, return_to
 from reloader.engine._shown import ShownLines
 from reloader.engine._supervisor import (
@@ -54,6 +60,7 @@ from reloader.engine._supervisor import (
     stop_signals_deferred,
 )
 from reloader.engine._threads import ThreadCensus
+from reloader.engine._timings import Timings
 from reloader.execute import ExecutionError, Executor, Fallback, Patcher, Result
 from reloader.plan import LocalModule, Plan, Planner
 from reloader.watch import Batch, ChangeStream, SourceFilter, Watcher, WatchNotice, watch_roots
@@ -67,6 +74,9 @@ logger = logging.getLogger("reloader.engine")
 
 
 class Engine:
+    """Serves one app and puts each batch of saves in service, by the cheapest of three
+    tiers that shows it: :meth:`_refresh_assets`, :meth:`_patch_in_place`, :meth:`_reexecute`."""
+
     def __init__(
         self, config: Config, adapters: list[Adapter], reporter: Reporter | None = None
     ) -> None:
@@ -85,7 +95,9 @@ class Engine:
         self.planner = Planner(self.roots, self.app_module)
         #: The patch tier: body-only edits swap function code in place.
         self.patcher = Patcher()
-        self._patch_warm_up = _Debounced(self.patcher.prepare, PATCH_WARM_UP_SECONDS)
+        self._patch_warm_up = Debounced(
+            self.patcher.prepare, PATCH_WARM_UP_SECONDS, name="devreload-patch-warm-up"
+        )
         self.changes = ChangeStream(
             Watcher(self.roots, SourceFilter(config.ignore, self.roots), step_ms=config.step_ms),
             on_notice=self._watch_notice,
@@ -136,11 +148,12 @@ class Engine:
             yield
 
     @contextmanager
-    def _executing(self, first_load: bool) -> Iterator[None]:
-        """Around one execution of user code: the adapters' captures and the watchdog,
-        which may interrupt this execution, and only this one, for a newer save."""
+    def _supervised_execution(self, first_load: bool) -> Iterator[None]:
+        """Around one execution of user code: the adapters' hooks (which capture the
+        app's run call), and the watchdog, which may interrupt this execution, and
+        only this one, for a newer save."""
         with ExitStack() as stack:
-            for adapter in self.adapters if self.adapter is None else [self.adapter]:
+            for adapter in self._candidate_adapters():
                 stack.enter_context(adapter.executing(first_load))
             token = stack.enter_context(self.interrupter.running())
             stack.enter_context(
@@ -156,38 +169,9 @@ class Engine:
             )
             yield
 
-    def _find_app(self, namespace: dict[str, Any]) -> tuple[Adapter, Any]:
-        """Ask every adapter; the one that matches the app best serves it."""
-        candidates = self.adapters if self.adapter is None else [self.adapter]
-        found: list[tuple[int, int, Adapter, Any]] = []
-        broken: list[str] = []
-        for order, adapter in enumerate(candidates):
-            try:
-                app = adapter.find_app(namespace, self.config.app_name)
-                if app is not None:
-                    found.append((adapter.match(app), -order, adapter, app))
-            except AppNotFound:
-                raise
-            except Exception as error:  # one adapter's bug must not take devreload down
-                logger.debug(
-                    "the %s adapter failed to look for the app", adapter.name, exc_info=True
-                )
-                broken.append(f"the {adapter.name} adapter failed: {type(error).__name__}: {error}")
-        if found:
-            _, _, adapter, app = max(found, key=lambda item: item[:2])
-            logger.info(
-                "adapters that can serve the app: %s",
-                ", ".join(f"{a.name} ({score})" for score, _, a, _ in found),
-            )
-            return adapter, app
-        if self.config.app_name is not None:
-            raise AppNotFound(f"{self.config.app_path} has no app named {self.config.app_name!r}.")
-        kinds = ", ".join(adapter.name for adapter in candidates)
-        raise AppNotFound(
-            f"{self.config.app_path} defines no app that devreload can serve (tried: {kinds}); "
-            "create one at module level, or name it with --app NAME."
-            + "".join(f" ({note})" for note in broken)
-        )
+    def _candidate_adapters(self) -> list[Adapter]:
+        """Every adapter until one serves the app; then that one alone."""
+        return self.adapters if self.adapter is None else [self.adapter]
 
     # -- running ---------------------------------------------------------------
 
@@ -253,15 +237,15 @@ class Engine:
         """The first load: run the app file, find the app and the adapter that serves it.
         False (reported) if the app file failed; the caller waits for a fix."""
         try:
-            with self._executing(first_load=True):
+            with self._supervised_execution(first_load=True):
                 result = self.executor.run(Plan(modules=[self.app_module]))
         except ExecutionError as error:
             self._dispose(self.disposers.discard)
             # A save of the file made while it loaded is then a change: it is retried.
             self.changes.remember(error.sources)
-            self._explain(error)
+            self._add_how_to_run(error)
             nothing = "the first load failed; nothing is served yet."
-            self.reporter.emit(Event("failed", error=_error_info(error), message=nothing))
+            self.reporter.emit(Event("failed", error=error_info(error), message=nothing))
             return False
         except Abandoned as abandoned:
             self._dispose(self.disposers.discard)
@@ -269,7 +253,12 @@ class Engine:
             return False
         self._remember_sources(result.sources)
         try:
-            self.adapter, self.app = self._find_app(result.modules[self.app_module.name].__dict__)
+            self.adapter, self.app = find_app(
+                self._candidate_adapters(),
+                result.modules[self.app_module.name].__dict__,
+                self.config.app_name,
+                self.config.app_path,
+            )
         except AppNotFound as error:
             raise UserError(error.headline, EXIT_NO_APP) from None
         tabs = self.adapter.tab_confirmations()
@@ -328,13 +317,15 @@ class Engine:
                     notice.paths,
                     headline=notice.message,
                     details="The page keeps running; saves are not reloaded until this clears.",
-                    title=_WATCH_TITLES.get(notice.kind, _WATCH_TITLES["stopped"]),
+                    title=watch_problem_title(notice.kind),
                 )
             )
         elif notice.kind in ("resumed", "root_back") and self._watch_problem:
             self._watch_problem = False
             if not self.failing:  # a failed reload's error stays up until it is fixed
                 self.adapter.notify(PageUpdate("reload"))
+
+    # -- reloading: one method per tier ----------------------------------------
 
     def reload_safely(self, batch: Batch) -> Event | None:
         """``reload(batch)``, with devreload's own bugs reported instead of raised: a
@@ -354,107 +345,43 @@ class Engine:
     def reload(self, batch: Batch) -> Event | None:
         """Put one batch of saves in service: the outcome event ("reloaded", "patched",
         "failed", or a message for an abandoned run), also emitted; None if the batch
-        touched nothing the app uses."""
+        touched nothing the app uses.
+
+        The cheapest tier that can show the saves wins: assets the adapter refreshes by
+        itself, then function bodies patched in place, then the modules run again."""
         assert self.adapter is not None
-        started = time.perf_counter()
+        timings = Timings.since_saved(batch.paths, batch.received)
         return_to(self.cwd)
         changed = sorted(batch.paths)
-        detect_ms = _detect_ms(changed, batch.received)
         assets = [path for path in changed if path.suffix != ".py"]
         if assets == changed and self.adapter.handles_without_reexecution(assets):
-            told = self.adapter.notify(PageUpdate("css", tuple(changed)))
-            push_ms = (time.perf_counter() - started) * 1000
-            return self._emit(
-                Event(
-                    "reloaded",
-                    generation=self.generation,
-                    tier="css",
-                    files=tuple(changed),
-                    digests=self._digests(changed),
-                    timings_ms={
-                        "detect": detect_ms,
-                        "execute": 0.0,
-                        "swap": 0.0,
-                        "push": push_ms,
-                        "total": detect_ms + push_ms,
-                    },
-                    tabs=told,
-                )
-            )
-        patched = self._try_patch(changed, started, detect_ms)
+            return self._refresh_assets(changed, timings)
+        patched = self._patch_in_place(changed, timings)
         if patched is not None:
             return patched
-        plan = self.planner.plan(changed, retry_app=self.failing)
-        for path in plan.unused:
-            logger.info("%s changed but nothing loaded imports it", path)
-        if plan.empty:
-            return None
-        try:
-            with self._executing(first_load=False):
-                result = self.executor.run(plan)
-            app = self._app_from(result)
-        except (ExecutionError, AppNotFound) as error:
-            self._dispose(self.disposers.discard)
-            return self._report_failure(error, changed)
-        except Abandoned as abandoned:
-            self._dispose(self.disposers.discard)
-            self.failing = True
-            return self._emit(
-                Event(
-                    "message",
-                    message=f"abandoned the reload stuck at {abandoned.where} for a newer "
-                    "save; the last good version keeps serving",
-                )
-            )
-        executed = time.perf_counter()
-        try:
-            self.adapter.swap(app)
-        except SwapError as error:
-            self._dispose(self.disposers.discard)
-            return self._report_failure(error, changed)
-        self.app = app
-        swapped = time.perf_counter()
-        self.failing = False
-        self.generation += 1
-        # The new version serves whatever happens next: a step failing from here is
-        # devreload's bug, reported; the steps after it still run.
-        serving = "the new version is serving"
-        told = 0
-        mark = self.shown.mark()
-        with self._step("telling the open tabs", serving):
-            told = self.adapter.notify(PageUpdate("reload", tuple(changed)))
-        pushed = time.perf_counter()
-        with self._step("disposing of the replaced version", serving):
-            # The old versions no longer serve: let them clean up (reloader.on_dispose,
-            # their atexit handlers), once the tabs are on their way to the new one.
-            self._dispose(self.disposers.commit, result.modules)
-        with self._step("counting the app's threads", serving):
-            for sentence in self.threads.piled_up(self._short_path):
-                self.reporter.say(sentence)
-        with self._step("recording the sources it loaded", serving):
-            self._remember_sources(result.sources)
-        timing = ReloadTiming(
-            changed,
-            detect_ms,
-            (executed - started) * 1000,
-            (swapped - executed) * 1000,
-            (pushed - swapped) * 1000,
-            told,
-        )
-        reloaded = Event(
-            "reloaded",
-            generation=self.generation,
-            tier="full",
-            files=tuple(changed),
-            digests=self._digests(changed),
-            timings_ms=timing.as_dict(),
-            tabs=told,
-        )
-        with self._step("reporting the reloaded event", serving):
-            return self.shown.submit(reloaded, mark)
-        return reloaded
+        return self._reexecute(changed, timings)
 
-    def _try_patch(self, changed: list[Path], started: float, detect_ms: float) -> Event | None:
+    def _refresh_assets(self, changed: list[Path], timings: Timings) -> Event:
+        """Non-Python files the adapter puts in service itself (a stylesheet the open
+        pages swap): the tabs are told, nothing runs again."""
+        assert self.adapter is not None
+        told = self.adapter.notify(PageUpdate("css", tuple(changed)))
+        timings.skipped("execute")
+        timings.skipped("swap")
+        timings.step("push")
+        return self._emit(
+            Event(
+                "reloaded",
+                generation=self.generation,
+                tier="css",
+                files=tuple(changed),
+                digests=self._digests(changed),
+                timings_ms=timings.as_dict(),
+                tabs=told,
+            )
+        )
+
+    def _patch_in_place(self, changed: list[Path], timings: Timings) -> Event | None:
         """The patch tier: the "patched" event if every change was a body-only edit, now
         live in place; None if the save needs a full reload.
 
@@ -469,8 +396,7 @@ class Engine:
         if isinstance(outcome, Fallback):
             logger.info("full reload: %s", outcome.reason)
             return None
-        patch_ms = (time.perf_counter() - started) * 1000
-        assert self.adapter is not None
+        timings.step("patch")
         mark = self.shown.mark()
         told = self.adapter.notify(PageUpdate("patch", tuple(changed)))
         self.generation += 1
@@ -481,12 +407,88 @@ class Engine:
             files=tuple(changed),
             functions=outcome.functions,
             digests=self._digests(changed),
-            timings_ms={"detect": detect_ms, "patch": patch_ms, "total": detect_ms + patch_ms},
+            timings_ms=timings.as_dict(),
             tabs=told,
         )
         with self._step("reporting the patched event", "the new code is live"):
             return self.shown.submit(patched, mark)
         return patched
+
+    def _reexecute(self, changed: list[Path], timings: Timings) -> Event | None:
+        """The full tier: run the changed modules and those that import them again, all
+        or nothing, and swap the new app in; the last good version keeps serving
+        if any of that fails."""
+        assert self.adapter is not None
+        plan = self.planner.plan(changed, retry_app=self.failing)
+        for path in plan.unused:
+            logger.info("%s changed but nothing loaded imports it", path)
+        if plan.empty:
+            return None
+        try:
+            with self._supervised_execution(first_load=False):
+                result = self.executor.run(plan)
+            app = app_of_new_version(
+                self.adapter,
+                result.modules[self.app_module.name].__dict__,
+                self.config.app_name,
+                self.config.app_path,
+            )
+        except (ExecutionError, AppNotFound) as error:
+            self._dispose(self.disposers.discard)
+            return self._report_failure(error, changed)
+        except Abandoned as abandoned:
+            self._dispose(self.disposers.discard)
+            self.failing = True
+            return self._emit(
+                Event(
+                    "message",
+                    message=f"abandoned the reload stuck at {abandoned.where} for a newer "
+                    "save; the last good version keeps serving",
+                )
+            )
+        timings.step("execute")
+        try:
+            self.adapter.swap(app)
+        except SwapError as error:
+            self._dispose(self.disposers.discard)
+            return self._report_failure(error, changed)
+        self.app = app
+        timings.step("swap")
+        self.failing = False
+        self.generation += 1
+        # The new version serves whatever happens next: a step failing from here is
+        # devreload's bug, reported; the steps after it still run.
+        serving = "the new version is serving"
+        told = 0
+        mark = self.shown.mark()
+        with self._step("telling the open tabs", serving):
+            told = self.adapter.notify(PageUpdate("reload", tuple(changed)))
+        timings.step("push")
+        self._retire_replaced_version(result, serving)
+        reloaded = Event(
+            "reloaded",
+            generation=self.generation,
+            tier="full",
+            files=tuple(changed),
+            digests=self._digests(changed),
+            timings_ms=timings.as_dict(),
+            tabs=told,
+        )
+        with self._step("reporting the reloaded event", serving):
+            return self.shown.submit(reloaded, mark)
+        return reloaded
+
+    def _retire_replaced_version(self, result: Result, serving: str) -> None:
+        """Once the tabs are on their way to the new version: the old one cleans up
+        (reloader.on_dispose, its atexit handlers), the threads it left are counted,
+        and the sources just run become what the next save is compared with."""
+        with self._step("disposing of the replaced version", serving):
+            self._dispose(self.disposers.commit, result.modules)
+        with self._step("counting the app's threads", serving):
+            for sentence in self.threads.piled_up(self._short_path):
+                self.reporter.say(sentence)
+        with self._step("recording the sources it loaded", serving):
+            self._remember_sources(result.sources)
 
     def _dispose(self, step: Callable[..., None], *args: Any) -> None:
         """Run a disposal step (the app's on_dispose callbacks and atexit handlers): a
@@ -525,31 +527,17 @@ class Engine:
         found = {path: self.changes.digest_of(path) for path in paths}
         return {path: digest for path, digest in found.items() if digest}
 
-    def _app_from(self, result: Result) -> Any:
-        assert self.adapter is not None
-        namespace = result.modules[self.app_module.name].__dict__
-        app = self.adapter.find_app(namespace, self.config.app_name)
-        if app is None:
-            raise AppNotFound(
-                f"{self.config.app_path} no longer defines a {self.adapter.name} app; "
-                "the last good one keeps serving."
-            )
-        return app
-
-    def _explain(self, error: ReloaderError) -> None:
-        """Add what works to the headline of an error whose cause is how the app was run."""
-        if (
-            isinstance(error, ExecutionError)
-            and isinstance(error.error, ImportError)
-            and "no known parent package" in str(error.error)
-            and error.module.name == "__main__"
-            and self.config.module is None
-        ):
-            error.headline += "; " + _run_as_module(self.app_path, self.cwd)
+    def _add_how_to_run(self, error: ReloaderError) -> None:
+        add_how_to_run(
+            error,
+            app_path=self.app_path,
+            cwd=self.cwd,
+            as_module=self.config.module is not None,
+        )
 
     def _report_failure(self, error: ReloaderError, changed: list[Path]) -> Event:
         assert self.adapter is not None
-        self._explain(error)
+        self._add_how_to_run(error)
         self.failing = True
         told = self.adapter.notify(
             PageUpdate(
@@ -557,7 +545,7 @@ class Engine:
                 tuple(changed),
                 headline=error.headline,
                 details=error.details,
-                title=_failure_title(error),
+                title=failure_title(error),
             )
         )
         return self._emit(
@@ -565,7 +553,7 @@ class Engine:
                 "failed",
                 generation=self.generation,
                 files=tuple(changed),
-                error=_error_info(error),
+                error=error_info(error),
                 tabs=told,
             )
         )
@@ -583,100 +571,3 @@ class Engine:
             # before the interpreter waits for the app's non-daemon threads (which
             # those handlers often stop) and within the hard-exit deadline.
             atexit._run_exitfuncs()
-
-
-class _Debounced:
-    """Runs ``function`` once ``delay`` seconds after the latest request, on one thread
-    for the process (not one per request: saves come many a second)."""
-
-    def __init__(self, function: Callable[[], None], delay: float) -> None:
-        self._function = function
-        self._delay = delay
-        self._due: float | None = None
-        self._condition = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def request(self) -> None:
-        with self._condition:
-            self._due = time.monotonic() + self._delay
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="devreload-patch-warm-up", daemon=True
-                )
-                self._thread.start()
-            self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                if self._due is None:
-                    self._condition.wait()
-                    continue
-                left = self._due - time.monotonic()
-                if left > 0:
-                    self._condition.wait(left)
-                    continue
-                self._due = None
-            try:
-                self._function()
-            except Exception:  # a warm-up only: the next patch does the work itself
-                logger.debug("the patch warm-up failed", exc_info=True)
-
-
-_WATCH_TITLES = {
-    "root_gone": "devreload: a watched folder is gone; saves are not reloaded until it is back.",
-    "stopped": "devreload: the file watcher stopped; saves are not reloaded until it restarts.",
-}
-
-
-def _failure_title(error: ReloaderError) -> str:
-    """The overlay's title for a failed reload: which step failed."""
-    kept = "the page still runs the last good version."
-    if isinstance(error, AppNotFound):
-        return f"devreload: the last save defines no app to serve; {kept}"
-    if isinstance(error, SwapError):
-        return f"devreload: the new version could not be put in service; {kept}"
-    return f"devreload: the last save failed; {kept}"
-
-
-def _run_as_module(app_path: Path, cwd: Path) -> str:
-    """How to run ``app_path`` so that its relative imports work: as a module of its
-    package (the folders above it that hold an ``__init__.py``, or that lead down to
-    it from the current folder), as ``python -m`` runs it."""
-    parts, folder = [app_path.stem], app_path.parent
-    while (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    if len(parts) == 1 and app_path.parent != cwd and app_path.is_relative_to(cwd):
-        folder, parts = cwd, list(app_path.relative_to(cwd).with_suffix("").parts)
-    if len(parts) == 1:
-        return "a relative import works only in a module of a package (python -m pkg.app)"
-    from_folder = "" if folder == cwd else f" from {folder}"
-    return (
-        "run it as a module of its package, as python -m does: "
-        f"devreload -m {'.'.join(parts)}{from_folder}"
-    )
-
-
-def _error_info(error: ReloaderError) -> ErrorInfo:
-    return ErrorInfo(
-        error.headline,
-        error.details,
-        file=getattr(error, "filename", None),
-        line=getattr(error, "lineno", None),
-    )
-
-
-def _detect_ms(changed: list[Path], received: float) -> float:
-    """From the newest save (its mtime) to the batch reaching the engine."""
-    mtimes = []
-    for path in changed:
-        try:
-            mtimes.append(path.stat().st_mtime)
-        except OSError:
-            continue
-    if not mtimes:
-        return 0.0
-    # received is perf_counter(); convert the wall-clock mtime into that scale.
-    saved_at = max(mtimes) - time.time() + time.perf_counter()
-    return max(0.0, (received - saved_at) * 1000)

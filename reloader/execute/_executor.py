@@ -154,7 +154,7 @@ class Executor:
         code, bound_names = self.compile(local)
         runtime = NoReloadRuntime(module.__dict__, self.store.for_module(local.name), bound_names)
         module.__dict__[RUNTIME_NAME] = runtime
-        with self.disposers.executing(local.name) if self.disposers else nullcontext():
+        with self.disposers.registering_for(local.name) if self.disposers else nullcontext():
             exec(code, module.__dict__)
         self.executed[local.path] = (weakref.ref(module), self._compiled.pop(local.path))
         self.store.prune(local.name, set(bound_names))

@@ -368,8 +368,8 @@
   // never awaited, so it costs the reload nothing.
   const report = (kept, reset) => {
     // Beside devreload's other routes: the app's root as the page finds it (see
-    // _app_base in reloader/adapters/gradio), not the config's root, whose host
-    // may lack the port of the proxy in front.
+    // _app_base in reloader/adapters/gradio/_page_scripts.py), not the config's
+    // root, whose host may lack the port of the proxy in front.
     const base = new URL(settings.base || "/", location.href);
     setTimeout(() => {
       originalFetch(new URL("__devreload__/page-state", base), {

@@ -190,11 +190,12 @@ class GradioAdapter(Adapter):
             return launched[-1]
         # A Blocks that gr.mount_gradio_app() put into another app (FastAPI) is
         # served by that app, with its other routes: the asgi adapter's job.
-        candidates = {
-            key: blocks
-            for key, blocks in candidates.items()
-            if getattr(blocks, "custom_mount_path", None) is None
-        }
+        if self._gr is not None:  # else serve() says which internal this Gradio lacks
+            candidates = {
+                key: blocks
+                for key, blocks in candidates.items()
+                if blocks.custom_mount_path is None
+            }
         if len(candidates) == 1:
             return next(iter(candidates.values()))
         if len(candidates) > 1:
@@ -243,9 +244,7 @@ class GradioAdapter(Adapter):
         self._launched = app
         self._running_app = app.server_app
         self._swapper = Swapper(self._gr, self._launch, app.server_app, app)
-        queue = getattr(app, "_queue", None)
-        if queue is not None and hasattr(queue, "sleep_when_free"):
-            pace_queue(queue, self._queue_pace)
+        pace_queue(app._queue, self._queue_pace)
         self._channel = install_routes(
             self._running_app, self._api_prefix, self.broadcaster, self._options
         )
@@ -263,10 +262,8 @@ class GradioAdapter(Adapter):
         """A ``@gr.render`` function's output is on the page: a patch would leave it
         there until the render's next trigger, so its edit reloads (and re-renders)."""
         served = self._running_app.blocks if self._running_app is not None else None
-        for renderable in getattr(served, "renderables", None) or ():
-            rendered = getattr(renderable, "fn", None)
-            if rendered is None:
-                continue
+        for renderable in served.renderables if served is not None else ():
+            rendered = renderable.fn
             try:  # under its decorators (functools.wraps)
                 rendered = inspect.unwrap(rendered, stop=lambda fn: fn is function)
             except ValueError:  # a __wrapped__ cycle
@@ -311,11 +308,9 @@ class GradioAdapter(Adapter):
         if self._channel is not None:
             self._channel.close()
         launched = self._launched
-        if launched is not None and getattr(launched, "server", None) is not None:
+        if launched is not None and self._running_app is not None:
             launched.is_running = False
-            stop_event = getattr(self._running_app, "stop_event", None)
-            if stop_event is not None:
-                stop_event.set()
+            self._running_app.stop_event.set()
             launched.server.close()
 
     # -- the page ----------------------------------------------------------------
@@ -352,7 +347,7 @@ def _top_level_blocks(namespace: Mapping[str, Any], blocks_type: type[Any]) -> d
     return {
         name: value
         for name, value in apps.items()
-        if getattr(value, "parent", None) is None
+        if value.parent is None
         and not any(other is not value and value._id in other.blocks for other in apps.values())
     }
 

@@ -19,7 +19,7 @@ __all__ = ["DEFAULT_PORT", "Launch", "ServerSettings", "copy_served_at"]
 logger = logging.getLogger("reloader.adapters.gradio")
 
 DEFAULT_PORT = 7860
-#: What Gradio's launch() sets on the Blocks about where it is served.
+#: What Gradio's launch() sets on the Blocks about where it is served (compat.ATTRIBUTES).
 _SERVED_AT = ("server_name", "server_port", "local_url", "local_api_url", "protocol")
 
 
@@ -82,7 +82,7 @@ class Launch:
 def copy_served_at(blocks: Any, served: Any) -> None:
     """Give a Blocks launched again in the file the served one's address and URLs."""
     for name in _SERVED_AT:
-        setattr(blocks, name, getattr(served, name, None))
+        setattr(blocks, name, getattr(served, name))
     blocks.share_url = None
 
 

@@ -92,9 +92,9 @@ class Swapper:
             )
             for name, value in settings.items():
                 setattr(app, name, value)
-        own_queue = getattr(app, "_queue", None)
+        own_queue = app._queue
         self._reloader.swap_blocks(app)
-        follow_queue_settings(getattr(app, "_queue", None), own_queue, app.fns.values())
+        follow_queue_settings(app._queue, own_queue, app.fns.values())
         # The swap put back the served version's appearance, file limits and paths.
         for name, value in {**settings, **appearance_set}.items():
             setattr(app, name, value)
@@ -110,7 +110,7 @@ class Swapper:
             if props is not None and old is not None:
                 # The same app, as the page that keeps showing it knows it.
                 app.app_id = app.config["app_id"] = old.app_id
-        forget_api_description(self._running_app)
+        forget_api_description(gr, self._running_app)
         if old is not None:
             retarget_entry_points(old, app)
         return props

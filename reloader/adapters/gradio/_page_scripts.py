@@ -1,7 +1,7 @@
-"""What devreload adds to the page Gradio serves: its client (the reload channel and
-error overlay), the script that keeps component values across a save, and the one
-that has Gradio's frontend take each save in place; each in the Blocks' ``head``,
-stamped with the version it shows."""
+"""What devreload adds to the page Gradio serves, in the Blocks' ``head``, stamped with
+the version it shows: its client (the reload channel and error overlay), the script
+that keeps component values across a save, and the one that has Gradio's frontend
+take each save in place (both read the config with gradio_config.js)."""
 
 from __future__ import annotations
 
@@ -35,15 +35,17 @@ def inject_client(
     # root_path, or behind a proxy at a prefix the app does not know.
     events = f"{api_prefix.lstrip('/')}{DEV_RELOAD_ROUTE}?client=overlay"
     report = "true" if report_state else "false"
-    # The state script wraps window.fetch first: the page script's re-render sees
-    # the config with the values carried over.
+    # Both page scripts read the config with gradio_config.js. The state script wraps
+    # window.fetch first: the page script's re-render sees the config with the
+    # values carried over.
+    config = f"<script>{_page_script('gradio_config.js')}</script>"
     state = f"<script>{_page_script('gradio_state.js')}</script>" if keep_state else ""
     blocks.head = (
         f"{head}<script>/*{_CLIENT_MARKER}*/window.__devreload={{events:"
         f'"{events}",reloadPage:false,stateReport:{report},version:{int(version)},'
         f'tab:"{TAB_PATH.lstrip("/")}",worker:"{WORKER_PATH.lstrip("/")}",'
         f"base:{_app_base(api_prefix)}}};\n"
-        f"{client_script(morph=False)}</script>{state}"
+        f"{client_script(morph=False)}</script>{config}{state}"
         f"<script>{_page_script('gradio_reload.js')}</script>"
     )
 
@@ -83,8 +85,9 @@ def _app_base(api_prefix: str) -> str:
 
 
 def _page_script(name: str) -> str:
-    """reloader/data/gradio_state.js keeps component values across a save;
-    reloader/data/gradio_reload.js has Gradio's frontend take each save in place."""
+    """reloader/data/gradio_config.js reads Gradio's config (which component is which
+    across a save); gradio_state.js keeps component values across a save;
+    gradio_reload.js has Gradio's frontend take each save in place."""
     from importlib import resources
 
     return resources.files("reloader").joinpath("data", name).read_text("utf-8")

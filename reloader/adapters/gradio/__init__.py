@@ -10,7 +10,8 @@ How it fits Gradio, one module a job:
   reload mode does it (``_swap``), and what Gradio built once for the first
   Blocks (the queue's API calls, the MCP server) follows it (``_entry_points``).
 * While the file runs again, the running server's app stands in for the one
-  each new Blocks would build, which is most of what makes a reload fast.
+  each new Blocks would build (``_swap``), which is most of what makes a reload
+  fast.
 * Gradio's frontend listens on ``{api_prefix}/dev/reload`` when the config has
   ``dev_mode`` on; devreload serves a stream there that pushes the moment a
   reload is done, beside its other routes (``_routes``), and adds its scripts to

@@ -1,7 +1,7 @@
 """Every Gradio internal devreload relies on, resolved in one place and checked at start-up.
 
 devreload swaps a new Blocks into Gradio's running server the way Gradio's own
-reload mode does, which needs about a dozen names that are not Gradio's public
+reload mode does, which needs a few dozen names that are not Gradio's public
 API. They are listed here, each with what it is for, so that a Gradio release
 that renames or drops one is reported in one sentence naming it, when Gradio is
 imported, instead of failing with an AttributeError in the middle of a reload.
@@ -76,182 +76,119 @@ class Attribute:
     purpose: str
 
 
+def _set_in(
+    module: str, function: str, owner: str, purposes: dict[str, str]
+) -> tuple[Attribute, ...]:
+    return tuple(Attribute(owner, name, module, function, why) for name, why in purposes.items())
+
+
+_ADDRESS = "to give a Blocks launched again the served one's address"
+_PREVIOUS_VERSION = "to point the MCP server at each new version"
+
 #: All must be named where Gradio sets them. A release without the module has no such
 #: feature (Gradio 5 before 5.28 has no MCP server): its attributes are not checked.
 ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute(
-        "Blocks",
-        "_queue",
+    *_set_in(
         "gradio.blocks",
         "Blocks.queue",
-        "to pace the running queue and point it at each new version",
-    ),
-    Attribute(
         "Blocks",
-        "server_app",
+        {"_queue": "to pace the running queue and point it at each new version"},
+    ),
+    *_set_in(
         "gradio.blocks",
         "Blocks.launch",
-        "to swap each new version into the server launch() started",
-    ),
-    Attribute("Blocks", "server", "gradio.blocks", "Blocks.launch", "to stop the server"),
-    *(
-        Attribute(
-            "Blocks",
-            name,
-            "gradio.blocks",
-            "Blocks.launch",
-            "to give a Blocks launched again the served one's address",
-        )
-        for name in ("server_name", "server_port", "local_url", "local_api_url", "protocol")
-    ),
-    Attribute(
         "Blocks",
-        "share_url",
+        {
+            "server_app": "to swap each new version into the server launch() started",
+            "server": "to stop the server",
+            **dict.fromkeys(
+                ("server_name", "server_port", "local_url", "local_api_url", "protocol"), _ADDRESS
+            ),
+        },
+    ),
+    *_set_in(
         "gradio.blocks",
         "Blocks.__init__",
-        "to say a Blocks launched again has no share link",
-    ),
-    Attribute(
         "Blocks",
-        "is_running",
-        "gradio.blocks",
-        "Blocks.__init__",
-        "to stop the server",
+        {
+            "share_url": "to say a Blocks launched again has no share link",
+            "is_running": "to stop the server",
+            "dev_mode": "to have the page listen for reloads",
+            "app_id": "to apply a props-only save in the open pages",
+            "custom_mount_path": "to leave a Blocks mounted in another app to the asgi adapter",
+            "renderables": "to reload, not patch, an edited @gr.render function",
+            "mcp_server_obj": _PREVIOUS_VERSION,
+        },
     ),
-    Attribute(
-        "Blocks",
-        "dev_mode",
-        "gradio.blocks",
-        "Blocks.__init__",
-        "to have the page listen for reloads",
-    ),
-    Attribute(
-        "Blocks",
-        "app_id",
-        "gradio.blocks",
-        "Blocks.__init__",
-        "to apply a props-only save in the open pages",
-    ),
-    Attribute(
-        "Blocks",
-        "custom_mount_path",
-        "gradio.blocks",
-        "Blocks.__init__",
-        "to leave a Blocks mounted in another app to the asgi adapter",
-    ),
-    Attribute(
-        "Blocks",
-        "renderables",
-        "gradio.blocks",
-        "Blocks.__init__",
-        "to reload, not patch, an edited @gr.render function",
-    ),
-    Attribute(
-        "Blocks",
-        "mcp_server_obj",
-        "gradio.blocks",
-        "Blocks.__init__",
-        "to point the MCP server at each new version",
-    ),
-    Attribute(
-        "Block",
-        "_id",
+    *_set_in(
         "gradio.blocks",
         "Block.__init__",
-        "to tell an app from an Interface rendered inside another",
-    ),
-    Attribute(
         "Block",
-        "parent",
-        "gradio.blocks",
-        "Block.__init__",
-        "to tell an app from an Interface rendered inside another",
+        dict.fromkeys(
+            ("_id", "parent"), "to tell an app from an Interface rendered inside another"
+        ),
     ),
-    Attribute(
-        "reload_thread",
-        "running_reload",
+    *_set_in(
         "gradio.blocks",
         "Blocks._is_running_in_reload_thread",
-        "to have launch() only apply the theme and css on a save",
+        "reload_thread",
+        {"running_reload": "to have launch() only apply the theme and css on a save"},
     ),
-    Attribute(
-        "Renderable",
-        "fn",
+    *_set_in(
         "gradio.renderable",
         "Renderable.__init__",
-        "to reload, not patch, an edited @gr.render function",
+        "Renderable",
+        {"fn": "to reload, not patch, an edited @gr.render function"},
     ),
-    Attribute(
-        "App",
-        "stop_event",
+    *_set_in(
         "gradio.routes",
         "App.__init__",
-        "to end Gradio's heartbeat streams when devreload stops",
+        "App",
+        {
+            "stop_event": "to end Gradio's heartbeat streams when devreload stops",
+            **dict.fromkeys(
+                ("api_info", "all_app_info"), "to drop the API description a save made stale"
+            ),
+        },
     ),
-    *(
-        Attribute(
-            "App",
-            name,
-            "gradio.routes",
-            "App.__init__",
-            "to drop the API description a save made stale",
-        )
-        for name in ("api_info", "all_app_info")
-    ),
-    Attribute(
-        "Queue",
-        "blocks",
+    *_set_in(
         "gradio.queueing",
         "Queue.__init__",
-        "to run API calls without a session on the new version",
-    ),
-    Attribute(
         "Queue",
-        "sleep_when_free",
-        "gradio.queueing",
-        "Queue.__init__",
-        "to set how often the queue looks for events",
+        {
+            "blocks": "to run API calls without a session on the new version",
+            "sleep_when_free": "to set how often the queue looks for events",
+            **dict.fromkeys(
+                ("max_size", "default_concurrency_limit", "event_queue_per_concurrency_id"),
+                "to give the running queue each version's queue() settings",
+            ),
+        },
     ),
-    *(
-        Attribute(
-            "Queue",
-            name,
-            "gradio.queueing",
-            "Queue.__init__",
-            "to give the running queue each version's queue() settings",
-        )
-        for name in ("max_size", "default_concurrency_limit", "event_queue_per_concurrency_id")
-    ),
-    *(
-        Attribute(
-            "GradioMCPServer",
-            name,
-            "gradio.mcp",
-            "GradioMCPServer.__init__",
-            "to point the MCP server at each new version",
-        )
-        for name in ("blocks", "api_info", "tool_to_endpoint", "_client_instance")
+    *_set_in(
+        "gradio.mcp",
+        "GradioMCPServer.__init__",
+        "GradioMCPServer",
+        dict.fromkeys(
+            ("blocks", "api_info", "tool_to_endpoint", "_client_instance"), _PREVIOUS_VERSION
+        ),
     ),
 )
 
 #: Attributes a supported release may lack; devreload then does without.
 OPTIONAL_ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute(
-        "App",
-        "page_api_info",
+    *_set_in(
         "gradio.routes",
         "App.__init__",
-        "(Gradio 6) to drop each page's API description a save made stale",
+        "App",
+        {"page_api_info": "(Gradio 6) to drop each page's API description a save made stale"},
     ),
-    Attribute(
-        "Block",
-        "_is_initialized",
+    *_set_in(
         "gradio.blocks",
         "Block.__init__",
-        "(Gradio 6) to number a block once when its __init__ runs twice",
+        "Block",
+        {"_is_initialized": "(Gradio 6) to number a block once when its __init__ runs twice"},
     ),
 )
-
 
 #: Gradio's event-loop-per-call lock factories (replaced while re-executing); a
 #: release without them simply has nothing to replace.

@@ -118,6 +118,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "custom_mount_path": "to leave a Blocks mounted in another app to the asgi adapter",
             "renderables": "to reload, not patch, an edited @gr.render function",
             "mcp_server_obj": _PREVIOUS_VERSION,
+            "delete_cache": "to say a save changed gr.Blocks(delete_cache=...)",
         },
     ),
     *_set_in(

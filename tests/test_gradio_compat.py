@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Sequence
 
 import gradio
@@ -15,6 +16,7 @@ from reloader.adapters.base import ServeError, ServeOptions
 from reloader.adapters.gradio import GradioAdapter
 from reloader.adapters.gradio.compat import (
     ATTRIBUTES,
+    MCP_MODULE,
     OPTIONAL_ATTRIBUTES,
     REQUIRED,
     REQUIRED_WITH_MODULE,
@@ -92,6 +94,18 @@ def test_optional_attributes_are_used_where_the_release_has_them(
         with monkeypatch.context() as patch:
             _stand_in(patch, attribute, keep=required)
             assert attribute.name not in resolve().optional
+
+
+def test_a_release_without_the_mcp_server_is_served(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gradio 5 before 5.28 has no gradio.mcp, and its Blocks no mcp_server_obj."""
+    assert resolve().mcp
+    monkeypatch.setitem(sys.modules, MCP_MODULE, None)  # import gradio.mcp fails
+    mcp_server_obj = next(a for a in ATTRIBUTES if a.name == "mcp_server_obj")
+    others = [
+        a.name for a in ATTRIBUTES if a.function == mcp_server_obj.function and a != mcp_server_obj
+    ]
+    _stand_in(monkeypatch, mcp_server_obj, keep=others)
+    assert not resolve().mcp
 
 
 def _function_of(attribute: Attribute) -> tuple[type, str]:

@@ -11,7 +11,7 @@ from reloader.adapters.gradio.compat import GradioInternals
 __all__ = ["forget_api_description", "retarget_entry_points"]
 
 
-def retarget_entry_points(old: Any, new: Any) -> None:
+def retarget_entry_points(gr: GradioInternals, old: Any, new: Any) -> None:
     """Point what Gradio built once, at launch, for the first Blocks at the new one.
 
     swap_blocks() keeps the running queue, but the queue resolves the function of
@@ -21,7 +21,7 @@ def retarget_entry_points(old: Any, new: Any) -> None:
     likewise holds the first Blocks, its API description and its tool table.
     """
     new._queue.blocks = new
-    mcp = old.mcp_server_obj
+    mcp = old.mcp_server_obj if gr.mcp else None
     if mcp is not None:  # launch(mcp_server=True)
         new.mcp_server_obj = mcp
         mcp.blocks = new

@@ -112,7 +112,7 @@ class Swapper:
                 app.app_id = app.config["app_id"] = old.app_id
         forget_api_description(gr, self._running_app)
         if old is not None:
-            retarget_entry_points(old, app)
+            retarget_entry_points(gr, old, app)
         return props
 
 

@@ -27,8 +27,10 @@ from reloader.adapters.base import ServeError
 
 __all__ = [
     "ATTRIBUTES",
+    "MCP_MODULE",
     "OPTIONAL_ATTRIBUTES",
     "REQUIRED",
+    "REQUIRED_WITH_MODULE",
     "Attribute",
     "GradioInternals",
     "resolve",
@@ -74,19 +76,28 @@ class Attribute:
     function: str
     #: What devreload uses it for, completing "devreload uses it ...".
     purpose: str
+    #: Checked only in releases that have this module (the feature it belongs to).
+    feature: str | None = None
 
 
 def _set_in(
-    module: str, function: str, owner: str, purposes: dict[str, str]
+    module: str, function: str, owner: str, purposes: dict[str, str], feature: str | None = None
 ) -> tuple[Attribute, ...]:
-    return tuple(Attribute(owner, name, module, function, why) for name, why in purposes.items())
+    return tuple(
+        Attribute(owner, name, module, function, why, feature) for name, why in purposes.items()
+    )
+
+
+#: Gradio's MCP server (launch(mcp_server=True)), from Gradio 5.28.
+MCP_MODULE = "gradio.mcp"
 
 
 _ADDRESS = "to give a Blocks launched again the served one's address"
 _PREVIOUS_VERSION = "to point the MCP server at each new version"
 
-#: All must be named where Gradio sets them. A release without the module has no such
-#: feature (Gradio 5 before 5.28 has no MCP server): its attributes are not checked.
+#: All must be named where Gradio sets them. A release without the module, or the
+#: feature, has no such feature (Gradio 5 before 5.28 has no MCP server): its
+#: attributes are not checked.
 ATTRIBUTES: tuple[Attribute, ...] = (
     *_set_in(
         "gradio.blocks",
@@ -117,7 +128,6 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "app_id": "to apply a props-only save in the open pages",
             "custom_mount_path": "to leave a Blocks mounted in another app to the asgi adapter",
             "renderables": "to reload, not patch, an edited @gr.render function",
-            "mcp_server_obj": _PREVIOUS_VERSION,
             "delete_cache": "to say a save changed gr.Blocks(delete_cache=...)",
         },
     ),
@@ -166,7 +176,14 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         },
     ),
     *_set_in(
-        "gradio.mcp",
+        "gradio.blocks",
+        "Blocks.__init__",
+        "Blocks",
+        {"mcp_server_obj": _PREVIOUS_VERSION},
+        MCP_MODULE,
+    ),
+    *_set_in(
+        MCP_MODULE,
         "GradioMCPServer.__init__",
         "GradioMCPServer",
         dict.fromkeys(
@@ -275,6 +292,8 @@ class GradioInternals:
     upload_folder_users: tuple[ModuleType, ...] = ()
     #: The OPTIONAL_ATTRIBUTES this release has, by name.
     optional: frozenset[str] = frozenset()
+    #: This release has Gradio's MCP server (MCP_MODULE).
+    mcp: bool = False
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -336,6 +355,7 @@ def resolve() -> GradioInternals:
         session_state=_session_state(),
         upload_folder_users=_upload_folder_users(),
         optional=optional,
+        mcp=_has_module(MCP_MODULE),
     )
 
 
@@ -350,9 +370,9 @@ def _missing(what: str, purpose: str) -> ServeError:
 def _named_by(attribute: Attribute) -> bool | None:
     """Whether the code of ``attribute.function`` names the attribute; None when this
     release has no such module (the feature is not in it)."""
-    try:
-        importlib.import_module(attribute.module)
-    except ImportError:
+    if not _has_module(attribute.module) or (
+        attribute.feature is not None and not _has_module(attribute.feature)
+    ):
         return None
     try:
         function = _lookup(attribute.module, attribute.function)
@@ -363,6 +383,14 @@ def _named_by(attribute: Attribute) -> bool | None:
     function = inspect.unwrap(getattr(function, "__func__", function))
     code = getattr(function, "__code__", None)
     return code is not None and attribute.name in _names_in(code)
+
+
+def _has_module(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
 
 
 def _names_in(code: types.CodeType) -> set[str]:

@@ -11,12 +11,14 @@ for version in 3.12 3.13; do
     fi
 done
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh" test
-# Debian packages the tests drive: Chromium (browser tests), nginx (behind-a-proxy tests).
+# Debian packages the tests drive: Chromium (browser tests), nginx (behind-a-proxy tests),
+# Node.js (the page scripts' pure parts, tests/js).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/bin/node ] || missing+=(nodejs)
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "Installing ${missing[*]} (Debian packages) for the browser and proxy tests..."
+    echo "Installing ${missing[*]} (Debian packages) for the browser, proxy and page-script tests..."
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -28,7 +28,9 @@
  * the properties apply to, or where applying them throws, re-renders as before.
  */
 (() => {
-  if (window.__devreloadGradio) return;
+  // gradio_config.js, loaded before this script.
+  const C = window.__devreloadGradioConfig;
+  if (window.__devreloadGradio || !C) return;
   const NativeEventSource = window.EventSource;
   // window.fetch as it was: the state script's, which carries values over, if it runs.
   const originalFetch = window.fetch.bind(window);
@@ -198,32 +200,17 @@
     });
   };
 
-  const pathOf = (input) => {
-    try {
-      const url = input instanceof Request ? input.url : String(input);
-      return new URL(url, location.href).pathname;
-    } catch (error) {
-      return "";
-    }
-  };
-
   window.fetch = async (input, init) => {
     const plan = page.plan;
-    if (!plan || !pathOf(input).endsWith("/config")) return originalFetch(input, init);
+    if (!plan || !C.pathOf(input).endsWith("/config")) return originalFetch(input, init);
     if (plan.final) {
       const config = plan.final;
       plan.final = null;
       return jsonResponse(config);
     }
     const response = await originalFetch(input, init);
-    if (!response.ok) return response;
-    let fresh;
-    try {
-      fresh = await response.clone().json();
-    } catch (error) {
-      return response;
-    }
-    if (!fresh || !Array.isArray(fresh.components)) return response;
+    const fresh = await C.configOf(response);
+    if (!fresh) return response;
     const first = firstStep(page.shown, fresh);
     page.shown = fresh;
     if (!first) return response;

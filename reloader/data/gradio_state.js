@@ -7,11 +7,8 @@
  * stream carries the outputs), and when the config is fetched again it writes
  * those values into the new config before Gradio renders it.
  *
- * Identity across a save: the component's key= when the app gives one, else
- * (type, label or elem_id, rank among components with the same type and
- * label in layout order), which survives inserting components elsewhere.
- * A component whose own value= changed in the code takes the new value; one
- * with the elem_classes "devreload-reset" always starts from its default.
+ * Which old component a new one is, and what it keeps, is gradio_config.js's
+ * (loaded before this script, without the DOM): this script reads the page.
  *
  * What no event carries is read from the page: values typed or picked by hand
  * (input/change events), files uploaded (a file input's change, then the
@@ -19,8 +16,8 @@
  * Dropdowns (single and multiselect) and the scroll position.
  */
 (() => {
-  if (window.__devreloadGradioState) return;
-  const RESET_CLASS = "devreload-reset";
+  const C = window.__devreloadGradioConfig;
+  if (window.__devreloadGradioState || !C) return;
   const originalFetch = window.fetch.bind(window);
   const state = {
     // The last config as the server sent it (the developer's defaults). This script
@@ -58,15 +55,6 @@
   const settings = window.__devreload || {};
   window.__devreloadGradioState = state;
 
-  const pathOf = (input) => {
-    try {
-      const url = input instanceof Request ? input.url : String(input);
-      return new URL(url, location.href).pathname;
-    } catch (error) {
-      return "";
-    }
-  };
-
   const unwrap = (value) => {
     // An output may be gr.update(...): only its value, if it has one, counts.
     if (value && typeof value === "object" && value.__type__ === "update") {
@@ -89,210 +77,8 @@
     });
   };
 
-  const identities = (config) => {
-    const byId = new Map((config.components || []).map((c) => [c.id, c]));
-    const order = [];
-    const walk = (node) => {
-      if (!node) return;
-      order.push(node.id);
-      (node.children || []).forEach(walk);
-    };
-    walk(config.layout);
-    (config.components || []).forEach((c) => {
-      if (!order.includes(c.id)) order.push(c.id);
-    });
-    const counts = new Map();
-    const result = new Map(); // identity -> component
-    order.forEach((id) => {
-      const c = byId.get(id);
-      if (!c) return;
-      const props = c.props || {};
-      const key = props.key;
-      let identity;
-      if (key !== undefined && key !== null && !/^__\d+__$/.test(String(key))) {
-        identity = `key:${JSON.stringify(key)}`;
-      } else {
-        const base = `${c.type}|${props.label ?? ""}|${props.elem_id ?? ""}`;
-        const n = counts.get(base) || 0;
-        counts.set(base, n + 1);
-        identity = `${base}|${n}`;
-      }
-      result.set(identity, c);
-    });
-    return result;
-  };
-
-  const sameValue = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-
-  // Components whose own label or elem_id changed (a typo fixed, a label reworded):
-  // no identity matches them, but they keep their place. Between the same two
-  // components found in both versions, the unmatched ones of a type are paired in
-  // order when the old and the new version have as many of them; otherwise (one
-  // removed here, another added there) none is: a new component starts afresh.
-  const renamed = (before, after) => {
-    const present = new Set([...after.keys()].filter((identity) => {
-      const previous = before.get(identity);
-      return previous && previous.type === after.get(identity).type;
-    }));
-    const gaps = (components) => {
-      const result = new Map(); // "anchor|type" -> unmatched components, in order
-      let anchor = "";
-      components.forEach((component, identity) => {
-        if (present.has(identity)) {
-          anchor = identity;
-          return;
-        }
-        const gap = `${anchor}|${component.type}`;
-        result.set(gap, [...(result.get(gap) || []), component]);
-      });
-      return result;
-    };
-    const oldGaps = gaps(before);
-    const pairs = new Map(); // new component id -> old component
-    gaps(after).forEach((fresh, gap) => {
-      const old = oldGaps.get(gap) || [];
-      if (old.length === fresh.length) fresh.forEach((component, i) => pairs.set(component.id, old[i]));
-    });
-    return pairs;
-  };
-
-  const allowedChoice = (component, value) => {
-    const choices = component.props && component.props.choices;
-    if (!Array.isArray(choices) || component.props.allow_custom_value) return true;
-    const allowed = choices.map((choice) => (Array.isArray(choice) ? choice[1] : choice));
-    const wanted = Array.isArray(value) ? value : [value];
-    return wanted.every((v) => v === null || allowed.some((a) => sameValue(a, v)));
-  };
-
-  // Gradio's class name for a config type, for the -v report.
-  const NAMES = {
-    multimodaltextbox: "MultimodalTextbox",
-    checkboxgroup: "CheckboxGroup",
-    tabitem: "Tab",
-    uploadbutton: "UploadButton",
-    colorpicker: "ColorPicker",
-    datetime: "DateTime",
-  };
-  const describe = (component) => {
-    const props = component.props || {};
-    const name = NAMES[component.type] || component.type.charAt(0).toUpperCase() + component.type.slice(1);
-    const label = props.label ?? props.elem_id;
-    return label ? `${name} ${JSON.stringify(String(label))}` : name;
-  };
-  // Components whose value is the page's, not the user's: a new one is not news.
-  const STATIC = new Set(["markdown", "html", "button", "state", "browserstate", "timer"]);
-  const LAYOUT = new Set(["row", "column", "group", "form", "tabs", "tabitem", "accordion", "sidebar"]);
-
-  const tabId = (tabitem) => {
-    const id = (tabitem.props || {}).id;
-    return id === undefined || id === null ? tabitem.id : id;
-  };
-
-  const parents = (config) => {
-    const result = new Map();
-    const walk = (node) => {
-      (node && node.children ? node.children : []).forEach((child) => {
-        result.set(child.id, node.id);
-        walk(child);
-      });
-    };
-    walk(config.layout);
-    return result;
-  };
-
   const carryOver = (fresh) => {
-    const old = state.config;
-    const values = new Map();
-    const props = new Map(); // new component id -> {prop: value} to write
-    const kept = [];
-    const reset = [];
-    const afresh = new Set(); // ids of the components that start from their default
-    const resetting = (component, why) => {
-      reset.push([describe(component), why]);
-      afresh.add(component.id);
-    };
-    const setProp = (id, name, value) => {
-      props.set(id, { ...(props.get(id) || {}), [name]: value });
-    };
-    if (old) {
-      const before = identities(old);
-      const freshParents = parents(fresh);
-      const byId = new Map((fresh.components || []).map((c) => [c.id, c]));
-      const after = identities(fresh);
-      const moved = renamed(before, after);
-      after.forEach((component, identity) => {
-        const same = before.get(identity);
-        const previous = same && same.type === component.type ? same : moved.get(component.id);
-        if (!previous || previous.type !== component.type) {
-          if (!STATIC.has(component.type) && !LAYOUT.has(component.type)) {
-            resetting(component, "new component");
-          }
-          return;
-        }
-        const oldProps = previous.props || {};
-        const newProps = component.props || {};
-        const classes = newProps.elem_classes || [];
-        const optedOut = Array.isArray(classes) && classes.includes(RESET_CLASS);
-        // What the page holds for this component: its value, an accordion's
-        // open state, the tab a Tabs shows.
-        let held = null;
-        if (state.values.has(previous.id)) {
-          held = { prop: "value", value: state.values.get(previous.id) };
-        } else if (component.type === "accordion" && state.layout.has(previous.id)) {
-          const open = state.layout.get(previous.id);
-          if (open !== Boolean(oldProps.open)) held = { prop: "open", value: open };
-        }
-        if (component.type === "tabitem" && state.selectedTabs.has(previous.id)) {
-          const tabs = byId.get(freshParents.get(component.id));
-          const wasFirst = tabs && (tabs.props || {}).selected == null;
-          if (tabs && tabs.type === "tabs" && !(wasFirst && isFirstTab(fresh, tabs, component))) {
-            if (optedOut) {
-              resetting(component, `the ${RESET_CLASS} class`);
-            } else {
-              setProp(tabs.id, "selected", tabId(component));
-              kept.push(`${describe(component)} (selected)`);
-            }
-          }
-          return;
-        }
-        if (!held) return;
-        if (optedOut) {
-          resetting(component, `the ${RESET_CLASS} class`);
-          return;
-        }
-        // The developer changed this component's default: it takes the new value.
-        if (!sameValue(oldProps[held.prop], newProps[held.prop])) {
-          resetting(component, "its default changed");
-          return;
-        }
-        if (held.prop === "value" && !allowedChoice(component, held.value)) {
-          resetting(component, "its choices no longer contain its value");
-          return;
-        }
-        if (held.prop === "value") values.set(component.id, held.value);
-        else setProp(component.id, held.prop, held.value);
-        // gr.State lives on the server; the page's copy is not news.
-        if (!["state", "browserstate"].includes(component.type)) kept.push(describe(component));
-      });
-    }
-    const patched = JSON.parse(JSON.stringify(fresh));
-    (patched.components || []).forEach((component) => {
-      if (values.has(component.id) || props.has(component.id)) {
-        component.props = component.props || {};
-        if (values.has(component.id)) component.props.value = values.get(component.id);
-        Object.assign(component.props, props.get(component.id) || {});
-      } else if (
-        afresh.has(component.id) &&
-        !LAYOUT.has(component.type) &&
-        !("value" in (component.props || {}))
-      ) {
-        // Gradio reuses the mounted components by position and keeps what one was
-        // typed into unless the config names a value: a component that starts
-        // afresh (a Textbox added above one that holds text, say) must say so.
-        component.props = component.props || {};
-        component.props.value = null;
-      }
-    });
+    const { patched, values, kept, reset } = C.carryOver(state.config, fresh, state);
     state.config = fresh;
     state.values = values;
     state.layout = new Map();
@@ -302,74 +88,26 @@
     return patched;
   };
 
-  // A props-only save, taken in place (gradio_reload.js): the props to apply. The page
-  // keeps every value, except where the developer changed the default and where a
-  // component has the reset class (it takes its default); the new props are the
-  // defaults the next save compares with.
+  // A props-only save, taken in place (gradio_reload.js): the props to apply
+  // (see takeProps in gradio_config.js).
   state.takeProps = (props) => {
     if (!state.config) return props;
-    const kept = [];
-    const reset = [];
-    const taken = { ...props };
     // A Dropdown's choice is read from the page (no event carries one picked by hand).
     if (Object.values(props).some((changed) => "choices" in changed)) {
       document.querySelectorAll('input[role="combobox"]').forEach(readDropdown);
     }
-    state.config = {
-      ...state.config,
-      components: (state.config.components || []).map((component) => {
-        const changed = props[component.id];
-        const now = changed ? { ...(component.props || {}), ...changed } : component.props || {};
-        const classes = now.elem_classes || [];
-        const optedOut = Array.isArray(classes) && classes.includes(RESET_CLASS);
-        if (optedOut && "value" in now) {
-          taken[component.id] = { ...(changed || {}), value: now.value };
-        }
-        if (state.values.has(component.id)) {
-          const why = optedOut
-            ? `the ${RESET_CLASS} class`
-            : changed && "value" in changed
-              ? "its default changed"
-              : changed &&
-                  "choices" in changed &&
-                  !allowedChoice({ ...component, props: now }, state.values.get(component.id))
-                ? "its choices no longer contain its value"
-                : null;
-          if (why) {
-            state.values.delete(component.id);
-            reset.push([describe(component), why]);
-            if ("value" in now) taken[component.id] = { ...(changed || {}), value: now.value };
-          } else if (!["state", "browserstate"].includes(component.type)) {
-            kept.push(describe(component));
-          }
-        }
-        return changed ? { ...component, props: now } : component;
-      }),
-    };
+    const { config, taken, kept, reset } = C.takeProps(state.config, props, state.values);
+    state.config = config;
     if (settings.stateReport) report(kept, reset);
     return taken;
-  };
-
-  const isFirstTab = (config, tabs, tabitem) => {
-    const find = (node) => {
-      if (!node) return null;
-      if (node.id === tabs.id) return node;
-      for (const child of node.children || []) {
-        const found = find(child);
-        if (found) return found;
-      }
-      return null;
-    };
-    const node = find(config.layout);
-    return Boolean(node && node.children && node.children[0] && node.children[0].id === tabitem.id);
   };
 
   // devreload -v: one small POST after the new config is in the page's hands,
   // never awaited, so it costs the reload nothing.
   const report = (kept, reset) => {
     // Beside devreload's other routes: the app's root as the page finds it (see
-    // _app_base in reloader/adapters/gradio), not the config's root, whose host
-    // may lack the port of the proxy in front.
+    // _app_base in reloader/adapters/gradio/_page_scripts.py), not the config's
+    // root, whose host may lack the port of the proxy in front.
     const base = new URL(settings.base || "/", location.href);
     setTimeout(() => {
       originalFetch(new URL("__devreload__/page-state", base), {
@@ -464,37 +202,9 @@
     if (value !== undefined) state.values.set(match.id, value);
   };
 
-  // The component of this type whose elem_id is the block's id (ids are unique).
-  const byElemId = (type, id) => {
-    if (!id) return null;
-    const matches = ((state.config && state.config.components) || []).filter(
-      (c) => c.type === type && (c.props || {}).elem_id === id,
-    );
-    return matches.length === 1 ? matches[0] : null;
-  };
-
-  // The one component of this type with this label in the current config, if one. A
-  // component without a label shows its class name in its (hidden) label instead.
-  const only = (type, label) => {
-    const shownLabel = (c) => {
-      const own = String((c.props || {}).label ?? "").trim();
-      return own || NAMES[type] || type.charAt(0).toUpperCase() + type.slice(1);
-    };
-    const matches = ((state.config && state.config.components) || []).filter(
-      (c) =>
-        c.type === type &&
-        (String((c.props || {}).label ?? "").trim() === label || shownLabel(c) === label),
-    );
-    return matches.length === 1 ? matches[0] : null;
-  };
-
-  const choiceValue = (component, test) => {
-    const choices = ((component.props || {}).choices || []).map((choice) =>
-      Array.isArray(choice) ? choice : [choice, choice],
-    );
-    const found = choices.find(test);
-    return found ? found[1] : undefined;
-  };
+  const byElemId = (type, id) => C.byElemId(state.config, type, id);
+  const only = (type, label) => C.only(state.config, type, label);
+  const choiceValue = C.choiceValue;
 
   const multimodalFiles = (component) => {
     const held = state.values.has(component.id)
@@ -581,7 +291,7 @@
     document.querySelectorAll('button[role="tab"][aria-selected="true"]').forEach((button) => {
       const wanted = button.getAttribute("data-tab-id");
       const tab = (state.config.components || []).find(
-        (c) => c.type === "tabitem" && String(tabId(c)) === wanted,
+        (c) => c.type === "tabitem" && String(C.tabId(c)) === wanted,
       );
       if (tab) state.selectedTabs.add(tab.id);
     });
@@ -696,7 +406,7 @@
   });
 
   window.fetch = async (input, init) => {
-    const path = pathOf(input);
+    const path = C.pathOf(input);
     if (path.endsWith("/queue/join")) {
       let body = null;
       try {
@@ -759,14 +469,8 @@
       // Restoring, the page shows its defaults: what it held was read before it reloaded.
       if (state.config && !state.restoring) snapshotDom();
       const response = await originalFetch(input, init);
-      if (!response.ok) return response;
-      let fresh;
-      try {
-        fresh = await response.clone().json();
-      } catch (error) {
-        return response;
-      }
-      if (!fresh || !Array.isArray(fresh.components)) return response;
+      const fresh = await C.configOf(response);
+      if (!fresh) return response;
       const reload = Boolean(state.config);
       const patched = reload ? carryOver(fresh) : ((state.config = fresh), fresh);
       if (reload) restoreScroll(state.scroll);

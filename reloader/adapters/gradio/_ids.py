@@ -54,6 +54,7 @@ class BlockIds:
         ids = self
 
         def __init__(block: Any, *args: Any, **kwargs: Any) -> None:
+            # Gradio 6 runs a block's __init__ once (compat.OPTIONAL_ATTRIBUTES); 5 has no flag.
             if ids._thread != threading.get_ident() or getattr(block, "_is_initialized", False):
                 original(block, *args, **kwargs)
                 return

@@ -101,24 +101,24 @@ def follow_queue_settings(running: Any, new: Any, fns: Iterable[Any]) -> None:
     fresh run has the new version's ``demo.queue(max_size=..., default_concurrency_limit=...)``
     and each event's ``concurrency_limit``. Gradio makes a queue per concurrency id when
     it first gets one of its events and afterwards only ever lowers its limit, so a
-    limit that a save raised or removed never applied.
+    limit that a save raised or removed never applied. (The queue's attributes used
+    here are checked when Gradio is imported: compat.ATTRIBUTES.)
     """
     if running is None or new is None or new is running:
         return
-    for name in ("max_size", "default_concurrency_limit"):
-        if hasattr(new, name) and hasattr(running, name):
-            setattr(running, name, getattr(new, name))
+    running.max_size = new.max_size
+    running.default_concurrency_limit = new.default_concurrency_limit
     limits: dict[Any, int | None] = {}
     for fn in fns:
         limit = fn.concurrency_limit
         if limit == "default":
-            limit = getattr(running, "default_concurrency_limit", None)
+            limit = running.default_concurrency_limit
         key = fn.concurrency_id
         if key not in limits:
             limits[key] = limit
         elif limit is not None and (limits[key] is None or limit < limits[key]):
             limits[key] = limit  # the lowest of the events that share it, as Gradio has it
     # A copy: the server's loop adds queues while this runs on the reload thread.
-    for key, queue in list(getattr(running, "event_queue_per_concurrency_id", {}).items()):
+    for key, queue in list(running.event_queue_per_concurrency_id.items()):
         if key in limits:
             queue.concurrency_limit = limits[key]

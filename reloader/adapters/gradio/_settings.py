@@ -40,6 +40,7 @@ __all__ = [
 #: constructor to launch(); Gradio 5 has them in the constructor only).
 APPEARANCE_ARGS = ("theme", "css", "css_paths", "js", "head", "head_paths")
 #: What they set on the Blocks (the theme's css, stylesheets and hash follow from theme).
+#: Gradio 5 and 6 set different ones: those a Blocks has count (appearance_of).
 _APPEARANCE = ("theme_css", "stylesheets", "theme_hash", *APPEARANCE_ARGS)
 
 #: launch() arguments stored on the Blocks as given.
@@ -168,7 +169,7 @@ def apply_to_app(running_app: Any, first: Any, settings: Mapping[str, Any]) -> N
 def server_settings_of(kwargs: Mapping[str, Any], blocks: Any) -> dict[str, Any]:
     """The server-bound settings of a launch() call and its Blocks, to compare across saves."""
     found = {name: kwargs.get(name) for name in SERVER_ARGS}
-    found["delete_cache"] = getattr(blocks, "delete_cache", None)
+    found["delete_cache"] = blocks.delete_cache
     return found
 
 

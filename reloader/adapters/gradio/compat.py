@@ -1,11 +1,13 @@
 """Every Gradio internal devreload relies on, resolved in one place and checked at start-up.
 
 devreload swaps a new Blocks into Gradio's running server the way Gradio's own
-reload mode does, which needs about a dozen names that are not Gradio's public
+reload mode does, which needs a few dozen names that are not Gradio's public
 API. They are listed here, each with what it is for, so that a Gradio release
 that renames or drops one is reported in one sentence naming it, when Gradio is
 imported, instead of failing with an AttributeError in the middle of a reload.
-The rest of the adapter reaches them only through :class:`GradioInternals`.
+The rest of the adapter reaches them only through :class:`GradioInternals`, or, for
+the attributes Gradio sets on its own objects as it runs (:data:`ATTRIBUTES`), by
+the names checked here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import importlib
 import inspect
 import logging
 import textwrap
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -22,7 +25,16 @@ from typing import Any
 
 from reloader.adapters.base import ServeError
 
-__all__ = ["REQUIRED", "GradioInternals", "resolve"]
+__all__ = [
+    "ATTRIBUTES",
+    "MCP_MODULE",
+    "OPTIONAL_ATTRIBUTES",
+    "REQUIRED",
+    "REQUIRED_WITH_MODULE",
+    "Attribute",
+    "GradioInternals",
+    "resolve",
+]
 
 logger = logging.getLogger("reloader.adapters.gradio")
 
@@ -41,6 +53,159 @@ REQUIRED: tuple[tuple[str, str, str], ...] = (
     ("gradio.utils", "get_space", "to apply launch()'s defaults on a save"),
     ("gradio.cli.commands.reload", "reload_thread", "to apply launch()'s theme and css"),
     ("gradio.route_utils", "API_PREFIX", "to find the /dev/reload route the page listens on"),
+    ("gradio.blocks", "Blocks.get_api_info", "to point the MCP server at each new version"),
+    ("gradio.queueing", "Queue.push", "to count each event as activity (the queue's pace)"),
+)
+
+#: Methods of a Gradio feature a release may not have: checked when its module exists.
+REQUIRED_WITH_MODULE: tuple[tuple[str, str, str], ...] = (
+    ("gradio.mcp", "GradioMCPServer.get_tool_to_endpoint", "to rebuild the MCP tool table"),
+)
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """An attribute Gradio sets on its own objects as it runs (so on no class), checked
+    where Gradio sets or reads it: the code of ``function`` names it."""
+
+    #: The object it is on, as the adapter knows it ("Blocks", "reload_thread").
+    owner: str
+    name: str
+    module: str
+    #: The function in ``module`` that sets or reads it ("Blocks.queue").
+    function: str
+    #: What devreload uses it for, completing "devreload uses it ...".
+    purpose: str
+    #: Checked only in releases that have this module (the feature it belongs to).
+    feature: str | None = None
+
+
+def _set_in(
+    module: str, function: str, owner: str, purposes: dict[str, str], feature: str | None = None
+) -> tuple[Attribute, ...]:
+    return tuple(
+        Attribute(owner, name, module, function, why, feature) for name, why in purposes.items()
+    )
+
+
+#: Gradio's MCP server (launch(mcp_server=True)), from Gradio 5.28.
+MCP_MODULE = "gradio.mcp"
+
+
+_ADDRESS = "to give a Blocks launched again the served one's address"
+_PREVIOUS_VERSION = "to point the MCP server at each new version"
+
+#: All must be named where Gradio sets them. A release without the module, or the
+#: feature, has no such feature (Gradio 5 before 5.28 has no MCP server): its
+#: attributes are not checked.
+ATTRIBUTES: tuple[Attribute, ...] = (
+    *_set_in(
+        "gradio.blocks",
+        "Blocks.queue",
+        "Blocks",
+        {"_queue": "to pace the running queue and point it at each new version"},
+    ),
+    *_set_in(
+        "gradio.blocks",
+        "Blocks.launch",
+        "Blocks",
+        {
+            "server_app": "to swap each new version into the server launch() started",
+            "server": "to stop the server",
+            **dict.fromkeys(
+                ("server_name", "server_port", "local_url", "local_api_url", "protocol"), _ADDRESS
+            ),
+        },
+    ),
+    *_set_in(
+        "gradio.blocks",
+        "Blocks.__init__",
+        "Blocks",
+        {
+            "share_url": "to say a Blocks launched again has no share link",
+            "is_running": "to stop the server",
+            "dev_mode": "to have the page listen for reloads",
+            "app_id": "to apply a props-only save in the open pages",
+            "custom_mount_path": "to leave a Blocks mounted in another app to the asgi adapter",
+            "renderables": "to reload, not patch, an edited @gr.render function",
+            "delete_cache": "to say a save changed gr.Blocks(delete_cache=...)",
+        },
+    ),
+    *_set_in(
+        "gradio.blocks",
+        "Block.__init__",
+        "Block",
+        dict.fromkeys(
+            ("_id", "parent"), "to tell an app from an Interface rendered inside another"
+        ),
+    ),
+    *_set_in(
+        "gradio.blocks",
+        "Blocks._is_running_in_reload_thread",
+        "reload_thread",
+        {"running_reload": "to have launch() only apply the theme and css on a save"},
+    ),
+    *_set_in(
+        "gradio.renderable",
+        "Renderable.__init__",
+        "Renderable",
+        {"fn": "to reload, not patch, an edited @gr.render function"},
+    ),
+    *_set_in(
+        "gradio.routes",
+        "App.__init__",
+        "App",
+        {
+            "stop_event": "to end Gradio's heartbeat streams when devreload stops",
+            **dict.fromkeys(
+                ("api_info", "all_app_info"), "to drop the API description a save made stale"
+            ),
+        },
+    ),
+    *_set_in(
+        "gradio.queueing",
+        "Queue.__init__",
+        "Queue",
+        {
+            "blocks": "to run API calls without a session on the new version",
+            "sleep_when_free": "to set how often the queue looks for events",
+            **dict.fromkeys(
+                ("max_size", "default_concurrency_limit", "event_queue_per_concurrency_id"),
+                "to give the running queue each version's queue() settings",
+            ),
+        },
+    ),
+    *_set_in(
+        "gradio.blocks",
+        "Blocks.__init__",
+        "Blocks",
+        {"mcp_server_obj": _PREVIOUS_VERSION},
+        MCP_MODULE,
+    ),
+    *_set_in(
+        MCP_MODULE,
+        "GradioMCPServer.__init__",
+        "GradioMCPServer",
+        dict.fromkeys(
+            ("blocks", "api_info", "tool_to_endpoint", "_client_instance"), _PREVIOUS_VERSION
+        ),
+    ),
+)
+
+#: Attributes a supported release may lack; devreload then does without.
+OPTIONAL_ATTRIBUTES: tuple[Attribute, ...] = (
+    *_set_in(
+        "gradio.routes",
+        "App.__init__",
+        "App",
+        {"page_api_info": "(Gradio 6) to drop each page's API description a save made stale"},
+    ),
+    *_set_in(
+        "gradio.blocks",
+        "Block.__init__",
+        "Block",
+        {"_is_initialized": "(Gradio 6) to number a block once when its __init__ runs twice"},
+    ),
 )
 
 #: Gradio's event-loop-per-call lock factories (replaced while re-executing); a
@@ -125,6 +290,10 @@ class GradioInternals:
     session_state: type[Any] | None = None
     #: The UPLOAD_FOLDER_USERS whose ``get_upload_folder`` is gradio.utils'.
     upload_folder_users: tuple[ModuleType, ...] = ()
+    #: The OPTIONAL_ATTRIBUTES this release has, by name.
+    optional: frozenset[str] = frozenset()
+    #: This release has Gradio's MCP server (MCP_MODULE).
+    mcp: bool = False
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -142,11 +311,24 @@ def resolve() -> GradioInternals:
         try:
             found[path] = _lookup(module_name, path)
         except (ImportError, AttributeError, KeyError):
-            raise ServeError(
-                f"This Gradio release ({_version()}) has no {module_name}.{path}, which "
-                f"devreload uses {purpose}; install a Gradio version devreload supports "
-                "(5.x or 6.x) or upgrade devreload."
-            ) from None
+            raise _missing(f"{module_name}.{path}", purpose) from None
+    for module_name, path, purpose in REQUIRED_WITH_MODULE:
+        try:
+            importlib.import_module(module_name)
+        except ImportError:
+            continue
+        try:
+            _lookup(module_name, path)
+        except (AttributeError, KeyError):
+            raise _missing(f"{module_name}.{path}", purpose) from None
+    for attribute in ATTRIBUTES:
+        named = _named_by(attribute)
+        if named is False:
+            raise _missing(
+                f"{attribute.owner}.{attribute.name} (in {attribute.module}.{attribute.function})",
+                attribute.purpose,
+            )
+    optional = frozenset(a.name for a in OPTIONAL_ATTRIBUTES if _named_by(a))
     locks = []
     for module_name, name in LOCK_FACTORIES:
         try:
@@ -172,7 +354,55 @@ def resolve() -> GradioInternals:
         class_id_owners=_class_id_owners(),
         session_state=_session_state(),
         upload_folder_users=_upload_folder_users(),
+        optional=optional,
+        mcp=_has_module(MCP_MODULE),
     )
+
+
+def _missing(what: str, purpose: str) -> ServeError:
+    return ServeError(
+        f"This Gradio release ({_version()}) has no {what}, which devreload uses "
+        f"{purpose}; install a Gradio version devreload supports (5.x or 6.x) or "
+        "upgrade devreload."
+    )
+
+
+def _named_by(attribute: Attribute) -> bool | None:
+    """Whether the code of ``attribute.function`` names the attribute; None when this
+    release has no such module (the feature is not in it)."""
+    if not _has_module(attribute.module) or (
+        attribute.feature is not None and not _has_module(attribute.feature)
+    ):
+        return None
+    try:
+        function = _lookup(attribute.module, attribute.function)
+    except (AttributeError, KeyError):
+        return False
+    if isinstance(function, property):
+        function = function.fget
+    function = inspect.unwrap(getattr(function, "__func__", function))
+    code = getattr(function, "__code__", None)
+    return code is not None and attribute.name in _names_in(code)
+
+
+def _has_module(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def _names_in(code: types.CodeType) -> set[str]:
+    """The attribute and global names, and string constants, a function's code uses
+    (``getattr(obj, "name")`` included), its nested functions' too."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, str):
+            names.add(constant)
+        elif isinstance(constant, types.CodeType):
+            names |= _names_in(constant)
+    return names
 
 
 def _introspecting() -> tuple[ModuleType, ...]:

@@ -48,7 +48,7 @@ from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._caches import Introspection, install_caches
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._props import props_update
-from reloader.adapters.gradio._queue import QueuePace, follow_queue_settings, pace_queue
+from reloader.adapters.gradio._queue import follow_queue_settings, wake_on_work
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio._settings import (
     APPEARANCE_ARGS,
@@ -115,8 +115,6 @@ class GradioAdapter(Adapter):
         #: internal this release lacks; serve() reports it.
         self._serve_error: ServeError | None = None
         self._gr: GradioInternals | None = None
-        #: How often the queue looks for events (see _queue): busy after each save.
-        self._queue_pace = QueuePace()
         #: The status and MCP routes, for editors and agents.
         self._channel: ProgramChannel | None = None
         #: The server-bound settings the server started with, and those a save changed.
@@ -326,8 +324,8 @@ class GradioAdapter(Adapter):
         assert self._gr is not None
         self._swapper = _Swapper(self._gr.BaseReloader, app.server_app)
         queue = getattr(app, "_queue", None)
-        if queue is not None and hasattr(queue, "sleep_when_free"):
-            pace_queue(queue, self._queue_pace)
+        if self._gr.queue is not None and isinstance(queue, self._gr.queue):
+            wake_on_work(queue)  # an idle server does not poll for events
         self._install_push_route()
         self._inject_client(app)
         app.config = app.get_config_file()
@@ -424,7 +422,6 @@ class GradioAdapter(Adapter):
         return None
 
     def notify(self, event: ReloadEvent) -> int:
-        self._queue_pace.touch()  # the developer will try the change: answer at once
         props, self._props_update = self._props_update, None
         if event.kind == "patch":  # the page is unchanged; its next event runs the new code
             return 0

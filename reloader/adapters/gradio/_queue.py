@@ -27,7 +27,9 @@ from typing import Any
 __all__ = ["LONGEST_SLEEP_SECONDS", "Sleeper", "follow_queue_settings", "wake_on_work"]
 
 #: The longest a loop sleeps with nothing to do: the bound, should an event ever reach
-#: the queue some other way than ``push``, and how soon a stopped queue's loops end.
+#: the queue some other way than ``push``; how soon a stopped queue's loops end; and
+#: how soon events held back by a concurrency limit that a save raised start, when no
+#: job ends before (follow_queue_settings runs on the reload thread and wakes nothing).
 LONGEST_SLEEP_SECONDS = 0.25
 
 _SLEEP_CODE = asyncio.sleep.__code__

@@ -53,8 +53,11 @@ class Variant:
     warmup: int = 2
     #: Tools one after another instead of all at once with interleaved saves.
     sequential: bool = False
-    #: Seconds of idle CPU measured per tool (0: not measured).
+    #: Seconds of idle CPU measured per tool (0: not measured), 2 s after the warm-up saves.
     idle_cpu_seconds: float = 0.0
+    #: Idle CPU again once this long passed without a save after the last one (0: not
+    #: measured): the app left running while the developer does something else.
+    idle_rest_seconds: float = 0.0
     #: At least this long between a tool's change showing and its next save (Gradio's
     #: reload mode misses a save made while it re-reads the mtimes after a reload).
     gap: float = 0.5
@@ -145,7 +148,15 @@ def full_plan() -> Plan:
     base = AppSpec()
     variants = [
         Variant(
-            "base", "minimal app, NO_RELOAD 1 s", "base", base, ALL, 20, 10, idle_cpu_seconds=10
+            "base",
+            "minimal app, NO_RELOAD 1 s",
+            "base",
+            base,
+            ALL,
+            20,
+            10,
+            idle_cpu_seconds=10,
+            idle_rest_seconds=60,
         ),
         # Three starts per tool, one tool at a time, in rotating order.
         Variant("coldstart", "cold start", "coldstart", base, ALL, 3, 3),
@@ -205,7 +216,14 @@ def full_plan() -> Plan:
             10,
         ),
         Variant(
-            "demo", "demo app (demo_app/app.py)", "demo", replace(base, kind="demo"), HOT, 20, 20
+            "demo",
+            "demo app (demo_app/app.py)",
+            "demo",
+            replace(base, kind="demo"),
+            HOT,
+            20,
+            20,
+            idle_cpu_seconds=10,
         ),
         Variant(
             "fastapi",
@@ -289,6 +307,7 @@ def quick_plan() -> Plan:
             1,
             warmup=1,
             idle_cpu_seconds=3,
+            idle_rest_seconds=5,
         ),
         Variant(
             "tree-2000",

@@ -305,28 +305,37 @@ def _cold_start(results: Results) -> list[str]:
 
 
 def _idle_cpu(results: Results) -> list[str]:
-    columns = [v for v in results.variants if any(r.idle_cpu_percent is not None for r in v.runs)]
+    columns: list[tuple[str, VariantResult, str]] = []
+    for variant in results.variants:
+        if any(r.idle_cpu_percent is not None for r in variant.runs):
+            columns.append((f"{variant.label}, after saves", variant, "idle_cpu_percent"))
+        if any(r.idle_rest_cpu_percent is not None for r in variant.runs):
+            rest = float(variant.settings.get("idle_rest_seconds", 0))
+            label = f"{variant.label}, {rest:.0f} s after the last save"
+            columns.append((label, variant, "idle_rest_cpu_percent"))
     if not columns:
         return []
     tools: list[str] = []
-    for variant in columns:
+    for _, variant, _ in columns:
         for tool_run in variant.runs:
             if tool_run.tool not in tools:
                 tools.append(tool_run.tool)
     lines = [
         "## Idle CPU",
         "",
-        "CPU used by the server process and its children while nobody saves (10 s in a "
-        "full run; 100 % = one core), with its tab open.",
+        "CPU time of the server process and its children while nobody saves (10 s in a "
+        "full run; 100 % = one core), with its tab open: 2 s after the warm-up saves, "
+        "and, where a column says so, again once that long passed after the last save. "
+        "The processes' own CPU time, so a busy machine changes it less than the load.",
         "",
-        "| tool | " + " | ".join(v.label for v in columns) + " |",
+        "| tool | " + " | ".join(label for label, _, _ in columns) + " |",
         "| --- | " + " | ".join("---" for _ in columns) + " |",
     ]
     for tool in tools:
         cells = []
-        for variant in columns:
+        for _, variant, attribute in columns:
             found = variant.run(tool)
-            value = None if found is None else found.idle_cpu_percent
+            value = None if found is None else getattr(found, attribute)
             cells.append("–" if value is None else f"{value:.1f} %")
         lines.append(f"| {LABELS.get(tool, tool)} | " + " | ".join(cells) + " |")
     return [*lines, ""]

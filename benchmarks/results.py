@@ -79,6 +79,8 @@ class ToolRun:
     lost: int = 0
     cold_start_s: list[float] = field(default_factory=list)
     idle_cpu_percent: float | None = None
+    #: The same once Variant.idle_rest_seconds passed without a save.
+    idle_rest_cpu_percent: float | None = None
     notes: list[str] = field(default_factory=list)
     #: Medians of devreload's own per-reload report, and how many reloads it made.
     internal: dict[str, Any] = field(default_factory=dict)
@@ -312,6 +314,7 @@ def results_from_json(data: dict[str, Any]) -> Results:
                     lost=run["lost"],
                     cold_start_s=[v / 1000 for v in run["cold_start_ms"] if v is not None],
                     idle_cpu_percent=run["idle_cpu_percent"],
+                    idle_rest_cpu_percent=run.get("idle_rest_cpu_percent"),
                     notes=list(run["notes"]),
                     internal=dict(run["internal"]),
                     ratio_served=run["ratio_served"],

@@ -107,6 +107,7 @@ class Runner:
                 "sequential": variant.sequential,
                 "gap_s": variant.gap,
                 "idle_cpu_seconds": variant.idle_cpu_seconds,
+                "idle_rest_seconds": variant.idle_rest_seconds,
             },
         )
         self.current = result
@@ -154,6 +155,8 @@ class Runner:
                         self._save(variant, live, round_, warmup=round_ < variant.warmup)
                 if not any(live.active for live in lives):
                     break
+            if variant.idle_rest_seconds and variant.idle_cpu_seconds:
+                self._idle_rest_cpu(lives, variant.idle_rest_seconds, variant.idle_cpu_seconds)
         finally:
             for live in lives:
                 self._stop(live, tree)
@@ -393,16 +396,28 @@ class Runner:
         return tab.seen_at(marker, 30.0)
 
     def _idle_cpu(self, lives: list[_Live], seconds: float) -> None:
+        time.sleep(2.0)  # let the last reload's after-work finish
+        for run, percent in self._cpu(lives, seconds, "idle CPU"):
+            run.idle_cpu_percent = percent
+
+    def _idle_rest_cpu(self, lives: list[_Live], rest: float, seconds: float) -> None:
+        """Idle CPU once ``rest`` seconds passed since the last save (the tabs still open)."""
+        last = max((live.last_done for live in lives), default=time.perf_counter())
+        self.say(f"waiting until {rest:.0f} s passed without a save, then idle CPU again")
+        time.sleep(max(0.0, last + rest - time.perf_counter()))
+        for run, percent in self._cpu(lives, seconds, f"idle CPU after {rest:.0f} s"):
+            run.idle_rest_cpu_percent = percent
+
+    def _cpu(self, lives: list[_Live], seconds: float, what: str) -> list[tuple[ToolRun, float]]:
+        """Each running tool's CPU over the same ``seconds``, as a share of one core."""
         active = {live.tool.key: live for live in lives if live.active and live.server.pid}
         if not active:
-            return
-        time.sleep(2.0)  # let the last reload's after-work finish
+            return []
         usage = cpu_percent(
             {key: live.server.pid for key, live in active.items() if live.server.pid}, seconds
         )
-        for key, percent in usage.items():
-            active[key].run.idle_cpu_percent = round(percent, 2)
-        self.say("idle CPU: " + ", ".join(f"{k} {v:.1f}%" for k, v in usage.items()))
+        self.say(f"{what}: " + ", ".join(f"{k} {v:.1f}%" for k, v in usage.items()))
+        return [(active[key].run, round(percent, 2)) for key, percent in usage.items()]
 
     def _summarise(self, result: VariantResult) -> None:
         for run in result.runs:

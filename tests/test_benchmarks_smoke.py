@@ -52,6 +52,11 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     devreload = next(run for run in base["runs"] if run["tool"] == "devreload")
     assert devreload["status"] == "ok", devreload["reason"]
     assert devreload["served"]["n"] >= 1
+    # Idle CPU beside Gradio's reload mode and python app.py: after saves and a while later.
+    for run in base["runs"]:
+        if run["tool"] in ("devreload", "gradio", "manual"):
+            assert run["idle_cpu_percent"] is not None, run["tool"]
+            assert run["idle_rest_cpu_percent"] is not None, run["tool"]
     assert any(run["tool"] == "devreload" and run["rss_mb"] for run in results["memory"])
     fastapi = next(v for v in results["variants"] if v["key"] == "fastapi")
     for run in fastapi["runs"]:  # devreload and uvicorn --reload on the FastAPI example
@@ -69,6 +74,7 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     markdown = (out / "results.md").read_text(encoding="utf-8")
     assert "| devreload |" in markdown
     assert "| devreload (%%devreload) |" in markdown
+    assert "s after the last save |" in markdown  # the idle CPU table's second column
 
 
 # -- the framework sections (NiceGUI, Dash, Shiny, FastHTML) -------------------------------

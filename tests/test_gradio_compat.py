@@ -13,7 +13,7 @@ import gradio.utils
 import pytest
 
 from reloader.adapters.base import ServeError, ServeOptions
-from reloader.adapters.gradio import GradioAdapter
+from reloader.adapters.gradio import GradioAdapter, compat
 from reloader.adapters.gradio.compat import (
     ATTRIBUTES,
     MCP_MODULE,
@@ -30,6 +30,15 @@ def test_every_internal_exists_in_the_installed_gradio() -> None:
     assert internals.api_prefix.startswith("/")
     assert hasattr(internals.Context, "id")
     assert internals.lock_factories  # Gradio 5 and 6 both have them
+
+
+def test_gradios_queue_loops_are_known_or_left_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradio.queueing
+
+    assert resolve().queue is gradio.queueing.Queue  # Gradio 5 and 6 both
+    # A release whose loop sleeps some other way keeps Gradio's own polling.
+    monkeypatch.setattr(compat, "QUEUE_LOOPS", (("start_processing", "sleep_elsewhere"),))
+    assert resolve().queue is None
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,17 @@
 """Watch the source tree with watchfiles and queue batches of relevant changes.
 
 watchfiles (Rust ``notify``: inotify on Linux) reports events as they happen,
-so an idle tree costs nothing however many files it holds. It hands a batch
+so an idle tree costs the same however many files it holds. It hands a batch
 over once a ``step`` (2 ms) passes without a new event: a save reaches the
-engine 2 to 4 ms after it is made. A 5 ms step would group longer bursts, but
-costs every save 5 to 10 ms; the change stream (``_changes``) groups what a
-step cannot: a git checkout (by git's index lock), an editor's rename away and
-back or its truncate before the write (by waiting for the file), and batches
-that arrive while a reload runs. So no save is lost and none causes two reloads.
+engine 2 to 4 ms after it is made. watchfiles' loop looks for events every
+step, also while nothing happens (it has no wait that ends at the first event):
+about 450 wake-ups a second, 0.5 to 0.9 % of a core on a busy 2-core machine,
+which is the price of that detection. A 5 ms step would group longer bursts and
+wake 200 times a second, but costs every save 5 to 10 ms; the change stream
+(``_changes``) groups what a step cannot: a git checkout (by git's index lock),
+an editor's rename away and back or its truncate before the write (by waiting
+for the file), and batches that arrive while a reload runs. So no save is lost
+and none causes two reloads.
 
 The watcher never goes deaf silently. It runs under a small supervisor loop:
 

@@ -45,7 +45,7 @@ from reloader.adapters.gradio._caches import Introspection, install_caches
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._launch import DEFAULT_PORT, Launch, ServerSettings, copy_served_at
 from reloader.adapters.gradio._page_scripts import inject_client, stamp_version
-from reloader.adapters.gradio._queue import QueuePace, pace_queue
+from reloader.adapters.gradio._queue import wake_on_work
 from reloader.adapters.gradio._routes import install_routes, reports_page_state
 from reloader.adapters.gradio._schemas import cache_model_schemas
 from reloader.adapters.gradio._swap import Swapper, reusing_running_app
@@ -82,8 +82,6 @@ class GradioAdapter(Adapter):
         #: internal this release lacks; serve() reports it.
         self._serve_error: ServeError | None = None
         self._gr: GradioInternals | None = None
-        #: How often the queue looks for events (see _queue): busy after each save.
-        self._queue_pace = QueuePace()
         #: The status and MCP routes, for editors and agents.
         self._channel: ProgramChannel | None = None
         #: The server-bound settings the server started with (told when a save changes one).
@@ -249,7 +247,8 @@ class GradioAdapter(Adapter):
         self._launched = app
         self._running_app = app.server_app
         self._swapper = Swapper(self._gr, self._launch, app.server_app, app)
-        pace_queue(app._queue, self._queue_pace)
+        if self._gr.queue is not None and isinstance(app._queue, self._gr.queue):
+            wake_on_work(app._queue)  # an idle server does not poll for events
         self._channel = install_routes(
             self._running_app, self._api_prefix, self.broadcaster, self._options
         )
@@ -280,7 +279,6 @@ class GradioAdapter(Adapter):
         return None
 
     def notify(self, event: PageUpdate) -> int:
-        self._queue_pace.touch()  # the developer will try the change: answer at once
         props, self._props_update = self._props_update, None
         if event.kind == "patch":  # the page is unchanged; its next event runs the new code
             return 0

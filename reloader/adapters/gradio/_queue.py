@@ -1,97 +1,166 @@
-"""Gradio's queue, kept across saves: how often it looks for events, and the settings
-each saved version gives it (:func:`follow_queue_settings`).
+"""Gradio's queue, kept across saves: its loops woken when there is work instead of
+polling (:func:`wake_on_work`), and the settings each saved version gives it
+(:func:`follow_queue_settings`).
 
-How often: often while the developer works.
+Gradio's queue runs two loops that poll. The queue loop (``start_processing``)
+sleeps ``sleep_when_free`` (1 ms in Gradio 6, 50 ms in Gradio 5) whenever it has
+nothing to start: no event waits, every worker is busy, or every waiting event's
+concurrency limit is reached; an event that the page or the HTTP API pushes waits
+for its next check. The progress loop (``start_progress_updates``) sleeps
+``progress_update_sleep_when_free`` (10 ms, 100 ms) whether or not a job runs. An
+idle Gradio 6 server wakes about 900 times a second for them: about 3 % of a core.
 
-Gradio's queue loop sleeps ``Queue.sleep_when_free`` between checks when it has
-nothing to do (1 ms in Gradio 6, 50 ms in Gradio 5). Every event the page or the
-HTTP API sends waits for the next check. At 1 ms an idle dev server wakes a
-thousand times a second (about 3.5% of a core on a 2-core machine); at 10 ms it
-stays near 1%, but each click then waits 5 ms on average, and a click is how a
-developer sees a handler edit.
-
-So the pace follows the developer: the queue checks every ``BUSY_CHECK_SECONDS``
-from a save (a reload or a patch) or an event until ``IDLE_AFTER_SECONDS`` pass
-without either, and every ``IDLE_CHECK_SECONDS`` after that.
+What the loops wait for happens in the queue's own methods: an event is pushed
+(``push``), a job starts (``process_events`` is called) or ends (it returns). The
+queue's class is swapped for a subclass that wakes the waiting loop from each, and
+whose loops sleep ``LONGEST_SLEEP_SECONDS`` while there is nothing to do (and the
+progress loop Gradio's interval while a job runs). A pushed event starts at once,
+however long the loop meant to sleep, and an idle server barely wakes.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = [
-    "BUSY_CHECK_SECONDS",
-    "IDLE_AFTER_SECONDS",
-    "IDLE_CHECK_SECONDS",
-    "QueuePace",
-    "follow_queue_settings",
-    "pace_queue",
-]
+__all__ = ["LONGEST_SLEEP_SECONDS", "Sleeper", "follow_queue_settings", "wake_on_work"]
 
-BUSY_CHECK_SECONDS = 0.001
-IDLE_CHECK_SECONDS = 0.01
-IDLE_AFTER_SECONDS = 60.0
+#: The longest a loop sleeps with nothing to do: the bound, should an event ever reach
+#: the queue some other way than ``push``; how soon a stopped queue's loops end; and
+#: how soon events held back by a concurrency limit that a save raised start, when no
+#: job ends before (follow_queue_settings runs on the reload thread and wakes nothing).
+LONGEST_SLEEP_SECONDS = 0.25
+
+_SLEEP_CODE = asyncio.sleep.__code__
 
 
-class QueuePace:
-    """The queue's check interval: busy for a while after the latest activity."""
+class Sleeper:
+    """One loop's sleeps, each of which :meth:`wake` ends early.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._active_at = clock()
+    The loop calls ``asyncio.sleep(seconds)`` with what :meth:`seconds` returns; that
+    runs in the loop's task just before it sleeps. Right after, once the task waits,
+    the future its sleep waits on is kept (``Task._fut_waiter``, checked to be awaited
+    by ``asyncio.sleep`` itself), and :meth:`wake` resolves that very future, never
+    anything else the loop might wait for (a lock). Everything runs on the queue's
+    event loop. Where the sleep cannot be found, the loop polls at Gradio's pace.
+    """
 
-    def touch(self) -> None:
-        """Something happened (a save, an event): check often for a while."""
-        self._active_at = self._clock()
+    def __init__(self, longest: float = LONGEST_SLEEP_SECONDS) -> None:
+        self.longest = longest
+        #: The future of the sleep under way, once found.
+        self._sleep: asyncio.Future[Any] | None = None
+        #: Between seconds() and finding the sleep: whether wake() came meanwhile.
+        self._finding = False
+        self._woken = False
 
-    def seconds(self) -> float:
-        idle = self._clock() - self._active_at >= IDLE_AFTER_SECONDS
-        return IDLE_CHECK_SECONDS if idle else BUSY_CHECK_SECONDS
+    @property
+    def sleeping(self) -> bool:
+        """Whether the loop is in a sleep that :meth:`wake` can end."""
+        return self._sleep is not None and not self._sleep.done()
+
+    def seconds(self, polling: float) -> float:
+        """How long the loop sleeps now: until woken, or ``polling`` if that cannot be done."""
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # read outside the queue's event loop
+            task = None
+        if task is None or not hasattr(task, "_fut_waiter"):
+            return polling
+        self._sleep = None
+        self._finding, self._woken = True, False
+        task.get_loop().call_soon(self._find, task)
+        return self.longest
+
+    def _find(self, task: asyncio.Task[Any]) -> None:
+        self._finding = False
+        waiter = getattr(task, "_fut_waiter", None)
+        awaited = getattr(task.get_coro(), "cr_await", None)
+        if waiter is None or getattr(awaited, "cr_code", None) is not _SLEEP_CODE:
+            return  # not in the sleep (it ended already): nothing to end
+        if self._woken:
+            waiter.set_result(None)
+        else:
+            self._sleep = waiter
+
+    def wake(self) -> None:
+        """There is something to do: end the loop's sleep now."""
+        sleep, self._sleep = self._sleep, None
+        if sleep is not None and not sleep.done():
+            sleep.set_result(None)
+        elif self._finding:
+            self._woken = True
 
 
-_paced_classes: dict[type, type] = {}
+_woken_classes: dict[type, type] = {}
 
 
-def pace_queue(queue: Any, pace: QueuePace) -> None:
-    """Make ``queue`` check at ``pace``, each event it is given counting as activity.
+def wake_on_work(queue: Any, longest: float = LONGEST_SLEEP_SECONDS) -> None:
+    """Make ``queue``'s loops sleep until there is work (see the module doc).
 
-    The queue's class is swapped for a subclass whose ``sleep_when_free`` is read
-    from ``pace`` each time the loop sleeps: the loop reads that attribute on every
-    pass, and nothing else about the queue changes.
+    ``queue`` is a Gradio Queue whose loops compat checked (``QUEUE_LOOPS``). It may be
+    running: its loops read how long to sleep on every pass. Done again for the same
+    queue (a second launch), it only sets the longest sleep.
     """
     base = type(queue)
-    if getattr(base, "_devreload_paced", False):
-        queue._devreload_pace = pace
+    if getattr(base, "_devreload_woken", False):
+        # The loops may be asleep on these very sleepers: keep them.
+        queue._devreload_work.longest = queue._devreload_job.longest = longest
         return
-    paced = _paced_classes.get(base)
-    if paced is None:
-        paced = _paced_classes[base] = _paced_class(base)
-    queue._devreload_pace = pace
-    queue.__class__ = paced
+    own = vars(queue)
+    if "sleep_when_free" in own:  # Gradio's values, set in __init__: its pace where we cannot wake
+        queue._devreload_polling = own.pop("sleep_when_free")
+    if "progress_update_sleep_when_free" in own:
+        queue._devreload_progress = own.pop("progress_update_sleep_when_free")
+    queue._devreload_work = Sleeper(longest)
+    queue._devreload_job = Sleeper(longest)
+    woken = _woken_classes.get(base)
+    if woken is None:
+        woken = _woken_classes[base] = _woken_class(base)
+    queue.__class__ = woken
 
 
-def _paced_class(base: type) -> type:
-    class PacedQueue(base):
-        _devreload_paced = True
-        _devreload_pace: QueuePace
+def _woken_class(base: type) -> type:
+    class WokenQueue(base):
+        _devreload_woken = True
+        _devreload_work: Sleeper  # the queue loop's: woken by an event pushed, a job ended
+        _devreload_job: Sleeper  # the progress loop's, while no job runs: woken by a job started
+        _devreload_polling: float = 0.001
+        _devreload_progress: float = 0.01
 
         @property
         def sleep_when_free(self) -> float:
-            return self._devreload_pace.seconds()
+            return self._devreload_work.seconds(self._devreload_polling)
 
         @sleep_when_free.setter
         def sleep_when_free(self, value: float) -> None:
-            # Gradio sets it once in __init__, before the class is swapped.
-            pass
+            self._devreload_polling = value
+
+        @property
+        def progress_update_sleep_when_free(self) -> float:
+            if any(job is not None for job in self.active_jobs):
+                return self._devreload_progress
+            return self._devreload_job.seconds(self._devreload_progress)
+
+        @progress_update_sleep_when_free.setter
+        def progress_update_sleep_when_free(self, value: float) -> None:
+            self._devreload_progress = value
 
         async def push(self, *args: Any, **kwargs: Any) -> Any:
-            self._devreload_pace.touch()
-            return await super().push(*args, **kwargs)
+            try:
+                return await super().push(*args, **kwargs)
+            finally:
+                self._devreload_work.wake()
 
-    PacedQueue.__name__ = PacedQueue.__qualname__ = base.__name__
-    return PacedQueue
+        async def process_events(self, *args: Any, **kwargs: Any) -> Any:
+            self._devreload_job.wake()
+            try:
+                return await super().process_events(*args, **kwargs)
+            finally:
+                self._devreload_work.wake()
+
+    WokenQueue.__name__ = WokenQueue.__qualname__ = base.__name__
+    return WokenQueue
 
 
 def follow_queue_settings(running: Any, new: Any, fns: Iterable[Any]) -> None:

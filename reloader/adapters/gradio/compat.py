@@ -256,6 +256,18 @@ def __init__(self, blocks: Blocks):
     self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
 """
 
+#: Gradio's queue loops, which poll: each sleeps ``asyncio.sleep(self.<attribute>)``
+#: whenever it finds nothing to do (Gradio 6: 1 ms for events, 10 ms for progress),
+#: reading the attribute on every pass. devreload makes them sleep until there is
+#: something to do (_queue), which the queue learns in ``QUEUE_WAKERS``.
+QUEUE_LOOPS: tuple[tuple[str, str], ...] = (
+    ("start_processing", "sleep_when_free"),
+    ("start_progress_updates", "progress_update_sleep_when_free"),
+)
+#: The Queue methods after which a loop has something to do: an event is pushed, a job
+#: starts or ends (the only changes the loops wait for).
+QUEUE_WAKERS: tuple[str, ...] = ("push", "process_events")
+
 #: The route Gradio's frontend opens when the config has dev_mode on; devreload
 #: serves its own event stream there (``data: {"type": "reload"}`` messages).
 DEV_RELOAD_ROUTE = "/dev/reload"
@@ -294,6 +306,8 @@ class GradioInternals:
     optional: frozenset[str] = frozenset()
     #: This release has Gradio's MCP server (MCP_MODULE).
     mcp: bool = False
+    #: gradio.queueing.Queue, if its loops are QUEUE_LOOPS and it has QUEUE_WAKERS.
+    queue: type[Any] | None = None
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -356,6 +370,7 @@ def resolve() -> GradioInternals:
         upload_folder_users=_upload_folder_users(),
         optional=optional,
         mcp=_has_module(MCP_MODULE),
+        queue=_queue(),
     )
 
 
@@ -444,6 +459,28 @@ def _upload_folder_users() -> tuple[ModuleType, ...]:
         if current is compute or getattr(current, "__wrapped__", None) is compute:
             found.append(module)
     return tuple(found)
+
+
+def _queue() -> type[Any] | None:
+    try:
+        queue = _lookup("gradio.queueing", "Queue")
+        sources = {name: inspect.getsource(vars(queue)[name]) for name, _ in QUEUE_LOOPS}
+        init = inspect.getsource(vars(queue)["__init__"])
+        wakers = [vars(queue)[name] for name in QUEUE_WAKERS]
+    except (ImportError, AttributeError, KeyError, OSError, TypeError):
+        sources, init, wakers = {}, "", []
+    known = (
+        bool(sources)
+        and all(
+            f"asyncio.sleep(self.{attribute})" in sources[loop] and f"self.{attribute} =" in init
+            for loop, attribute in QUEUE_LOOPS
+        )
+        and all(inspect.iscoroutinefunction(waker) for waker in wakers)
+    )
+    if not known:
+        logger.debug("Gradio's queue left polling: its loops or %s are not known", QUEUE_WAKERS)
+        return None
+    return queue
 
 
 def _session_state() -> type[Any] | None:

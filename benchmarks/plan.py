@@ -27,6 +27,7 @@ SECTIONS = (
     "tree",
     "size",
     "handler",
+    "apicall",
     "helper",
     "demo",
     "fastapi",
@@ -60,6 +61,9 @@ class Variant:
     gap: float = 0.5
     #: How a handler edit is seen: a click in the page, or a call through the HTTP API.
     observe: Literal["page", "api"] = "page"
+    #: Start the tools' servers all at once (then wait for each), rather than one after
+    #: another; not for the base variant, whose starts are the cold-start figures.
+    start_together: bool = True
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,15 @@ def full_plan() -> Plan:
     base = AppSpec()
     variants = [
         Variant(
-            "base", "minimal app, NO_RELOAD 1 s", "base", base, ALL, 20, 10, idle_cpu_seconds=10
+            "base",
+            "minimal app, NO_RELOAD 1 s",
+            "base",
+            base,
+            ALL,
+            20,
+            10,
+            idle_cpu_seconds=10,
+            start_together=False,
         ),
         # Three starts per tool, one tool at a time, in rotating order.
         Variant("coldstart", "cold start", "coldstart", base, ALL, 3, 3),
@@ -191,10 +203,9 @@ def full_plan() -> Plan:
             idle_cpu_seconds=10,
             gap=1.0,
         ),
-        Variant("size-10", "10 components", "size", replace(base, components=10), HOT, 20, 20),
-        Variant("size-100", "100 components", "size", replace(base, components=100), HOT, 20, 20),
-        Variant("size-500", "500 components", "size", replace(base, components=500), HOT, 20, 20),
+        *size_variants(base, (10, 100, 500), rounds=20),
         *handler_variants(base, rounds=20),
+        api_call_variant(base, calls=30),
         Variant(
             "helper",
             "edit a helper module",
@@ -236,6 +247,56 @@ def full_plan() -> Plan:
         notebook=HOT,
         notebook_rounds=10,
         proxy_rounds=20,
+    )
+
+
+def size_variants(
+    base: AppSpec, sizes: tuple[int, ...], rounds: int, warmup: int = 2
+) -> list[Variant]:
+    """By app size: a props-only edit (the header Markdown's text; keys ``size-N``) and a
+    structure edit (a Textbox inserted at the top of the Blocks; ``insert-N``)."""
+    props = [
+        Variant(
+            f"size-{size}",
+            f"{size} components",
+            "size",
+            replace(base, components=size),
+            HOT,
+            rounds,
+            rounds,
+            warmup=warmup,
+        )
+        for size in sizes
+    ]
+    structure = [
+        Variant(
+            f"insert-{size}",
+            f"{size} components, a component inserted at the top",
+            "size",
+            replace(base, components=size, edit="insert"),
+            HOT,
+            rounds,
+            rounds,
+            warmup=warmup,
+        )
+        for size in sizes
+    ]
+    return props + structure
+
+
+def api_call_variant(base: AppSpec, calls: int, warmup: int = 3) -> Variant:
+    """The cost of one session-less call through the HTTP API at 500 components, under
+    devreload and under ``python app.py`` (no saves; calls taken in turns)."""
+    return Variant(
+        "apicall-500",
+        "one session-less HTTP API call (/gradio_api/call/probe), 500 components",
+        "apicall",
+        replace(base, components=500, edit="handler"),
+        ("devreload", "manual"),
+        calls,
+        calls,
+        warmup=warmup,
+        observe="api",
     )
 
 
@@ -289,6 +350,7 @@ def quick_plan() -> Plan:
             1,
             warmup=1,
             idle_cpu_seconds=3,
+            start_together=False,
         ),
         Variant(
             "tree-2000",
@@ -312,6 +374,20 @@ def quick_plan() -> Plan:
             1,
             warmup=1,
         ),
+        # The size rows at their ends, the handler edit seen through the HTTP API and
+        # the API call's cost at 500 components: a few saves or calls each.
+        # Gradio's reload mode beside devreload for all but the structure edit at 500
+        # (its tab needs an F5 there, and its start alone takes half a minute).
+        *(
+            replace(v, tools=("devreload",)) if v.key == "insert-500" else v
+            for v in size_variants(base, (10, 500), rounds=2, warmup=1)
+        ),
+        next(
+            replace(v, tools=("devreload",), rounds=2, warmup=1)
+            for v in handler_variants(base, rounds=2)
+            if v.key == "handler-api-500"
+        ),
+        api_call_variant(base, calls=5, warmup=2),
     ]
     # A smoke run: each section's code once, each tool in one section (Gradio's reload
     # mode in base only), a few saves each. No state section:

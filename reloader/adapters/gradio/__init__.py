@@ -46,6 +46,7 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._caches import Introspection, install_caches
+from reloader.adapters.gradio._config_answers import KeptConfigAnswers, keep_config_answers
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._props import props_update
 from reloader.adapters.gradio._queue import QueuePace, follow_queue_settings, pace_queue
@@ -127,6 +128,8 @@ class GradioAdapter(Adapter):
         #: What the last swap changed when it changed only props (see _props): the
         #: next reload hands it to the tabs, which apply it without re-rendering.
         self._props_update: dict[int, dict[str, Any]] | None = None
+        #: Gradio's GET /config answers, kept per served config (see _config_answers).
+        self._config_answers: tuple[KeptConfigAnswers, ...] = ()
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -329,6 +332,7 @@ class GradioAdapter(Adapter):
         if queue is not None and hasattr(queue, "sleep_when_free"):
             pace_queue(queue, self._queue_pace)
         self._install_push_route()
+        self._config_answers = keep_config_answers(self._running_app)
         self._inject_client(app)
         app.config = app.get_config_file()
 
@@ -386,7 +390,12 @@ class GradioAdapter(Adapter):
             _retarget_entry_points(old, app)
         if self._ids is not None:
             self._ids.commit(app)
+        self._forget_config_answers()  # app_id was set in the served config
         self._tell_server_changes(server_settings_of(kwargs, app))
+
+    def _forget_config_answers(self) -> None:
+        for kept in self._config_answers:
+            kept.forget()
 
     def _tell_server_changes(self, now: Mapping[str, Any]) -> None:
         """Once per change: a save changed a setting the running server started with."""
@@ -460,6 +469,7 @@ class GradioAdapter(Adapter):
         config = getattr(served, "config", None)
         if isinstance(config, dict) and "head" in config:
             config["head"] = stamped  # what Gradio renders the page from
+            self._forget_config_answers()
 
     def shutdown(self) -> None:
         # Every stream an open tab holds would keep the server waiting for its response

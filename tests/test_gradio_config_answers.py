@@ -29,7 +29,7 @@ class _Route:
         await send({"type": "http.response.body", "body": body})
 
 
-def _get(app: Any, host: bytes = b"localhost", method: str = "GET") -> bytes:
+def _get(app: Any, host: bytes = b"localhost", method: str = "GET", query: bytes = b"") -> bytes:
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:
@@ -43,7 +43,7 @@ def _get(app: Any, host: bytes = b"localhost", method: str = "GET") -> bytes:
         "method": method,
         "path": "/config",
         "root_path": "",
-        "query_string": b"",
+        "query_string": query,
         "headers": [(b"host", host)],
     }
     asyncio.run(app(scope, receive, send))
@@ -79,7 +79,7 @@ def test_a_config_changed_in_place_is_answered_afresh_once_forgotten() -> None:
     assert route.answered == 2
 
 
-def test_nothing_is_kept_behind_a_login_for_other_methods_or_failed_answers() -> None:
+def test_nothing_is_kept_behind_a_login_with_a_query_for_other_methods_or_failures() -> None:
     state: dict[str, Any] = {"config": {"v": 1}, "login": True}
     route = _Route(state)
     kept = _keeper(state, route)
@@ -88,6 +88,8 @@ def test_nothing_is_kept_behind_a_login_for_other_methods_or_failed_answers() ->
     state["login"] = False
     _get(kept, method="HEAD"), _get(kept, method="HEAD")
     assert route.answered == 4
+    _get(kept, query=b"deep_link=abc"), _get(kept, query=b"deep_link=abc")
+    assert route.answered == 6  # a deep link's answer depends on the links saved so far
     failing = _Route(state, status=500)
     kept = _keeper(state, failing)
     _get(kept), _get(kept)

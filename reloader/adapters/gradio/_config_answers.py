@@ -7,13 +7,15 @@ of CPU per request, the same work each time while the version is the same. Profi
 config, those answers took more of the GIL than the reload itself: every tab that
 fetches the config, and every client that polls it, slows the reload it waits for.
 
-The answer is a function of the served config and of the request (its path, query,
-root path and headers: the root URL, the user, the deep link and the page come from
-them). So the route's answer is kept per request, with the config object it was made
-from; a config replaced (a save, a ``launch()``) makes a fresh start, and devreload
-calls :meth:`KeptConfigAnswers.forget` whenever it changes the served config in place.
-Only apps without a login keep answers: with ``auth``, Gradio checks the login on each
-request, against tokens that change on the server.
+The answer is a function of the served config and of the request (its path, root
+path and headers: the root URL and the user come from them). So the route's answer is
+kept per request, with the config object it was made from; a config replaced (a save,
+a ``launch()``) makes a fresh start, and devreload calls
+:meth:`KeptConfigAnswers.forget` whenever it changes the served config in place. Only
+apps without a login keep answers: with ``auth``, Gradio checks the login on each
+request, against tokens that change on the server. Nor are answers kept for a request
+with a query (a deep link, a page): a deep link's answer depends on the links saved so
+far on the server.
 """
 
 from __future__ import annotations
@@ -59,14 +61,18 @@ class KeptConfigAnswers:
             self._answers = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http" or scope.get("method") != "GET" or self._needs_login():
+        if (
+            scope.get("type") != "http"
+            or scope.get("method") != "GET"
+            or scope.get("query_string")
+            or self._needs_login()
+        ):
             await self._route_app(scope, receive, send)
             return
         config = self._served_config()
         key = (
             scope.get("path"),
             scope.get("root_path"),
-            scope.get("query_string"),
             scope.get("scheme"),
             tuple(scope.get("server") or ()),
             tuple((bytes(name), bytes(value)) for name, value in scope.get("headers") or ()),

@@ -440,6 +440,8 @@ class Runner:
                 live.server.restart()
             served = live.probe.wait_for(marker, started, started + live.save_timeout)
             if served is not None and tab is not None:
+                if live.run.tab_mode == "f5":  # a tab that never updates by itself
+                    tab.reload(30.0)
                 tab.seen_at(marker, 30.0)
             if served is None:
                 self.say(f"{variant.key}: {live.tool.key}: taking the insert out NOT SERVED")

@@ -143,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 try:
                     if variant.section == "coldstart":
                         results.variants.append(runner.run_cold_starts(variant))
+                    elif variant.section == "apicall":
+                        results.variants.append(runner.run_api_calls(variant))
                     else:
                         results.variants.append(runner.run_variant(variant))
                 except Exception as error:  # keep going with the next variant

@@ -3,7 +3,9 @@
 Every tool gets the same app: a Blocks with a ``gr.Markdown`` that carries a
 marker, a ``gr.Chatbot``, a ``gr.MultimodalTextbox`` and an ``if gr.NO_RELOAD:``
 block that sleeps (the model load). A save replaces the marker with a new unique
-one, written in place, in the app file or in a helper module the app imports.
+one, written in place, in the app file or in a helper module the app imports; a
+structure edit instead inserts a ``gr.Textbox`` labelled with the marker at the
+top of the Blocks (and the save before it takes that Textbox out again).
 
 The FastAPI kind is the repository's ``examples/fastapi_app`` (HTML pages, a
 static stylesheet, a 1 s model load under ``NO_RELOAD``) with the marker in its
@@ -39,7 +41,10 @@ __all__ = [
 MARKER_RE = re.compile(r"bmk[0-9a-f]{10}")
 INITIAL_MARKER = "bmk0000000000"
 
-EditTarget = Literal["app", "helper", "handler"]
+#: app: the header Markdown's text (a props-only edit); insert: a component inserted at the
+#: top of the Blocks (a structure edit); helper: a module the app imports; handler: an
+#: event handler's body.
+EditTarget = Literal["app", "insert", "helper", "handler"]
 AppKind = Literal["minimal", "demo", "fastapi"] | FrameworkKey
 
 #: The repository's demo app, copied (with its folder) for the "demo app" variant.
@@ -52,6 +57,11 @@ FASTAPI_HEADING = "<h1>Ask the model</h1>"
 FASTAPI_HEALTH = 'return {"ok": True, "model": id(model)}'
 FASTAPI_LOAD = "    model = SlowModel()"
 FASTAPI_LIFESPAN = 'app.state.started_at = time.strftime("%H:%M:%S")'
+
+
+#: The minimal app's Blocks, and the component a structure edit inserts at its top.
+BLOCKS_LINE = "with gr.Blocks() as demo:\n"
+INSERTED_LINE = '    gr.Textbox(label="Inserted {marker}")\n'
 
 
 def new_marker() -> str:
@@ -98,12 +108,32 @@ class AppDir:
     lifespan_probe: str | None = None
     #: Whether an open tab shows the marker (not for an edit seen only in a JSON answer).
     tab: bool = True
+    #: Structure edits: the line a save inserts at the top of the Blocks (``{marker}`` in
+    #: it: the new component shows the marker), after the line ``insert_after``. The
+    #: saved file then has it; the next save first takes it out again (``undo_text``).
+    insert: str | None = None
+    insert_after: str = ""
+    #: Whether the file as last saved has the inserted line.
+    inserted: bool = False
+    #: The header's marker in the file as last saved (an insert keeps it as it is).
+    header_marker: str = INITIAL_MARKER
 
     @property
     def app_path(self) -> Path:
         return self.root / self.app_file
 
     def text_with(self, marker: str) -> str:
+        """The measured save's text: ``marker`` in the header, or for a structure edit,
+        the component inserted with ``marker`` and the header left as it was."""
+        if self.insert is None:
+            return MARKER_RE.sub(marker, self.template, count=1)
+        plain = MARKER_RE.sub(self.header_marker, self.template, count=1)
+        line = self.insert.format(marker=marker)
+        return plain.replace(self.insert_after, self.insert_after + line, 1)
+
+    def undo_text(self, marker: str) -> str:
+        """A structure edit's preparing save: the inserted line taken out, ``marker`` in
+        the header (so that the probes can tell when it is served)."""
         return MARKER_RE.sub(marker, self.template, count=1)
 
     def save(self, text: str, marker: str) -> None:
@@ -111,9 +141,12 @@ class AppDir:
         with open(self.target, "w", encoding="utf-8") as file:
             file.write(text)
         self.marker = marker
+        self.inserted = self.insert is not None and self.insert.format(marker=marker) in text
+        if not self.inserted:
+            self.header_marker = marker
 
     def reset(self) -> None:
-        self.save(self.text_with(INITIAL_MARKER), INITIAL_MARKER)
+        self.save(self.undo_text(INITIAL_MARKER), INITIAL_MARKER)
 
 
 def write_app(root: Path, spec: AppSpec) -> AppDir:
@@ -145,6 +178,15 @@ def _write_minimal(root: Path, spec: AppSpec) -> AppDir:
     if spec.edit == "handler":
         return AppDir(
             root, "app.py", root / "app.py", source, probe_click="probe", probe_api="probe"
+        )
+    if spec.edit == "insert":
+        return AppDir(
+            root,
+            "app.py",
+            root / "app.py",
+            source,
+            insert=INSERTED_LINE,
+            insert_after=BLOCKS_LINE,
         )
     return AppDir(root, "app.py", root / "app.py", source)
 
@@ -190,7 +232,7 @@ def _minimal_source(spec: AppSpec, *, helper: bool) -> str:
             "",
         ]
     lines += [
-        "with gr.Blocks() as demo:",
+        BLOCKS_LINE.rstrip("\n"),
         f"    gr.Markdown({title})",
         "    chatbot = gr.Chatbot()",
         "    box = gr.MultimodalTextbox()",

@@ -27,6 +27,7 @@ SECTIONS = (
     "tree",
     "size",
     "handler",
+    "apicall",
     "helper",
     "demo",
     "fastapi",
@@ -63,6 +64,9 @@ class Variant:
     gap: float = 0.5
     #: How a handler edit is seen: a click in the page, or a call through the HTTP API.
     observe: Literal["page", "api"] = "page"
+    #: Start the tools' servers all at once (then wait for each), rather than one after
+    #: another; not for the base variant, whose starts are the cold-start figures.
+    start_together: bool = True
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ def full_plan() -> Plan:
             10,
             idle_cpu_seconds=10,
             idle_rest_seconds=60,
+            start_together=False,
         ),
         # Three starts per tool, one tool at a time, in rotating order.
         Variant("coldstart", "cold start", "coldstart", base, ALL, 3, 3),
@@ -202,10 +207,9 @@ def full_plan() -> Plan:
             idle_cpu_seconds=10,
             gap=1.0,
         ),
-        Variant("size-10", "10 components", "size", replace(base, components=10), HOT, 20, 20),
-        Variant("size-100", "100 components", "size", replace(base, components=100), HOT, 20, 20),
-        Variant("size-500", "500 components", "size", replace(base, components=500), HOT, 20, 20),
+        *size_variants(base, (10, 100, 500), rounds=20),
         *handler_variants(base, rounds=20),
+        api_call_variant(base, calls=30),
         Variant(
             "helper",
             "edit a helper module",
@@ -254,6 +258,56 @@ def full_plan() -> Plan:
         notebook=HOT,
         notebook_rounds=10,
         proxy_rounds=20,
+    )
+
+
+def size_variants(
+    base: AppSpec, sizes: tuple[int, ...], rounds: int, warmup: int = 2
+) -> list[Variant]:
+    """By app size: a props-only edit (the header Markdown's text; keys ``size-N``) and a
+    structure edit (a Textbox inserted at the top of the Blocks; ``insert-N``)."""
+    props = [
+        Variant(
+            f"size-{size}",
+            f"{size} components",
+            "size",
+            replace(base, components=size),
+            HOT,
+            rounds,
+            rounds,
+            warmup=warmup,
+        )
+        for size in sizes
+    ]
+    structure = [
+        Variant(
+            f"insert-{size}",
+            f"{size} components, a component inserted at the top",
+            "size",
+            replace(base, components=size, edit="insert"),
+            HOT,
+            rounds,
+            rounds,
+            warmup=warmup,
+        )
+        for size in sizes
+    ]
+    return props + structure
+
+
+def api_call_variant(base: AppSpec, calls: int, warmup: int = 3) -> Variant:
+    """The cost of one session-less call through the HTTP API at 500 components, under
+    devreload and under ``python app.py`` (no saves; calls taken in turns)."""
+    return Variant(
+        "apicall-500",
+        "one session-less HTTP API call (/gradio_api/call/probe), 500 components",
+        "apicall",
+        replace(base, components=500, edit="handler"),
+        ("devreload", "manual"),
+        calls,
+        calls,
+        warmup=warmup,
+        observe="api",
     )
 
 
@@ -308,6 +362,7 @@ def quick_plan() -> Plan:
             warmup=1,
             idle_cpu_seconds=3,
             idle_rest_seconds=5,
+            start_together=False,
         ),
         Variant(
             "tree-2000",
@@ -331,6 +386,20 @@ def quick_plan() -> Plan:
             1,
             warmup=1,
         ),
+        # The size rows at their ends, the handler edit seen through the HTTP API and
+        # the API call's cost at 500 components: a few saves or calls each.
+        # Gradio's reload mode beside devreload for the props-only edits only: its tab
+        # never shows an inserted component by itself (each save waits 15 s, then an F5).
+        *(
+            replace(v, tools=("devreload",)) if v.key.startswith("insert-") else v
+            for v in size_variants(base, (10, 500), rounds=2, warmup=1)
+        ),
+        next(
+            replace(v, tools=("devreload",), rounds=2, warmup=1)
+            for v in handler_variants(base, rounds=2)
+            if v.key == "handler-api-500"
+        ),
+        api_call_variant(base, calls=5, warmup=2),
     ]
     # A smoke run: each section's code once, each tool in one section (Gradio's reload
     # mode in base only), a few saves each. No state section:

@@ -127,6 +127,7 @@ def render_markdown(results: Results) -> str:
         "",
     ]
     lines += _headline(results)
+    lines += _targets(results)
     lines += _overview(results)
     lines += _frameworks(results)
     lines += [
@@ -193,6 +194,84 @@ def _headline(results: Results) -> list[str]:
         lines.append(text + ".")
     lines.append("")
     return lines
+
+
+#: Issue 23's targets at 500 components: (what, variant, tool, figure, limit in seconds or
+#: as a ratio). Figures: "served" and "tab" medians, "ratio" devreload / the tool's served.
+TARGETS: tuple[tuple[str, str, str, str, float], ...] = (
+    ("props-only edit (header text): served", "size-500", "devreload", "served", 0.100),
+    (
+        "props-only edit: served, devreload / Gradio's reload mode",
+        "size-500",
+        "gradio",
+        "ratio",
+        0.1,
+    ),
+    ("props-only edit: shown in the tab", "size-500", "devreload", "tab", 0.150),
+    (
+        "structure edit (a component inserted at the top): served",
+        "insert-500",
+        "devreload",
+        "served",
+        0.250,
+    ),
+    (
+        "handler-body edit: the HTTP API answers with the new code",
+        "handler-api-500",
+        "devreload",
+        "served",
+        0.030,
+    ),
+    (
+        "one session-less HTTP API call, devreload / `python app.py`",
+        "apicall-500",
+        "manual",
+        "ratio",
+        1.0,
+    ),
+)
+
+
+def _targets(results: Results) -> list[str]:
+    rows = []
+    for what, key, tool, figure, limit in TARGETS:
+        variant = results.variant(key)
+        run = variant.run(tool) if variant is not None else None
+        if run is None or run.status != "ok":
+            continue
+        value: float | None
+        if figure == "ratio":
+            value = run.ratio_served
+            shown, wanted = _ratio(value), f"≤ {limit:g}"
+            if key == "apicall-500":
+                ours = variant.run("devreload") if variant is not None else None
+                served, theirs = (ours.served_summary() if ours else None), run.served_summary()
+                shown += f" ({_ms(served.median if served else None)} against "
+                shown += f"{_ms(theirs.median if theirs else None)})"
+                wanted = "< 1"
+        else:
+            summary = run.served_summary() if figure == "served" else run.tab_summary()
+            value = summary.median if summary else None
+            shown, wanted = _ms(value), f"≤ {limit * 1000:.0f} ms"
+            said = run.internal.get("shown_median_ms") if figure == "tab" else None
+            if said is not None:
+                shown += f" (the tab's own word: {said:.0f} ms)"
+        met = "–" if value is None else ("yes" if value <= limit else "no")
+        if figure == "ratio" and key == "apicall-500" and value is not None:
+            met = "yes" if value < limit else "no"
+        rows.append(f"| {what} | {wanted} | {shown} | {met} |")
+    if not rows:
+        return []
+    return [
+        "## Targets at 500 components",
+        "",
+        "Issue 23's targets, medians of this run (ratios: median of the per-save ratios).",
+        "",
+        "| at 500 components | target | measured | met |",
+        "| --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
 
 
 def _overview(results: Results) -> list[str]:

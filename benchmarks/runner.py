@@ -15,7 +15,7 @@ import shutil
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -62,6 +62,12 @@ class _Live:
     api_stale: int = 0
     #: For tools that do not refresh the tab: checked once that they really do not.
     checked_never: bool = False
+    #: Per save written, in order: whether it is measured (not a warm-up, nor a structure
+    #: edit's preparing save), to pick devreload's own report of the measured saves.
+    measured: list[bool] = field(default_factory=list)
+    #: perf_counter when the server was started (its readiness is awaited after all the
+    #: variant's servers are started).
+    spawned: float = 0.0
 
     @property
     def active(self) -> bool:
@@ -140,10 +146,7 @@ class Runner:
     ) -> None:
         lives: list[_Live] = []
         try:
-            for key in keys:
-                live = self._start(variant, tool_by_key(key), root, tree, result)
-                if live is not None:
-                    lives.append(live)
+            lives = self._start_all(variant, keys, root, tree, result)
             if not lives:
                 return
             total_rounds = variant.warmup + max(live.rounds for live in lives)
@@ -161,6 +164,33 @@ class Runner:
             for live in lives:
                 self._stop(live, tree)
 
+    def _start_all(
+        self,
+        variant: Variant,
+        keys: list[str],
+        root: Path,
+        tree: Path | None,
+        result: VariantResult,
+    ) -> list[_Live]:
+        """Start the tools' servers: one after another for the variants whose starts are
+        the cold-start figures, else all at once, then wait for each to be ready (a
+        500-component app takes Gradio seconds to build; the tools need not take turns)."""
+        lives: list[_Live] = []
+        if not variant.start_together:
+            for key in keys:
+                live = self._start(variant, tool_by_key(key), root, tree, result)
+                if live is not None:
+                    lives.append(live)
+            return lives
+        for key in keys:
+            live = self._launch(variant, tool_by_key(key), root, tree, result)
+            if live is not None:
+                lives.append(live)
+        for live in lives:
+            if live.active:
+                self._ready(variant, live, open_tab=True)
+        return lives
+
     def _start(
         self,
         variant: Variant,
@@ -170,6 +200,20 @@ class Runner:
         result: VariantResult,
         open_tab: bool = True,
     ) -> _Live | None:
+        live = self._launch(variant, tool, root, tree, result)
+        if live is not None and live.active:
+            self._ready(variant, live, open_tab)
+        return live
+
+    def _launch(
+        self,
+        variant: Variant,
+        tool: Tool,
+        root: Path,
+        tree: Path | None,
+        result: VariantResult,
+    ) -> _Live | None:
+        """Write the tool's copy of the app and start its server (not waiting for it)."""
         run = ToolRun(tool.key, tool.label, tab_mode="auto" if tool.auto_refresh else "f5")
         result.runs.append(run)
         if tool.key in self.skipped:
@@ -203,7 +247,6 @@ class Runner:
             env=tool.env(app, port),
             log_path=folder / "server.log",
         )
-        start_timeout = 90.0 + 2 * variant.spec.no_reload_seconds
         save_timeout = (
             60.0 + 2 * variant.spec.no_reload_seconds
             if tool.slow or variant.spec.kind == "demo"
@@ -218,27 +261,35 @@ class Runner:
         if variant.observe == "api" and app.probe_api is not None:
             # A handler edit seen the way a script sees it: an HTTP API call runs it.
             probe = ApiCallProbe(port, app.probe_api)
-            open_tab = False
         elif app.probe_click is not None and self.browser is not None:
             # A handler edit shows in no page or config: a click runs the handler.
             probe = ClickProbe(self.browser, f"http://127.0.0.1:{port}/", app.probe_click)
-            open_tab = False
-        if not app.tab:
-            open_tab = False
         live = _Live(tool, app, server, port, run, probe, None, rounds, save_timeout)
         try:
-            spawned = server.start()
+            live.spawned = server.start()
+        except Exception as error:  # a tool that fails must not end the run
+            run.fail(f"{type(error).__name__}: {error}")
+        return live
+
+    def _ready(self, variant: Variant, live: _Live, open_tab: bool) -> None:
+        """Wait for the started server to serve the app, then open its tab."""
+        tool, app, server, port, run = live.tool, live.app, live.server, live.port, live.run
+        start_timeout = 90.0 + 2 * variant.spec.no_reload_seconds
+        if not isinstance(live.probe, ConfigProbe) or not app.tab:
+            open_tab = False  # a handler edit is seen through a click or a call, not a tab
+        try:
+            spawned = live.spawned
             cold = wait_http_ok(port, "/", spawned, spawned + start_timeout, server.alive)
             if cold is None:
                 run.fail(f"did not serve a page within {start_timeout:.0f} s: {_tail(server)}")
-                return live
+                return
             run.cold_start_s.append(cold)
             if (
                 live.probe.wait_for(INITIAL_MARKER, time.perf_counter(), time.perf_counter() + 30)
                 is None
             ):
                 run.fail(f"its {app.probe_path} never showed the app: {_tail(server)}")
-                return live
+                return
             self.say(f"{variant.key}: {tool.key} serving on :{port} after {cold * 1000:.0f} ms")
             if self.browser is not None and open_tab:
                 live.tab = Tab(self.browser, f"http://127.0.0.1:{port}/")
@@ -252,7 +303,6 @@ class Runner:
         except Exception as error:  # a tool that fails must not end the run
             run.fail(f"{type(error).__name__}: {error}")
         live.last_done = time.perf_counter()
-        return live
 
     def _stop(self, live: _Live, tree: Path | None) -> None:
         with contextlib.suppress(Exception):
@@ -265,7 +315,9 @@ class Runner:
         if tree is not None and (live.app.root / "extra").exists():
             (live.app.root / "extra").rename(tree)
         if live.tool.key == "devreload":
-            live.run.internal = _devreload_internal(live.app.root / EVENTS_FILE, live.run)
+            live.run.internal = _devreload_internal(
+                live.app.root / EVENTS_FILE, live.run, live.measured
+            )
         elif live.tool.key == "gradio":
             log = _read(live.server.log_path)
             live.run.internal = {"reloads": log.count("Changes detected in:")}
@@ -318,12 +370,15 @@ class Runner:
     # -- one save ------------------------------------------------------------------------
 
     def _save(self, variant: Variant, live: _Live, round_: int, warmup: bool) -> None:
+        if live.app.inserted:
+            self._take_out_inserted(variant, live)
         wait = live.last_done + variant.gap - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
         marker = new_marker()
         text = live.app.text_with(marker)
         tab = live.tab
+        live.measured.append(not warmup)
         try:
             if tab is not None:
                 tab.arm(marker)
@@ -368,6 +423,33 @@ class Runner:
             f"{variant.key}: {live.tool.key} save {round_}{' (warm-up)' if warmup else ''}: "
             f"served {served * 1000:.0f} ms, tab {_fmt(tab_s)}"
         )
+
+    def _take_out_inserted(self, variant: Variant, live: _Live) -> None:
+        """A structure edit's preparing save, not measured: the component the last save
+        inserted is taken out again (a new marker in the header), and the next save can
+        insert it anew. Waits until the server and the tab have it."""
+        wait = live.last_done + variant.gap - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        marker = new_marker()
+        tab = live.tab
+        live.measured.append(False)
+        try:
+            if tab is not None:
+                tab.arm(marker)
+            started = time.perf_counter()
+            live.app.save(live.app.undo_text(marker), marker)
+            if live.tool.restart_per_save:
+                live.server.restart()
+            served = live.probe.wait_for(marker, started, started + live.save_timeout)
+            if served is not None and tab is not None:
+                if live.run.tab_mode == "f5":  # a tab that never updates by itself
+                    tab.reload(30.0)
+                tab.seen_at(marker, 30.0)
+            if served is None:
+                self.say(f"{variant.key}: {live.tool.key}: taking the insert out NOT SERVED")
+        finally:
+            live.last_done = time.perf_counter()
 
     def _tab_seen(self, live: _Live, tab: Tab, marker: str, warmup: bool) -> float | None:
         if live.run.tab_mode == "auto":
@@ -431,6 +513,52 @@ class Runner:
                 f"{_fmt(served.median if served else None)}, tab median "
                 f"{_fmt(tab.median if tab else None)} ({run.tab_mode}){ratio}"
             )
+
+    # -- the cost of one API call ---------------------------------------------------------
+
+    def run_api_calls(self, variant: Variant) -> VariantResult:
+        """Session-less calls through the HTTP API (``/gradio_api/call/<name>``, then its
+        stream), one per tool in turn, no saves: what one call costs each server. Each
+        call's round trip is a sample's "served" figure."""
+        started = time.perf_counter()
+        result = VariantResult(
+            variant.key,
+            variant.label,
+            variant.section,
+            asdict(variant.spec),
+            {"calls": variant.rounds, "warmup": variant.warmup},
+        )
+        self.current = result
+        root = self.workdir / variant.key
+        root.mkdir(parents=True, exist_ok=True)
+        self.say(f"== {variant.key}: {variant.label} ({', '.join(variant.tools)})")
+        lives: list[_Live] = []
+        try:
+            lives = self._start_all(variant, list(variant.tools), root, None, result)
+            for round_ in range(variant.warmup + variant.rounds):
+                for live in lives:
+                    if live.active and isinstance(live.probe, ApiCallProbe):
+                        self._call(variant, live, round_, warmup=round_ < variant.warmup)
+        finally:
+            for live in lives:
+                self._stop(live, None)
+            result.seconds = time.perf_counter() - started
+        result.compute_ratios(sequential=False)
+        self._summarise(result)
+        return result
+
+    def _call(self, variant: Variant, live: _Live, round_: int, warmup: bool) -> None:
+        assert isinstance(live.probe, ApiCallProbe)
+        sent = time.perf_counter()
+        answer = live.probe.call(timeout=live.save_timeout)
+        took = time.perf_counter() - sent
+        ok = answer is not None and b"event: complete" in answer
+        live.run.samples.append(SaveSample(round_, warmup, took if ok else None, None))
+        if not ok:
+            live.run.lost += 1
+            if not live.server.alive():
+                live.run.fail(f"the server died: {_tail(live.server)}")
+            self.say(f"{variant.key}: {live.tool.key} call {round_} got no answer")
 
     # -- cold start ----------------------------------------------------------------------
 
@@ -578,9 +706,11 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _devreload_internal(events_path: Path, run: ToolRun) -> dict[str, object]:
+def _devreload_internal(
+    events_path: Path, run: ToolRun, measured_saves: list[bool]
+) -> dict[str, object]:
     """devreload's own report of each reload (its --events-file): medians over the
-    measured saves."""
+    measured saves (``measured_saves``: per save written, whether it is measured)."""
     lines = []
     patched = 0
     for text in _read(events_path).splitlines():
@@ -591,8 +721,10 @@ def _devreload_internal(events_path: Path, run: ToolRun) -> dict[str, object]:
     # Saves applied by patching function bodies in place (nothing re-executed, no
     # lifespan restarted); the others were full reloads.
     internal: dict[str, object] = {"reloads": len(lines), "patched": patched}
-    warmups = sum(1 for sample in run.samples if sample.warmup)
-    measured = lines[warmups:] if len(lines) == len(run.samples) else lines
+    if len(lines) == len(measured_saves):
+        measured = [line for line, kept in zip(lines, measured_saves, strict=True) if kept]
+    else:  # a save was lost or reported twice: all of them
+        measured = lines
     if measured:
         for key in ("total", "detect", "patch", "execute", "swap", "push"):
             internal[f"{key}_median_ms"] = statistics.median(

@@ -63,6 +63,32 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
         assert run["status"] == "ok", run["reason"]
         assert run["served"]["n"] >= 1
 
+    # Issue 23's rows: props-only and structure edits at 10 and 500 components, served and
+    # tab, beside Gradio's reload mode; the handler edit through the HTTP API and the cost
+    # of one API call at 500 components, beside `python app.py`.
+    variants = {v["key"]: v for v in results["variants"]}
+    for key, tools in (
+        ("size-10", {"devreload", "gradio"}),
+        ("size-500", {"devreload", "gradio"}),
+        ("insert-10", {"devreload"}),
+        ("insert-500", {"devreload"}),
+        ("handler-api-500", {"devreload"}),
+        ("apicall-500", {"devreload", "manual"}),
+    ):
+        runs = {run["tool"]: run for run in variants[key]["runs"]}
+        assert set(runs) == tools, key
+        for tool, run in runs.items():
+            assert run["status"] == "ok", (key, tool, run["reason"])
+            assert run["served"]["n"] >= 1, (key, tool)
+        if not key.startswith(("handler", "apicall")):
+            assert runs["devreload"]["tab"]["n"] >= 1, key
+        if "gradio" in runs:
+            assert runs["gradio"]["ratio_served"] is not None, key
+    assert variants["apicall-500"]["runs"][1]["ratio_served"] is not None
+    markdown_text = (out / "results.md").read_text(encoding="utf-8")
+    assert "## Targets at 500 components" in markdown_text
+    assert "| structure edit (a component inserted at the top): served |" in markdown_text
+
     notebook = next(run for run in results["notebook"] if run["tool"] == "devreload")
     assert notebook["status"] == "ok", notebook["reason"]
     assert notebook["tab_mode"] == "push" and len(notebook["tab_ms"]) >= 1
@@ -247,3 +273,29 @@ def test_handler_edit_seen_through_the_http_api(tmp_path: Path) -> None:
     # The call that ran the new code was sent after the save, and before it answered.
     served_ms = sorted(sample.served_s * 1000 for sample in run.samples if sample.served_s)
     assert 0 <= run.internal["api_sent_after_median_ms"] < served_ms[-1]
+
+
+def test_structure_edit_inserts_a_component_and_takes_it_out(tmp_path: Path) -> None:
+    """A structure variant's saves alternate: the measured one inserts a Textbox labelled
+    with the marker at the top of the Blocks (the header left as it was), the one before
+    it takes that Textbox out again with a new marker in the header."""
+    from benchmarks.apps import INITIAL_MARKER, AppSpec, write_app
+    from benchmarks.plan import full_plan
+
+    keys = {v.key for v in full_plan().variants}
+    assert {f"{kind}-{size}" for kind in ("size", "insert") for size in (10, 100, 500)} <= keys
+    assert {"handler-api-500", "apicall-500"} <= keys
+    app = write_app(tmp_path, AppSpec(components=10, edit="insert"))
+    assert not app.inserted and INITIAL_MARKER in app.app_path.read_text(encoding="utf-8")
+    inserted = app.text_with("bmk1111111111")
+    app.save(inserted, "bmk1111111111")
+    compile(inserted, "app.py", "exec")
+    blocks = inserted[inserted.index("with gr.Blocks() as demo:") :].splitlines()
+    assert blocks[1] == '    gr.Textbox(label="Inserted bmk1111111111")'
+    assert INITIAL_MARKER in blocks[2] and app.inserted
+    taken_out = app.undo_text("bmk2222222222")
+    app.save(taken_out, "bmk2222222222")
+    assert "Inserted" not in taken_out and not app.inserted
+    # The next insert keeps the header the previous save wrote: only the structure changes.
+    again = app.text_with("bmk3333333333")
+    assert again.replace('    gr.Textbox(label="Inserted bmk3333333333")\n', "") == taken_out

@@ -42,6 +42,7 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._caches import Introspection, install_caches
+from reloader.adapters.gradio._config_answers import KeptConfigAnswers, keep_config_answers
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._launch import DEFAULT_PORT, Launch, ServerSettings, copy_served_at
 from reloader.adapters.gradio._page_scripts import inject_client, stamp_version
@@ -91,6 +92,8 @@ class GradioAdapter(Adapter):
         #: What the last swap changed when it changed only props (see _props): the
         #: next reload hands it to the tabs, which apply it without re-rendering.
         self._props_update: dict[int, dict[str, Any]] | None = None
+        #: Gradio's GET /config answers, kept per served config (see _config_answers).
+        self._config_answers: tuple[KeptConfigAnswers, ...] = ()
 
     # -- hooks into Gradio ---------------------------------------------------
 
@@ -252,6 +255,7 @@ class GradioAdapter(Adapter):
         self._channel = install_routes(
             self._running_app, self._api_prefix, self.broadcaster, self._options
         )
+        self._config_answers = keep_config_answers(self._running_app)
         self._prepare_page(app)
 
     def swap(self, app: Any) -> None:
@@ -260,7 +264,12 @@ class GradioAdapter(Adapter):
         self._props_update = self._swapper.swap(app, kwargs, self._keep_state(), self._prepare_page)
         if self._ids is not None:
             self._ids.commit(app)
+        self._forget_config_answers()  # app_id was set in the served config
         self._server_settings.tell_changes(kwargs, app)
+
+    def _forget_config_answers(self) -> None:
+        for kept in self._config_answers:
+            kept.forget()
 
     def refuses_patch(self, function: FunctionType) -> str | None:
         """A ``@gr.render`` function's output is on the page: a patch would leave it
@@ -288,6 +297,7 @@ class GradioAdapter(Adapter):
         # no new Blocks came with it: the watcher back after a problem, say).
         served = self._running_app.blocks if self._running_app is not None else None
         stamp_version(served, self.broadcaster.version + 1)
+        self._forget_config_answers()  # the served config's head changed
         return self.broadcaster.publish(Message("reload", self._reload_data(props)))
 
     def _reload_data(self, props: dict[int, dict[str, Any]] | None) -> str:

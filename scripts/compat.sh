@@ -34,4 +34,4 @@ if [ ${#files[@]} -eq 0 ]; then
     set -- "$@" tests/test_gradio_reload.py tests/test_gradio_faithful.py tests/test_browser.py \
         tests/test_tabs_browser.py tests/test_faults.py tests/test_discovery.py tests/test_behind_proxy.py
 fi
-"$venv/bin/python" -m pytest -p no:cacheprovider -n 2 --dist loadgroup "$@"
+"$venv/bin/python" -m pytest -p no:cacheprovider -n 2 "$@"

@@ -26,10 +26,7 @@ echo "== ruff format"; .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== import-linter"; .venv/bin/lint-imports
 # Two workers: most tests wait on a real server or browser, so the two cores overlap them.
-# loadgroup: the tests that share a module's devreload process (or kernel, nginx) go to
-# one worker, which starts it once (tests/conftest.py groups them); the biggest groups go
-# first, and every other test goes to whichever worker is free.
-echo "== pytest"; .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
+echo "== pytest"; .venv/bin/python -m pytest -n 2 "$@"
 # Gradio 5's frontend and API under Python 3.12: what the page and the served app do.
 echo "== compat: Python 3.12 + Gradio 5"
 bash scripts/compat.sh 3.12 "gradio>=5,<6" -q tests/test_gradio_reload.py \

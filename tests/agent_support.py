@@ -5,29 +5,17 @@ client over streamable HTTP)."""
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from reloader.channel import events_schema
-from support import DevreloadProcess
+from support import DevreloadProcess, status
 
 __all__ = ["McpTools", "events_in", "schema_validator", "status", "with_mcp"]
 
 T = TypeVar("T")
-
-
-def status(
-    process: DevreloadProcess, query: str = "", headers: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """``GET /__devreload__/status{query}`` (a wait's answer, with ``?...&wait=S``)."""
-    request = urllib.request.Request(
-        process.url + "/__devreload__/status" + query, headers=dict(headers or {})
-    )
-    with urllib.request.urlopen(request, timeout=75) as response:
-        return dict(json.loads(response.read()))
 
 
 class McpTools:

@@ -8,6 +8,12 @@ test fails.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +46,75 @@ __all__ = [
     "save_atomic",
     "save_in_place",
     "save_vim",
+    "serve_source",
+    "shared_devreload",
+    "status",
     "wait_for",
 ]
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def status(
+    process: DevreloadProcess, query: str = "", headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``GET /__devreload__/status{query}`` (a wait's answer, with ``?...&wait=S``)."""
+    request = urllib.request.Request(
+        process.url + "/__devreload__/status" + query, headers=dict(headers or {})
+    )
+    with urllib.request.urlopen(request, timeout=75) as response:
+        return dict(json.loads(response.read()))
+
+
+# -- one devreload process for a module's tests ---------------------------------------
+
+
+@contextmanager
+def shared_devreload(
+    folder: Path, source: str, args: Sequence[str] = ()
+) -> Iterator[DevreloadProcess]:
+    """The body of a module-scoped fixture: one devreload process serving
+    ``folder/app.py`` (written with ``source``) for the module's tests, which start
+    from :func:`serve_source`. A cold start costs seconds; a save, a fraction of one."""
+    app = folder / "app.py"
+    app.write_text(source)
+    process = DevreloadProcess(app, args=tuple(args)).start()
+    try:
+        process.wait_ready(90)
+        yield process
+    except BaseException:
+        print(f"--- devreload output ---\n{process.output}\n--- end ---")
+        raise
+    finally:
+        process.stop()
+
+
+def serve_source(
+    process: DevreloadProcess, source: str, path: Path | None = None
+) -> DevreloadProcess:
+    """Start a test on a shared process as on a fresh one: the tabs of earlier tests
+    gone (so that a save's tab counts are this test's), and ``source`` saved in its app
+    file (or in ``path``, a module beside it) and served, whatever the test before left
+    there.
+
+    Served means an outcome for this very content (the event's digest of the file): an
+    outcome that comes first may be that of an earlier save still on its way."""
+    wait_for(lambda: status(process)["tabs"] == [], 20, what="earlier tests' tabs to go")
+    path = path or process.app
+    if path.read_text() == source:
+        wait_for(lambda: status(process)["state"] == "serving", 30, what="the app served")
+        return process
+    seq = status(process)["seq"]
+    save_in_place(path, source)
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    deadline = time.monotonic() + 30
+    while True:
+        answer = status(process, f"?after={seq}&wait={max(deadline - time.monotonic(), 0):.1f}")
+        assert not answer["timed_out"], f"no outcome for the saved source in 30 s: {answer}"
+        if answer["last"].get("digests", {}).get(str(path)) == digest:
+            assert answer["state"] == "serving", answer
+            return process
+        seq = answer["seq"]
 
 
 def markdown_values(config: dict[str, Any]) -> list[str]:

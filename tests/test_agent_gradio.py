@@ -2,8 +2,8 @@
 save is live, what failed and where, and which open tabs show it. Real devreload,
 real Gradio, the ``mcp`` package's own client over HTTP, headless Chromium.
 
-One devreload process serves the module's tests; each test saves its own edits and
-puts the file back.
+One devreload process serves the module's tests; each starts from APP served
+(support.serve_source) and saves its own edits.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import textwrap
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +22,8 @@ from support import (
     markdown_values,
     open_app_page,
     save_in_place,
+    serve_source,
+    shared_devreload,
     wait_for,
 )
 
@@ -55,37 +56,19 @@ def line_of(source: str, text: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevreloadProcess, Path]]:
-    folder = tmp_path_factory.mktemp("agent")
-    app = folder / "app.py"
-    app.write_text(APP)
-    process = DevreloadProcess(app).start()
-    try:
-        process.wait_ready(90)
-        yield process, app
-    except BaseException:
-        print(f"--- devreload output ---\n{process.output}\n--- end ---")
-        raise
-    finally:
-        process.stop()
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevreloadProcess]:
+    with shared_devreload(tmp_path_factory.mktemp("agent"), APP) as process:
+        yield process
 
 
 @pytest.fixture
-def server(served: tuple[DevreloadProcess, Path]) -> Iterator[DevreloadProcess]:
-    """The module's process; the app file is put back (and served) after the test."""
-    process, app = served
-    yield process
-    if app.read_text() != APP:
-        seq = status(process)["seq"]
-        save_in_place(app, APP)
-        answer = status(process, f"?after={seq}&wait=30")
-        assert answer["state"] == "serving", answer
+def server(served: DevreloadProcess) -> DevreloadProcess:
+    """The module's process, serving APP whatever the test before saved."""
+    return serve_source(served, APP)
 
 
-def test_one_call_after_a_save_answers_its_outcome(
-    server: DevreloadProcess, served: tuple[DevreloadProcess, Path]
-) -> None:
-    app = served[1]
+def test_one_call_after_a_save_answers_its_outcome(server: DevreloadProcess) -> None:
+    app = server.app
     before = status(server)
     STATUS.validate(before)
     save_in_place(app, APP.replace("Title v1", "Title v2"))
@@ -102,10 +85,8 @@ def test_one_call_after_a_save_answers_its_outcome(
     assert "# Title v2" in markdown_values(server.config())
 
 
-def test_a_broken_save_answers_with_the_error_file_and_line(
-    server: DevreloadProcess, served: tuple[DevreloadProcess, Path]
-) -> None:
-    app = served[1]
+def test_a_broken_save_answers_with_the_error_file_and_line(server: DevreloadProcess) -> None:
+    app = server.app
     seq = status(server)["seq"]
     for broken, where in (
         (APP.replace("gr.Markdown(", "undefined_helper()\n    gr.Markdown("), "undefined_helper()"),
@@ -126,12 +107,10 @@ def test_a_broken_save_answers_with_the_error_file_and_line(
         seq = answer["seq"]
 
 
-def test_a_wait_holds_no_thread_and_no_other_request_back(
-    server: DevreloadProcess, served: tuple[DevreloadProcess, Path]
-) -> None:
+def test_a_wait_holds_no_thread_and_no_other_request_back(server: DevreloadProcess) -> None:
     """More waits than the server has worker threads (40): the page and a plain status
     still answer at once, and one save answers every wait."""
-    app = served[1]
+    app = server.app
     seq = status(server)["seq"]
     with ThreadPoolExecutor(45) as pool:
         waits = [pool.submit(status, server, f"?after={seq}&wait=30") for _ in range(45)]
@@ -156,10 +135,8 @@ def test_a_wait_without_an_outcome_ends_in_time(server: DevreloadProcess) -> Non
 
 
 @pytest.mark.browser
-def test_the_answer_says_which_open_tabs_show_the_save(
-    server: DevreloadProcess, served: tuple[DevreloadProcess, Path], page: Any
-) -> None:
-    app = served[1]
+def test_the_answer_says_which_open_tabs_show_the_save(server: DevreloadProcess, page: Any) -> None:
+    app = server.app
     open_app_page(page, server.url)
     tabs = wait_for(lambda: status(server)["tabs"], 20, what="the tab in the status")
     assert len(tabs) == 1
@@ -177,12 +154,10 @@ def test_the_answer_says_which_open_tabs_show_the_save(
     assert tab["tab"] == number and tab["version"] is not None
 
 
-def test_the_mcp_tools_tell_an_agent_the_same(
-    server: DevreloadProcess, served: tuple[DevreloadProcess, Path]
-) -> None:
+def test_the_mcp_tools_tell_an_agent_the_same(server: DevreloadProcess) -> None:
     """The ``mcp`` package's client over HTTP: save, then ``wait_for_reload()`` with no
     bookkeeping (the session remembers what it saw), for a good and a broken save."""
-    app = served[1]
+    app = server.app
     broken = APP.replace("gr.Markdown(", "undefined_helper()\n    gr.Markdown(")
 
     async def agent(tool: McpTools) -> None:

@@ -14,6 +14,7 @@ import json
 import textwrap
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,12 +124,36 @@ def no_tabs_left(url: str) -> None:
     wait_for(lambda: status(url)["tabs"] == [], 20, what="earlier tests' tabs to go")
 
 
-def open_tab(browser: Any, url: str) -> tuple[Any, Any]:
+@contextmanager
+def tab(
+    servers: tuple[Nginx, DevreloadProcess, DevreloadProcess],
+    browser: Any,
+    root: str,
+    path: str = "",
+) -> Iterator[Any]:
+    """A tab of its own opened at the app's ``root`` URL + ``path`` (once the tabs of
+    earlier tests are gone, so that the tabs the servers list are this test's),
+    listening for saves; closed after, with the servers' logs printed (pytest shows
+    them if the test failed)."""
+    no_tabs_left(root)
     context = browser.new_context()
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_function(PAGE_LISTENS, timeout=60_000)
-    return context, page
+    try:
+        page = context.new_page()
+        page.goto(root + path)
+        page.wait_for_function(PAGE_LISTENS, timeout=60_000)
+        yield page
+    finally:
+        context.close()
+        print_logs(servers)
+
+
+def follows_a_save(process: DevreloadProcess, page: Any, old: str, new: str, shown: str) -> None:
+    """Save an edit and wait until the tab shows ``shown`` and the server's reload line
+    says a tab showed it."""
+    lines = process.count(SHOWN)
+    edit(process, old, new)
+    page.get_by_text(shown).wait_for(timeout=30_000)
+    process.wait_for_line(SHOWN, occurrences=lines + 1)
 
 
 def test_a_gradio_app_at_a_sub_path_follows_saves_and_errors(
@@ -138,14 +163,9 @@ def test_a_gradio_app_at_a_sub_path_follows_saves_and_errors(
     pointed at the proxy's root (/gradio_api/dev/reload), and a save never showed."""
     proxy, gradio, _ = servers
     url = proxy.url + "/app/"
-    no_tabs_left(url)
-    context, page = open_tab(browser, url)
-    try:
+    with tab(servers, browser, url) as page:
         page.get_by_role("textbox", name="Name").fill("typed behind a proxy")
-        shown = gradio.count(SHOWN)
-        edit(gradio, "Title v1", "Title v2")
-        page.get_by_text("Title v2").wait_for(timeout=30_000)
-        gradio.wait_for_line(SHOWN, occurrences=shown + 1)
+        follows_a_save(gradio, page, "Title v1", "Title v2", shown="Title v2")
         assert page.get_by_role("textbox", name="Name").input_value() == "typed behind a proxy"
         # devreload's status route, through the proxy: the tab, at the version it shows.
         tabs = status(url)["tabs"]
@@ -158,18 +178,14 @@ def test_a_gradio_app_at_a_sub_path_follows_saves_and_errors(
         edit(gradio, 'gr.Markdown("# Title v2"', 'gr.Markdown("# Title v3")')
         page.get_by_text("Title v3").wait_for(timeout=30_000)
         overlay.wait_for(state="detached", timeout=10_000)
-    finally:
-        context.close()
-        print_logs(servers)  # shown by pytest if the test failed
 
 
 def test_a_save_made_while_the_proxy_is_down_shows_once_it_is_back(
     servers: tuple[Nginx, DevreloadProcess, DevreloadProcess], browser: Any
 ) -> None:
     proxy, gradio, _ = servers
-    context, page = open_tab(browser, proxy.url + "/app/")
-    try:
-        (tab,) = status(gradio.url + "/")["tabs"]
+    with tab(servers, browser, proxy.url + "/app/") as page:
+        (shown,) = status(gradio.url + "/")["tabs"]
         proxy.stop()
         # The tab's stream is gone (the server saw it close) before the save.
         wait_for(lambda: status(gradio.url + "/")["tabs"] == [], 20, what="the stream to close")
@@ -180,33 +196,21 @@ def test_a_save_made_while_the_proxy_is_down_shows_once_it_is_back(
 
         def confirmed() -> bool:
             tabs = status(proxy.url + "/app/")["tabs"]
-            return len(tabs) == 1 and tabs[0]["version"] > tab["version"]
+            return len(tabs) == 1 and tabs[0]["version"] > shown["version"]
 
         wait_for(confirmed, 20, what="the tab to say it shows the new version")
-    finally:
-        context.close()
-        print_logs(servers)  # shown by pytest if the test failed
 
 
 def test_a_fastapi_app_at_a_prefix_it_does_not_know_follows_a_save(
     servers: tuple[Nginx, DevreloadProcess, DevreloadProcess], browser: Any
 ) -> None:
     proxy, _, fastapi = servers
-    url = proxy.url + "/fast/pages/deep"
-    no_tabs_left(proxy.url + "/fast/")
-    context, page = open_tab(browser, url)
-    try:
+    with tab(servers, browser, proxy.url + "/fast/", "pages/deep") as page:
         page.fill("#name", "kept")
-        shown = fastapi.count(SHOWN)
-        edit(fastapi, 'TITLE = "Fast v', 'TITLE = "Deep v')
-        page.get_by_text("Deep v1").wait_for(timeout=30_000)
-        fastapi.wait_for_line(SHOWN, occurrences=shown + 1)
+        follows_a_save(fastapi, page, 'TITLE = "Fast v', 'TITLE = "Deep v', shown="Deep v1")
         assert page.input_value("#name") == "kept"
         tabs = status(proxy.url + "/fast/")["tabs"]
-        assert [tab["path"] for tab in tabs] == ["/fast/pages/deep"], tabs
-    finally:
-        context.close()
-        print_logs(servers)  # shown by pytest if the test failed
+        assert [listed["path"] for listed in tabs] == ["/fast/pages/deep"], tabs
 
 
 def test_an_idle_tab_behind_a_short_read_timeout_follows_the_next_save(
@@ -216,20 +220,12 @@ def test_an_idle_tab_behind_a_short_read_timeout_follows_the_next_save(
     comes every 15 s): the tab connects again, and the save after it still shows and is
     confirmed, also when it is made before the tab is back."""
     proxy, _, fastapi = servers
-    no_tabs_left(proxy.url + "/fast/")
-    context, page = open_tab(browser, proxy.url + "/idle/")
-    try:
+    with tab(servers, browser, proxy.url + "/idle/") as page:
         cut = proxy.error_log().count("upstream timed out")
         wait_for(
             lambda: proxy.error_log().count("upstream timed out") > cut,
             20,
             what="nginx to close the idle stream",
         )
-        shown = fastapi.count(SHOWN)
         title = page.locator("h1").inner_text()
-        edit(fastapi, title, title + " after idle")
-        page.get_by_text(title + " after idle").wait_for(timeout=30_000)
-        fastapi.wait_for_line(SHOWN, occurrences=shown + 1)
-    finally:
-        context.close()
-        print_logs(servers)  # shown by pytest if the test failed
+        follows_a_save(fastapi, page, title, title + " after idle", shown=title + " after idle")

@@ -14,6 +14,7 @@ import textwrap
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,8 @@ from support import (
     devreload,
     markdown_values,
     save_in_place,
+    serve_source,
+    shared_devreload,
     wait_for,
 )
 
@@ -201,24 +204,41 @@ BROKEN = {
 }
 
 
+HELPER = 'TAG = "t1"\n'
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevreloadProcess]:
+    folder = tmp_path_factory.mktemp("broken")
+    (folder / "helper.py").write_text(HELPER)
+    with shared_devreload(folder, app_source("v1")) as process:
+        yield process
+
+
+@pytest.fixture
+def server(served: DevreloadProcess) -> DevreloadProcess:
+    """The module's process, serving v1 with the helper as written at first."""
+    serve_source(served, HELPER, served.app.parent / "helper.py")
+    return serve_source(served, app_source("v1"))
+
+
 @pytest.mark.parametrize("fault", sorted(BROKEN))
-def test_broken_code_keeps_last_good_app(tmp_path: Path, fault: str) -> None:
-    app = write_app(tmp_path)
+def test_broken_code_keeps_last_good_app(server: DevreloadProcess, fault: str) -> None:
+    app = server.app
     which, breaker, expected = BROKEN[fault]
-    target = app if which == "app" else tmp_path / "helper.py"
-    with devreload(app) as process:
-        process.wait_ready()
-        good = target.read_text()
-        save_in_place(target, breaker(good))
-        process.wait_for_line(expected)
-        line = next(line for line in process.lines if expected in line)
-        assert f"{target}, line " in line  # names file and line
-        serving(process, "# v1")
-        save_in_place(app, app_source("v2"))
-        if target != app:
-            save_in_place(target, good)
-        serving(process, "# v2")
-        summary(f"{fault}: last good app kept serving, error named {target.name} and line, fixed")
+    target = app if which == "app" else app.parent / "helper.py"
+    good = target.read_text()
+    told = server.count(expected)
+    save_in_place(target, breaker(good))
+    server.wait_for_line(expected, occurrences=told + 1)
+    line = [line for line in server.lines if expected in line][-1]
+    assert f"{target}, line " in line  # names file and line
+    serving(server, "# v1")
+    save_in_place(app, app_source("v2"))
+    if target != app:
+        save_in_place(target, good)
+    serving(server, "# v2")
+    summary(f"{fault}: last good app kept serving, error named {target.name} and line, fixed")
 
 
 def test_no_reload_block_raising_on_first_load_waits_for_a_fix(tmp_path: Path) -> None:

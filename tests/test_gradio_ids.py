@@ -1,15 +1,25 @@
 """Block ids across reloads (issue 10, items 7 and 8d): a real devreload process, a real
-Gradio server, and real headless Chromium for the layouts that render at runtime."""
+Gradio server, and real headless Chromium for the layouts that render at runtime.
+
+One devreload process serves the module's tests: each has its app served first
+(support.serve_source) and saves its own versions."""
 
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from support import DevreloadProcess, devreload, markdown_values, open_app_page, save_in_place
+from support import (
+    DevreloadProcess,
+    markdown_values,
+    open_app_page,
+    save_in_place,
+    serve_source,
+    shared_devreload,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -92,107 +102,124 @@ RENDER_APP = textwrap.dedent(
 )
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevreloadProcess]:
+    """One process for the module's single-page apps: each test has its own served
+    first, beside the helper module it imports."""
+    folder = tmp_path_factory.mktemp("gradio_ids")
+    (folder / "helper.py").write_text(HELPER)
+    with shared_devreload(folder, HELPER_APP.replace("VERSION", "v1")) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def served_multipage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevreloadProcess]:
+    """The multipage app from its first load on (its route is there from the start)."""
+    folder = tmp_path_factory.mktemp("gradio_ids_multipage")
+    (folder / "page2.py").write_text(PAGE2)
+    with shared_devreload(folder, MULTIPAGE_APP.replace("VERSION", "v1")) as process:
+        yield process
+
+
 def _ids(config: dict[str, Any]) -> list[int]:
     return sorted(component["id"] for component in config["components"])
 
 
-def _reloads_to(process: DevreloadProcess, app: Path, source: str, version: str) -> None:
-    save_in_place(app, source.replace("VERSION", version))
+def _reloads_to(process: DevreloadProcess, source: str, version: str) -> None:
+    save_in_place(process.app, source.replace("VERSION", version))
     process.wait_for_config(lambda c: any(version in v for v in markdown_values(c)), timeout=30)
 
 
-def test_components_built_by_an_unedited_helper_reload(tmp_path: Path) -> None:
-    (tmp_path / "helper.py").write_text(HELPER)
-    app = tmp_path / "app.py"
-    app.write_text(HELPER_APP.replace("VERSION", "v1"))
-    with devreload(app) as process:
-        process.wait_ready()
-        first = _ids(process.config())
-        for version in ("v2", "v3"):
-            _reloads_to(process, app, HELPER_APP, version)
-        assert "DuplicateBlockError" not in process.output
-        values = markdown_values(process.config())
-        assert "helper title" in values and "app v3" in values
-        # Same ids as on the first load: the page matches old and new components.
-        assert _ids(process.config()) == first
+def _failed_with(process: DevreloadProcess, source: str, error: str) -> None:
+    """Save ``source`` (which fails to load) and wait for the ``error`` it reports."""
+    told = process.count(error)
+    save_in_place(process.app, source)
+    process.wait_for_line(error, occurrences=told + 1)
+
+
+def test_components_built_by_an_unedited_helper_reload(served: DevreloadProcess) -> None:
+    process = serve_source(served, HELPER_APP.replace("VERSION", "v1"))
+    duplicates = process.count("DuplicateBlockError")
+    first = _ids(process.config())
+    for version in ("v2", "v3"):
+        _reloads_to(process, HELPER_APP, version)
+    assert process.count("DuplicateBlockError") == duplicates
+    values = markdown_values(process.config())
+    assert "helper title" in values and "app v3" in values
+    # Same ids as before the saves: the page matches old and new components.
+    assert _ids(process.config()) == first
 
 
 @pytest.mark.browser
-def test_helper_built_components_follow_saves_in_the_tab(tmp_path: Path, page: Any) -> None:
-    (tmp_path / "helper.py").write_text(HELPER)
-    app = tmp_path / "app.py"
-    app.write_text(HELPER_APP.replace("VERSION", "v1"))
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("helper title").wait_for(timeout=20_000)
-        page.get_by_label("helper note").fill("typed")
-        for version in ("v2", "v3"):
-            save_in_place(app, HELPER_APP.replace("VERSION", version))
-            # The open tab follows without a refresh, helper components included.
-            page.get_by_text(f"app {version}").wait_for(timeout=30_000)
-        page.get_by_text("helper title").wait_for(timeout=5_000)
-        assert page.get_by_label("helper note").input_value() == "typed"
-        assert "DuplicateBlockError" not in process.output
+def test_helper_built_components_follow_saves_in_the_tab(
+    served: DevreloadProcess, page: Any
+) -> None:
+    process = serve_source(served, HELPER_APP.replace("VERSION", "v1"))
+    duplicates = process.count("DuplicateBlockError")
+    open_app_page(page, process.url)
+    page.get_by_text("helper title").wait_for(timeout=20_000)
+    page.get_by_label("helper note").fill("typed")
+    for version in ("v2", "v3"):
+        save_in_place(process.app, HELPER_APP.replace("VERSION", version))
+        # The open tab follows without a refresh, helper components included.
+        page.get_by_text(f"app {version}").wait_for(timeout=30_000)
+    page.get_by_text("helper title").wait_for(timeout=5_000)
+    assert page.get_by_label("helper note").input_value() == "typed"
+    assert process.count("DuplicateBlockError") == duplicates
 
 
-def test_multipage_route_with_render_reloads(tmp_path: Path) -> None:
-    (tmp_path / "page2.py").write_text(PAGE2)
-    app = tmp_path / "app.py"
-    app.write_text(MULTIPAGE_APP.replace("VERSION", "v1"))
-    with devreload(app) as process:
-        process.wait_ready()
-        for version in ("v2", "v3"):
-            _reloads_to(process, app, MULTIPAGE_APP, version)
-        assert "DuplicateBlockError" not in process.output
-        ids = _ids(process.config())
-        assert len(ids) == len(set(ids))
+def test_multipage_route_with_render_reloads(served_multipage: DevreloadProcess) -> None:
+    process = serve_source(served_multipage, MULTIPAGE_APP.replace("VERSION", "v1"))
+    duplicates = process.count("DuplicateBlockError")
+    for version in ("v2", "v3"):
+        _reloads_to(process, MULTIPAGE_APP, version)
+    assert process.count("DuplicateBlockError") == duplicates
+    ids = _ids(process.config())
+    assert len(ids) == len(set(ids))
 
 
 @pytest.mark.browser
-def test_render_on_a_routed_page_keeps_working_after_saves(tmp_path: Path, page: Any) -> None:
-    (tmp_path / "page2.py").write_text(PAGE2)
-    app = tmp_path / "app.py"
-    app.write_text(MULTIPAGE_APP.replace("VERSION", "v1"))
-    with devreload(app) as process:
-        process.wait_ready()
-        for version in ("v2", "v3"):
-            _reloads_to(process, app, MULTIPAGE_APP, version)
-        open_app_page(page, process.url + "/page-2")
-        page.get_by_label("box 1").wait_for(timeout=20_000)
+def test_render_on_a_routed_page_keeps_working_after_saves(
+    served_multipage: DevreloadProcess, page: Any
+) -> None:
+    process = serve_source(served_multipage, MULTIPAGE_APP.replace("VERSION", "v1"))
+    duplicates = process.count("DuplicateBlockError")
+    for version in ("v2", "v3"):
+        _reloads_to(process, MULTIPAGE_APP, version)
+    open_app_page(page, process.url + "/page-2")
+    page.get_by_label("box 1").wait_for(timeout=20_000)
+    count = page.get_by_label("count")
+    count.fill("4")
+    count.press("Enter")
+    page.get_by_label("box 3").wait_for(timeout=20_000)
+    assert process.count("DuplicateBlockError") == duplicates
+
+
+@pytest.mark.browser
+def test_failed_save_leaves_render_of_last_good_version_working(
+    served: DevreloadProcess, page: Any
+) -> None:
+    process = serve_source(served, RENDER_APP.replace("VERSION", "v1"))
+    duplicates = process.count("DuplicateBlockError")
+    _reloads_to(process, RENDER_APP, "v2")
+    ids = _ids(process.config())
+    # A NameError halfway through: the new version built one component.
+    broken = RENDER_APP.replace("VERSION", "v3").replace(
+        '    count = gr.Number(value=2, label="count")\n',
+        '    undefined_name\n    count = gr.Number(value=2, label="count")\n',
+    )
+    _failed_with(process, broken, "NameError in")
+    config = process.config()
+    assert "render v2" in markdown_values(config)
+    assert _ids(config) == ids
+    open_app_page(page, process.url)
+    page.get_by_label("box 1").wait_for(timeout=20_000)
+    for n in ("5", "3", "6"):
         count = page.get_by_label("count")
-        count.fill("4")
+        count.fill(n)
         count.press("Enter")
-        page.get_by_label("box 3").wait_for(timeout=20_000)
-        assert "DuplicateBlockError" not in process.output
-
-
-@pytest.mark.browser
-def test_failed_save_leaves_render_of_last_good_version_working(tmp_path: Path, page: Any) -> None:
-    app = tmp_path / "app.py"
-    app.write_text(RENDER_APP.replace("VERSION", "v1"))
-    with devreload(app) as process:
-        process.wait_ready()
-        _reloads_to(process, app, RENDER_APP, "v2")
-        ids = _ids(process.config())
-        # A NameError halfway through: the new version built one component.
-        broken = RENDER_APP.replace("VERSION", "v3").replace(
-            '    count = gr.Number(value=2, label="count")\n',
-            '    undefined_name\n    count = gr.Number(value=2, label="count")\n',
-        )
-        save_in_place(app, broken)
-        process.wait_for_line("NameError in")
-        config = process.config()
-        assert "render v2" in markdown_values(config)
-        assert _ids(config) == ids
-        open_app_page(page, process.url)
-        page.get_by_label("box 1").wait_for(timeout=20_000)
-        for n in ("5", "3", "6"):
-            count = page.get_by_label("count")
-            count.fill(n)
-            count.press("Enter")
-            page.get_by_label(f"box {int(n) - 1}").wait_for(timeout=20_000)
-        assert "DuplicateBlockError" not in process.output
+        page.get_by_label(f"box {int(n) - 1}").wait_for(timeout=20_000)
+    assert process.count("DuplicateBlockError") == duplicates
 
 
 #: Issue 21, item 2: a render button adds a Textbox and a Button that echoes it;
@@ -241,26 +268,22 @@ def _answers(page: Any, button: str, output: str, expected: str) -> None:
 
 
 @pytest.mark.browser
-def test_a_row_rendered_after_a_failed_save_answers(tmp_path: Path, page: Any) -> None:
+def test_a_row_rendered_after_a_failed_save_answers(served: DevreloadProcess, page: Any) -> None:
     """After a save that fails at module level, the last good version stays whole:
     what its @gr.render builds from then on answers, as do the rows built before."""
-    app = tmp_path / "app.py"
-    app.write_text(ROWS_APP.replace("VERSION", "v1"))
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        for row in (0, 1):
-            page.get_by_role("button", name="Render a row").click()
-            page.get_by_label(f"Box {row}").wait_for(timeout=20_000)
-        broken = ROWS_APP.replace("VERSION", "v2").replace(
-            "with gr.Blocks() as demo:", "undefined_helper()\n\nwith gr.Blocks() as demo:"
-        )
-        save_in_place(app, broken)
-        process.wait_for_line("NameError in")
+    process = serve_source(served, ROWS_APP.replace("VERSION", "v1"))
+    open_app_page(page, process.url)
+    for row in (0, 1):
         page.get_by_role("button", name="Render a row").click()
-        page.get_by_label("Box 2").wait_for(timeout=20_000)
-        _answers(page, "Send 2", "Out 2", "row 2")
-        _answers(page, "Send 0", "Out 0", "row 0")
-        page.get_by_label("Plain in").fill("plain")
-        _answers(page, "Plain echo", "Plain out", "plain")
-        _answers(page, "Count", "Counter", "1")
+        page.get_by_label(f"Box {row}").wait_for(timeout=20_000)
+    broken = ROWS_APP.replace("VERSION", "v2").replace(
+        "with gr.Blocks() as demo:", "undefined_helper()\n\nwith gr.Blocks() as demo:"
+    )
+    _failed_with(process, broken, "NameError in")
+    page.get_by_role("button", name="Render a row").click()
+    page.get_by_label("Box 2").wait_for(timeout=20_000)
+    _answers(page, "Send 2", "Out 2", "row 2")
+    _answers(page, "Send 0", "Out 0", "row 0")
+    page.get_by_label("Plain in").fill("plain")
+    _answers(page, "Plain echo", "Plain out", "plain")
+    _answers(page, "Count", "Counter", "1")

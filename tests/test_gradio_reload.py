@@ -6,6 +6,7 @@ import inspect
 import json
 import textwrap
 import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -16,6 +17,8 @@ from support import (
     devreload,
     markdown_values,
     save_in_place,
+    serve_source,
+    shared_devreload,
     wait_for,
 )
 
@@ -71,39 +74,47 @@ def showing(process: DevreloadProcess, text: str) -> list[str]:
     )
 
 
-def test_no_reload_objects_keep_identity(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        before = values(process)[1]
-        save_in_place(app, app.read_text().replace("# v1", "# v2"))
-        after = showing(process, "# v2")
-        assert after[1] == before  # same id(model), same id(helper.client)
-        assert process.count("MODEL LOADED") == 1
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevreloadProcess]:
+    folder = tmp_path_factory.mktemp("gradio_reload")
+    with shared_devreload(folder, write_app(folder).read_text()) as process:
+        yield process
 
 
-def test_exception_at_import_keeps_old_app(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        good = app.read_text()
-        save_in_place(app, good.replace("# v1", "# v2").replace("import helper", "import nope"))
-        process.wait_for_line("ModuleNotFoundError in")
-        assert "# v1" in values(process)
-        save_in_place(app, good.replace("# v1", "# v3"))
-        showing(process, "# v3")
+@pytest.fixture
+def server(served: DevreloadProcess) -> DevreloadProcess:
+    """The module's process, serving the app and the helper as write_app writes them."""
+    serve_source(served, HELPER.format(text="h1"), served.app.parent / "helper.py")
+    return serve_source(served, APP.format(launch="").replace("HEADER", "v1"))
 
 
-def test_helper_module_edit_is_picked_up(tmp_path: Path) -> None:
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        before = values(process)[1]
-        save_in_place(tmp_path / "helper.py", HELPER.format(text="h2"))
-        after = showing(process, "helper=h2")[1]
-        # The helper's own NO_RELOAD client and the app's model are kept.
-        assert after == before.replace("helper=h1", "helper=h2")
-        process.wait_for_line("reloaded helper.py")
+def test_no_reload_objects_keep_identity(server: DevreloadProcess) -> None:
+    before = values(server)[1]
+    save_in_place(server.app, server.app.read_text().replace("# v1", "# v2"))
+    after = showing(server, "# v2")
+    assert after[1] == before  # same id(model), same id(helper.client)
+    assert server.count("MODEL LOADED") == 1
+
+
+def test_exception_at_import_keeps_old_app(server: DevreloadProcess) -> None:
+    app = server.app
+    good = app.read_text()
+    told = server.count("ModuleNotFoundError in")
+    save_in_place(app, good.replace("# v1", "# v2").replace("import helper", "import nope"))
+    server.wait_for_line("ModuleNotFoundError in", occurrences=told + 1)
+    assert "# v1" in values(server)
+    save_in_place(app, good.replace("# v1", "# v3"))
+    showing(server, "# v3")
+
+
+def test_helper_module_edit_is_picked_up(server: DevreloadProcess) -> None:
+    before = values(server)[1]
+    lines = server.count("reloaded helper.py")
+    save_in_place(server.app.parent / "helper.py", HELPER.format(text="h2"))
+    after = showing(server, "helper=h2")[1]
+    # The helper's own NO_RELOAD client and the app's model are kept.
+    assert after == before.replace("helper=h1", "helper=h2")
+    server.wait_for_line("reloaded helper.py", occurrences=lines + 1)
 
 
 def test_save_during_a_reload_is_not_lost(tmp_path: Path) -> None:
@@ -151,29 +162,36 @@ def test_app_arguments_after_double_dash(tmp_path: Path) -> None:
         assert "argv=['--flag', 'value']" in values(process)
 
 
-def test_dev_reload_pushes_without_polling_delay(tmp_path: Path) -> None:
+def test_dev_reload_pushes_without_polling_delay(server: DevreloadProcess) -> None:
     import httpx
 
-    app = write_app(tmp_path)
-    with devreload(app) as process:
-        process.wait_ready()
-        with (
-            httpx.Client(base_url=process.url, timeout=10) as client,
-            client.stream("GET", "/gradio_api/dev/reload") as events,
-        ):
-            lines = (line for line in events.iter_lines() if line)
-            assert next(lines) == "retry: 1000"  # a cut stream is open again within 1 s
-            assert next(lines).startswith(":")  # connected
-            assert next(lines) == "event: hello"
-            hello = json.loads(next(lines).removeprefix("data: "))
-            client.post(
-                "/__devreload__/tab",
-                json={"op": "hello", "tab": "t", "version": 0, "channel": hello["channel"]},
-            )
-            save_in_place(app, app.read_text().replace("# v1", "# v2"))
-            assert next(lines) == "event: reload"
-            client.post("/__devreload__/tab", json={"op": "shown", "tab": "t", "version": 1})
-        process.wait_for_line("; 1 of 1 tab shows it in ")
+    shown = server.count("; 1 of 1 tab shows it in ")
+    with (
+        httpx.Client(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/gradio_api/dev/reload") as events,
+    ):
+        lines = (line for line in events.iter_lines() if line)
+        assert next(lines) == "retry: 1000"  # a cut stream is open again within 1 s
+        assert next(lines).startswith(":")  # connected
+        assert next(lines) == "event: hello"
+        hello = json.loads(next(lines).removeprefix("data: "))
+        client.post(
+            "/__devreload__/tab",
+            json={
+                "op": "hello",
+                "tab": "t",
+                "version": hello["version"],
+                "channel": hello["channel"],
+            },
+        )
+        save_in_place(server.app, server.app.read_text().replace("# v1", "# v2"))
+        assert next(lines) == "event: reload"
+        reload = json.loads(next(lines).removeprefix("data: "))
+        assert reload["version"] == hello["version"] + 1
+        client.post(
+            "/__devreload__/tab", json={"op": "shown", "tab": "t", "version": reload["version"]}
+        )
+    server.wait_for_line("; 1 of 1 tab shows it in ", occurrences=shown + 1)
 
 
 def run_to_exit(app: Path, *args: str) -> tuple[int, str]:

@@ -1,14 +1,28 @@
-"""Gradio pages keep their component values across a save (issue 12), in real Chromium."""
+"""Gradio pages keep their component values across a save (issue 12), in real Chromium.
+
+One devreload process serves most of the module's tests: each has its app served
+first (support.serve_source), opens its own tab and saves its own edits. The options
+of a run (-v, --no-keep-state) and the demo get a process of their own.
+"""
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support import devreload, open_app_page, save_in_place, wait_for
+from support import (
+    DevreloadProcess,
+    devreload,
+    open_app_page,
+    save_in_place,
+    serve_source,
+    shared_devreload,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -35,8 +49,21 @@ APP = textwrap.dedent(
 )
 
 
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevreloadProcess]:
+    with shared_devreload(tmp_path_factory.mktemp("page_state"), APP) as process:
+        yield process
+
+
+@pytest.fixture
+def server(served: DevreloadProcess) -> DevreloadProcess:
+    """The module's process, serving APP."""
+    return serve_source(served, APP)
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Path:
+    """APP in a folder of its own, for a test that runs devreload with other options."""
     path = tmp_path / "app.py"
     path.write_text(APP)
     return path
@@ -74,47 +101,43 @@ def save_and_wait(app: Path, pages: list[Any], old: str, new: str) -> None:
         page.get_by_text("Header v2").wait_for(timeout=20_000)
 
 
-def test_every_value_survives_a_save_of_an_unrelated_part(app: Path, page: Any) -> None:
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        out = work_page(page, "Ada", 42, "green")
-        before = values(page)
-        assert before == {"name": "Ada", "level": "42", "agree": True, "color": "green", "out": out}
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
-        wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
+def test_every_value_survives_a_save_of_an_unrelated_part(
+    server: DevreloadProcess, page: Any
+) -> None:
+    open_app_page(page, server.url)
+    out = work_page(page, "Ada", 42, "green")
+    before = values(page)
+    assert before == {"name": "Ada", "level": "42", "agree": True, "color": "green", "out": out}
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
 
 
-def test_a_changed_default_takes_the_new_value(app: Path, page: Any) -> None:
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        out = work_page(page, "Ada", 42, "green")
-        save_in_place(
-            app,
-            app.read_text()
-            .replace("# Header v1", "# Header v2")
-            .replace("value=10, step=1", "value=77, step=1"),
-        )
-        page.get_by_text("Header v2").wait_for(timeout=20_000)
-        expected = {"name": "Ada", "level": "77", "agree": True, "color": "green", "out": out}
-        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+def test_a_changed_default_takes_the_new_value(server: DevreloadProcess, page: Any) -> None:
+    open_app_page(page, server.url)
+    out = work_page(page, "Ada", 42, "green")
+    save_in_place(
+        server.app,
+        server.app.read_text()
+        .replace("# Header v1", "# Header v2")
+        .replace("value=10, step=1", "value=77, step=1"),
+    )
+    page.get_by_text("Header v2").wait_for(timeout=20_000)
+    expected = {"name": "Ada", "level": "77", "agree": True, "color": "green", "out": out}
+    wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
 
 
-def test_two_tabs_keep_their_own_values(app: Path, browser: Any) -> None:
+def test_two_tabs_keep_their_own_values(server: DevreloadProcess, browser: Any) -> None:
     contexts = [browser.new_context(), browser.new_context()]
     try:
         first, second = (context.new_page() for context in contexts)
-        with devreload(app) as process:
-            process.wait_ready()
-            open_app_page(first, process.url)
-            open_app_page(second, process.url)
-            work_page(first, "Ada", 42, "green")
-            work_page(second, "Grace", 7, "blue")
-            before = [values(first), values(second)]
-            assert before[0] != before[1]
-            save_and_wait(app, [first, second], "# Header v1", "# Header v2")
-            wait_for(lambda: [values(first), values(second)] == before, 10, what="both tabs")
+        open_app_page(first, server.url)
+        open_app_page(second, server.url)
+        work_page(first, "Ada", 42, "green")
+        work_page(second, "Grace", 7, "blue")
+        before = [values(first), values(second)]
+        assert before[0] != before[1]
+        save_and_wait(server.app, [first, second], "# Header v1", "# Header v2")
+        wait_for(lambda: [values(first), values(second)] == before, 10, what="both tabs")
     finally:
         for context in contexts:
             context.close()
@@ -142,83 +165,78 @@ CHAT_APP = textwrap.dedent(
 )
 
 
-def test_chat_history_survives_a_save(tmp_path: Path, page: Any) -> None:
-    app = tmp_path / "app.py"
-    app.write_text(CHAT_APP)
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        for message in ("first question", "second question"):
-            page.get_by_label("Ask", exact=True).fill(message)
-            page.get_by_label("Ask", exact=True).press("Enter")
-            page.get_by_text(f"echo {message}").wait_for(timeout=20_000)
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
-        for text in ("first question", "echo first question", "echo second question"):
-            page.get_by_text(text, exact=True).wait_for(timeout=10_000)
+def test_chat_history_survives_a_save(served: DevreloadProcess, page: Any) -> None:
+    server = serve_source(served, CHAT_APP)
+    open_app_page(page, server.url)
+    for message in ("first question", "second question"):
+        page.get_by_label("Ask", exact=True).fill(message)
+        page.get_by_label("Ask", exact=True).press("Enter")
+        page.get_by_text(f"echo {message}").wait_for(timeout=20_000)
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    for text in ("first question", "echo first question", "echo second question"):
+        page.get_by_text(text, exact=True).wait_for(timeout=10_000)
 
 
-def test_components_inserted_above_do_not_reset_it(app: Path, page: Any) -> None:
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        work_page(page, "Ada", 42, "green")
-        before = values(page)
-        save_in_place(
-            app,
-            app.read_text()
-            .replace("# Header v1", "# Header v2")
-            .replace(
-                '    name = gr.Textbox(label="Name")',
-                '    gr.Slider(0, 5, label="Other")\n'
-                '    gr.Dropdown(["x", "y"], label="Pick")\n'
-                '    name = gr.Textbox(label="Name")',
-            ),
-        )
-        page.get_by_text("Header v2").wait_for(timeout=20_000)
-        wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
+def test_components_inserted_above_do_not_reset_it(server: DevreloadProcess, page: Any) -> None:
+    open_app_page(page, server.url)
+    work_page(page, "Ada", 42, "green")
+    before = values(page)
+    save_in_place(
+        server.app,
+        server.app.read_text()
+        .replace("# Header v1", "# Header v2")
+        .replace(
+            '    name = gr.Textbox(label="Name")',
+            '    gr.Slider(0, 5, label="Other")\n'
+            '    gr.Dropdown(["x", "y"], label="Pick")\n'
+            '    name = gr.Textbox(label="Name")',
+        ),
+    )
+    page.get_by_text("Header v2").wait_for(timeout=20_000)
+    wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
 
 
-def test_a_renamed_label_keeps_the_value_a_moved_one_does_not(app: Path, page: Any) -> None:
+def test_a_renamed_label_keeps_the_value_a_moved_one_does_not(
+    server: DevreloadProcess, page: Any
+) -> None:
     """Fixing a component's own label keeps what it holds (it kept its place); a
     component removed in one place and another of its type added elsewhere in the
     same save do not share a value: the new one starts empty."""
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        out = work_page(page, "Ada", 42, "green")
-        save_in_place(
-            app,
-            app.read_text()
-            .replace("# Header v1", "# Header v2")
-            .replace('label="Name"', 'label="Full name"')
-            .replace('label="Level"', 'label="Level (0-100)"'),
-        )
-        page.get_by_text("Header v2").wait_for(timeout=20_000)
-        wait_for(
-            lambda: (
-                page.get_by_label("Full name").input_value() == "Ada"
-                and page.get_by_label("number input for Level (0-100)").input_value() == "42"
-                and page.get_by_label("Out").input_value() == out
-            ),
-            10,
-            what="the renamed components' values",
-        )
-        # "Out" removed below the button and "Notes" added above the first field:
-        # not a rename.
-        save_in_place(
-            app,
-            app.read_text()
-            .replace("# Header v2", "# Header v3")
-            .replace('    out = gr.Textbox(label="Out")\n', "")
-            .replace(
-                '    name = gr.Textbox(label="Full name")',
-                '    out = gr.Textbox(label="Notes")\n    name = gr.Textbox(label="Full name")',
-            ),
-        )
-        page.get_by_text("Header v3").wait_for(timeout=20_000)
-        page.get_by_label("Notes").wait_for(timeout=10_000)
-        assert page.get_by_label("Notes").input_value() == ""
-        assert page.get_by_label("Full name").input_value() == "Ada"
+    open_app_page(page, server.url)
+    out = work_page(page, "Ada", 42, "green")
+    save_in_place(
+        server.app,
+        server.app.read_text()
+        .replace("# Header v1", "# Header v2")
+        .replace('label="Name"', 'label="Full name"')
+        .replace('label="Level"', 'label="Level (0-100)"'),
+    )
+    page.get_by_text("Header v2").wait_for(timeout=20_000)
+    wait_for(
+        lambda: (
+            page.get_by_label("Full name").input_value() == "Ada"
+            and page.get_by_label("number input for Level (0-100)").input_value() == "42"
+            and page.get_by_label("Out").input_value() == out
+        ),
+        10,
+        what="the renamed components' values",
+    )
+    # "Out" removed below the button and "Notes" added above the first field:
+    # not a rename.
+    save_in_place(
+        server.app,
+        server.app.read_text()
+        .replace("# Header v2", "# Header v3")
+        .replace('    out = gr.Textbox(label="Out")\n', "")
+        .replace(
+            '    name = gr.Textbox(label="Full name")',
+            '    out = gr.Textbox(label="Notes")\n    name = gr.Textbox(label="Full name")',
+        ),
+    )
+    page.get_by_text("Header v3").wait_for(timeout=20_000)
+    page.get_by_label("Notes").wait_for(timeout=10_000)
+    assert page.get_by_label("Notes").input_value() == ""
+    assert page.get_by_label("Full name").input_value() == "Ada"
 
 
 NUMBERS_APP = textwrap.dedent(
@@ -236,77 +254,76 @@ NUMBERS_APP = textwrap.dedent(
 )
 
 
-def test_components_added_above_filled_ones_start_empty(tmp_path: Path, page: Any) -> None:
+def test_components_added_above_filled_ones_start_empty(
+    served: DevreloadProcess, page: Any
+) -> None:
     """Gradio reuses the mounted components by position: a Textbox and a Number
     added above filled ones must show their own (empty) values, not the text and the
     number the page's components held there, which move down with their owners."""
-    app = tmp_path / "app.py"
-    app.write_text(NUMBERS_APP)
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        page.get_by_label("Text").fill("kept text")
-        page.get_by_label("Count").fill("42")
-        page.get_by_label("Count").press("Tab")
-        save_in_place(
-            app,
-            app.read_text()
-            .replace("# Header v1", "# Header v2")
-            .replace(
-                '    text = gr.Textbox(label="Text")',
-                '    gr.Textbox(label="New text")\n'
-                '    gr.Number(label="New count")\n'
-                '    text = gr.Textbox(label="Text")',
-            ),
-        )
-        page.get_by_text("Header v2").wait_for(timeout=20_000)
-        wait_for(
-            lambda: (
-                page.get_by_label("Text", exact=True).input_value() == "kept text"
-                and page.get_by_label("Count", exact=True).input_value() == "42"
-            ),
-            10,
-            what="the filled components' values",
-        )
-        assert page.get_by_label("New text").input_value() == ""
-        assert page.get_by_label("New count").input_value() == ""
+    server = serve_source(served, NUMBERS_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    page.get_by_label("Text").fill("kept text")
+    page.get_by_label("Count").fill("42")
+    page.get_by_label("Count").press("Tab")
+    save_in_place(
+        server.app,
+        server.app.read_text()
+        .replace("# Header v1", "# Header v2")
+        .replace(
+            '    text = gr.Textbox(label="Text")',
+            '    gr.Textbox(label="New text")\n'
+            '    gr.Number(label="New count")\n'
+            '    text = gr.Textbox(label="Text")',
+        ),
+    )
+    page.get_by_text("Header v2").wait_for(timeout=20_000)
+    wait_for(
+        lambda: (
+            page.get_by_label("Text", exact=True).input_value() == "kept text"
+            and page.get_by_label("Count", exact=True).input_value() == "42"
+        ),
+        10,
+        what="the filled components' values",
+    )
+    assert page.get_by_label("New text").input_value() == ""
+    assert page.get_by_label("New count").input_value() == ""
 
 
-def test_devreload_reset_class_opts_a_component_out(app: Path, page: Any) -> None:
-    app.write_text(APP.replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]'))
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        out = work_page(page, "Ada", 42, "green")
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
-        expected = {"name": "Ada", "level": "10", "agree": True, "color": "green", "out": out}
-        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+def test_devreload_reset_class_opts_a_component_out(served: DevreloadProcess, page: Any) -> None:
+    server = serve_source(
+        served, APP.replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]')
+    )
+    open_app_page(page, server.url)
+    out = work_page(page, "Ada", 42, "green")
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    expected = {"name": "Ada", "level": "10", "agree": True, "color": "green", "out": out}
+    wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
 
 
-def test_values_changed_by_hand_after_the_last_event_are_kept(app: Path, page: Any) -> None:
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        out = work_page(page, "Ada", 42, "green")
-        page.get_by_label("Name").fill("Ada typed later")
-        slider = page.get_by_label("number input for Level")
-        slider.fill("55")
-        slider.press("Enter")
-        page.get_by_label("Agree").uncheck()
-        page.locator("#message textarea").fill("typed, not sent")
-        page.get_by_placeholder("No label").fill("typed without a label")
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
-        expected = {
-            "name": "Ada typed later",
-            "level": "55",
-            "agree": False,
-            "color": "green",
-            "out": out,
-        }
-        wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
-        assert page.locator("#message textarea").input_value() == "typed, not sent"
-        assert page.get_by_placeholder("No label").input_value() == "typed without a label"
+def test_values_changed_by_hand_after_the_last_event_are_kept(
+    server: DevreloadProcess, page: Any
+) -> None:
+    open_app_page(page, server.url)
+    out = work_page(page, "Ada", 42, "green")
+    page.get_by_label("Name").fill("Ada typed later")
+    slider = page.get_by_label("number input for Level")
+    slider.fill("55")
+    slider.press("Enter")
+    page.get_by_label("Agree").uncheck()
+    page.locator("#message textarea").fill("typed, not sent")
+    page.get_by_placeholder("No label").fill("typed without a label")
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    expected = {
+        "name": "Ada typed later",
+        "level": "55",
+        "agree": False,
+        "color": "green",
+        "out": out,
+    }
+    wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+    assert page.locator("#message textarea").input_value() == "typed, not sent"
+    assert page.get_by_placeholder("No label").input_value() == "typed without a label"
 
 
 PLACE_APP = textwrap.dedent(
@@ -351,13 +368,6 @@ PLACE_APP = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def place_app(tmp_path: Path) -> Path:
-    path = tmp_path / "app.py"
-    path.write_text(PLACE_APP)
-    return path
-
-
 def accordion_open(page: Any, label: str) -> bool:
     return bool(
         page.evaluate(
@@ -368,51 +378,51 @@ def accordion_open(page: Any, label: str) -> bool:
     )
 
 
-def test_selected_tab_accordions_and_scroll_survive_a_save(place_app: Path, page: Any) -> None:
-    with devreload(place_app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        page.get_by_role("tab", name="Second").click()
-        page.get_by_text("More", exact=True).click()
-        page.get_by_text("Less", exact=True).click()
-        wait_for(lambda: accordion_open(page, "More") and not accordion_open(page, "Less"), 10)
-        page.evaluate("() => window.scrollTo(0, 600)")
-        wait_for(lambda: page.evaluate("() => window.scrollY") == 600, 10, what="scrolled")
-        scrolled = 600
-        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
-        wait_for(
-            lambda: page.get_by_role("tab", name="Second").get_attribute("aria-selected") == "true",
-            10,
-            what="the second tab still selected",
-        )
-        wait_for(lambda: accordion_open(page, "More"), 10, what="More still open")
-        assert not accordion_open(page, "Less")
-        wait_for(
-            lambda: abs(page.evaluate("() => window.scrollY") - scrolled) <= 2,
-            10,
-            what=f"the page scrolled to {scrolled}",
-        )
+def test_selected_tab_accordions_and_scroll_survive_a_save(
+    served: DevreloadProcess, page: Any
+) -> None:
+    server = serve_source(served, PLACE_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    page.get_by_role("tab", name="Second").click()
+    page.get_by_text("More", exact=True).click()
+    page.get_by_text("Less", exact=True).click()
+    wait_for(lambda: accordion_open(page, "More") and not accordion_open(page, "Less"), 10)
+    page.evaluate("() => window.scrollTo(0, 600)")
+    wait_for(lambda: page.evaluate("() => window.scrollY") == 600, 10, what="scrolled")
+    scrolled = 600
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    wait_for(
+        lambda: page.get_by_role("tab", name="Second").get_attribute("aria-selected") == "true",
+        10,
+        what="the second tab still selected",
+    )
+    wait_for(lambda: accordion_open(page, "More"), 10, what="More still open")
+    assert not accordion_open(page, "Less")
+    wait_for(
+        lambda: abs(page.evaluate("() => window.scrollY") - scrolled) <= 2,
+        10,
+        what=f"the page scrolled to {scrolled}",
+    )
 
 
 def test_an_accordion_opened_in_a_tab_hidden_at_the_save_stays_open(
-    place_app: Path, page: Any
+    served: DevreloadProcess, page: Any
 ) -> None:
-    with devreload(place_app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        page.get_by_role("tab", name="Second").click()
-        page.get_by_text("Deep", exact=True).click()
-        wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep open")
-        page.get_by_role("tab", name="First").click()
-        wait_for(
-            lambda: page.get_by_role("tab", name="First").get_attribute("aria-selected") == "true",
-            10,
-        )
-        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
-        page.get_by_role("tab", name="Second").click()
-        wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep still open")
+    server = serve_source(served, PLACE_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    page.get_by_role("tab", name="Second").click()
+    page.get_by_text("Deep", exact=True).click()
+    wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep open")
+    page.get_by_role("tab", name="First").click()
+    wait_for(
+        lambda: page.get_by_role("tab", name="First").get_attribute("aria-selected") == "true",
+        10,
+    )
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    page.get_by_role("tab", name="Second").click()
+    wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep still open")
 
 
 def toppings(page: Any) -> list[str]:
@@ -426,46 +436,48 @@ def toppings(page: Any) -> list[str]:
     )
 
 
-def test_dropdown_and_radio_picked_by_hand_survive_a_save(place_app: Path, page: Any) -> None:
-    with devreload(place_app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        page.get_by_label("Color").click()
-        page.get_by_role("option", name="blue").click()
-        page.get_by_label("Large").check()
-        wait_for(lambda: page.get_by_label("Color").input_value() == "blue", 10)
-        # A multiselect: one option added, the default one removed, by hand.
-        page.get_by_label("Toppings").click()
-        page.get_by_role("option", name="Olives").click()
-        page.get_by_label("Toppings").press("Escape")
-        page.locator(".token", has_text="Cheese").locator(".token-remove").click()
-        wait_for(lambda: toppings(page) == ["Olives"], 10, what="only Olives chosen")
-        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
-        wait_for(
-            lambda: (
-                page.get_by_label("Color").input_value() == "blue"
-                and page.get_by_label("Large").is_checked()
-                and toppings(page) == ["Olives"]
-            ),
-            10,
-            what="blue, Large and Olives still picked",
-        )
+def test_dropdown_and_radio_picked_by_hand_survive_a_save(
+    served: DevreloadProcess, page: Any
+) -> None:
+    server = serve_source(served, PLACE_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    page.get_by_label("Color").click()
+    page.get_by_role("option", name="blue").click()
+    page.get_by_label("Large").check()
+    wait_for(lambda: page.get_by_label("Color").input_value() == "blue", 10)
+    # A multiselect: one option added, the default one removed, by hand.
+    page.get_by_label("Toppings").click()
+    page.get_by_role("option", name="Olives").click()
+    page.get_by_label("Toppings").press("Escape")
+    page.locator(".token", has_text="Cheese").locator(".token-remove").click()
+    wait_for(lambda: toppings(page) == ["Olives"], 10, what="only Olives chosen")
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    wait_for(
+        lambda: (
+            page.get_by_label("Color").input_value() == "blue"
+            and page.get_by_label("Large").is_checked()
+            and toppings(page) == ["Olives"]
+        ),
+        10,
+        what="blue, Large and Olives still picked",
+    )
 
 
-def test_state_and_the_number_showing_it_agree_after_a_save(place_app: Path, page: Any) -> None:
-    with devreload(place_app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        add = page.get_by_role("button", name="Add", exact=True)
-        for expected in ("1", "2", "3"):
-            add.click()
-            wait_for(lambda e=expected: page.get_by_label("Count").input_value() == e, 20)
-        save_and_wait(place_app, [page], "# Header v1", "# Header v2")
-        wait_for(lambda: page.get_by_label("Count").input_value() == "3", 10, what="3 shown")
-        add.click()  # gr.State kept 3 on the server: the next event shows 4
-        wait_for(lambda: page.get_by_label("Count").input_value() == "4", 20, what="4 shown")
+def test_state_and_the_number_showing_it_agree_after_a_save(
+    served: DevreloadProcess, page: Any
+) -> None:
+    server = serve_source(served, PLACE_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    add = page.get_by_role("button", name="Add", exact=True)
+    for expected in ("1", "2", "3"):
+        add.click()
+        wait_for(lambda e=expected: page.get_by_label("Count").input_value() == e, 20)
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    wait_for(lambda: page.get_by_label("Count").input_value() == "3", 10, what="3 shown")
+    add.click()  # gr.State kept 3 on the server: the next event shows 4
+    wait_for(lambda: page.get_by_label("Count").input_value() == "4", 20, what="4 shown")
 
 
 def test_no_keep_state_turns_it_off_for_the_run(app: Path, page: Any) -> None:
@@ -532,36 +544,35 @@ def shows_file(page: Any, label: str, name: str) -> bool:
     return name in "".join(block(page, label).inner_text().split())
 
 
-def test_uploads_and_a_multimodal_message_survive_a_save(tmp_path: Path, page: Any) -> None:
-    app = tmp_path / "app.py"
-    app.write_text(UPLOAD_APP)
+def test_uploads_and_a_multimodal_message_survive_a_save(
+    tmp_path: Path, served: DevreloadProcess, page: Any
+) -> None:
     invoice = tmp_path / "invoice.txt"
     invoice.write_text("total: 42 EUR\n")
     picture = tmp_path / "red.png"
     from PIL import Image
 
     Image.new("RGB", (8, 8), (255, 0, 0)).save(picture)
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        block(page, "Doc").locator("input[type=file]").set_input_files(invoice)
-        wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
-        block(page, "Pic").locator("input[type=file]").set_input_files(picture)
-        block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
-        message = block(page, "Msg")
-        message.locator("textarea").fill("what is the total?")
-        message.locator("input[type=file]").set_input_files(picture)
-        message.locator('img[src*="red.png"]').wait_for(timeout=10_000)
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
-        wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
-        block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
-        block(page, "Msg").locator('img[src*="red.png"]').wait_for(timeout=10_000)
-        wait_for(
-            lambda: block(page, "Msg").locator("textarea").input_value() == "what is the total?",
-            10,
-            what="the message's text",
-        )
+    server = serve_source(served, UPLOAD_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    block(page, "Doc").locator("input[type=file]").set_input_files(invoice)
+    wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
+    block(page, "Pic").locator("input[type=file]").set_input_files(picture)
+    block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+    message = block(page, "Msg")
+    message.locator("textarea").fill("what is the total?")
+    message.locator("input[type=file]").set_input_files(picture)
+    message.locator('img[src*="red.png"]').wait_for(timeout=10_000)
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
+    block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+    block(page, "Msg").locator('img[src*="red.png"]').wait_for(timeout=10_000)
+    wait_for(
+        lambda: block(page, "Msg").locator("textarea").input_value() == "what is the total?",
+        10,
+        what="the message's text",
+    )
 
 
 DROP_FILE = """
@@ -577,17 +588,16 @@ DROP_FILE = """
 """
 
 
-def test_a_file_dropped_onto_an_upload_area_survives_a_save(tmp_path: Path, page: Any) -> None:
-    app = tmp_path / "app.py"
-    app.write_text(UPLOAD_APP)
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        block(page, "Doc").locator('button[aria-dropeffect="copy"]').evaluate(DROP_FILE)
-        wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt in Doc")
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
-        wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt kept")
+def test_a_file_dropped_onto_an_upload_area_survives_a_save(
+    served: DevreloadProcess, page: Any
+) -> None:
+    server = serve_source(served, UPLOAD_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    block(page, "Doc").locator('button[aria-dropeffect="copy"]').evaluate(DROP_FILE)
+    wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt in Doc")
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt kept")
 
 
 def test_demo_conversation_and_document_survive_a_save(tmp_path: Path, page: Any) -> None:
@@ -651,18 +661,17 @@ BROWSER_STATE_APP = textwrap.dedent(
 )
 
 
-def test_browser_state_and_the_number_showing_it_survive_a_save(tmp_path: Path, page: Any) -> None:
-    app = tmp_path / "app.py"
-    app.write_text(BROWSER_STATE_APP)
-    with devreload(app) as process:
-        process.wait_ready()
-        open_app_page(page, process.url)
-        page.get_by_text("Header v1").wait_for(timeout=20_000)
-        click = page.get_by_role("button", name="Click", exact=True)
-        for expected in ("1", "2"):
-            click.click()
-            wait_for(lambda e=expected: page.get_by_label("Clicks").input_value() == e, 20)
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
-        wait_for(lambda: page.get_by_label("Clicks").input_value() == "2", 10, what="2 shown")
-        click.click()  # the BrowserState kept 2 in the page: the next event shows 3
-        wait_for(lambda: page.get_by_label("Clicks").input_value() == "3", 20, what="3 shown")
+def test_browser_state_and_the_number_showing_it_survive_a_save(
+    served: DevreloadProcess, page: Any
+) -> None:
+    server = serve_source(served, BROWSER_STATE_APP)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    click = page.get_by_role("button", name="Click", exact=True)
+    for expected in ("1", "2"):
+        click.click()
+        wait_for(lambda e=expected: page.get_by_label("Clicks").input_value() == e, 20)
+    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    wait_for(lambda: page.get_by_label("Clicks").input_value() == "2", 10, what="2 shown")
+    click.click()  # the BrowserState kept 2 in the page: the next event shows 3
+    wait_for(lambda: page.get_by_label("Clicks").input_value() == "3", 20, what="3 shown")

@@ -1,8 +1,9 @@
 """Every open tab follows every save, says so, and is never left silently dead:
 real devreload, real Gradio, several tabs of one headless Chromium.
 
-One devreload process serves the module's tests; each test saves its own edit of
-the app and puts the file back. Under Gradio 5 too: scripts/compat.sh runs this file.
+One devreload process serves the module's tests; each starts from APP served
+(support.serve_source) and saves its own edits. Under Gradio 5 too: scripts/compat.sh
+runs this file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from typing import Any
 import pytest
 
 from reloader.testing import PAGE_LISTENS
-from support import DevreloadProcess, devreload, save_in_place, wait_for
+from support import (
+    DevreloadProcess,
+    devreload,
+    save_in_place,
+    serve_source,
+    shared_devreload,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -52,31 +60,18 @@ APP = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevreloadProcess, Path]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevreloadProcess]:
     folder = tmp_path_factory.mktemp("tabs")
-    app = folder / "app.py"
-    app.write_text(APP)
     events = folder / "events.jsonl"
-    process = DevreloadProcess(app, args=("--events-file", str(events))).start()
-    try:
-        process.wait_ready(90)
-        yield process, app
-    except BaseException:
-        print(f"--- devreload output ---\n{process.output}\n--- end ---")
-        raise
-    finally:
-        process.stop()
+    with shared_devreload(folder, APP, args=("--events-file", str(events))) as process:
+        yield process
 
 
 @pytest.fixture
-def server(served: tuple[DevreloadProcess, Path]) -> Iterator[DevreloadProcess]:
-    """The module's process; the app file is put back after the test."""
-    process, app = served
-    yield process
-    if app.read_text() != APP:
-        lines = process.count("devreload: reloaded")
-        save_in_place(app, APP)
-        process.wait_for_line("devreload: reloaded", occurrences=lines + 1)
+def server(served: DevreloadProcess) -> DevreloadProcess:
+    """The module's process, serving APP whatever the test before saved, with the
+    tabs of the tests before gone."""
+    return serve_source(served, APP)
 
 
 def edit(process: DevreloadProcess, old: str, new: str) -> None:
@@ -91,12 +86,6 @@ def last_reloaded(process: DevreloadProcess) -> dict[str, Any]:
     with open(process.app.parent / "events.jsonl", encoding="utf-8") as lines:
         events = [json.loads(line) for line in lines]
     return next(event for event in reversed(events) if event["event"] == "reloaded")
-
-
-def no_tabs_left(server: DevreloadProcess) -> None:
-    """The module's server outlives each test: wait until the tabs of the tests before
-    have said goodbye, so that the counts a test checks are its own tabs'."""
-    wait_for(lambda: status(server)["tabs"] == [], 20, what="earlier tests' tabs to go")
 
 
 def open_tab(context: Any, url: str) -> Any:
@@ -120,7 +109,6 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
     handed the new Markdown's props and threw ("e.flatMap is not a function"), the tab
     stayed on the old layout for good and sent nothing more. Now the new layout shows,
     the conversation is kept, and the next message is answered."""
-    no_tabs_left(server)
     context = browser.new_context()
     try:
         page = open_tab(context, server.url)
@@ -243,7 +231,6 @@ def test_more_tabs_than_a_browser_has_connections_all_follow_and_answer(
     """A browser allows 6 connections per host: with streams held by each Gradio tab
     (Gradio's and devreload's) the third tab froze the app. devreload holds one for
     all of them (20 lighter tabs: test_twenty_tabs_...)."""
-    no_tabs_left(server)
     context = browser.new_context()
     try:
         pages = [open_tab(context, server.url) for _ in range(8)]
@@ -276,7 +263,6 @@ def test_a_tab_whose_rerender_throws_reloads_itself_with_its_state(
     server: DevreloadProcess, browser: Any
 ) -> None:
     context = browser.new_context()
-    no_tabs_left(server)
     try:
         page = open_tab(context, server.url)
         ask(page, "remember me")

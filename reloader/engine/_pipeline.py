@@ -182,6 +182,7 @@ class Engine:
             try:
                 code = self._run()
             except (KeyboardInterrupt, Stop):
+                ignore_stop_signals()  # first: a second signal while saying so would raise
                 self.shown.emit(Event("stopping", generation=self.generation, message="stopping"))
                 code = EXIT_OK
             except UserError as error:

@@ -9,7 +9,6 @@ module it uses, stay exactly as before.
 
 from __future__ import annotations
 
-import ast
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -26,7 +25,12 @@ from types import CodeType, ModuleType, TracebackType
 from reloader._dispose import Disposers
 from reloader._errors import ReloaderError
 from reloader._frames import user_frames, user_traceback
-from reloader.execute._no_reload import RUNTIME_NAME, NoReloadRuntime, NoReloadStore, transform
+from reloader.execute._no_reload import (
+    RUNTIME_NAME,
+    NoReloadRuntime,
+    NoReloadStore,
+    compile_module,
+)
 from reloader.plan import LocalModule, Plan
 
 __all__ = ["ExecutionError", "Executor", "LocalImporter", "Result"]
@@ -143,11 +147,9 @@ class Executor:
         if self._reading is not None:
             self._reading[local.path] = data
         source = importlib.util.decode_source(data)
-        tree = ast.parse(source, str(local.path))
-        transformed = transform(tree)
-        code = compile(transformed.tree, str(local.path), "exec", dont_inherit=True)
+        compiled = compile_module(source, str(local.path))
         self._compiled[local.path] = source
-        return code, transformed.bound_names
+        return compiled
 
     def exec_into(self, module: ModuleType, local: LocalModule) -> NoReloadRuntime:
         """Run the module's current source in its namespace, honouring NO_RELOAD."""

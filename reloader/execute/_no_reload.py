@@ -20,12 +20,21 @@ class bodies: those run later, when every NO_RELOAD decision is long made.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
-__all__ = ["RUNTIME_NAME", "NoReloadRuntime", "NoReloadStore", "is_no_reload_test", "transform"]
+__all__ = [
+    "RUNTIME_NAME",
+    "NoReloadRuntime",
+    "NoReloadStore",
+    "compile_module",
+    "is_no_reload_test",
+    "transform",
+]
 
 #: The global that rewritten modules call into. Dunder, so `import *` skips it.
 RUNTIME_NAME = "__devreload_no_reload__"
@@ -204,3 +213,15 @@ def transform(tree: ast.Module) -> Transformed:
         block.body.append(ast.copy_location(leave, last))
     ast.fix_missing_locations(tree)
     return Transformed(tree=tree, bound_names=bound)
+
+
+@functools.lru_cache(maxsize=8)
+def compile_module(source: str, filename: str) -> tuple[CodeType, dict[str, frozenset[str]]]:
+    """The module's code with its NO_RELOAD blocks rewritten, and the names each block
+    binds. Cached: the executor runs a save's source and the patch tier's warm-up
+    compiles the same source right after, and on a large app file parsing and
+    compiling hold the GIL for tens of milliseconds, which a save made meanwhile waits
+    for. Callers must not change what it returns."""
+    transformed = transform(ast.parse(source, filename))
+    code = compile(transformed.tree, filename, "exec", dont_inherit=True)
+    return code, transformed.bound_names

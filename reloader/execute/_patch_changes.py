@@ -19,7 +19,7 @@ from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple, TypeGuard
 
 from reloader.execute import _spans
-from reloader.execute._no_reload import transform
+from reloader.execute._no_reload import compile_module
 from reloader.execute._patch_safety import Fallback, Swap, unsafe_new_code
 from reloader.execute._spans import CompiledDef, Def, Layout
 
@@ -78,8 +78,7 @@ def read_source(path: Path) -> str:
 
 def compile_source(source: str, path: Path) -> CodeType:
     """Compile as :meth:`reloader.execute._executor.Executor.compile` does (NO_RELOAD and all)."""
-    tree = ast.parse(source, str(path))
-    return compile(transform(tree).tree, str(path), "exec", dont_inherit=True)
+    return compile_module(source, str(path))[0]
 
 
 def plan_file(

@@ -9,7 +9,6 @@ module it uses, stay exactly as before.
 
 from __future__ import annotations
 
-import ast
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -26,6 +25,7 @@ from types import CodeType, ModuleType, TracebackType
 from reloader._dispose import Disposers
 from reloader._errors import ReloaderError
 from reloader._frames import user_frames, user_traceback
+from reloader._parse import parse
 from reloader.execute._no_reload import RUNTIME_NAME, NoReloadRuntime, NoReloadStore, transform
 from reloader.plan import LocalModule, Plan
 
@@ -143,7 +143,7 @@ class Executor:
         if self._reading is not None:
             self._reading[local.path] = data
         source = importlib.util.decode_source(data)
-        tree = ast.parse(source, str(local.path))
+        tree = parse(source, str(local.path))
         transformed = transform(tree)
         code = compile(transformed.tree, str(local.path), "exec", dont_inherit=True)
         self._compiled[local.path] = source

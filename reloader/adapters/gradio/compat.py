@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from reloader._parse import parse
 from reloader.adapters.base import ServeError
 
 __all__ = [
@@ -498,7 +499,7 @@ def _session_state() -> type[Any] | None:
 
 def _same_code(source: str, reference: str) -> bool:
     """Whether two function definitions are the same code (comments and layout aside)."""
-    ours, theirs = (ast.dump(ast.parse(textwrap.dedent(text))) for text in (source, reference))
+    ours, theirs = (ast.dump(parse(textwrap.dedent(text))) for text in (source, reference))
     return ours == theirs
 
 

@@ -41,6 +41,13 @@ def test_gradios_queue_loops_are_known_or_left_polling(monkeypatch: pytest.Monke
     assert resolve().queue is None
 
 
+def test_launchs_localhost_probe_is_known_or_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve().without_localhost_probe == {"_frontend": False}  # Gradio 5 and 6 both
+    # A release whose keyword does something else keeps its probe.
+    monkeypatch.setattr(compat, "LOCALHOST_PROBE", ("_frontend", ("probe_elsewhere",)))
+    assert resolve().without_localhost_probe == {}
+
+
 @pytest.mark.parametrize(
     ("module", "path"), [(m, p) for m, p, _ in (*REQUIRED, *REQUIRED_WITH_MODULE)]
 )

@@ -233,3 +233,81 @@ def test_a_saved_queue_setting_applies(tmp_path: Path) -> None:
         save_in_place(app, QUEUED.replace("VERSION", "v2").replace("LIMIT", "3"))
         process.wait_for_config(lambda c: "v2" in markdown_values(c), timeout=30)
         assert at_once(process.url) == {"3"}
+
+
+PROBE_FAILS = textwrap.dedent(
+    """
+    import gradio as gr
+    import gradio.networking
+
+    # Gradio's localhost probe as it answers on a machine too busy to reply within its
+    # 3 s timeout, although the server is up.
+    gradio.networking.url_ok = lambda url: False
+
+    with gr.Blocks() as demo:
+        gr.Markdown("VERSION")
+
+    demo.launch()
+    """
+)
+
+
+def test_the_first_load_serves_when_gradios_localhost_probe_times_out(tmp_path: Path) -> None:
+    """launch() raised "When localhost is not accessible, a shareable link must be
+    created" after its server was up: the first load failed (before: under load)."""
+    app = tmp_path / "app.py"
+    app.write_text(PROBE_FAILS.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        wait_for(
+            lambda: "devreload: serving" in process.output or "first load failed" in process.output,
+            timeout=60,
+            what="the first load's outcome",
+        )
+        assert "first load failed" not in process.output
+        assert "v1" in markdown_values(process.config())
+        save_in_place(app, PROBE_FAILS.replace("VERSION", "v2"))
+        process.wait_for_config(lambda c: "v2" in markdown_values(c), timeout=30)
+
+
+FAILS_AFTER_THE_SERVER_STARTS = textwrap.dedent(
+    """
+    import gradio.utils
+
+    _asked = gradio.utils.is_hosted_notebook
+
+    def _fails_once():  # launch() asks this once its server is up
+        gradio.utils.is_hosted_notebook = _asked
+        raise RuntimeError("launch() failed after its server started")
+
+    gradio.utils.is_hosted_notebook = _fails_once
+    """
+)
+
+
+def _port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_a_launch_that_fails_after_its_server_started_frees_the_port(tmp_path: Path) -> None:
+    """The failed first load's server is stopped, so the save that fixes it serves
+    (before: that save was told "Port N on 127.0.0.1 is in use" and devreload exited)."""
+    app = tmp_path / "app.py"
+    plain = PROBE_FAILS.replace("gradio.networking.url_ok", "_unused")
+    app.write_text(FAILS_AFTER_THE_SERVER_STARTS + plain.replace("VERSION", "v1"))
+    with devreload(app) as process:
+        process.wait_for_line("waiting for a fix", timeout=60)
+        assert "launch() failed after its server started" in process.output
+        wait_for(lambda: _port_is_free(process.port), timeout=10, what="the port freed")
+        save_in_place(app, plain.replace("VERSION", "v2"))
+        process.wait_ready()
+        assert "v2" in markdown_values(process.config())
+        save_in_place(app, plain.replace("VERSION", "v3"))
+        process.wait_for_config(lambda c: "v3" in markdown_values(c), timeout=30)

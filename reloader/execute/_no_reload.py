@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
+from reloader._parse import parse
+
 __all__ = [
     "RUNTIME_NAME",
     "NoReloadRuntime",
@@ -222,6 +224,6 @@ def compile_module(source: str, filename: str) -> tuple[CodeType, dict[str, froz
     compiles the same source right after, and on a large app file parsing and
     compiling hold the GIL for tens of milliseconds, which a save made meanwhile waits
     for. Callers must not change what it returns."""
-    transformed = transform(ast.parse(source, filename))
+    transformed = transform(parse(source, filename))
     code = compile(transformed.tree, filename, "exec", dont_inherit=True)
     return code, transformed.bound_names

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple, TypeGuard
 
+from reloader._parse import parse
 from reloader.execute import _spans
 from reloader.execute._no_reload import compile_module
 from reloader.execute._patch_safety import Fallback, Swap, unsafe_new_code
@@ -308,7 +309,7 @@ def _analysis(source: str, filename: str) -> _Analysis:
     """A source's functions, its skeleton and its code objects by qualname; cached, as
     each save's new source is the next save's old one (parsing and compiling a large
     app file is most of a patch's time). Callers must not change what it returns."""
-    defs, skeleton = _skeleton(ast.parse(source, filename))
+    defs, skeleton = _skeleton(parse(source, filename))
     return _Analysis(defs, skeleton, _codes_by_qualname(compile_source(source, Path(filename))))
 
 
@@ -419,7 +420,7 @@ def _unwrap(obj: Any, filename: str, qualname: str) -> tuple[FunctionType, list[
 def _parsed(source: str) -> ast.Module | None:
     """The source's tree, or None where it does not parse."""
     try:
-        return ast.parse(source)
+        return parse(source)
     except (SyntaxError, ValueError):
         return None
 

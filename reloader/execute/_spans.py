@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import CodeType
 
+from reloader._parse import parse
+
 __all__ = [
     "Def",
     "Layout",
@@ -260,9 +262,7 @@ def compile_def(
         return None
     text = padding + "".join(lines)
     try:
-        tree = compile(
-            text, filename, "exec", flags=ast.PyCF_ONLY_AST | compiler_flags, dont_inherit=True
-        )
+        tree = parse(text, filename, compiler_flags)
         statements = tree.body
         if found.owner is not None:
             if len(statements) != 1 or not isinstance(statements[0], ast.ClassDef):

@@ -27,6 +27,7 @@ from reloader._dispose import Disposers
 from reloader._errors import ReloaderError
 from reloader._events import ErrorInfo, Event, StatusBoard
 from reloader._frames import user_traceback
+from reloader._parse import parse
 from reloader.adapters import (
     Adapter,
     AppNotFound,
@@ -377,7 +378,7 @@ def _top_level_names(source: str) -> set[str]:
             visit(child)
 
     with suppress(SyntaxError, ValueError):
-        visit(ast.parse(source))
+        visit(parse(source))
     return names
 
 

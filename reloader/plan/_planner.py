@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from reloader._parse import parse
 from reloader._paths import containing_root, is_vendored
 
 __all__ = ["LocalModule", "Plan", "Planner", "imported_names"]
@@ -138,7 +139,7 @@ class Planner:
             stat = module.path.stat()
             cache_key = (module.name, module.path, stat.st_mtime_ns)
             if cache_key not in self._imports:
-                tree = ast.parse(module.path.read_bytes(), str(module.path))
+                tree = parse(module.path.read_bytes(), str(module.path))
                 is_package = module.path.name == "__init__.py"
                 self._imports[cache_key] = imported_names(tree, module.name, is_package)
             return self._imports[cache_key]

@@ -246,7 +246,7 @@ class GradioAdapter(Adapter):
         if port is not None:
             bind(host, port).close()  # a taken port is one sentence, before Gradio starts
         assert self._launch is not None and self._gr is not None
-        self._launch.start(app, kwargs, host, port)
+        self._launch.start(self._gr, app, kwargs, host, port)
         self._launched = app
         self._running_app = app.server_app
         self._swapper = Swapper(self._gr, self._launch, app.server_app, app)

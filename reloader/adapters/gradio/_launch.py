@@ -32,8 +32,11 @@ class Launch:
         self.signature = inspect.signature(original).parameters
         self.parameters = frozenset(self.signature)
 
-    def start(self, app: Any, kwargs: dict[str, Any], host: str, port: int | None) -> None:
-        """Start the server on ``host:port`` as launch(**kwargs) would, without blocking."""
+    def start(
+        self, gr: GradioInternals, app: Any, kwargs: dict[str, Any], host: str, port: int | None
+    ) -> None:
+        """Start the server on ``host:port`` as launch(**kwargs) would, without blocking.
+        If launch() fails, no server it started is left running."""
         if kwargs.get("share"):
             logger.warning(
                 "share=True is ignored under devreload (no public link while developing); "
@@ -50,6 +53,7 @@ class Launch:
             share=False,
             quiet=True,
             ssr_mode=False,
+            **gr.without_localhost_probe,
         )
         kwargs = {key: value for key, value in kwargs.items() if key in self.parameters}
         app.dev_mode = True
@@ -59,8 +63,13 @@ class Launch:
         app.block_thread = _no_block
         try:
             self.original(app, **kwargs)
-        except OSError as error:
-            raise _launch_error(error, host, port) from None
+        except BaseException as error:
+            # A failure after the server started (a check launch() makes of it) would
+            # leave it holding the port the next save's retry starts a server on.
+            app.close(verbose=False)
+            if isinstance(error, OSError):
+                raise _launch_error(error, host, port) from None
+            raise
         finally:
             del app.block_thread
 

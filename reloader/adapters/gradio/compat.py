@@ -18,11 +18,12 @@ import inspect
 import logging
 import textwrap
 import types
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from reloader._parse import parse
 from reloader.adapters.base import ServeError
 
 __all__ = [
@@ -268,6 +269,16 @@ QUEUE_LOOPS: tuple[tuple[str, str], ...] = (
 #: starts or ends (the only changes the loops wait for).
 QUEUE_WAKERS: tuple[str, ...] = ("push", "process_events")
 
+#: launch()'s keyword that turns its localhost probe off, and the names that show what
+#: the probe is. Once its server is up, launch() asks it for ``startup-events`` (without
+#: a timeout: that is the server answering), then probes the page with
+#: ``networking.url_ok`` (a HEAD with a 3 s timeout) and, if that fails, raises "When
+#: localhost is not accessible, a shareable link must be created" with its server up: on
+#: a busy machine the page takes longer than that, and the first load failed. The probe
+#: is for hosted notebooks, which devreload does not serve; Gradio 5 and 6 use the
+#: keyword for nothing else.
+LOCALHOST_PROBE: tuple[str, tuple[str, ...]] = ("_frontend", ("url_ok", "startup-events"))
+
 #: The route Gradio's frontend opens when the config has dev_mode on; devreload
 #: serves its own event stream there (``data: {"type": "reload"}`` messages).
 DEV_RELOAD_ROUTE = "/dev/reload"
@@ -308,6 +319,8 @@ class GradioInternals:
     mcp: bool = False
     #: gradio.queueing.Queue, if its loops are QUEUE_LOOPS and it has QUEUE_WAKERS.
     queue: type[Any] | None = None
+    #: The launch() argument that turns its LOCALHOST_PROBE off; empty if it is not known.
+    without_localhost_probe: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -371,6 +384,7 @@ def resolve() -> GradioInternals:
         optional=optional,
         mcp=_has_module(MCP_MODULE),
         queue=_queue(),
+        without_localhost_probe=_without_localhost_probe(found["Blocks.launch"]),
     )
 
 
@@ -483,6 +497,22 @@ def _queue() -> type[Any] | None:
     return queue
 
 
+def _without_localhost_probe(launch: Callable[..., Any]) -> dict[str, Any]:
+    keyword, names = LOCALHOST_PROBE
+    launch = inspect.unwrap(launch)  # devreload's capture of it
+    parameter = inspect.signature(launch).parameters.get(keyword)
+    code = getattr(launch, "__code__", None)
+    if (
+        parameter is None
+        or parameter.default is not True
+        or code is None
+        or not set(names) <= _names_in(code)
+    ):
+        logger.debug("launch() keeps its localhost probe: %s is not known", keyword)
+        return {}
+    return {keyword: False}
+
+
 def _session_state() -> type[Any] | None:
     try:
         session_state = _lookup("gradio.state_holder", "SessionState")
@@ -498,7 +528,7 @@ def _session_state() -> type[Any] | None:
 
 def _same_code(source: str, reference: str) -> bool:
     """Whether two function definitions are the same code (comments and layout aside)."""
-    ours, theirs = (ast.dump(ast.parse(textwrap.dedent(text))) for text in (source, reference))
+    ours, theirs = (ast.dump(parse(textwrap.dedent(text))) for text in (source, reference))
     return ours == theirs
 
 

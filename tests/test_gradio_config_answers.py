@@ -9,6 +9,7 @@ tests/test_gradio_props.py's job; both run with the keeper installed.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from reloader.adapters.gradio._config_answers import KeptConfigAnswers, keep_config_answers
@@ -46,7 +47,10 @@ def _get(app: Any, host: bytes = b"localhost", method: str = "GET", query: bytes
         "query_string": query,
         "headers": [(b"host", host)],
     }
-    asyncio.run(app(scope, receive, send))
+    # On a thread of its own: a Playwright page of an earlier test in this worker keeps
+    # an event loop running on the main thread.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, app(scope, receive, send)).result()
     assert sent[0]["type"] == "http.response.start"
     return b"".join(message.get("body", b"") for message in sent[1:])
 

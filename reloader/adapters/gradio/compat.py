@@ -29,10 +29,12 @@ __all__ = [
     "ATTRIBUTES",
     "MCP_MODULE",
     "OPTIONAL_ATTRIBUTES",
+    "PAGE_MAIN",
     "REQUIRED",
     "REQUIRED_WITH_MODULE",
     "Attribute",
     "GradioInternals",
+    "PageRouting",
     "resolve",
 ]
 
@@ -268,6 +270,24 @@ QUEUE_LOOPS: tuple[tuple[str, str], ...] = (
 #: starts or ends (the only changes the loops wait for).
 QUEUE_WAKERS: tuple[str, ...] = ("push", "process_events")
 
+#: Gradio's ``App.create_app`` routes the pages of a multipage app (``Blocks.route``)
+#: once, for the Blocks it is made for: its nested ``attach_page`` answers ``GET /{page}``
+#: with ``main(request, user, page, deep_link)``, the function behind ``GET /``, and
+#: ``/{page}/`` with the page (Gradio 5) or a redirect to ``/{page}`` (Gradio 6, its
+#: nested ``page_redirect``). devreload routes a page a save adds the same way (_pages).
+PAGE_ROUTES = ("gradio.routes", "App.create_app")
+#: The parameters of that ``main``, and the name of its function (found at ``GET /``).
+PAGE_MAIN = ("main", ("request", "user", "page", "deep_link"))
+
+
+@dataclass(frozen=True)
+class PageRouting:
+    """How this release routes the pages of a multipage app (see PAGE_ROUTES)."""
+
+    #: ``/{page}/`` redirects to ``/{page}`` (else it answers the page too).
+    slash_redirects: bool
+
+
 #: The route Gradio's frontend opens when the config has dev_mode on; devreload
 #: serves its own event stream there (``data: {"type": "reload"}`` messages).
 DEV_RELOAD_ROUTE = "/dev/reload"
@@ -308,6 +328,8 @@ class GradioInternals:
     mcp: bool = False
     #: gradio.queueing.Queue, if its loops are QUEUE_LOOPS and it has QUEUE_WAKERS.
     queue: type[Any] | None = None
+    #: How pages are routed, if create_app routes them as PAGE_ROUTES says.
+    page_routing: PageRouting | None = None
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -371,6 +393,7 @@ def resolve() -> GradioInternals:
         optional=optional,
         mcp=_has_module(MCP_MODULE),
         queue=_queue(),
+        page_routing=_page_routing(),
     )
 
 
@@ -481,6 +504,35 @@ def _queue() -> type[Any] | None:
         logger.debug("Gradio's queue left polling: its loops or %s are not known", QUEUE_WAKERS)
         return None
     return queue
+
+
+def _page_routing() -> PageRouting | None:
+    try:
+        create_app = _lookup(*PAGE_ROUTES)
+    except (ImportError, AttributeError, KeyError):
+        return None
+    code = getattr(inspect.unwrap(getattr(create_app, "__func__", create_app)), "__code__", None)
+    nested = {c.co_name: c for c in _nested_code(code)} if code is not None else {}
+    name, parameters = PAGE_MAIN
+    main, attach = nested.get(name), nested.get("attach_page")
+    if (
+        main is None
+        or attach is None
+        or main.co_varnames[: main.co_argcount] != parameters
+        or name not in attach.co_freevars
+    ):
+        logger.debug("a page a save adds is not routed: Gradio's page routes are not known")
+        return None
+    return PageRouting(slash_redirects="page_redirect" in nested)
+
+
+def _nested_code(code: types.CodeType) -> list[types.CodeType]:
+    """The code of the functions defined in ``code``, at any depth."""
+    found = []
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            found += [constant, *_nested_code(constant)]
+    return found
 
 
 def _session_state() -> type[Any] | None:

@@ -315,16 +315,22 @@ def test_a_page_a_save_adds_is_served_and_follows_saves(
 ) -> None:
     """Gradio routes pages when it launches the app: a page added by a save is served
     as a fresh run serves it, with devreload's client, so its tab follows the next
-    save; a save that renames it leaves /page-2 answering 404, and the tab is told."""
+    save (and a tab on the main page lists it); a save that renames it leaves /page-2
+    answering 404, and the tab on it is told."""
     process = serve_source(served, ONE_PAGE_APP)
+    home = page.context.new_page()
+    open_app_page(home, process.url)
     _reloads_to(process, PAGE_ADDED_APP, "v1")
+    # Gradio's frontend reads the navigation bar when the page loads: the tab open on
+    # the main page reloads itself to list the new page, as a fresh load would.
+    home.get_by_text("Page 2").wait_for(timeout=20_000)
     open_app_page(page, process.url + "/page-2")
     page.get_by_text("page two v1").wait_for(timeout=20_000)
-    shown = process.count("; 1 of 1 tab shows it in ")
+    shown = process.count("; 2 of 2 tabs show it in ")
     page.evaluate("window.sameDocument = true")
     save_in_place(process.app, PAGE_ADDED_APP.replace("VERSION", "v2"))
     page.get_by_text("page two v2").wait_for(timeout=30_000)
-    process.wait_for_line("; 1 of 1 tab shows it in ", occurrences=shown + 1)
+    process.wait_for_line("; 2 of 2 tabs show it in ", occurrences=shown + 1)
     assert page.evaluate("window.sameDocument === true"), "the tab was reloaded"
 
     # Renamed: the new path is served with the client, the old one answers 404, as in

@@ -337,12 +337,14 @@
     // Gradio's re-renders from the new config): it calls preventDefault(), and
     // waitUntil(promise) for a promise settled once the page shows the save.
     // keepPage(why, title, text): the page cannot show the save (the save removed
-    // it, say): it stays as it is, under an overlay that says so; wait for its answer.
+    // it, say): it stays as it is, under an overlay that says so; reloadPage(why): only
+    // a page loaded again shows it. Wait for their answers.
     var detail = {
       message: message,
       patchPage: window.__devreloadIdiomorph && window.DOMParser && window.fetch ? patchPage : null,
       waitUntil: function (promise) { waits.push(Promise.resolve(promise)); },
       keepPage: keepPage,
+      reloadPage: function (why) { return outcomeOf(fullReload(why)); },
     };
     var update = new CustomEvent("devreload:reload", {cancelable: true, detail: detail});
     if (!window.dispatchEvent(update) || !config.reloadPage) {

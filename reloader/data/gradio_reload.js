@@ -345,9 +345,18 @@
   // page here instead; the tab keeps what it shows and says so.
   const removedPage = (message) => {
     const current = window.gradio_config && window.gradio_config.current_page;
-    return Boolean(current) && Array.isArray(message && message.pages) && !message.pages.includes(current)
-      ? current
-      : null;
+    const pages = message && Array.isArray(message.pages) ? message.pages : null;
+    return current && pages && !pages.some((entry) => entry[0] === current) ? current : null;
+  };
+  // Gradio's frontend reads the pages (its navigation bar) once, when the page loads:
+  // a save that adds, renames or removes one needs the tab loaded again to show it.
+  const pagesChanged = (message) => {
+    const served = window.gradio_config && window.gradio_config.pages;
+    return (
+      Array.isArray(served) &&
+      Array.isArray(message && message.pages) &&
+      JSON.stringify(served) !== JSON.stringify(message.pages)
+    );
   };
 
   window.addEventListener("devreload:reload", (event) => {
@@ -363,6 +372,10 @@
             "Open the app's main page, or save a version with this page back.",
         ),
       );
+      return;
+    }
+    if (pagesChanged(message) && event.detail.reloadPage) {
+      event.detail.waitUntil(event.detail.reloadPage("the save changed the app's pages"));
       return;
     }
     if (!takesProps(message)) {

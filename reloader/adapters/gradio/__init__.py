@@ -309,11 +309,12 @@ class GradioAdapter(Adapter):
         return self.broadcaster.publish(Message("reload", self._reload_data(props)))
 
     def _reload_data(self, props: dict[int, dict[str, Any]] | None) -> str:
-        """A reload's message: the pages the app now has (a tab on a page the save
-        removed keeps it, and says why); with only props changed, those props, and the
-        version they apply to (a tab showing another re-renders from the config instead)."""
+        """A reload's message: the pages the app now has, as its config lists them (a
+        tab on a page the save removed keeps it, and says why; one whose navigation bar
+        is stale reloads); with only props changed, those props, and the version they
+        apply to (a tab showing another re-renders from the config instead)."""
         served = self._running_app.blocks if self._running_app is not None else None
-        pages = [str(entry[0]) for entry in getattr(served, "pages", None) or [("",)]]
+        pages = [list(entry) for entry in getattr(served, "pages", None) or ()]
         if props is not None:
             try:
                 return json.dumps(

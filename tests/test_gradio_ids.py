@@ -1,5 +1,6 @@
-"""Block ids across reloads (issue 10, items 7 and 8d): a real devreload process, a real
-Gradio server, and real headless Chromium for the layouts that render at runtime.
+"""Block ids across reloads (issue 10, items 7 and 8d), and the pages of a multipage app
+as saves add and remove them: a real devreload process, a real Gradio server, and real
+headless Chromium for the layouts that render at runtime.
 
 One devreload process serves the module's tests: each has its app served first
 (support.serve_source) and saves its own versions."""
@@ -7,6 +8,7 @@ One devreload process serves the module's tests: each has its app served first
 from __future__ import annotations
 
 import textwrap
+import urllib.error
 from collections.abc import Iterator
 from typing import Any
 
@@ -287,3 +289,57 @@ def test_a_row_rendered_after_a_failed_save_answers(served: DevreloadProcess, pa
     page.get_by_label("Plain in").fill("plain")
     _answers(page, "Plain echo", "Plain out", "plain")
     _answers(page, "Count", "Counter", "1")
+
+
+ONE_PAGE_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("home")
+
+    if __name__ == "__main__":
+        demo.launch()
+    """
+)
+#: ONE_PAGE_APP with a page added (Gradio's multipage apps, Blocks.route).
+PAGE_ADDED_APP = ONE_PAGE_APP.replace(
+    "\nif __name__",
+    'with demo.route("Page 2"):\n    gr.Markdown("page two VERSION")\n\nif __name__',
+)
+
+
+@pytest.mark.browser
+def test_a_page_a_save_adds_is_served_and_follows_saves(
+    served: DevreloadProcess, page: Any
+) -> None:
+    """Gradio routes pages when it launches the app: a page added by a save is served
+    as a fresh run serves it, with devreload's client, so its tab follows the next
+    save (and a tab on the main page lists it); a save that renames it leaves /page-2
+    answering 404, and the tab on it is told."""
+    process = serve_source(served, ONE_PAGE_APP)
+    home = page.context.new_page()
+    open_app_page(home, process.url)
+    _reloads_to(process, PAGE_ADDED_APP, "v1")
+    # Gradio's frontend reads the navigation bar when the page loads: the tab open on
+    # the main page reloads itself to list the new page, as a fresh load would.
+    home.get_by_text("Page 2").wait_for(timeout=20_000)
+    open_app_page(page, process.url + "/page-2")
+    page.get_by_text("page two v1").wait_for(timeout=20_000)
+    shown = process.count("; 2 of 2 tabs show it in ")
+    page.evaluate("window.sameDocument = true")
+    save_in_place(process.app, PAGE_ADDED_APP.replace("VERSION", "v2"))
+    page.get_by_text("page two v2").wait_for(timeout=30_000)
+    process.wait_for_line("; 2 of 2 tabs show it in ", occurrences=shown + 1)
+    assert page.evaluate("window.sameDocument === true"), "the tab was reloaded"
+
+    # Renamed: the new path is served with the client, the old one answers 404, as in
+    # a fresh run, and the tab open on the old one is told.
+    renamed = PAGE_ADDED_APP.replace("VERSION", "v3").replace('"Page 2"', '"Page Two"')
+    save_in_place(process.app, renamed)
+    process.wait_for_line("at /page-2 keeps its page (the save removed its page /page-2)")
+    page.get_by_text("the last save removed this page (/page-2)").wait_for(timeout=10_000)
+    assert b"__devreload_client__" in process.get("/page-two")
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        process.get("/page-2")
+    assert answer.value.code == 404

@@ -336,14 +336,20 @@
     // layout; Shiny's patches the page with patchPage, then starts a new session;
     // Gradio's re-renders from the new config): it calls preventDefault(), and
     // waitUntil(promise) for a promise settled once the page shows the save.
+    // keepPage(why, title, text): the page cannot show the save (the save removed
+    // it, say): it stays as it is, under an overlay that says so; reloadPage(why): only
+    // a page loaded again shows it. Wait for their answers.
     var detail = {
       message: message,
       patchPage: window.__devreloadIdiomorph && window.DOMParser && window.fetch ? patchPage : null,
       waitUntil: function (promise) { waits.push(Promise.resolve(promise)); },
+      keepPage: keepPage,
+      reloadPage: function (why) { return outcomeOf(fullReload(why)); },
     };
     var update = new CustomEvent("devreload:reload", {cancelable: true, detail: detail});
     if (!window.dispatchEvent(update) || !config.reloadPage) {
       return Promise.all(waits).then(function (results) {
+        for (var i = 0; i < results.length; i++) if (results[i] && results[i].kept) return results[i];
         return results.indexOf("reloading") >= 0 ? "reloading" : "shown";
       });
     }
@@ -358,6 +364,12 @@
       return Promise.resolve(outcomeOf(fullReload("this browser cannot patch the page in place")));
     }
     return refetchAndPatch().then(outcomeOf);
+  }
+
+  // A save this page cannot show: its overlay says why, and the page stays as it is.
+  function keepPage(why, title, text) {
+    showError(text, title);
+    return {kept: why};
   }
 
   window.addEventListener("pagehide", function () {

@@ -340,9 +340,44 @@
     );
   };
 
+  // The page of a multipage app this tab shows, when the save removed it (or renamed
+  // it): a fresh run of the app answers 404 at this URL. Gradio would render the main
+  // page here instead; the tab keeps what it shows and says so.
+  const removedPage = (message) => {
+    const current = window.gradio_config && window.gradio_config.current_page;
+    const pages = message && Array.isArray(message.pages) ? message.pages : null;
+    return current && pages && !pages.some((entry) => entry[0] === current) ? current : null;
+  };
+  // Gradio's frontend reads the pages (its navigation bar) once, when the page loads:
+  // a save that adds, renames or removes one needs the tab loaded again to show it.
+  const pagesChanged = (message) => {
+    const served = window.gradio_config && window.gradio_config.pages;
+    return (
+      Array.isArray(served) &&
+      Array.isArray(message && message.pages) &&
+      JSON.stringify(served) !== JSON.stringify(message.pages)
+    );
+  };
+
   window.addEventListener("devreload:reload", (event) => {
     event.preventDefault();
     const message = event.detail.message;
+    const removed = removedPage(message);
+    if (removed && event.detail.keepPage) {
+      event.detail.waitUntil(
+        event.detail.keepPage(
+          `the save removed its page /${removed}`,
+          `devreload: the last save removed this page (/${removed}); the tab keeps what it showed.`,
+          `The app no longer has a page at /${removed}: a fresh run answers 404 here. ` +
+            "Open the app's main page, or save a version with this page back.",
+        ),
+      );
+      return;
+    }
+    if (pagesChanged(message) && event.detail.reloadPage) {
+      event.detail.waitUntil(event.detail.reloadPage("the save changed the app's pages"));
+      return;
+    }
     if (!takesProps(message)) {
       event.detail.waitUntil(rerender());
       return;

@@ -12,6 +12,8 @@ How it fits Gradio, one module a job:
 * While the file runs again, the running server's app stands in for the one
   each new Blocks would build (``_swap``), which is most of what makes a reload
   fast.
+* A multipage app's pages (``Blocks.route``) are routed as each save has them
+  (``_pages``): Gradio routes them only for the Blocks it launched.
 * Gradio's frontend listens on ``{api_prefix}/dev/reload`` when the config has
   ``dev_mode`` on; devreload serves a stream there that pushes the moment a
   reload is done, beside its other routes (``_routes``), and adds its scripts to
@@ -46,6 +48,7 @@ from reloader.adapters.gradio._config_answers import KeptConfigAnswers, keep_con
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._launch import DEFAULT_PORT, Launch, ServerSettings, copy_served_at
 from reloader.adapters.gradio._page_scripts import inject_client, stamp_version
+from reloader.adapters.gradio._pages import PageRoutes
 from reloader.adapters.gradio._queue import wake_on_work
 from reloader.adapters.gradio._routes import install_routes, reports_page_state
 from reloader.adapters.gradio._schemas import cache_model_schemas
@@ -74,6 +77,8 @@ class GradioAdapter(Adapter):
         self._launched: Blocks | None = None
         self._running_app: App | None = None
         self._swapper: Swapper | None = None
+        #: The routes of a multipage app's pages, following each save (see _pages).
+        self._pages: PageRoutes | None = None
         self._api_prefix = "/gradio_api"
         self._ids: BlockIds | None = None
         #: Set by the engine before the first load (None in unit tests: launch() then
@@ -250,6 +255,7 @@ class GradioAdapter(Adapter):
         self._launched = app
         self._running_app = app.server_app
         self._swapper = Swapper(self._gr, self._launch, app.server_app, app)
+        self._pages = PageRoutes(app.server_app, app, self._gr.page_routing)
         if self._gr.queue is not None and isinstance(app._queue, self._gr.queue):
             wake_on_work(app._queue)  # an idle server does not poll for events
         self._channel = install_routes(
@@ -262,6 +268,8 @@ class GradioAdapter(Adapter):
         assert self._swapper is not None
         kwargs = self._launch_kwargs(app)
         self._props_update = self._swapper.swap(app, kwargs, self._keep_state(), self._prepare_page)
+        if self._pages is not None:
+            self._pages.follow(app)
         if self._ids is not None:
             self._ids.commit(app)
         self._forget_config_answers()  # app_id was set in the served config
@@ -301,14 +309,20 @@ class GradioAdapter(Adapter):
         return self.broadcaster.publish(Message("reload", self._reload_data(props)))
 
     def _reload_data(self, props: dict[int, dict[str, Any]] | None) -> str:
-        """A reload's message: with only props changed, those props, and the version
-        they apply to (a tab showing another re-renders from the config instead)."""
-        if props is None:
-            return "{}"
-        try:
-            return json.dumps({"props": props, "from": self.broadcaster.version})
-        except (TypeError, ValueError):  # a prop JSON cannot say: the tab re-renders
-            return "{}"
+        """A reload's message: the pages the app now has, as its config lists them (a
+        tab on a page the save removed keeps it, and says why; one whose navigation bar
+        is stale reloads); with only props changed, those props, and the version they
+        apply to (a tab showing another re-renders from the config instead)."""
+        served = self._running_app.blocks if self._running_app is not None else None
+        pages = [list(entry) for entry in getattr(served, "pages", None) or ()]
+        if props is not None:
+            try:
+                return json.dumps(
+                    {"pages": pages, "props": props, "from": self.broadcaster.version}
+                )
+            except (TypeError, ValueError):  # a prop JSON cannot say: the tab re-renders
+                pass
+        return json.dumps({"pages": pages})
 
     def tab_confirmations(self) -> Tabs:
         return self.broadcaster.tabs

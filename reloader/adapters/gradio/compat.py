@@ -30,10 +30,12 @@ __all__ = [
     "ATTRIBUTES",
     "MCP_MODULE",
     "OPTIONAL_ATTRIBUTES",
+    "PAGE_MAIN",
     "REQUIRED",
     "REQUIRED_WITH_MODULE",
     "Attribute",
     "GradioInternals",
+    "PageRouting",
     "resolve",
 ]
 
@@ -278,6 +280,23 @@ QUEUE_WAKERS: tuple[str, ...] = ("push", "process_events")
 #: is for hosted notebooks, which devreload does not serve; Gradio 5 and 6 use the
 #: keyword for nothing else.
 LOCALHOST_PROBE: tuple[str, tuple[str, ...]] = ("_frontend", ("url_ok", "startup-events"))
+#: Gradio's ``App.create_app`` routes the pages of a multipage app (``Blocks.route``)
+#: once, for the Blocks it is made for: its nested ``attach_page`` answers ``GET /{page}``
+#: with ``main(request, user, page, deep_link)``, the function behind ``GET /``, and
+#: ``/{page}/`` with the page (Gradio 5) or a redirect to ``/{page}`` (Gradio 6, its
+#: nested ``page_redirect``). devreload routes a page a save adds the same way (_pages).
+PAGE_ROUTES = ("gradio.routes", "App.create_app")
+#: The parameters of that ``main``, and the name of its function (found at ``GET /``).
+PAGE_MAIN = ("main", ("request", "user", "page", "deep_link"))
+
+
+@dataclass(frozen=True)
+class PageRouting:
+    """How this release routes the pages of a multipage app (see PAGE_ROUTES)."""
+
+    #: ``/{page}/`` redirects to ``/{page}`` (else it answers the page too).
+    slash_redirects: bool
+
 
 #: The route Gradio's frontend opens when the config has dev_mode on; devreload
 #: serves its own event stream there (``data: {"type": "reload"}`` messages).
@@ -321,6 +340,8 @@ class GradioInternals:
     queue: type[Any] | None = None
     #: The launch() argument that turns its LOCALHOST_PROBE off; empty if it is not known.
     without_localhost_probe: Mapping[str, Any] = field(default_factory=dict)
+    #: How pages are routed, if create_app routes them as PAGE_ROUTES says.
+    page_routing: PageRouting | None = None
 
 
 def _lookup(module_name: str, path: str) -> Any:
@@ -385,6 +406,7 @@ def resolve() -> GradioInternals:
         mcp=_has_module(MCP_MODULE),
         queue=_queue(),
         without_localhost_probe=_without_localhost_probe(found["Blocks.launch"]),
+        page_routing=_page_routing(),
     )
 
 
@@ -511,6 +533,35 @@ def _without_localhost_probe(launch: Callable[..., Any]) -> dict[str, Any]:
         logger.debug("launch() keeps its localhost probe: %s is not known", keyword)
         return {}
     return {keyword: False}
+
+
+def _page_routing() -> PageRouting | None:
+    try:
+        create_app = _lookup(*PAGE_ROUTES)
+    except (ImportError, AttributeError, KeyError):
+        return None
+    code = getattr(inspect.unwrap(getattr(create_app, "__func__", create_app)), "__code__", None)
+    nested = {c.co_name: c for c in _nested_code(code)} if code is not None else {}
+    name, parameters = PAGE_MAIN
+    main, attach = nested.get(name), nested.get("attach_page")
+    if (
+        main is None
+        or attach is None
+        or main.co_varnames[: main.co_argcount] != parameters
+        or name not in attach.co_freevars
+    ):
+        logger.debug("a page a save adds is not routed: Gradio's page routes are not known")
+        return None
+    return PageRouting(slash_redirects="page_redirect" in nested)
+
+
+def _nested_code(code: types.CodeType) -> list[types.CodeType]:
+    """The code of the functions defined in ``code``, at any depth."""
+    found = []
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            found += [constant, *_nested_code(constant)]
+    return found
 
 
 def _session_state() -> type[Any] | None:

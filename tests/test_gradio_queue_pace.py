@@ -4,8 +4,10 @@ and a job's progress is sent, although the loops were told to sleep for an hour.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from reloader.adapters.gradio._queue import wake_on_work
+from reloader.adapters.gradio._queue import Sleeper, wake_on_work
 from reloader.adapters.gradio.compat import resolve
 from reloader.testing import free_port, wait_for
 
@@ -123,3 +125,30 @@ def test_a_running_job_sends_its_progress(served: Served) -> None:
         served.release.set()
     assert "progress" in seen, seen
     assert seen[-1] == "process_completed"
+
+
+def test_a_wake_as_the_sleep_comes_due_leaves_its_timer_nothing_to_do() -> None:
+    """A push in the very pass of the event loop in which the sleep's own timer came
+    due: the sleep ends once, and the loop reports no error (uvloop, which Gradio runs
+    under uvicorn, runs due timers before other callbacks, so this happens there)."""
+
+    async def main() -> list[dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        errors: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _, context: errors.append(context))
+        sleeper = Sleeper(longest=0.05)
+
+        async def queue_loop() -> None:
+            await asyncio.sleep(sleeper.seconds(polling=1.0))
+
+        task = loop.create_task(queue_loop())
+        await asyncio.sleep(0)  # the loop sleeps; the sleeper finds that sleep next
+        await asyncio.sleep(0)
+        assert sleeper.sleeping
+        loop.call_later(0.01, sleeper.wake)  # due before the sleep's own timer
+        time.sleep(0.1)  # both come due in the same pass
+        await asyncio.wait_for(task, 1)
+        await asyncio.sleep(0.01)
+        return errors
+
+    assert asyncio.run(main()) == []

@@ -40,16 +40,20 @@ class Sleeper:
 
     The loop calls ``asyncio.sleep(seconds)`` with what :meth:`seconds` returns; that
     runs in the loop's task just before it sleeps. Right after, once the task waits,
-    the future its sleep waits on is kept (``Task._fut_waiter``, checked to be awaited
-    by ``asyncio.sleep`` itself), and :meth:`wake` resolves that very future, never
-    anything else the loop might wait for (a lock). Everything runs on the queue's
-    event loop. Where the sleep cannot be found, the loop polls at Gradio's pace.
+    the future its sleep waits on is kept (``Task._fut_waiter``, checked to be the one
+    ``asyncio.sleep`` itself awaits), with the timer that would resolve it, and
+    :meth:`wake` cancels that timer and resolves that very future, never anything else
+    the loop might wait for (a lock). The timer goes first: had it already come due in
+    the same pass of the event loop, it would find the future resolved and raise.
+    Everything runs on the queue's event loop. Where the sleep cannot be found, the
+    loop polls at Gradio's pace.
     """
 
     def __init__(self, longest: float = LONGEST_SLEEP_SECONDS) -> None:
         self.longest = longest
-        #: The future of the sleep under way, once found.
+        #: The future of the sleep under way and the timer that ends it, once found.
         self._sleep: asyncio.Future[Any] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         #: Between seconds() and finding the sleep: whether wake() came meanwhile.
         self._finding = False
         self._woken = False
@@ -78,15 +82,22 @@ class Sleeper:
         awaited = getattr(task.get_coro(), "cr_await", None)
         if waiter is None or getattr(awaited, "cr_code", None) is not _SLEEP_CODE:
             return  # not in the sleep (it ended already): nothing to end
+        # asyncio.sleep's own locals: the future it awaits and its timer.
+        frame = getattr(awaited, "cr_frame", None)
+        sleep_locals = frame.f_locals if frame is not None else {}
+        timer = sleep_locals.get("h")
+        if sleep_locals.get("future") is not waiter or not hasattr(timer, "cancel"):
+            return  # not the sleep we know: it ends by itself
+        self._sleep, self._timer = waiter, timer
         if self._woken:
-            waiter.set_result(None)
-        else:
-            self._sleep = waiter
+            self.wake()
 
     def wake(self) -> None:
         """There is something to do: end the loop's sleep now."""
-        sleep, self._sleep = self._sleep, None
-        if sleep is not None and not sleep.done():
+        sleep, timer = self._sleep, self._timer
+        self._sleep = self._timer = None
+        if sleep is not None and timer is not None and not sleep.done():
+            timer.cancel()
             sleep.set_result(None)
         elif self._finding:
             self._woken = True

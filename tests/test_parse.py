@@ -4,13 +4,14 @@ recursion depth mismatch`` now and then."""
 
 from __future__ import annotations
 
+import ast
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reloader._parse import parse
+from reloader._parse import parse, parse_shared
 
 SOURCE = (
     Path(__file__).resolve().parent.parent / "reloader" / "execute" / "_patch_changes.py"
@@ -75,3 +76,57 @@ def test_reloader_parses_only_through_it() -> None:
         and any(call in path.read_text() for call in ("ast.parse(", "PyCF_ONLY_AST"))
     ]
     assert parsing == []
+
+
+SHARED_SOURCE = """
+import reloader
+from helper import TEXT
+
+if reloader.NO_RELOAD:
+    model = object()
+else:
+    if reloader.NO_RELOAD:
+        nested = 1
+try:
+    if reloader.NO_RELOAD:
+        cache = {}
+except ImportError:
+    if reloader.NO_RELOAD:
+        fallback = {}
+with open(__file__) as demo:
+    def handler(x):
+        return x + 1
+match TEXT:
+    case "a":
+        if reloader.NO_RELOAD:
+            matched = 1
+
+class Panel:
+    def render(self):
+        return TEXT
+"""
+
+
+def test_every_reader_of_a_shared_tree_leaves_it_as_parsed(tmp_path: Path) -> None:
+    """One parse serves the planner, the patch tier and the executor (parse_shared):
+    none of them may change the tree the others read."""
+    from reloader.execute._no_reload import compile_module
+    from reloader.execute._patch_changes import _analysis, _parsed
+    from reloader.plan._planner import LocalModule, Planner
+
+    app = tmp_path / "app.py"
+    app.write_text(SHARED_SOURCE, encoding="utf-8")
+    tree = parse_shared(SHARED_SOURCE, str(app))
+    parsed = ast.dump(tree, include_attributes=True)
+
+    code, bound = compile_module(SHARED_SOURCE, str(app))
+    assert len(bound) == 5  # every NO_RELOAD block was rewritten, in its copy
+    assert "enter" in code.co_names or any(
+        "enter" in getattr(const, "co_names", ()) for const in code.co_consts
+    )
+    defs = _analysis(SHARED_SOURCE, str(app)).defs
+    assert [d.qualname for d in defs] == ["handler", "Panel.render"]
+    Planner([tmp_path], LocalModule("__main__", app))._imports_of(LocalModule("__main__", app))
+    assert _parsed(SHARED_SOURCE) is tree
+    assert parse_shared(SHARED_SOURCE, str(app)) is tree
+    assert ast.dump(tree, include_attributes=True) == parsed

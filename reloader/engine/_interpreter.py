@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reloader._dispose import Disposers
 from reloader.adapters import Adapter
+from reloader.engine._heap import any_frozen, freeze_what_exists, unfreeze
 from reloader.execute import AfterImport, Executor, LocalImporter
 
 __all__ = ["prepared_interpreter", "return_to"]
@@ -45,7 +46,11 @@ def prepared_interpreter(
     for adapter in adapters:
         for module_name in adapter.framework_modules:
             listeners.setdefault(module_name, []).append(adapter)
-    hooks = AfterImport({name: _notify(found, name) for name, found in listeners.items()})
+    # Frozen once, by the first framework import; not if something else froze already.
+    freeze = not any_frozen()
+    hooks = AfterImport(
+        {name: _notify(found, name, freeze=freeze) for name, found in listeners.items()}
+    )
     hooks.install()
     disposers.install()
     try:
@@ -53,6 +58,8 @@ def prepared_interpreter(
     finally:
         disposers.uninstall()
         hooks.uninstall()
+        if freeze:
+            unfreeze()
         # Only what was added here: the app may have added entries of its own.
         if importer in sys.meta_path:
             sys.meta_path.remove(importer)
@@ -61,10 +68,14 @@ def prepared_interpreter(
         sys.argv = saved_argv
 
 
-def _notify(adapters: list[Adapter], module_name: str) -> Callable[[], None]:
+def _notify(adapters: list[Adapter], module_name: str, *, freeze: bool) -> Callable[[], None]:
     def notify() -> None:
         for adapter in adapters:
             adapter.framework_imported(module_name)
+        if freeze:
+            # What exists now (the framework's modules and all they imported)
+            # lives as long as the process: see reloader.engine._heap.
+            freeze_what_exists()
 
     return notify
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
-from reloader._parse import parse
+from reloader._parse import copy_node, parse_shared
 
 __all__ = [
     "RUNTIME_NAME",
@@ -192,29 +192,88 @@ def _runtime_call(method: str, key: str, anchor: ast.AST) -> ast.Call:
         args=[ast.Constant(value=key)],
         keywords=[],
     )
-    return ast.copy_location(call, anchor)
+    return ast.fix_missing_locations(ast.copy_location(call, anchor))
 
 
 def transform(tree: ast.Module) -> Transformed:
-    """Rewrite the module's NO_RELOAD blocks in place (line numbers are kept).
+    """The module with its NO_RELOAD blocks rewritten (line numbers are kept).
 
     ``if <test>: body`` becomes
     ``if RUNTIME.enter(key) and <test>: body; RUNTIME.leave(key)``.
+
+    ``tree`` is left as it is (it is shared: :func:`reloader._parse.parse_shared`): the
+    rewritten blocks are copies, and so are the statements that contain them; the
+    rest of the new tree is ``tree``'s own nodes.
     """
     seen: dict[str, int] = {}
     bound: dict[str, frozenset[str]] = {}
-    for block in list(_module_level_blocks(tree.body)):
+    rewritten: dict[ast.stmt, ast.If] = {}
+    for block in _module_level_blocks(tree.body):
         key = _block_key(block, seen)
         bound[key] = _bound_names(block.body)
-        block.test = ast.copy_location(
-            ast.BoolOp(op=ast.And(), values=[_runtime_call("enter", key, block), block.test]),
-            block.test,
+        enter = _runtime_call("enter", key, block)
+        leave = ast.Expr(value=_runtime_call("leave", key, block.body[-1]))
+        copied = ast.If(
+            test=ast.copy_location(
+                ast.BoolOp(op=ast.And(), values=[enter, block.test]), block.test
+            ),
+            body=[*block.body, ast.copy_location(leave, block.body[-1])],
+            orelse=block.orelse,
         )
-        last = block.body[-1]
-        leave = ast.Expr(value=_runtime_call("leave", key, last))
-        block.body.append(ast.copy_location(leave, last))
-    ast.fix_missing_locations(tree)
-    return Transformed(tree=tree, bound_names=bound)
+        rewritten[block] = ast.copy_location(copied, block)
+    module = ast.Module(body=_rewritten(tree.body, rewritten), type_ignores=tree.type_ignores)
+    return Transformed(tree=module, bound_names=bound)
+
+
+def _rewritten(statements: list[ast.stmt], blocks: dict[ast.stmt, ast.If]) -> list[ast.stmt]:
+    """``statements`` with ``blocks`` put in for the NO_RELOAD blocks they contain,
+    wherever :func:`_module_level_blocks` finds them; the same list if none is there."""
+    copied = [_with_blocks(statement, blocks) for statement in statements]
+    if all(new is old for new, old in zip(copied, statements, strict=True)):
+        return statements
+    return copied
+
+
+def _with_blocks(statement: ast.stmt, blocks: dict[ast.stmt, ast.If]) -> ast.stmt:
+    block = blocks.get(statement)
+    if block is not None:
+        block.orelse = _rewritten(block.orelse, blocks)
+        return block
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return statement
+    changes: dict[str, Any] = {}
+    for attribute in ("body", "orelse", "finalbody"):
+        children = getattr(statement, attribute, None)
+        if children and (new := _rewritten(children, blocks)) is not children:
+            changes[attribute] = new
+    handlers = getattr(statement, "handlers", None)
+    if handlers and (new := _each_body(handlers, blocks)) is not handlers:
+        changes["handlers"] = new
+    if (
+        isinstance(statement, ast.Match)
+        and (new := _each_body(statement.cases, blocks)) is not statement.cases
+    ):
+        changes["cases"] = new
+    if not changes:
+        return statement
+    copy = copy_node(statement)
+    for attribute, value in changes.items():
+        setattr(copy, attribute, value)
+    return copy
+
+
+def _each_body(parts: list[Any], blocks: dict[ast.stmt, ast.If]) -> list[Any]:
+    """Except handlers or match cases with their bodies rewritten (copied if changed)."""
+    copied = []
+    for part in parts:
+        body = _rewritten(part.body, blocks)
+        if body is not part.body:
+            part = copy_node(part)
+            part.body = body
+        copied.append(part)
+    if all(new is old for new, old in zip(copied, parts, strict=True)):
+        return parts
+    return copied
 
 
 @functools.lru_cache(maxsize=8)
@@ -224,6 +283,6 @@ def compile_module(source: str, filename: str) -> tuple[CodeType, dict[str, froz
     compiles the same source right after, and on a large app file parsing and
     compiling hold the GIL for tens of milliseconds, which a save made meanwhile waits
     for. Callers must not change what it returns."""
-    transformed = transform(parse(source, filename))
+    transformed = transform(parse_shared(source, filename))
     code = compile(transformed.tree, filename, "exec", dont_inherit=True)
     return code, transformed.bound_names

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import CodeType, FunctionType, ModuleType
 from typing import Any, NamedTuple, TypeGuard
 
-from reloader._parse import parse
+from reloader._parse import copy_node, parse_shared
 from reloader.execute import _spans
 from reloader.execute._no_reload import compile_module
 from reloader.execute._patch_safety import Fallback, Swap, unsafe_new_code
@@ -309,25 +309,46 @@ def _analysis(source: str, filename: str) -> _Analysis:
     """A source's functions, its skeleton and its code objects by qualname; cached, as
     each save's new source is the next save's old one (parsing and compiling a large
     app file is most of a patch's time). Callers must not change what it returns."""
-    defs, skeleton = _skeleton(parse(source, filename))
+    defs, skeleton = _skeleton(parse_shared(source, filename))
     return _Analysis(defs, skeleton, _codes_by_qualname(compile_source(source, Path(filename))))
 
 
 def _skeleton(tree: ast.Module) -> tuple[list[Def], str]:
-    """The module's functions, and its dump with their bodies blanked."""
+    """The module's functions, and its dump with their bodies blanked (on copies: the
+    tree is shared, see :func:`reloader._parse.parse_shared`)."""
     defs: list[Def] = []
-    for statement in _spans.module_level(tree):
-        if _is_function(statement):
-            defs.append(Def(statement.name, None, statement.name, None))
-            statement.body = [ast.Pass()]
-        elif isinstance(statement, ast.ClassDef):
-            for member in statement.body:
-                if _is_function(member):
-                    qualname = f"{statement.name}.{member.name}"
-                    accessor = _spans.accessor_of(member)
-                    defs.append(Def(qualname, statement.name, member.name, accessor))
-                    member.body = [ast.Pass()]
-    return defs, ast.dump(tree)
+
+    def blanked(function: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt:
+        copy = copy_node(function)
+        copy.body = [ast.Pass()]
+        return copy
+
+    def without_bodies(statements: list[ast.stmt]) -> list[ast.stmt]:
+        # The statements _spans.module_level() finds, in its order.
+        kept: list[ast.stmt] = []
+        for statement in statements:
+            if isinstance(statement, ast.With | ast.AsyncWith):
+                statement = copy_node(statement)
+                statement.body = without_bodies(statement.body)
+            elif _is_function(statement):
+                defs.append(Def(statement.name, None, statement.name, None))
+                statement = blanked(statement)
+            elif isinstance(statement, ast.ClassDef):
+                members = []
+                for member in statement.body:
+                    if _is_function(member):
+                        qualname = f"{statement.name}.{member.name}"
+                        accessor = _spans.accessor_of(member)
+                        defs.append(Def(qualname, statement.name, member.name, accessor))
+                        member = blanked(member)
+                    members.append(member)
+                statement = copy_node(statement)
+                statement.body = members
+            kept.append(statement)
+        return kept
+
+    skeleton = ast.Module(body=without_bodies(tree.body), type_ignores=tree.type_ignores)
+    return defs, ast.dump(skeleton)
 
 
 def _codes_by_qualname(code: CodeType) -> dict[str, list[CodeType]]:
@@ -420,7 +441,7 @@ def _unwrap(obj: Any, filename: str, qualname: str) -> tuple[FunctionType, list[
 def _parsed(source: str) -> ast.Module | None:
     """The source's tree, or None where it does not parse."""
     try:
-        return parse(source)
+        return parse_shared(source)
     except (SyntaxError, ValueError):
         return None
 

@@ -8,6 +8,7 @@ of each local module's imports, so planning never runs user code.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import logging
 import os
 import sys
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from reloader._parse import parse
+from reloader._parse import parse_shared
 from reloader._paths import containing_root, is_vendored
 
 __all__ = ["LocalModule", "Plan", "Planner", "imported_names"]
@@ -139,7 +140,8 @@ class Planner:
             stat = module.path.stat()
             cache_key = (module.name, module.path, stat.st_mtime_ns)
             if cache_key not in self._imports:
-                tree = parse(module.path.read_bytes(), str(module.path))
+                source = importlib.util.decode_source(module.path.read_bytes())
+                tree = parse_shared(source, str(module.path))
                 is_package = module.path.name == "__init__.py"
                 self._imports[cache_key] = imported_names(tree, module.name, is_package)
             return self._imports[cache_key]

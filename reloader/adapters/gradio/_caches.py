@@ -133,7 +133,9 @@ class Introspection:
         module = sys.modules.get(cls.__module__)
         made_from = (cls.__name__, cls.__module__, getattr(module, "__file__", None))
         with self._lock:
-            table = self._class_ids.setdefault(owner, weakref.WeakKeyDictionary())
+            table = self._class_ids.get(owner)
+            if table is None:  # not setdefault(): a new table per call cost 15 µs
+                table = self._class_ids[owner] = weakref.WeakKeyDictionary()
             entry = table.get(cls)
         if entry is not None and entry[0] == made_from:
             return entry[1]

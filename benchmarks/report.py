@@ -546,9 +546,10 @@ def _internal(results: Results) -> list[str]:
         said = i.get("shown_median_ms")
         rows.append(
             f"| {variant.label} | {i.get('reloads')} / {i.get('saves')} | "
-            f"{i.get('patched', '–')} | "
+            f"{i.get('patched', '–')} | {i.get('updated', '–')} | "
             f"{i['total_median_ms']:.0f} | {i['detect_median_ms']:.0f} | "
-            f"{i.get('patch_median_ms', 0.0):.0f} | {i['execute_median_ms']:.0f} | "
+            f"{i.get('patch_median_ms', 0.0):.0f} | {i.get('update_median_ms', 0.0):.0f} | "
+            f"{i['execute_median_ms']:.0f} | "
             f"{i['swap_median_ms']:.0f} | "
             f"{i['push_median_ms']:.0f} | {i['total_max_ms']:.0f} | "
             f"{'–' if said is None else f'{said:.0f}'} | "
@@ -561,13 +562,15 @@ def _internal(results: Results) -> list[str]:
         "",
         "Medians over the measured saves of the line devreload prints per reload (ms); "
         "patched: saves applied by swapping function bodies in place (nothing re-executed, "
-        "no lifespan restart), the others were full reloads. tab says: from the save until "
+        "no lifespan restart); updated: saves that changed only literal arguments, applied to "
+        "the components in place (tier props); the others were full reloads. tab says: from "
+        "the save until "
         "the open tab told devreload it shows the new version (its own confirmation, on the "
         "same line); tab seen: until the benchmark saw the marker in that tab's DOM.",
         "",
-        "| variant | reloads / saves | patched | total | detect | patch | execute | swap | "
-        "push | max total | tab says | tab seen |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| variant | reloads / saves | patched | updated | total | detect | patch | update | "
+        "execute | swap | push | max total | tab says | tab seen |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
     ]

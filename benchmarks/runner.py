@@ -712,21 +712,23 @@ def _devreload_internal(
     """devreload's own report of each reload (its --events-file): medians over the
     measured saves (``measured_saves``: per save written, whether it is measured)."""
     lines = []
-    patched = 0
+    patched = updated = 0
     for text in _read(events_path).splitlines():
         event = json.loads(text)
         if event.get("event") in ("reloaded", "patched"):
             lines.append(event.get("timings_ms", {}))
             patched += event["event"] == "patched"
+            updated += event.get("tier") == "props"
     # Saves applied by patching function bodies in place (nothing re-executed, no
-    # lifespan restarted); the others were full reloads.
-    internal: dict[str, object] = {"reloads": len(lines), "patched": patched}
+    # lifespan restarted), or by updating components in place (only literals
+    # changed); the others were full reloads.
+    internal: dict[str, object] = {"reloads": len(lines), "patched": patched, "updated": updated}
     if len(lines) == len(measured_saves):
         measured = [line for line, kept in zip(lines, measured_saves, strict=True) if kept]
     else:  # a save was lost or reported twice: all of them
         measured = lines
     if measured:
-        for key in ("total", "detect", "patch", "execute", "swap", "push"):
+        for key in ("total", "detect", "patch", "update", "execute", "swap", "push"):
             internal[f"{key}_median_ms"] = statistics.median(
                 float(line.get(key, 0.0)) for line in measured
             )

@@ -48,7 +48,7 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 EventKind = Literal["serving", "reloaded", "patched", "failed", "stopping", "watch", "message"]
-Tier = Literal["full", "patch", "css"]
+Tier = Literal["full", "props", "patch", "css"]
 #: The events that end a load or a save: what ``status?wait=`` waits for.
 OUTCOMES = frozenset({"serving", "reloaded", "patched", "failed"})
 

@@ -70,6 +70,13 @@ def render(event: Event, base: Path | None = None) -> str:
     if event.event == "serving":
         watched = ", ".join(_short(root, base) or "." for root in event.roots)
         return f"serving {event.url} ({event.adapter}); watching {watched}"
+    if event.event == "reloaded" and event.tier == "props":
+        return (
+            f"reloaded {_files(event.files, base)} in {timings.get('total', 0):.0f} ms, in place: "
+            f"only literal arguments changed (detect {timings.get('detect', 0):.0f}, "
+            f"update {timings.get('update', 0):.0f}, push {timings.get('push', 0):.0f} ms; "
+            f"{_tabs(event)})"
+        )
     if event.event == "reloaded":
         return (
             f"reloaded {_files(event.files, base)} in {timings.get('total', 0):.0f} ms "

@@ -33,9 +33,11 @@ echo "== pytest"; .venv/bin/python -m pytest -n 2 "$@"
 echo "== compat: Python 3.12 + Gradio 5"
 bash scripts/compat.sh 3.12 "gradio>=5,<6" -q tests/test_gradio_reload.py \
     tests/test_gradio_faithful.py tests/test_browser.py tests/test_tabs_browser.py \
-    tests/test_behind_proxy.py tests/test_discovery.py
+    tests/test_behind_proxy.py tests/test_discovery.py tests/test_literals.py \
+    tests/test_gradio_literals.py
 # Python 3.13 under the same Gradio as the main run: the engine (patching, the import
 # hook, executing, faults), where a Python version differs.
 echo "== compat: Python 3.13 + Gradio 6"
 bash scripts/compat.sh 3.13 "gradio>=6,<7" -q tests/test_gradio_reload.py \
-    tests/test_discovery.py tests/test_faults.py tests/test_patch_devreload.py tests/test_first_load.py
+    tests/test_discovery.py tests/test_faults.py tests/test_patch_devreload.py tests/test_first_load.py \
+    tests/test_literals.py tests/test_gradio_literals.py

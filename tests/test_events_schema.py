@@ -171,9 +171,53 @@ def test_every_event_and_answer_validates_against_the_schema(tmp_path: Path) -> 
         event.validate(line)
         assert not undeclared(line, schema), (undeclared(line, schema), line)
     assert {line["event"] for line in lines} == set(schema["$defs"]["kind"]["enum"])
+    # props (components updated in place) is Gradio's: the test below.
     assert {line["tier"] for line in lines if "tier" in line} == set(
         schema["$defs"]["tier"]["enum"]
-    )
+    ) - {"props"}
     watch = [line for line in lines if line["event"] == "watch"]
     assert "error" in watch[0] and "error" not in watch[-1]
     assert lines[0]["event"] == "failed" and lines[0]["error"]["file"] == str(app)
+
+
+GRADIO_APP = textwrap.dedent(
+    """
+    import gradio as gr
+
+    with gr.Blocks() as demo:
+        gr.Markdown("# v1")
+        gr.Textbox(label="Name")
+
+    demo.launch()
+    """
+)
+
+
+def test_a_gradio_update_in_place_validates_against_the_schema(tmp_path: Path) -> None:
+    """Tier props: a save that changed only literal arguments, the components updated in
+    place, reported with its own steps (update, not execute and swap)."""
+    schema = events_schema()
+    event = schema_validator()
+    app = tmp_path / "app.py"
+    app.write_text(GRADIO_APP)
+    events = tmp_path / "events.jsonl"
+    process = DevreloadProcess(app, args=("--events-file", str(events))).start()
+    try:
+        process.wait_ready(90)
+        seq = status(process)["seq"]
+        save_in_place(app, GRADIO_APP.replace('label="Name"', 'label="Your name"'))
+        answer = status(process, f"?after={seq}&wait=20")
+        schema_validator("status").validate(answer)
+        assert answer["last"]["tier"] == "props"
+        assert process.stop() == 0
+    except BaseException:
+        print(f"--- devreload output ---\n{process.output}\n--- end ---")
+        raise
+    finally:
+        process.stop()
+    lines = events_in(events)
+    updated = [line for line in lines if line.get("tier") == "props"]
+    assert len(updated) == 1 and set(updated[0]["timings_ms"]) >= {"detect", "update", "push"}
+    for line in lines:
+        event.validate(line)
+        assert not undeclared(line, schema), (undeclared(line, schema), line)

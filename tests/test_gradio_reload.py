@@ -119,9 +119,11 @@ def test_helper_module_edit_is_picked_up(server: DevreloadProcess) -> None:
 
 def test_save_during_a_reload_is_not_lost(tmp_path: Path) -> None:
     app = tmp_path / "app.py"
+    # The header is built from a module constant, so that each save runs the app
+    # again (only a call's literal argument changing would be updated in place).
     slow = (
-        'print("EXECUTING", flush=True)\nimport time\ntime.sleep(0.5)\n'
-        'import gradio as gr\nwith gr.Blocks() as demo:\n    gr.Markdown("# {}")\n'
+        'print("EXECUTING", flush=True)\nimport time\ntime.sleep(0.5)\nHEADER = "# {}"\n'
+        "import gradio as gr\nwith gr.Blocks() as demo:\n    gr.Markdown(HEADER)\n"
     )
     app.write_text(slow.format("v1"))
     with devreload(app) as process:

@@ -213,6 +213,9 @@ def test_a_props_only_save_updates_the_mounted_components_and_keeps_the_page(
         # The terminal's line for the save says the tab shows it.
         line = next(line for line in server.lines[::-1] if "devreload: reloaded" in line)
         assert "1 of 1 tab shows it" in line, line
+        # Only literal arguments changed: the components were updated in place on the
+        # server too (the literal tier), not built again by running the app.
+        assert "in place: only literal arguments changed" in line, line
         ask(page, "again")
         page.get_by_role("button", name="Go", exact=True).click()
         wait_for(

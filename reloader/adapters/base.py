@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from reloader._errors import ReloaderError
 from reloader._events import StatusBoard
+from reloader._literal_edits import ArgumentEdit
 
 if TYPE_CHECKING:
     from reloader.notify import Tabs
@@ -191,6 +192,18 @@ class Adapter(ABC):
         functions, whose output is already on the page, or a Shiny Express file's
         functions, which Shiny runs its own copy of in each session."""
         return None
+
+    #: :meth:`update_calls` can update what the app's calls built in place.
+    updates_calls: ClassVar[bool] = False
+
+    def update_calls(self, edits: Sequence[ArgumentEdit]) -> bool:
+        """The save changed only these literal arguments of calls the app's top level
+        made (:mod:`reloader._literal_edits`): update what each call built, in the
+        served app, as running the file again would have built it, and return True;
+        False (changing nothing) to have the app run again. All or nothing. The engine
+        then tells the tabs, as after a swap. Adapters that can set :attr:`updates_calls`.
+        """
+        return False
 
     def tab_confirmations(self) -> Tabs | None:
         """The open tabs of the served pages, each confirming the version it shows

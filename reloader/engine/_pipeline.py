@@ -369,6 +369,9 @@ class Engine:
             patched = self._patch_in_place(changed, timings)
             if patched is not None:
                 return patched
+            updated = self._update_in_place(changed, timings)
+            if updated is not None:
+                return updated
             return self._reexecute(changed, timings)
         finally:
             self._when_idle.request()
@@ -425,6 +428,53 @@ class Engine:
         with self._step("reporting the patched event", "the new code is live"):
             return self.shown.submit(patched, mark)
         return patched
+
+    def _update_in_place(self, changed: list[Path], timings: Timings) -> Event | None:
+        """The literal tier: the "reloaded" event (tier "props") if the saves changed only
+        literal arguments of top-level calls and the adapter updated what those calls
+        built, in place; None if the modules must run again.
+
+        At 500 components, running the app again is about 100 ms of the framework
+        building components that are all the same but one property."""
+        assert self.adapter is not None
+        if (
+            self.failing
+            or not self.adapter.updates_calls
+            or not all(path.suffix == ".py" for path in changed)
+        ):
+            return None
+        edit = self.patcher.literal_edits(changed, sys.modules)
+        if isinstance(edit, Fallback):
+            logger.info("not a literal edit: %s", edit.reason)
+            return None
+        try:
+            updated = self.adapter.update_calls(edit.arguments)
+        except Exception as error:  # the full reload that follows builds everything anew
+            self._report_bug("updating the edited calls in place", error, "running the app again")
+            return None
+        if not updated:
+            return None
+        self.patcher.accept(edit)
+        timings.step("update")
+        self.generation += 1
+        mark = self.shown.mark()
+        told = 0
+        serving = "the new version is serving"
+        with self._step("telling the open tabs", serving):
+            told = self.adapter.notify(PageUpdate("reload", tuple(changed)))
+        timings.step("push")
+        updated_event = Event(
+            "reloaded",
+            generation=self.generation,
+            tier="props",
+            files=tuple(changed),
+            digests=self._digests(changed),
+            timings_ms=timings.as_dict(),
+            tabs=told,
+        )
+        with self._step("reporting the reloaded event", serving):
+            return self.shown.submit(updated_event, mark)
+        return updated_event
 
     def _reexecute(self, changed: list[Path], timings: Timings) -> Event | None:
         """The full tier: run the changed modules and those that import them again, all

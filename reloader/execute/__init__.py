@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from reloader.execute._executor import ExecutionError, Executor, LocalImporter, Result
 from reloader.execute._hooks import AfterImport
-from reloader.execute._patch import Fallback, Patcher
+from reloader.execute._patch import Fallback, LiteralEdit, Patcher
 
 __all__ = [
     "AfterImport",
     "ExecutionError",
     "Executor",
     "Fallback",
+    "LiteralEdit",
     "LocalImporter",
     "Patcher",
     "Result",

@@ -25,10 +25,12 @@ import ast
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FunctionType, ModuleType
 
+from reloader._literal_edits import ArgumentEdit
+from reloader.execute._literals import literal_edits
 from reloader.execute._patch_changes import ModuleSource, PatchSet, plan_file, read_source
 from reloader.execute._patch_safety import (
     Fallback,
@@ -37,9 +39,18 @@ from reloader.execute._patch_safety import (
     live_inner_functions,
 )
 
-__all__ = ["Fallback", "PatchResult", "Patcher"]
+__all__ = ["Fallback", "LiteralEdit", "PatchResult", "Patcher"]
 
 logger = logging.getLogger("reloader.patch")
+
+
+@dataclass
+class LiteralEdit:
+    """A save that changed only literal arguments of top-level calls (see _literals)."""
+
+    arguments: list[ArgumentEdit] = field(default_factory=list)
+    #: The sources the edited modules then run from.
+    sources: dict[Path, ModuleSource] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +94,36 @@ class Patcher:
                     remembered.layout()
             except Exception:  # the next patch computes (and reports) it
                 logger.debug("could not analyse the sources ahead of a patch", exc_info=True)
+
+    def literal_edits(
+        self, changed: Iterable[Path], modules: Mapping[str, ModuleType]
+    ) -> LiteralEdit | Fallback:
+        """The saves as edits of literal call arguments (see _literals), or why not; the
+        edit is only remembered once :meth:`accept` says it was applied."""
+        edit = LiteralEdit()
+        with self._lock:
+            for path in changed:
+                remembered = self._remembered.get(path)
+                if remembered is None or not remembered.exact or path.suffix != ".py":
+                    return Fallback(f"{path.name} is not a module devreload has run")
+                if remembered.name not in modules:
+                    return Fallback(f"{path.name} is no longer loaded")
+                try:
+                    source = read_source(path)
+                except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+                    return Fallback(f"{path.name} does not compile")
+                found = literal_edits(remembered.ran, remembered.source, source, str(path))
+                if isinstance(found, Fallback):
+                    return Fallback(f"{found.reason} in {path.name}")
+                edit.arguments.extend(found)
+                edit.sources[path] = ModuleSource(remembered.name, source, ran_from=remembered.ran)
+        return edit
+
+    def accept(self, edit: LiteralEdit) -> None:
+        """``edit`` was applied: its sources are what the next save is compared with."""
+        with self._lock:
+            self._load_time.forget()
+            self._remembered.update(edit.sources)
 
     def knows(self, path: Path) -> bool:
         return path in self._remembered

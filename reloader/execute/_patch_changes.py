@@ -41,6 +41,13 @@ class ModuleSource:
     #: source it belongs to, so that what is kept is bounded by the modules, not the saves.
     cached_tree: ast.Module | None = None
     parsed: bool = False
+    #: The source the module's top-level code was compiled from, where it is not
+    #: ``source`` (a patch or a literal edit since changed the source, not that code).
+    ran_from: str | None = None
+
+    @property
+    def ran(self) -> str:
+        return self.source if self.ran_from is None else self.ran_from
 
     def tree(self) -> ast.Module | None:
         """The syntax tree; None where the source does not parse."""
@@ -155,7 +162,10 @@ def _plan_one_function(
     if edit.delta:
         _plan_moves_below(index, edit.delta, layout, module, filename, patch)
     patch.sources[path] = ModuleSource(
-        remembered.name, source, cached_layout=layout.after_edit(index, new.end, edit.delta)
+        remembered.name,
+        source,
+        cached_layout=layout.after_edit(index, new.end, edit.delta),
+        ran_from=remembered.ran,
     )
     return None
 
@@ -268,7 +278,9 @@ def _plan_whole_module(
         refused = _plan_definition(path, definition, index, old, new, module, patch)
         if refused is not None:
             return refused
-    patch.sources[path] = ModuleSource(remembered.name, source, cached_tree=new_tree, parsed=True)
+    patch.sources[path] = ModuleSource(
+        remembered.name, source, cached_tree=new_tree, parsed=True, ran_from=remembered.ran
+    )
     return None
 
 

@@ -27,11 +27,12 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
+from reloader._literal_edits import ArgumentEdit
 from reloader.adapters.address import bind, serving_address
 from reloader.adapters.base import (
     MATCH_EXACT,
@@ -44,11 +45,14 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._caches import Introspection, install_caches
+from reloader.adapters.gradio._calls import CallSites, updated_in_place
 from reloader.adapters.gradio._config_answers import KeptConfigAnswers, keep_config_answers
+from reloader.adapters.gradio._entry_points import forget_api_description
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._launch import DEFAULT_PORT, Launch, ServerSettings, copy_served_at
 from reloader.adapters.gradio._page_scripts import inject_client, stamp_version
 from reloader.adapters.gradio._pages import PageRoutes
+from reloader.adapters.gradio._props import props_update
 from reloader.adapters.gradio._queue import wake_on_work
 from reloader.adapters.gradio._routes import install_routes, reports_page_state
 from reloader.adapters.gradio._schemas import cache_model_schemas
@@ -97,6 +101,8 @@ class GradioAdapter(Adapter):
         #: What the last swap changed when it changed only props (see _props): the
         #: next reload hands it to the tabs, which apply it without re-rendering.
         self._props_update: dict[int, dict[str, Any]] | None = None
+        #: Which component each top-level call built (literal edits update it in place).
+        self._call_sites = CallSites()
         #: Gradio's GET /config answers, kept per served config (see _config_answers).
         self._config_answers: tuple[KeptConfigAnswers, ...] = ()
 
@@ -119,7 +125,7 @@ class GradioAdapter(Adapter):
             self._serve_error = error
             return
         self._api_prefix = gr.api_prefix
-        self._ids = BlockIds(gr.Context, gr.Block)
+        self._ids = BlockIds(gr.Context, gr.Block, on_built=self._call_sites.record)
         self._introspection = install_caches(gr)
         try:  # the base classes of component data models (custom components use them too)
             from gradio.data_classes import GradioModel, GradioRootModel
@@ -135,6 +141,7 @@ class GradioAdapter(Adapter):
         with self._capture.capturing():
             if self._ids is not None:
                 self._ids.begin(first_load)
+            self._call_sites.begin()
             if self._introspection is not None and not first_load:
                 self._introspection.clear()  # nothing kept outlives the version it describes
             try:
@@ -233,6 +240,7 @@ class GradioAdapter(Adapter):
         assert self._launched is not None
         if self._ids is not None:
             self._ids.commit(app)
+        self._call_sites.commit()
         return str(self._launched.local_url)
 
     def _start(self, app: Any, kwargs: dict[str, Any]) -> None:
@@ -272,12 +280,30 @@ class GradioAdapter(Adapter):
             self._pages.follow(app)
         if self._ids is not None:
             self._ids.commit(app)
+        self._call_sites.commit()
         self._forget_config_answers()  # app_id was set in the served config
         self._server_settings.tell_changes(kwargs, app)
 
     def _forget_config_answers(self) -> None:
         for kept in self._config_answers:
             kept.forget()
+
+    updates_calls = True
+
+    def update_calls(self, edits: Sequence[ArgumentEdit]) -> bool:
+        served = self._running_app.blocks if self._running_app is not None else None
+        if served is None or self._gr is None or self._swapper is None:
+            return False
+        from gradio.components import Component
+
+        old_config = served.config
+        if not updated_in_place(edits, self._call_sites, served, Component):
+            return False
+        self._prepare_page(served)
+        self._props_update = props_update(old_config, served.config) if self._keep_state() else None
+        forget_api_description(self._gr, self._running_app)
+        self._forget_config_answers()
+        return True
 
     def refuses_patch(self, function: FunctionType) -> str | None:
         """A ``@gr.render`` function's output is on the page: a patch would leave it

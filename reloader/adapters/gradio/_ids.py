@@ -35,8 +35,15 @@ __all__ = ["BlockIds"]
 class BlockIds:
     """Owns ``Context.id`` while the user's modules execute on the capturing thread."""
 
-    def __init__(self, context: Any, block_type: type[Any]) -> None:
+    def __init__(
+        self,
+        context: Any,
+        block_type: type[Any],
+        on_built: Callable[[Any, FrameType | None], None] | None = None,
+    ) -> None:
         self._context = context
+        #: Told of each block built while numbering, with the frame that built it.
+        self._on_built = on_built
         #: id -> name of the module whose top-level code built that block (committed version).
         self._owners: dict[int, str] = {}
         #: Same, for the execution in progress or just finished (committed by a swap).
@@ -69,6 +76,8 @@ class BlockIds:
             original(block, *args, **kwargs)
             if owner is not None and block._id == before and context.id == before + 1:
                 ids._pending[before] = owner
+            if ids._on_built is not None:
+                ids._on_built(block, sys._getframe(1))
 
         __init__.__wrapped__ = original  # type: ignore[attr-defined]
         block_type.__init__ = __init__

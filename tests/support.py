@@ -24,6 +24,7 @@ from reloader.testing import (
     DevreloadProcess,
     devreload,
     free_port,
+    running,
     save_atomic,
     save_in_place,
     save_vim,
@@ -78,15 +79,9 @@ def shared_devreload(
     from :func:`serve_source`. A cold start costs seconds; a save, a fraction of one."""
     app = folder / "app.py"
     app.write_text(source)
-    process = DevreloadProcess(app, args=tuple(args)).start()
-    try:
+    with running(DevreloadProcess(app, args=tuple(args))) as process:
         process.wait_ready(90)
         yield process
-    except BaseException:
-        print(f"--- devreload output ---\n{process.output}\n--- end ---")
-        raise
-    finally:
-        process.stop()
 
 
 def serve_source(

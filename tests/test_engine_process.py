@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from support import devreload, markdown_values, save_in_place, wait_for
+from support import devreload, markdown_values, running, save_in_place, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -186,20 +186,7 @@ def devreload_m(cwd: Path, module: str) -> Any:
             at = self.command.index(str(cwd / "unused.py"))
             self.command[at : at + 1] = ["-m", module]
 
-    from contextlib import contextmanager
-
-    @contextmanager
-    def running() -> Any:
-        process = ModuleProcess().start()
-        try:
-            yield process
-        except BaseException:
-            print(f"--- devreload output ---\n{process.output}\n--- end ---")
-            raise
-        finally:
-            process.stop()
-
-    return running()
+    return running(ModuleProcess())
 
 
 def events(path: Path) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ import pytest
 from agent_support import McpTools, events_in, schema_validator, status, with_mcp
 from reloader._events import SCHEMA_VERSION
 from reloader.channel import events_schema
-from support import DevreloadProcess, save_in_place, wait_for
+from support import DevreloadProcess, devreload, running, save_in_place, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -96,10 +96,8 @@ def test_every_event_and_answer_validates_against_the_schema(tmp_path: Path) -> 
     app = project / "app.py"
     app.write_text(APP.replace("def title():", "def title(:"))  # the first load fails
     events = tmp_path / "events.jsonl"
-    process = DevreloadProcess(
-        app, args=("--events-file", str(events), "--watch", str(generated))
-    ).start()
-    try:
+    watching = DevreloadProcess(app, args=("--events-file", str(events), "--watch", str(generated)))
+    with running(watching) as process:
         process.wait_for_line("waiting for a fix", timeout=60)
 
         def served() -> bool:
@@ -160,11 +158,6 @@ def test_every_event_and_answer_validates_against_the_schema(tmp_path: Path) -> 
         generated.mkdir()
         process.wait_for_line(f"watching {generated} again")
         assert process.stop() == 0
-    except BaseException:
-        print(f"--- devreload output ---\n{process.output}\n--- end ---")
-        raise
-    finally:
-        process.stop()
 
     lines = events_in(events)
     for line in lines:
@@ -201,8 +194,7 @@ def test_a_gradio_update_in_place_validates_against_the_schema(tmp_path: Path) -
     app = tmp_path / "app.py"
     app.write_text(GRADIO_APP)
     events = tmp_path / "events.jsonl"
-    process = DevreloadProcess(app, args=("--events-file", str(events))).start()
-    try:
+    with devreload(app, args=("--events-file", str(events))) as process:
         process.wait_ready(90)
         seq = status(process)["seq"]
         save_in_place(app, GRADIO_APP.replace('label="Name"', 'label="Your name"'))
@@ -210,11 +202,6 @@ def test_a_gradio_update_in_place_validates_against_the_schema(tmp_path: Path) -
         schema_validator("status").validate(answer)
         assert answer["last"]["tier"] == "props"
         assert process.stop() == 0
-    except BaseException:
-        print(f"--- devreload output ---\n{process.output}\n--- end ---")
-        raise
-    finally:
-        process.stop()
     lines = events_in(events)
     updated = [line for line in lines if line.get("tier") == "props"]
     assert len(updated) == 1 and set(updated[0]["timings_ms"]) >= {"detect", "update", "push"}

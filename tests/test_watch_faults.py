@@ -15,13 +15,19 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from support import DevreloadProcess, devreload, markdown_values, save_in_place, wait_for
+from support import (
+    DevreloadProcess,
+    devreload,
+    markdown_values,
+    running,
+    save_in_place,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration]
 
@@ -99,8 +105,7 @@ def test_an_unreadable_folder_is_skipped_and_the_rest_watched(shared_folder: Pat
         ]  # fmt: skip
     else:
         pgdata.chmod(0)
-    process.start()
-    try:
+    with running(process):
         process.wait_ready(timeout=90)
         process.wait_for_line("permission denied")
         assert process.count(str(pgdata)) >= 1
@@ -108,11 +113,6 @@ def test_an_unreadable_folder_is_skipped_and_the_rest_watched(shared_folder: Pat
         serving(process, "# v2")
         assert "file watcher stopped" not in process.output
         summary("unreadable subfolder (0700, another user's): named once, skipped, edits served")
-    except BaseException:
-        print(f"--- devreload output ---\n{process.output}\n--- end ---")
-        raise
-    finally:
-        process.stop()
 
 
 # -- item 4: a watched folder deleted and re-created -----------------------------------
@@ -265,19 +265,6 @@ def test_a_watcher_that_stops_is_told_everywhere_and_restarted(tmp_path: Path) -
             "watcher crash (injected): told in terminal and tab, "
             f"running again within {took:.1f} s, next save served"
         )
-
-
-@contextmanager
-def running(process: DevreloadProcess) -> Iterator[DevreloadProcess]:
-    """``support.devreload`` for a process whose command the test changed."""
-    process.start()
-    try:
-        yield process
-    except BaseException:
-        print(f"--- devreload output ---\n{process.output}\n--- end ---")
-        raise
-    finally:
-        process.stop()
 
 
 # -- item 6: folder names above the project, a package named env -----------------------

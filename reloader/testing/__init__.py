@@ -45,7 +45,7 @@ from reloader.testing._conformance import (
 )
 from reloader.testing._nginx import Nginx, ProxiedApp
 from reloader.testing._page_scripts import ANY_EVENT_SOURCE_OPEN, PAGE_LISTENS, TRACK_EVENT_SOURCES
-from reloader.testing._process import DevreloadProcess, devreload, free_port
+from reloader.testing._process import DevreloadProcess, devreload, free_port, running
 from reloader.testing._saves import EDITOR_SAVES, save_atomic, save_in_place, save_vim
 from reloader.testing._tab_check import TAB_SAVES, TYPED, tab_keeps_working_across_saves
 from reloader.testing._waiting import wait_for
@@ -69,6 +69,7 @@ __all__ = [
     "keeps_the_last_good_app_through_a_syntax_error",
     "read_http",
     "refuses_a_port_in_use_in_one_sentence",
+    "running",
     "save_atomic",
     "save_in_place",
     "save_vim",

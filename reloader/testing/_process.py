@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +151,10 @@ class DevreloadProcess:
 
 
 @contextmanager
-def devreload(app: Path, **kwargs: Any) -> Iterator[DevreloadProcess]:
-    process = DevreloadProcess(app, **kwargs).start()
+def running(process: DevreloadProcess) -> Iterator[DevreloadProcess]:
+    """``process`` started for the block, its output printed if the block fails (the
+    test's report then shows what devreload said), and stopped after it."""
+    process.start()
     try:
         yield process
     except BaseException:
@@ -160,3 +162,8 @@ def devreload(app: Path, **kwargs: Any) -> Iterator[DevreloadProcess]:
         raise
     finally:
         process.stop()
+
+
+def devreload(app: Path, **kwargs: Any) -> AbstractContextManager[DevreloadProcess]:
+    """A devreload process serving ``app`` for the block (see :func:`running`)."""
+    return running(DevreloadProcess(app, **kwargs))

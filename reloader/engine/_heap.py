@@ -36,41 +36,46 @@ def unfreeze() -> None:
     gc.unfreeze()
 
 
-#: Objects made since the last collection, in gen-0 thresholds, above which the
-#: deferred saves count as having built (and replaced) a version.
-_BUILT_A_VERSION = 10
-
-
 class DeferredCollection:
     """Pauses automatic collection from :meth:`defer` until :meth:`collect`."""
 
     def __init__(self, most_deferred: int = 4) -> None:
-        #: Reloads in a row without an idle moment before one collects up front.
+        #: Versions replaced in a row without an idle moment before one collects up front.
         self.most_deferred = most_deferred
         self._lock = threading.Lock()
-        self._deferred = 0
+        self._deferred = False
         self._was_enabled = False
+        #: Versions replaced (or left half-built by a failure) since the last collection.
+        self._replaced = 0
 
     def defer(self) -> None:
         """A save is about to be put in service: collect later, not meanwhile."""
         with self._lock:
-            if self._deferred == 0:
+            if not self._deferred:
+                self._deferred = True
                 self._was_enabled = gc.isenabled()
                 gc.disable()
-            elif self._deferred >= self.most_deferred:
-                if _versions_replaced():  # saves without a pause: several versions' garbage
-                    gc.collect()
-                self._deferred = 0
-            self._deferred += 1
+            elif self._replaced >= self.most_deferred:
+                gc.collect()  # saves without a pause: several versions' garbage
+                self._replaced = 0
+
+    def replaced_a_version(self) -> None:
+        """The save ran the app again: the version it replaced is garbage now (so is
+        the new one, if it failed). A full collection walks every object the app has
+        (about 50 ms at 500 components): worth it then, not after a patch or an update
+        in place, which made little the automatic collections do not take."""
+        with self._lock:
+            self._replaced += 1
 
     def collect(self) -> None:
-        """devreload is idle: collect what the deferred saves left, and resume."""
+        """devreload is idle: collect what the replaced versions left, and resume."""
         with self._lock:
-            if self._deferred == 0:
+            if not self._deferred:
                 return
-            self._deferred = 0
-            if _versions_replaced():
+            self._deferred = False
+            if self._replaced:
                 gc.collect()
+                self._replaced = 0
             if self._was_enabled:
                 gc.enable()
 
@@ -79,14 +84,4 @@ class DeferredCollection:
         with self._lock:
             if self._deferred and self._was_enabled:
                 gc.enable()
-            self._deferred = 0
-
-
-def _versions_replaced() -> bool:
-    """Whether the saves since the last collection built (and so replaced) a version.
-
-    A full collection walks every object the app has (about 50 ms at 500
-    components): worth it where a version was replaced (its objects are garbage by
-    now), not after saves that built little (a patch, an update in place), whose
-    objects the automatic collections take as they come."""
-    return gc.get_count()[0] > _BUILT_A_VERSION * gc.get_threshold()[0]
+            self._deferred = False

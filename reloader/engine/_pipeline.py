@@ -486,6 +486,7 @@ class Engine:
             logger.info("%s changed but nothing loaded imports it", path)
         if plan.empty:
             return None
+        self.collection.replaced_a_version()  # or half-built one, if it fails
         try:
             with self._supervised_execution(first_load=False):
                 result = self.executor.run(plan)

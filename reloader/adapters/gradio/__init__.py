@@ -45,7 +45,7 @@ from reloader.adapters.base import (
 )
 from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._caches import Introspection, install_caches
-from reloader.adapters.gradio._calls import CallSites, updated_in_place
+from reloader.adapters.gradio._calls import CallSites, described_again, updated_in_place
 from reloader.adapters.gradio._config_answers import KeptConfigAnswers, keep_config_answers
 from reloader.adapters.gradio._entry_points import forget_api_description
 from reloader.adapters.gradio._ids import BlockIds
@@ -297,9 +297,11 @@ class GradioAdapter(Adapter):
         from gradio.components import Component
 
         old_config = served.config
-        if not updated_in_place(edits, self._call_sites, served, Component):
+        updated = updated_in_place(edits, self._call_sites, served, Component)
+        if updated is None:
             return False
-        self._prepare_page(served)
+        config = described_again(old_config, served.default_config, updated)
+        served.config = config if config is not None else served.get_config_file()
         self._props_update = props_update(old_config, served.config) if self._keep_state() else None
         forget_api_description(self._gr, self._running_app)
         self._forget_config_answers()

@@ -27,7 +27,7 @@ from typing import Any
 
 from reloader._literal_edits import ArgumentEdit, CallSite
 
-__all__ = ["CallSites", "updated_in_place"]
+__all__ = ["CallSites", "described_again", "updated_in_place"]
 
 #: Attributes two builds of the same arguments never share: the block's identity.
 _IDENTITY = frozenset({"_id", "share_token", "server_fns"})
@@ -106,9 +106,9 @@ class CallSites:
 
 def updated_in_place(
     edits: Sequence[ArgumentEdit], sites: CallSites, served: Any, component_type: type[Any]
-) -> bool:
-    """Apply ``edits`` to the components of ``served`` that their calls built; False
-    (nothing changed) where one cannot be."""
+) -> list[Any] | None:
+    """Apply ``edits`` to the components of ``served`` that their calls built: those
+    components; None (nothing changed) where one cannot be updated."""
     by_site: dict[CallSite, list[ArgumentEdit]] = {}
     for edit in edits:
         by_site.setdefault(edit.site, []).append(edit)
@@ -120,16 +120,34 @@ def updated_in_place(
             or not isinstance(block, component_type)
             or served.blocks.get(block._id) is not block
         ):
-            return False
+            return None
         attributes = _attributes_changed(block, site_edits)
         if attributes is None:
-            return False
+            return None
         changes.append((block, attributes))
     for block, attributes in changes:
         for name, value in attributes.items():
             setattr(block, name, value)
         block._api_info_cache = None  # the API description is made again when asked
-    return True
+    return [block for block, _ in changes]
+
+
+def described_again(config: Any, blocks_config: Any, updated: Sequence[Any]) -> Any | None:
+    """The page config ``config`` with the entries of the ``updated`` components made
+    again (``BlocksConfig.config_for_block``, as ``get_config_file()`` makes each): the
+    rest of a config cannot change when only components' arguments did, and making
+    all of it again is most of an update at 500 components. A new dict (the kept
+    ``/config`` answers are kept per config object); None if a component is not in it."""
+    if not isinstance(config, dict) or not isinstance(config.get("components"), list):
+        return None
+    components = list(config["components"])
+    at = {entry.get("id"): index for index, entry in enumerate(components)}
+    for block in updated:
+        index = at.get(block._id)
+        if index is None:
+            return None
+        components[index] = blocks_config.config_for_block(block._id, [], block)
+    return {**config, "components": components}
 
 
 def _attributes_changed(block: Any, edits: Sequence[ArgumentEdit]) -> dict[str, Any] | None:

@@ -58,6 +58,11 @@ REQUIRED: tuple[tuple[str, str, str], ...] = (
     ("gradio.route_utils", "API_PREFIX", "to find the /dev/reload route the page listens on"),
     ("gradio.blocks", "Blocks.get_api_info", "to point the MCP server at each new version"),
     ("gradio.queueing", "Queue.push", "to count each event as activity (the queue's pace)"),
+    (
+        "gradio.blocks",
+        "BlocksConfig.config_for_block",
+        "to describe again the components a save updated in place",
+    ),
 )
 
 #: Methods of a Gradio feature a release may not have: checked when its module exists.
@@ -132,6 +137,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             "custom_mount_path": "to leave a Blocks mounted in another app to the asgi adapter",
             "renderables": "to reload, not patch, an edited @gr.render function",
             "delete_cache": "to say a save changed gr.Blocks(delete_cache=...)",
+            "default_config": "to describe again the components a save updated in place",
         },
     ),
     *_set_in(

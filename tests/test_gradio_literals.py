@@ -32,6 +32,10 @@ FIRST = textwrap.dedent(
         return f"{text} at {level}"
 
 
+    def caption(component):
+        return "Field: " + component.label
+
+
     with gr.Blocks() as demo:
         gr.Markdown("# Document analyzer")
         loads = gr.Number(value=len(LOADS), label="Loads")
@@ -41,8 +45,17 @@ FIRST = textwrap.dedent(
         out = gr.Textbox(label="Answer")
         go = gr.Button("Analyze")
         go.click(answer, [text, level], out, api_name="analyze")
+        # js=True: launch() translates the function to JavaScript; so must a reload.
+        enable = gr.Button("Enable", interactive=False)
+        out.change(lambda: gr.Button(interactive=True), None, enable, js=True)
         for number in range(2):
             gr.Textbox(label="Note")
+        example = gr.Textbox(label="Example")
+        gr.Examples([["an example"]], inputs=[example])
+        cleared = gr.Dataframe([[1, 2]], headers=["a", "b"])
+        gr.ClearButton([cleared])
+        named = gr.Number(label="Named")
+        gr.Markdown(caption(named))
 
     demo.launch()
     """
@@ -59,7 +72,10 @@ SEVERAL = (
 BUTTON = SEVERAL.replace('gr.Button("Analyze")', 'gr.Button("Run")')
 IN_A_LOOP = BUTTON.replace('label="Note"', 'label="Remark"')
 EVENT = IN_A_LOOP.replace('api_name="analyze"', 'api_name="ask"')
-AFTER_A_RUN = EVENT.replace("# PDF analyzer", "# Report analyzer")
+EXAMPLES = EVENT.replace('label="Example"', 'label="Sample"')
+CLEARED = EXAMPLES.replace('headers=["a", "b"]', 'headers=["a", "c"]')
+CAPTION = CLEARED.replace('label="Named"', 'label="Called"')
+AFTER_A_RUN = CAPTION.replace("# PDF analyzer", "# Report analyzer")
 
 #: (what the save does, the saved file, the tier that puts it in service)
 EDITS = (
@@ -68,6 +84,11 @@ EDITS = (
     ("a button's text", BUTTON, "props"),
     ("the label of components built in a loop", IN_A_LOOP, "full"),
     ("an event's api_name", EVENT, "full"),
+    # Each of these three components' properties were read into another part of the
+    # app as it loaded: the examples' dataset, the clear button's JavaScript, a caption.
+    ("the label of a component gr.Examples shows", EXAMPLES, "full"),
+    ("the headers of a table gr.ClearButton clears", CLEARED, "full"),
+    ("the label of a component a function of the app read", CAPTION, "full"),
     ("the header again, after a full reload", AFTER_A_RUN, "props"),
 )
 

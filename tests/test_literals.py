@@ -127,3 +127,16 @@ def test_a_component_whose_attributes_the_top_level_reads_is_not_an_edit() -> No
     in_handler = APP.replace('return "Hello " + name', 'return "Hello " + name + LEVEL.label')
     in_handler = in_handler.replace("level = gr.Slider", "LEVEL = level = gr.Slider")
     assert only(edits(in_handler.replace('label="Level"', 'label="Lvl"'), old=in_handler))
+
+
+def test_a_component_handed_to_a_function_called_by_name_is_not_an_edit() -> None:
+    """``gr.Markdown(caption(name))``: ``caption`` may read ``name.label`` as the module
+    loads. An event's or the framework's own calls through an attribute are left to
+    the adapter (``name.submit(...)`` above, ``gr.Examples(inputs=[name])``)."""
+    handed = APP.replace(
+        "    shift = gr.Number(value=-1)\n",
+        "    shift = gr.Number(value=-1); echo = gr.Markdown(caption([name]))\n",
+    )
+    found = edits(handed.replace('label="Name"', 'label="Your name"'), old=handed)
+    assert isinstance(found, Fallback) and "name" in found.reason
+    assert only(edits(handed.replace('"# Title"', '"# T"'), old=handed)).value == "# T"

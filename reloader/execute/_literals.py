@@ -181,8 +181,10 @@ class _Finder:
 
 def _read_while_loading(tree: ast.Module, names: set[str]) -> str | None:
     """One of ``names`` whose attribute the module's top level reads (``name.value``),
-    other than to call it (``name.click(...)``): what it read came from the old
-    arguments, and only running the module again reads the new ones."""
+    other than to call it (``name.click(...)``), or that it hands to a function called
+    by name (``caption(name)``, which may read its attributes): what was read came from
+    the old arguments, and only running the module again reads the new ones. (What a
+    framework's own calls read, ``gr.Examples(inputs=[name])``, the adapter knows.)"""
     if not names:
         return None
     called: set[int] = set()
@@ -194,6 +196,10 @@ def _read_while_loading(tree: ast.Module, names: set[str]) -> str | None:
             continue  # its body runs later, and reads the updated object
         if isinstance(node, ast.Call):
             called.add(id(node.func))
+            if isinstance(node.func, ast.Name):
+                handed = _names_in([*node.args, *(keyword.value for keyword in node.keywords)])
+                if handed & names:
+                    return min(handed & names)
         elif (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
@@ -203,6 +209,20 @@ def _read_while_loading(tree: ast.Module, names: set[str]) -> str | None:
             return node.value.id
         pending.extend(ast.iter_child_nodes(node))
     return None
+
+
+def _names_in(expressions: list[ast.expr]) -> set[str]:
+    """The names these expressions read, outside lambdas."""
+    found: set[str] = set()
+    pending: list[ast.AST] = list(expressions)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _is_literal(node: ast.expr) -> bool:

@@ -383,8 +383,13 @@ class GradioAdapter(Adapter):
         )
 
     def _prepare_page(self, app: Any) -> None:
-        """devreload's scripts in the page's head, then the page config Gradio serves."""
+        """devreload's scripts in the page's head, then the page config Gradio serves,
+        with the ``js=True`` events translated to JavaScript as ``launch()`` does first
+        (Gradio 5.x's later releases and 6)."""
         self._inject_client(app)
+        transpile = getattr(app, "transpile_to_js", None)
+        if transpile is not None:
+            transpile(quiet=True)
         app.config = app.get_config_file()
 
 

@@ -14,8 +14,10 @@ have been built with.
   before and after the edit, and copies to the live one each attribute the two
   builds disagree on: what the edited arguments decide, and nothing an event
   registration or the app's later code set on it (``_selectable``, say). A site
-  that built several components, or none, or a component whose arguments include
-  a function (a value loaded on each page load), is not updated: the app runs again.
+  that built several components, or none, a component whose arguments include a
+  function (a value loaded on each page load), or one whose properties another block
+  copied (``gr.Examples(inputs=[box])``, ``gr.ClearButton([box])``), is not updated:
+  the app runs again.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ def updated_in_place(
             block is None
             or not isinstance(block, component_type)
             or served.blocks.get(block._id) is not block
+            or _read_by_others(block, served)
         ):
             return None
         attributes = _attributes_changed(block, site_edits)
@@ -148,6 +151,38 @@ def described_again(config: Any, blocks_config: Any, updated: Sequence[Any]) -> 
             return None
         components[index] = blocks_config.config_for_block(block._id, [], block)
     return {**config, "components": components}
+
+
+def _read_by_others(block: Any, served: Any) -> bool:
+    """Whether something else in the app was built from ``block``'s properties: a
+    block given it as an argument (``gr.Examples``' dataset copies its props and label,
+    ``gr.ClearButton`` its default value), or an event with JavaScript of its own
+    (``gr.ClearButton``'s writes the outputs' defaults into it). Those copies keep the
+    old properties until the app runs again."""
+    for other in served.blocks.values():
+        if other is block:
+            continue
+        for arguments in getattr(other, "_constructor_args", None) or ():
+            if any(_holds(value, block) for value in arguments.values()):
+                return True
+    for function in served.fns.values():
+        if isinstance(getattr(function, "js", None), str) and any(
+            member is block for member in (*function.inputs, *function.outputs)
+        ):
+            return True
+    return False
+
+
+def _holds(value: Any, block: Any, depth: int = 3) -> bool:
+    if value is block:
+        return True
+    if depth == 0:
+        return False
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds(item, block, depth - 1) for item in value)
+    if isinstance(value, dict):
+        return any(_holds(item, block, depth - 1) for item in value.values())
+    return False
 
 
 def _attributes_changed(block: Any, edits: Sequence[ArgumentEdit]) -> dict[str, Any] | None:

@@ -115,3 +115,58 @@ def test_mcp_tool_runs_the_newest_handler(tmp_path: Path) -> None:
             _saved(process, app, launch, version)
             assert _mcp(process, "m").startswith(f"{version}:M (Shout the text ({version}).")
             assert _http_api(process, "h") == f"{version}:H"
+
+
+PICK = textwrap.dedent(
+    """
+    import gradio as gr
+
+    def pick(letter: str) -> str:
+        \"\"\"Pick a letter.
+
+        Args:
+            letter: the letter
+        \"\"\"
+        return letter
+
+    with gr.Blocks() as demo:
+        letter = gr.Dropdown(["a", "b"], value="a", label="Letter")
+        out = gr.Textbox(label="Out")
+        gr.Button("Go").click(pick, letter, out, api_name="pick")
+
+    demo.launch(mcp_server=True)
+    """
+)
+
+
+def test_an_mcp_tool_is_described_anew_after_an_update_in_place(tmp_path: Path) -> None:
+    """The dropdown's choices changed, nothing else: the component is updated in place
+    (tier props), and the MCP tool's input schema offers the new choice."""
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    from support import status
+
+    async def choices(url: str) -> list[str]:
+        async with (
+            streamablehttp_client(f"{url}/gradio_api/mcp/") as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            tools = await session.list_tools()
+            tool = next(tool for tool in tools.tools if "pick" in tool.name)
+            return list(tool.inputSchema["properties"]["letter"]["enum"])
+
+    def offered(process: DevreloadProcess) -> list[str]:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(choices(process.url))).result(timeout=60)
+
+    app = tmp_path / "app.py"
+    app.write_text(PICK)
+    with devreload(app) as process:
+        process.wait_ready()
+        assert offered(process) == ["a", "b"]
+        seq = status(process)["seq"]
+        save_in_place(app, PICK.replace('["a", "b"]', '["a", "b", "c"]'))
+        assert status(process, f"?after={seq}&wait=30")["last"]["tier"] == "props"
+        assert offered(process) == ["a", "b", "c"]

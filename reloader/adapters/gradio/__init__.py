@@ -47,7 +47,10 @@ from reloader.adapters.capture import RunCall, RunCapture
 from reloader.adapters.gradio._caches import Introspection, install_caches
 from reloader.adapters.gradio._calls import CallSites, described_again, updated_in_place
 from reloader.adapters.gradio._config_answers import KeptConfigAnswers, keep_config_answers
-from reloader.adapters.gradio._entry_points import forget_api_description
+from reloader.adapters.gradio._entry_points import (
+    forget_api_description,
+    retarget_entry_points,
+)
 from reloader.adapters.gradio._ids import BlockIds
 from reloader.adapters.gradio._launch import DEFAULT_PORT, Launch, ServerSettings, copy_served_at
 from reloader.adapters.gradio._page_scripts import inject_client, stamp_version
@@ -304,6 +307,8 @@ class GradioAdapter(Adapter):
         served.config = config if config is not None else served.get_config_file()
         self._props_update = props_update(old_config, served.config) if self._keep_state() else None
         forget_api_description(self._gr, self._running_app)
+        # The MCP server's tools are described from the components (a dropdown's choices).
+        retarget_entry_points(self._gr, served, served)
         self._forget_config_answers()
         return True
 

@@ -7,15 +7,18 @@ import asyncio
 import json
 import textwrap
 import urllib.request
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from support import DevreloadProcess, devreload, markdown_values, save_in_place
 
 pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
 
 APP = textwrap.dedent(
     """
@@ -65,25 +68,33 @@ def _gradio_client(process: DevreloadProcess, text: str) -> str:
         client.close()
 
 
-def _mcp(process: DevreloadProcess, text: str) -> str:
+def _on_mcp(process: DevreloadProcess, use: Callable[[Any, Any], Awaitable[T]]) -> T:
+    """``use(session, tool)`` with an MCP session on the app's endpoint and its one tool."""
     from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
 
-    async def call() -> str:
+    async def call() -> T:
         async with (
             streamablehttp_client(f"{process.url}/gradio_api/mcp/") as (read, write, _),
             ClientSession(read, write) as session,
         ):
             await session.initialize()
             tools = await session.list_tools()
-            tool = next(tool for tool in tools.tools if "shout" in tool.name)
-            result = await session.call_tool(tool.name, {"text": text})
-            content: Any = result.content[0]
-            return f"{content.text} ({tool.description})"
+            (tool,) = tools.tools
+            return await use(session, tool)
 
     # In a thread of its own: Playwright's sync API may own this thread's event loop.
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(lambda: asyncio.run(call())).result(timeout=60)
+
+
+def _mcp(process: DevreloadProcess, text: str) -> str:
+    async def shout(session: Any, tool: Any) -> str:
+        result = await session.call_tool(tool.name, {"text": text})
+        content: Any = result.content[0]
+        return f"{content.text} ({tool.description})"
+
+    return _on_mcp(process, shout)
 
 
 def _saved(process: DevreloadProcess, app: Path, launch: str, version: str) -> None:
@@ -142,24 +153,13 @@ PICK = textwrap.dedent(
 def test_an_mcp_tool_is_described_anew_after_an_update_in_place(tmp_path: Path) -> None:
     """The dropdown's choices changed, nothing else: the component is updated in place
     (tier props), and the MCP tool's input schema offers the new choice."""
-    from mcp import ClientSession
-    from mcp.client.streamable_http import streamablehttp_client
-
     from support import status
 
-    async def choices(url: str) -> list[str]:
-        async with (
-            streamablehttp_client(f"{url}/gradio_api/mcp/") as (read, write, _),
-            ClientSession(read, write) as session,
-        ):
-            await session.initialize()
-            tools = await session.list_tools()
-            tool = next(tool for tool in tools.tools if "pick" in tool.name)
-            return list(tool.inputSchema["properties"]["letter"]["enum"])
+    async def choices(session: Any, tool: Any) -> list[str]:
+        return list(tool.inputSchema["properties"]["letter"]["enum"])
 
     def offered(process: DevreloadProcess) -> list[str]:
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(lambda: asyncio.run(choices(process.url))).result(timeout=60)
+        return _on_mcp(process, choices)
 
     app = tmp_path / "app.py"
     app.write_text(PICK)

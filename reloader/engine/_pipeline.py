@@ -35,7 +35,7 @@ from reloader._errors import (
     ReloaderError,
     UserError,
 )
-from reloader._events import ErrorInfo, Event, StatusBoard
+from reloader._events import ErrorInfo, Event, StatusBoard, Tier
 from reloader._frames import is_user_file
 from reloader._report import Reporter
 from reloader.adapters import Adapter, AppNotFound, PageUpdate, ServeError, ServeOptions, SwapError
@@ -71,6 +71,9 @@ from reloader.watch import Batch, ChangeStream, SourceFilter, Watcher, WatchNoti
 IDLE_SECONDS = 0.5
 
 __all__ = ["Engine"]
+
+#: What a failing step after a swap (or an update in place) leaves: the new version.
+_SERVING = "the new version is serving"
 
 logger = logging.getLogger("reloader.engine")
 
@@ -456,25 +459,7 @@ class Engine:
             return None
         self.patcher.accept(edit)
         timings.step("update")
-        self.generation += 1
-        mark = self.shown.mark()
-        told = 0
-        serving = "the new version is serving"
-        with self._step("telling the open tabs", serving):
-            told = self.adapter.notify(PageUpdate("reload", tuple(changed)))
-        timings.step("push")
-        updated_event = Event(
-            "reloaded",
-            generation=self.generation,
-            tier="props",
-            files=tuple(changed),
-            digests=self._digests(changed),
-            timings_ms=timings.as_dict(),
-            tabs=told,
-        )
-        with self._step("reporting the reloaded event", serving):
-            return self.shown.submit(updated_event, mark)
-        return updated_event
+        return self._publish("props", changed, timings)
 
     def _reexecute(self, changed: list[Path], timings: Timings) -> Event | None:
         """The full tier: run the changed modules and those that import them again, all
@@ -518,39 +503,53 @@ class Engine:
         self.app = app
         timings.step("swap")
         self.failing = False
+        return self._publish(
+            "full", changed, timings, after_push=lambda: self._retire_replaced_version(result)
+        )
+
+    def _publish(
+        self,
+        tier: Tier,
+        changed: list[Path],
+        timings: Timings,
+        after_push: Callable[[], None] | None = None,
+    ) -> Event:
+        """A new version is serving: the tabs are told, then the "reloaded" event is
+        reported (its line waits briefly for the tabs to show it). Whatever happens
+        next, it serves: a step failing from here is devreload's bug, reported, and
+        the steps after it still run."""
+        assert self.adapter is not None
         self.generation += 1
-        # The new version serves whatever happens next: a step failing from here is
-        # devreload's bug, reported; the steps after it still run.
-        serving = "the new version is serving"
         told = 0
         mark = self.shown.mark()
-        with self._step("telling the open tabs", serving):
+        with self._step("telling the open tabs", _SERVING):
             told = self.adapter.notify(PageUpdate("reload", tuple(changed)))
         timings.step("push")
-        self._retire_replaced_version(result, serving)
+        if after_push is not None:
+            after_push()
         reloaded = Event(
             "reloaded",
             generation=self.generation,
-            tier="full",
+            tier=tier,
             files=tuple(changed),
             digests=self._digests(changed),
             timings_ms=timings.as_dict(),
             tabs=told,
         )
-        with self._step("reporting the reloaded event", serving):
+        with self._step("reporting the reloaded event", _SERVING):
             return self.shown.submit(reloaded, mark)
         return reloaded
 
-    def _retire_replaced_version(self, result: Result, serving: str) -> None:
+    def _retire_replaced_version(self, result: Result) -> None:
         """Once the tabs are on their way to the new version: the old one cleans up
         (reloader.on_dispose, its atexit handlers), the threads it left are counted,
         and the sources just run become what the next save is compared with."""
-        with self._step("disposing of the replaced version", serving):
+        with self._step("disposing of the replaced version", _SERVING):
             self._dispose(self.disposers.commit, result.modules)
-        with self._step("counting the app's threads", serving):
+        with self._step("counting the app's threads", _SERVING):
             for sentence in self.threads.piled_up(self._short_path):
                 self.reporter.say(sentence)
-        with self._step("recording the sources it loaded", serving):
+        with self._step("recording the sources it loaded", _SERVING):
             self._remember_sources(result.sources)
 
     def _dispose(self, step: Callable[..., None], *args: Any) -> None:

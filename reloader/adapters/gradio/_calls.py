@@ -23,13 +23,17 @@ have been built with.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
 from reloader._literal_edits import ArgumentEdit, CallSite
 
 __all__ = ["CallSites", "described_again", "updated_in_place"]
+
+logger = logging.getLogger("reloader.adapters.gradio")
 
 #: Attributes two builds of the same arguments never share: the block's identity.
 _IDENTITY = frozenset({"_id", "share_token", "server_fns"})
@@ -117,15 +121,26 @@ def updated_in_place(
     changes: list[tuple[Any, dict[str, Any]]] = []
     for site, site_edits in by_site.items():
         block = sites.built_at(site)
-        if (
-            block is None
-            or not isinstance(block, component_type)
-            or served.blocks.get(block._id) is not block
-            or _read_by_others(block, served)
-        ):
+        where = f"{Path(site.filename).name}:{site.lineno}"
+        if block is None or not isinstance(block, component_type):
+            logger.info("full reload: the call at %s did not build one component itself", where)
+            return None
+        if served.blocks.get(block._id) is not block:
+            logger.info("full reload: what the call at %s built is not in the served app", where)
+            return None
+        if _read_by_others(block, served):
+            logger.info(
+                "full reload: another part of the app (gr.Examples, gr.ClearButton, ...) "
+                "copied the properties of the component built at %s",
+                where,
+            )
             return None
         attributes = _attributes_changed(block, site_edits)
         if attributes is None:
+            logger.info(
+                "full reload: the component built at %s cannot be built again off the page",
+                where,
+            )
             return None
         changes.append((block, attributes))
     for block, attributes in changes:

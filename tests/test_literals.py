@@ -113,30 +113,31 @@ def test_the_site_is_where_the_running_code_has_the_call() -> None:
     assert edit.site == CallSite("app.py", line, column, line, column + len('gr.Markdown("x")'))
 
 
-def test_a_component_whose_attributes_the_top_level_reads_is_not_an_edit() -> None:
-    """``gr.Markdown(name.value)`` read the old argument as the module loaded: only
-    running the module again shows the new one there too. Its events (``name.submit``)
-    and reads inside handlers (which run later) are no such read."""
+@pytest.mark.parametrize(
+    ("reader", "edit"),
+    [
+        # An attribute read at the top level: it read the old argument.
+        ("echo = gr.Markdown(name.placeholder)", ('placeholder="Ada"', 'placeholder="Grace"')),
+        # Handed to a function called by name, which may read name.label.
+        ("echo = gr.Markdown(caption([name]))", ('label="Name"', 'label="Your name"')),
+    ],
+)
+def test_a_component_something_read_as_the_module_loaded_is_not_an_edit(
+    reader: str, edit: tuple[str, str]
+) -> None:
+    """Only running the module again shows the new argument where it was read. Its
+    events (``name.submit``), the framework's own calls through an attribute (left to
+    the adapter: ``gr.Examples(inputs=[name])``) and reads inside handlers, which run
+    later, are no such reads; nor does the reader stop edits of other calls."""
     reads = APP.replace(
-        "    shift = gr.Number(value=-1)\n",
-        "    shift = gr.Number(value=-1); echo = gr.Markdown(name.placeholder)\n",
+        "    shift = gr.Number(value=-1)\n", f"    shift = gr.Number(value=-1); {reader}\n"
     )
-    found = edits(reads.replace('placeholder="Ada"', 'placeholder="Grace"'), old=reads)
+    found = edits(reads.replace(*edit), old=reads)
     assert isinstance(found, Fallback) and "name" in found.reason
     assert only(edits(reads.replace('"# Title"', '"# T"'), old=reads)).value == "# T"
+
+
+def test_a_component_a_handler_reads_is_an_edit() -> None:
     in_handler = APP.replace('return "Hello " + name', 'return "Hello " + name + LEVEL.label')
     in_handler = in_handler.replace("level = gr.Slider", "LEVEL = level = gr.Slider")
     assert only(edits(in_handler.replace('label="Level"', 'label="Lvl"'), old=in_handler))
-
-
-def test_a_component_handed_to_a_function_called_by_name_is_not_an_edit() -> None:
-    """``gr.Markdown(caption(name))``: ``caption`` may read ``name.label`` as the module
-    loads. An event's or the framework's own calls through an attribute are left to
-    the adapter (``name.submit(...)`` above, ``gr.Examples(inputs=[name])``)."""
-    handed = APP.replace(
-        "    shift = gr.Number(value=-1)\n",
-        "    shift = gr.Number(value=-1); echo = gr.Markdown(caption([name]))\n",
-    )
-    found = edits(handed.replace('label="Name"', 'label="Your name"'), old=handed)
-    assert isinstance(found, Fallback) and "name" in found.reason
-    assert only(edits(handed.replace('"# Title"', '"# T"'), old=handed)).value == "# T"

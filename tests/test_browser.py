@@ -122,7 +122,7 @@ def test_ctrl_c_with_tabs_open_exits_within_a_second(app: Path, page: Any) -> No
         process.process.send_signal(signal.SIGINT)
         process.wait_for_line("devreload: stopping", timeout=5)
         process.process.send_signal(signal.SIGINT)  # an impatient second Ctrl+C
-        code = process.process.wait(timeout=5)
+        code = process.wait_exit(timeout=5)
         took = time.monotonic() - started
         assert code == 0
         assert took < 1.0, f"took {took:.2f} s"

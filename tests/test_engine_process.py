@@ -126,7 +126,7 @@ def test_a_versions_atexit_handlers_run_when_it_is_replaced(tmp_path: Path) -> N
         assert process.process is not None
         started = time.monotonic()
         process.process.send_signal(signal.SIGINT)
-        assert process.process.wait(timeout=10) == 0
+        assert process.wait_exit(timeout=10) == 0
         took = time.monotonic() - started
     assert flushed() == [f"v{number}" for number in range(1, 7)]
     assert "took too long" not in process.output

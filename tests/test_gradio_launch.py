@@ -101,8 +101,7 @@ def test_a_missing_css_file_is_named_not_blamed_on_the_port(tmp_path: Path) -> N
         output = process.output
         assert "port" not in output.lower()
         if in_launch:
-            assert process.process is not None
-            assert process.process.wait(timeout=30) == 4
+            assert process.wait_exit(timeout=30) == 4
             assert "create that file or fix its path" in process.output
             assert "Traceback" not in process.output
 

@@ -198,9 +198,7 @@ def test_dev_reload_pushes_without_polling_delay(server: DevreloadProcess) -> No
 
 def run_to_exit(app: Path, *args: str) -> tuple[int, str]:
     process = DevreloadProcess(app, args=args).start()
-    assert process.process is not None
-    code = process.process.wait(timeout=60)
-    wait_for(lambda: process.process is not None and process.process.stdout is not None)
+    code = process.wait_exit(timeout=60)
     return code, process.output
 
 

@@ -191,8 +191,7 @@ def refuses_a_port_in_use_in_one_sentence(app: ConformanceApp, folder: Path) -> 
         process = DevreloadProcess(
             folder / app.app_file, port=port, args=app.args, env=dict(app.env)
         ).start()
-        assert process.process is not None
-        code = process.process.wait(timeout=app.start_timeout)
+        code = process.wait_exit(timeout=app.start_timeout)
     assert code == 4, process.output
     assert str(port) in process.output and "in use" in process.output.lower()
     assert "Traceback" not in process.output

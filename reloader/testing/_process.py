@@ -65,8 +65,17 @@ class DevreloadProcess:
             text=True,
             start_new_session=True,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         return self
+
+    def wait_exit(self, timeout: float) -> int:
+        """The exit code, once the process ended and everything it printed was read
+        (the reading thread reaches the end of its output a moment after the exit)."""
+        assert self.process is not None
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=10)
+        return int(code)
 
     def _read(self) -> None:
         assert self.process is not None and self.process.stdout is not None
@@ -128,7 +137,7 @@ class DevreloadProcess:
         children = psutil.Process(self.process.pid).children(recursive=True)
         started = time.monotonic()
         self.process.send_signal(sig)
-        code = self.process.wait(timeout=5)
+        code = self.wait_exit(timeout=5)
         took = time.monotonic() - started
         assert took < 2.0
         assert not [child for child in children if child.is_running()]

@@ -55,6 +55,8 @@ def _uncached(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in GRADIO.upload_folder_users:
         original = vars(module)["get_upload_folder"].__wrapped__
         monkeypatch.setattr(module, "get_upload_folder", original)
+    for module in GRADIO.server_function_finders:
+        monkeypatch.delattr(module, "dir")
 
 
 def test_the_installed_gradio_has_every_cached_internal() -> None:
@@ -62,6 +64,7 @@ def test_the_installed_gradio_has_every_cached_internal() -> None:
     assert GRADIO.class_id_owners
     assert GRADIO.session_state is SessionState
     assert [module.__name__ for module in GRADIO.upload_folder_users] == ["gradio.blocks"]
+    assert [m.__name__ for m in GRADIO.server_function_finders] == ["gradio.components.base"]
     assert all(module.inspect is INTROSPECTION for module in GRADIO.introspecting)  # type: ignore[attr-defined]
 
 
@@ -98,6 +101,22 @@ def test_the_config_of_every_builtin_class_is_gradios(
     assert cached == _described(block)
 
 
+@pytest.mark.parametrize("cls", COMPONENTS, ids=lambda cls: cls.__name__)
+def test_the_server_functions_of_every_builtin_class_are_gradios(
+    cls: type[Block], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cached = [_server_functions(cls) for _ in range(2)]  # computed, then kept
+    _uncached(monkeypatch)
+    assert cached == [_server_functions(cls)] * 2
+
+
+def _server_functions(cls: type[Block]) -> list[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        block = cls(render=False)  # type: ignore[call-arg]
+    return [function.__name__ for function in getattr(block, "server_fns", [])]
+
+
 def _described(block: Block) -> str:
     """The block's config as Gradio makes it, or the error it raises (Gradio 5's
     FormComponent is a base class that cannot describe itself)."""
@@ -132,6 +151,9 @@ def test_a_class_redefined_under_the_same_name_gets_its_own_answer(
             assert second.get_component_class_id() == compute(second)  # type: ignore[attr-defined]
     if GRADIO.class_id_owners:  # the same name and file: the same id (Gradio's hash of them)
         assert second.get_component_class_id() == first_id  # type: ignore[attr-defined]
+    # Its server functions are the new class's, although the class it replaces was asked.
+    assert _server_functions(first) == ["shade_choices"]
+    assert _server_functions(second) == ["tint_choices"]
 
 
 def _custom_component(folder: Path, name: str, default: str) -> type[Block]:
@@ -144,12 +166,17 @@ def _custom_component(folder: Path, name: str, default: str) -> type[Block]:
         textwrap.dedent(
             f"""
             import gradio as gr
+            from gradio.components.base import server
 
 
             class Fancy(gr.Textbox):
                 def __init__(self, value="", *, {name}="{default}", **kwargs):
                     super().__init__(value, **kwargs)
                     self.{name} = {name}
+
+                @server
+                def {name}_choices(self, query):
+                    return [self.{name}]
             """
         )
     )

@@ -16,7 +16,10 @@ answer depends on a class or a function, never on the instance:
 * ``SessionState.__init__`` builds the config of every block again, for deep links
   only, on every new session; a call through the HTTP API (``/gradio_api/call/...``)
   is a new session each time, which made that call cost about 60 ms of CPU at 500
-  components under ``python app.py``.
+  components under ``python app.py``;
+* ``Component.__init__`` finds the component's server functions (``@server`` methods)
+  by reading on the instance every attribute ``dir(cls)`` names, binding each method
+  three times: about 40 µs per component, for a list the class's functions decide.
 
 The first three are answered from caches keyed (weakly) by the function or the class
 object, never by a name: a class that a reload redefines is a new object with an entry
@@ -27,17 +30,23 @@ every reload, so that nothing an answer refers to outlives the version that made
 The upload folder is kept per ``GRADIO_TEMP_DIR`` and temporary folder, and resolved
 again at every reload.
 
-The last computes each of those per-block configs when something first reads it
+The session's per-block configs are made when something first reads them
 (``SessionState.config_values``), which for a session made by an API call is never.
+
+For the server functions, ``dir`` in that module lists, per class (weakly, emptied at
+every reload like the others), only the names that may be one: not the plain methods
+without the mark, which Gradio would bind and test for every component.
 """
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import os
 import sys
 import tempfile
 import threading
+import types
 import weakref
 from collections.abc import Callable, Iterator, MutableMapping
 from types import FunctionType, ModuleType
@@ -53,6 +62,14 @@ _MARK = "__devreload_cached__"
 _NOT_CACHED_IF_SET = frozenset({"_partialmethod", "__partialmethod__"})
 #: A longer ``__wrapped__`` chain is not cached (inspect.unwrap gives up at 100).
 _LONGEST_CHAIN = 16
+#: Class attributes that can never be a server function: built-in slots and methods
+#: carry no ``_is_server_fn``.
+_BUILT_IN = (
+    types.WrapperDescriptorType,
+    types.MethodDescriptorType,
+    types.ClassMethodDescriptorType,
+    types.BuiltinFunctionType,
+)
 
 
 class Introspection:
@@ -70,6 +87,9 @@ class Introspection:
         #: Per class that defines get_component_class_id: its answer per subclass.
         self._class_ids: dict[type, weakref.WeakKeyDictionary[type, tuple[tuple[Any, ...], str]]]
         self._class_ids = {}
+        #: Per class: the names that may be server functions (see server_function_names).
+        self._server_functions: weakref.WeakKeyDictionary[type, tuple[str, ...]]
+        self._server_functions = weakref.WeakKeyDictionary()
         #: ((GRADIO_TEMP_DIR, temporary folder), get_upload_folder()'s answer)
         self._upload_folder: tuple[tuple[str | None, str], str] | None = None
         self._lock = threading.Lock()
@@ -84,6 +104,7 @@ class Introspection:
             self._argspecs.clear()
             for table in self._class_ids.values():
                 table.clear()
+            self._server_functions.clear()
             self._upload_folder = None
 
     def signature(self, obj: Any, *args: Any, **kwargs: Any) -> inspect.Signature:
@@ -144,6 +165,20 @@ class Introspection:
             table[cls] = (made_from, answer)
         return answer
 
+    def server_function_names(self, cls: type) -> tuple[str, ...]:
+        """Of the names ``dir(cls)`` gives, those Gradio must still read on the instance
+        to find its server functions: all but the plain functions (and built-in methods)
+        that are not marked ``_is_server_fn``, which no instance can turn into one short
+        of shadowing a method with an attribute of its own before ``Component.__init__``.
+        """
+        with self._lock:
+            names = self._server_functions.get(cls)
+        if names is None:
+            names = tuple(name for name in builtins.dir(cls) if _may_serve(cls, name))
+            with self._lock:
+                self._server_functions[cls] = names
+        return names
+
     def upload_folder(self, compute: Callable[[], str]) -> str:
         """Gradio's ``get_upload_folder()``, for what it is computed from."""
         made_from = (os.environ.get("GRADIO_TEMP_DIR"), tempfile.gettempdir())
@@ -190,6 +225,22 @@ def _made_from(function: FunctionType, follow_wrapped: bool) -> tuple[Any, ...] 
             return tuple(parts)
         current = wrapped
     return None
+
+
+def _may_serve(cls: type, name: str) -> bool:
+    """Whether ``getattr(instance, name)`` may be a server function: anything but a plain
+    function (or static or class method) without the mark, or a built-in method."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            found = klass.__dict__[name]
+            break
+    else:
+        return True
+    if isinstance(found, (staticmethod, classmethod)):
+        found = found.__func__
+    if type(found) is FunctionType:
+        return bool(getattr(found, "_is_server_fn", False))
+    return not isinstance(found, _BUILT_IN)
 
 
 class _Pending:
@@ -302,19 +353,38 @@ def _kept_upload_folder(module: ModuleType, introspection: Introspection) -> Non
     module.get_upload_folder = get_upload_folder  # type: ignore[attr-defined]
 
 
+def _server_functions_per_class(module: ModuleType, introspection: Introspection) -> None:
+    if getattr(vars(module).get("dir"), _MARK, False):
+        return
+
+    # compat checked that this module calls dir() once: to list a component's server
+    # functions, with dir(self.__class__).
+    def dir(*args: Any) -> Any:
+        if len(args) == 1 and isinstance(args[0], type):
+            return introspection.server_function_names(args[0])
+        return builtins.dir(*args)
+
+    setattr(dir, _MARK, True)
+    dir.__wrapped__ = builtins.dir  # type: ignore[attr-defined]
+    module.dir = dir  # type: ignore[attr-defined]
+
+
 def install(
     modules: tuple[ModuleType, ...],
     class_id_owners: tuple[type, ...],
     session_state: type | None,
     upload_folder_users: tuple[ModuleType, ...] = (),
+    server_function_finders: tuple[ModuleType, ...] = (),
 ) -> Introspection:
     """Answer Gradio's per-instance questions per class; the caches to clear at each reload.
 
     ``modules`` get an :class:`Introspection` as their ``inspect`` (one shared by all,
     kept across calls); the ``get_component_class_id`` of ``class_id_owners`` answers
     per class, and
-    ``session_state``'s per-block configs are made when read, and ``upload_folder_users``
-    get a ``get_upload_folder`` that is kept (see compat for the checks these rely on).
+    ``session_state``'s per-block configs are made when read, ``upload_folder_users``
+    get a ``get_upload_folder`` that is kept, and ``server_function_finders`` a ``dir``
+    that lists only what may be a server function (see compat for the checks these rely
+    on).
     Installing twice changes nothing more.
     """
     introspection: Introspection | None = None
@@ -332,9 +402,17 @@ def install(
         _lazy_session_configs(session_state)
     for module in upload_folder_users:
         _kept_upload_folder(module, introspection)
+    for module in server_function_finders:
+        _server_functions_per_class(module, introspection)
     return introspection
 
 
 def install_caches(gr: GradioInternals) -> Introspection:
     """:func:`install` with what compat found in this Gradio release."""
-    return install(gr.introspecting, gr.class_id_owners, gr.session_state, gr.upload_folder_users)
+    return install(
+        gr.introspecting,
+        gr.class_id_owners,
+        gr.session_state,
+        gr.upload_folder_users,
+        gr.server_function_finders,
+    )

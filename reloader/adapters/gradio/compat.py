@@ -13,6 +13,7 @@ the names checked here.
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib
 import inspect
 import logging
@@ -265,6 +266,22 @@ def __init__(self, blocks: Blocks):
     self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
 """
 
+#: Where Gradio lists a component's server functions, for every component built: the
+#: module, the statement (in ``Component.__init__``), which must be that module's only
+#: call of ``dir``. Its ``dir`` becomes one that skips, per class, the plain methods
+#: without the mark (_caches).
+SERVER_FUNCTIONS: tuple[str, str] = (
+    "gradio.components.base",
+    """
+self.server_fns = [
+    getattr(self, value)
+    for value in dir(self.__class__)
+    if callable(getattr(self, value))
+    and getattr(getattr(self, value), "_is_server_fn", False)
+]
+""",
+)
+
 #: Gradio's queue loops, which poll: each sleeps ``asyncio.sleep(self.<attribute>)``
 #: whenever it finds nothing to do (Gradio 6: 1 ms for events, 10 ms for progress),
 #: reading the attribute on every pass. devreload makes them sleep until there is
@@ -338,6 +355,8 @@ class GradioInternals:
     session_state: type[Any] | None = None
     #: The UPLOAD_FOLDER_USERS whose ``get_upload_folder`` is gradio.utils'.
     upload_folder_users: tuple[ModuleType, ...] = ()
+    #: SERVER_FUNCTIONS' module, if it lists server functions as that statement says.
+    server_function_finders: tuple[ModuleType, ...] = ()
     #: The OPTIONAL_ATTRIBUTES this release has, by name.
     optional: frozenset[str] = frozenset()
     #: This release has Gradio's MCP server (MCP_MODULE).
@@ -408,6 +427,7 @@ def resolve() -> GradioInternals:
         class_id_owners=_class_id_owners(),
         session_state=_session_state(),
         upload_folder_users=_upload_folder_users(),
+        server_function_finders=_server_function_finders(),
         optional=optional,
         mcp=_has_module(MCP_MODULE),
         queue=_queue(),
@@ -501,6 +521,28 @@ def _upload_folder_users() -> tuple[ModuleType, ...]:
         if current is compute or getattr(current, "__wrapped__", None) is compute:
             found.append(module)
     return tuple(found)
+
+
+def _server_function_finders() -> tuple[ModuleType, ...]:
+    module_name, statement = SERVER_FUNCTIONS
+    try:
+        module = importlib.import_module(module_name)
+        tree = parse(inspect.getsource(module))
+    except (ImportError, OSError, TypeError, SyntaxError):
+        return ()
+    known = ast.dump(parse(statement).body[0])
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dir"
+    ]
+    listing = [node for node in ast.walk(tree) if ast.dump(node) == known]
+    current = vars(module).get("dir")  # None, or devreload's: it wraps the built-in
+    foreign = current is not None and getattr(current, "__wrapped__", None) is not builtins.dir
+    if len(calls) != 1 or len(listing) != 1 or foreign:
+        logger.debug("server functions found per instance: %s lists them otherwise", module_name)
+        return ()
+    return (module,)
 
 
 def _queue() -> type[Any] | None:

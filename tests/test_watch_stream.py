@@ -270,12 +270,19 @@ def test_an_unreadable_folder_is_named_and_skipped(project: Path) -> None:
         assert fake.calls[1]["ignore_permission_denied"] is True
 
 
-def test_a_deleted_root_is_watched_again_when_it_comes_back(tmp_path: Path) -> None:
-    """Issue 10 item 4: the folder goes, devreload says so, and reloads once it is back."""
+@pytest.fixture
+def generated(tmp_path: Path) -> Path:
+    """A generated module (``X = 1``) in a folder of its own, the watched root."""
     root = tmp_path.resolve() / "gen"
     root.mkdir()
     module = root / "generated.py"
     module.write_text("X = 1\n")
+    return module
+
+
+def test_a_deleted_root_is_watched_again_when_it_comes_back(generated: Path) -> None:
+    """Issue 10 item 4: the folder goes, devreload says so, and reloads once it is back."""
+    module, root = generated, generated.parent
     notices: list[WatchNotice] = []
 
     def regenerate(notice: WatchNotice) -> None:
@@ -298,12 +305,9 @@ def test_a_deleted_root_is_watched_again_when_it_comes_back(tmp_path: Path) -> N
         assert stream.next_batch(timeout=0.3) is None
 
 
-def test_a_replaced_root_is_watched_anew_without_a_gap(tmp_path: Path) -> None:
+def test_a_replaced_root_is_watched_anew_without_a_gap(generated: Path) -> None:
     """Deleted and re-created between two checks: no "gone" notice, one batch, a new watch."""
-    root = tmp_path.resolve() / "gen"
-    root.mkdir()
-    module = root / "generated.py"
-    module.write_text("X = 1\n")
+    module, root = generated, generated.parent
     notices: list[WatchNotice] = []
 
     def replace() -> None:

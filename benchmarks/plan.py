@@ -151,18 +151,7 @@ class Plan:
 def full_plan() -> Plan:
     base = AppSpec()
     variants = [
-        Variant(
-            "base",
-            "minimal app, NO_RELOAD 1 s",
-            "base",
-            base,
-            ALL,
-            20,
-            10,
-            idle_cpu_seconds=10,
-            idle_rest_seconds=60,
-            start_together=False,
-        ),
+        base_variant(base, 20, 10, idle_cpu_seconds=10, idle_rest_seconds=60),
         # Three starts per tool, one tool at a time, in rotating order.
         Variant("coldstart", "cold start", "coldstart", base, ALL, 3, 3),
         *(
@@ -243,6 +232,31 @@ def full_plan() -> Plan:
         notebook=HOT,
         notebook_rounds=10,
         proxy_rounds=20,
+    )
+
+
+def base_variant(
+    base: AppSpec,
+    rounds: int,
+    slow_rounds: int,
+    idle_cpu_seconds: float,
+    idle_rest_seconds: float,
+    warmup: int = 2,
+) -> Variant:
+    """The minimal app under every tool, started one after another: its starts are the
+    cold-start figures."""
+    return Variant(
+        "base",
+        "minimal app, NO_RELOAD 1 s",
+        "base",
+        base,
+        ALL,
+        rounds,
+        slow_rounds,
+        warmup=warmup,
+        idle_cpu_seconds=idle_cpu_seconds,
+        idle_rest_seconds=idle_rest_seconds,
+        start_together=False,
     )
 
 
@@ -327,19 +341,7 @@ def framework_variants(base: AppSpec, rounds: int, slow_rounds: int) -> list[Var
 def quick_plan() -> Plan:
     base = AppSpec()
     variants = [
-        Variant(
-            "base",
-            "minimal app, NO_RELOAD 1 s",
-            "base",
-            base,
-            ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload", "manual"),
-            3,
-            1,
-            warmup=1,
-            idle_cpu_seconds=3,
-            idle_rest_seconds=5,
-            start_together=False,
-        ),
+        base_variant(base, 3, 1, idle_cpu_seconds=3, idle_rest_seconds=5, warmup=1),
         Variant(
             "tree-2000",
             "2,000 extra .py files",

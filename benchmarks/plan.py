@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from .apps import AppSpec
+from .apps import AppSpec, EditTarget
 from .frameworks import FRAMEWORKS
 
 __all__ = ["SECTIONS", "MemoryPlan", "Plan", "Variant", "full_plan", "quick_plan"]
@@ -151,61 +151,35 @@ class Plan:
 def full_plan() -> Plan:
     base = AppSpec()
     variants = [
-        Variant(
-            "base",
-            "minimal app, NO_RELOAD 1 s",
-            "base",
-            base,
-            ALL,
-            20,
-            10,
-            idle_cpu_seconds=10,
-            idle_rest_seconds=60,
-            start_together=False,
-        ),
+        base_variant(base, 20, 10, idle_cpu_seconds=10, idle_rest_seconds=60),
         # Three starts per tool, one tool at a time, in rotating order.
         Variant("coldstart", "cold start", "coldstart", base, ALL, 3, 3),
-        Variant(
-            "noreload-0",
-            "NO_RELOAD 0 s",
-            "cost",
-            replace(base, no_reload_seconds=0.0),
-            ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload"),
-            20,
-            5,
+        *(
+            Variant(
+                f"noreload-{seconds}",
+                f"NO_RELOAD {seconds} s",
+                "cost",
+                replace(base, no_reload_seconds=float(seconds)),
+                WATCHERS,
+                20,
+                5,
+            )
+            for seconds in (0, 5)
         ),
-        Variant(
-            "noreload-5",
-            "NO_RELOAD 5 s",
-            "cost",
-            replace(base, no_reload_seconds=5.0),
-            ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload"),
-            20,
-            5,
-        ),
-        Variant(
-            "tree-10000",
-            "10,000 extra .py files",
-            "tree",
-            replace(base, extra_files=10_000),
-            WATCHERS,
-            10,
-            5,
-            sequential=True,
-            idle_cpu_seconds=10,
-            gap=1.0,
-        ),
-        Variant(
-            "tree-50000",
-            "50,000 extra .py files",
-            "tree",
-            replace(base, extra_files=50_000),
-            WATCHERS,
-            10,
-            5,
-            sequential=True,
-            idle_cpu_seconds=10,
-            gap=1.0,
+        *(
+            Variant(
+                f"tree-{files}",
+                f"{files:,} extra .py files",
+                "tree",
+                replace(base, extra_files=files),
+                WATCHERS,
+                10,
+                5,
+                sequential=True,
+                idle_cpu_seconds=10,
+                gap=1.0,
+            )
+            for files in (10_000, 50_000)
         ),
         *size_variants(base, (10, 100, 500), rounds=20),
         *handler_variants(base, rounds=20),
@@ -261,38 +235,54 @@ def full_plan() -> Plan:
     )
 
 
+def base_variant(
+    base: AppSpec,
+    rounds: int,
+    slow_rounds: int,
+    idle_cpu_seconds: float,
+    idle_rest_seconds: float,
+    warmup: int = 2,
+) -> Variant:
+    """The minimal app under every tool, started one after another: its starts are the
+    cold-start figures."""
+    return Variant(
+        "base",
+        "minimal app, NO_RELOAD 1 s",
+        "base",
+        base,
+        ALL,
+        rounds,
+        slow_rounds,
+        warmup=warmup,
+        idle_cpu_seconds=idle_cpu_seconds,
+        idle_rest_seconds=idle_rest_seconds,
+        start_together=False,
+    )
+
+
 def size_variants(
     base: AppSpec, sizes: tuple[int, ...], rounds: int, warmup: int = 2
 ) -> list[Variant]:
     """By app size: a props-only edit (the header Markdown's text; keys ``size-N``) and a
     structure edit (a Textbox inserted at the top of the Blocks; ``insert-N``)."""
-    props = [
+    edits: tuple[tuple[str, str, EditTarget], ...] = (
+        ("size", "", base.edit),
+        ("insert", ", a component inserted at the top", "insert"),
+    )
+    return [
         Variant(
-            f"size-{size}",
-            f"{size} components",
+            f"{key}-{size}",
+            f"{size} components{what}",
             "size",
-            replace(base, components=size),
+            replace(base, components=size, edit=edit),
             HOT,
             rounds,
             rounds,
             warmup=warmup,
         )
+        for key, what, edit in edits
         for size in sizes
     ]
-    structure = [
-        Variant(
-            f"insert-{size}",
-            f"{size} components, a component inserted at the top",
-            "size",
-            replace(base, components=size, edit="insert"),
-            HOT,
-            rounds,
-            rounds,
-            warmup=warmup,
-        )
-        for size in sizes
-    ]
-    return props + structure
 
 
 def api_call_variant(base: AppSpec, calls: int, warmup: int = 3) -> Variant:
@@ -351,19 +341,7 @@ def framework_variants(base: AppSpec, rounds: int, slow_rounds: int) -> list[Var
 def quick_plan() -> Plan:
     base = AppSpec()
     variants = [
-        Variant(
-            "base",
-            "minimal app, NO_RELOAD 1 s",
-            "base",
-            base,
-            ("devreload", "gradio", "uvicorn-hmr", "uvicorn-reload", "manual"),
-            3,
-            1,
-            warmup=1,
-            idle_cpu_seconds=3,
-            idle_rest_seconds=5,
-            start_together=False,
-        ),
+        base_variant(base, 3, 1, idle_cpu_seconds=3, idle_rest_seconds=5, warmup=1),
         Variant(
             "tree-2000",
             "2,000 extra .py files",

@@ -74,6 +74,18 @@ class _Live:
         return self.run.status == "ok"
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """Where a variant's tools start: each writes its copy of the app under ``root``,
+    gets the watched ``tree`` (big-tree variants) moved into it, and adds its run to
+    ``result``."""
+
+    variant: Variant
+    root: Path
+    tree: Path | None
+    result: VariantResult
+
+
 class Runner:
     def __init__(
         self,
@@ -101,11 +113,8 @@ class Runner:
 
     def run_variant(self, variant: Variant) -> VariantResult:
         started = time.perf_counter()
-        result = VariantResult(
-            variant.key,
-            variant.label,
-            variant.section,
-            asdict(variant.spec),
+        result, root = self._begin(
+            variant,
             {
                 "rounds": variant.rounds,
                 "slow_rounds": variant.slow_rounds,
@@ -116,10 +125,6 @@ class Runner:
                 "idle_rest_seconds": variant.idle_rest_seconds,
             },
         )
-        self.current = result
-        root = self.workdir / variant.key
-        root.mkdir(parents=True, exist_ok=True)
-        self.say(f"== {variant.key}: {variant.label} ({', '.join(variant.tools)})")
         tree: Path | None = None
         try:
             if variant.spec.extra_files:
@@ -127,7 +132,7 @@ class Runner:
                 tree = add_extra_tree(root / "shared-tree", variant.spec.extra_files)
             groups = [[t] for t in variant.tools] if variant.sequential else [list(variant.tools)]
             for group in groups:
-                self._run_group(variant, group, root, tree, result)
+                self._run_group(_Setup(variant, root, tree, result), group)
         finally:
             result.seconds = time.perf_counter() - started
             if tree is not None:
@@ -136,17 +141,24 @@ class Runner:
         self._summarise(result)
         return result
 
-    def _run_group(
-        self,
-        variant: Variant,
-        keys: list[str],
-        root: Path,
-        tree: Path | None,
-        result: VariantResult,
-    ) -> None:
+    def _begin(self, variant: Variant, settings: dict[str, object]) -> tuple[VariantResult, Path]:
+        """The result a variant's run fills (``current`` until it is done, for the report
+        of an interrupted run) and the folder its tools' apps are written in."""
+        result = _new_result(variant, settings)
+        self.current = result
+        root = self.workdir / variant.key
+        root.mkdir(parents=True, exist_ok=True)
+        self._announce(variant)
+        return result, root
+
+    def _announce(self, variant: Variant) -> None:
+        self.say(f"== {variant.key}: {variant.label} ({', '.join(variant.tools)})")
+
+    def _run_group(self, setup: _Setup, keys: list[str]) -> None:
+        variant, tree = setup.variant, setup.tree
         lives: list[_Live] = []
         try:
-            lives = self._start_all(variant, keys, root, tree, result)
+            lives = self._start_all(setup, keys)
             if not lives:
                 return
             total_rounds = variant.warmup + max(live.rounds for live in lives)
@@ -164,58 +176,37 @@ class Runner:
             for live in lives:
                 self._stop(live, tree)
 
-    def _start_all(
-        self,
-        variant: Variant,
-        keys: list[str],
-        root: Path,
-        tree: Path | None,
-        result: VariantResult,
-    ) -> list[_Live]:
+    def _start_all(self, setup: _Setup, keys: list[str]) -> list[_Live]:
         """Start the tools' servers: one after another for the variants whose starts are
         the cold-start figures, else all at once, then wait for each to be ready (a
         500-component app takes Gradio seconds to build; the tools need not take turns)."""
         lives: list[_Live] = []
-        if not variant.start_together:
+        if not setup.variant.start_together:
             for key in keys:
-                live = self._start(variant, tool_by_key(key), root, tree, result)
+                live = self._start(setup, tool_by_key(key))
                 if live is not None:
                     lives.append(live)
             return lives
         for key in keys:
-            live = self._launch(variant, tool_by_key(key), root, tree, result)
+            live = self._launch(setup, tool_by_key(key))
             if live is not None:
                 lives.append(live)
         for live in lives:
             if live.active:
-                self._ready(variant, live, open_tab=True)
+                self._ready(setup.variant, live, open_tab=True)
         return lives
 
-    def _start(
-        self,
-        variant: Variant,
-        tool: Tool,
-        root: Path,
-        tree: Path | None,
-        result: VariantResult,
-        open_tab: bool = True,
-    ) -> _Live | None:
-        live = self._launch(variant, tool, root, tree, result)
+    def _start(self, setup: _Setup, tool: Tool, open_tab: bool = True) -> _Live | None:
+        live = self._launch(setup, tool)
         if live is not None and live.active:
-            self._ready(variant, live, open_tab)
+            self._ready(setup.variant, live, open_tab)
         return live
 
-    def _launch(
-        self,
-        variant: Variant,
-        tool: Tool,
-        root: Path,
-        tree: Path | None,
-        result: VariantResult,
-    ) -> _Live | None:
+    def _launch(self, setup: _Setup, tool: Tool) -> _Live | None:
         """Write the tool's copy of the app and start its server (not waiting for it)."""
+        variant, tree = setup.variant, setup.tree
         run = ToolRun(tool.key, tool.label, tab_mode="auto" if tool.auto_refresh else "f5")
-        result.runs.append(run)
+        setup.result.runs.append(run)
         if tool.key in self.skipped:
             run.status, run.reason = "skipped", self.skipped[tool.key]
             return None
@@ -231,7 +222,7 @@ class Runner:
                 run.reason = self.hmr.problem if self.hmr and self.hmr.problem else "not set up"
                 return None
             hmr_executable = self.hmr.executable
-        folder = root / tool.key
+        folder = setup.root / tool.key
         try:
             app = write_app(folder / "app", variant.spec)
         except (OSError, ValueError, SyntaxError) as error:
@@ -521,20 +512,10 @@ class Runner:
         stream), one per tool in turn, no saves: what one call costs each server. Each
         call's round trip is a sample's "served" figure."""
         started = time.perf_counter()
-        result = VariantResult(
-            variant.key,
-            variant.label,
-            variant.section,
-            asdict(variant.spec),
-            {"calls": variant.rounds, "warmup": variant.warmup},
-        )
-        self.current = result
-        root = self.workdir / variant.key
-        root.mkdir(parents=True, exist_ok=True)
-        self.say(f"== {variant.key}: {variant.label} ({', '.join(variant.tools)})")
+        result, root = self._begin(variant, {"calls": variant.rounds, "warmup": variant.warmup})
         lives: list[_Live] = []
         try:
-            lives = self._start_all(variant, list(variant.tools), root, None, result)
+            lives = self._start_all(_Setup(variant, root, None, result), list(variant.tools))
             for round_ in range(variant.warmup + variant.rounds):
                 for live in lives:
                     if live.active and isinstance(live.probe, ApiCallProbe):
@@ -565,16 +546,10 @@ class Runner:
     def run_cold_starts(self, variant: Variant) -> VariantResult:
         """Start each tool ``variant.rounds`` times, in rotating order, one at a time."""
         started = time.perf_counter()
-        result = VariantResult(
-            variant.key,
-            variant.label,
-            variant.section,
-            asdict(variant.spec),
-            {"repeats": variant.rounds},
-        )
+        result = _new_result(variant, {"repeats": variant.rounds})
         runs = {key: ToolRun(key, tool_by_key(key).label) for key in variant.tools}
         result.runs = list(runs.values())
-        self.say(f"== {variant.key}: {variant.label} ({', '.join(variant.tools)})")
+        self._announce(variant)
         keys = list(variant.tools)
         for repeat in range(variant.rounds):
             order = keys[repeat % len(keys) :] + keys[: repeat % len(keys)]
@@ -583,13 +558,9 @@ class Runner:
                 if run.status != "ok":
                     continue
                 scratch = VariantResult(variant.key, variant.label, variant.section, {}, {})
+                folder = self.workdir / variant.key / f"r{repeat}"
                 live = self._start(
-                    variant,
-                    tool_by_key(key),
-                    self.workdir / variant.key / f"r{repeat}",
-                    None,
-                    scratch,
-                    open_tab=False,
+                    _Setup(variant, folder, None, scratch), tool_by_key(key), open_tab=False
                 )
                 if live is not None:
                     self._stop(live, None)
@@ -624,6 +595,7 @@ class Runner:
         root = self.workdir / "memory"
         root.mkdir(parents=True, exist_ok=True)
         scratch = VariantResult("memory", "memory", "memory", asdict(plan.spec), {})
+        setup = _Setup(variant, root, None, scratch)
         runs: dict[str, MemoryRun] = {}
         lives: list[_Live] = []
         self.say(f"== memory: {plan.reloads} reloads ({', '.join(plan.tools)})")
@@ -631,7 +603,7 @@ class Runner:
             for key in plan.tools:
                 tool = tool_by_key(key)
                 runs[key] = MemoryRun(key, tool.label)
-                live = self._start(variant, tool, root, None, scratch)
+                live = self._start(setup, tool)
                 if live is None or not live.active:
                     tool_run = scratch.run(key)
                     runs[key].status = tool_run.status if tool_run else "failed"
@@ -688,6 +660,12 @@ class Runner:
             run.rss_mb.append(round(mb, 1))
             parts.append(f"{live.tool.key} {mb:.0f} MB")
         self.say(f"memory after {reloads} reloads: " + ", ".join(parts))
+
+
+def _new_result(variant: Variant, settings: dict[str, object]) -> VariantResult:
+    return VariantResult(
+        variant.key, variant.label, variant.section, asdict(variant.spec), settings
+    )
 
 
 def _fmt(seconds: float | None) -> str:

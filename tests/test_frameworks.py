@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import shutil
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from support import devreload, save_atomic, save_in_place
+from support import DevreloadProcess, devreload, save_atomic, save_in_place
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +28,31 @@ def _copy(tmp_path: Path, name: str) -> Path:
     return target / "app.py"
 
 
+@contextmanager
+def _opened(app: Path, page: Any, shows: str) -> Iterator[DevreloadProcess]:
+    """devreload serving ``app``, its page open in ``page`` and showing ``shows``."""
+    with devreload(app) as process:
+        process.wait_ready()
+        page.goto(process.url + "/")
+        page.wait_for_selector(f"text={shows}", timeout=30_000)
+        yield process
+
+
+def _mark_document(page: Any) -> None:
+    """Mark the page's document: a page reload would take the mark away."""
+    page.evaluate("() => { window.__sameDocument = true; }")
+
+
+def _same_document(page: Any) -> bool:
+    return bool(page.evaluate("() => window.__sameDocument === true"))
+
+
 @pytest.mark.browser
 def test_dash_callback_runs_the_new_code_after_a_patch_and_a_layout_change(
     tmp_path: Path, page: Any
 ) -> None:
     app = _copy(tmp_path, "dash_app")
-    with devreload(app) as process:
-        process.wait_ready()
-        page.goto(process.url + "/")
-        page.wait_for_selector("text=You typed x", timeout=30_000)
+    with _opened(app, page, "You typed x") as process:
         # A callback body edit is patched in place: the page stays as it is, and the
         # next call of the callback runs the new code.
         save_atomic(app, app.read_text().replace("You typed", "Now typed"))
@@ -44,11 +62,11 @@ def test_dash_callback_runs_the_new_code_after_a_patch_and_a_layout_change(
         # A layout change (greeting() runs while the module loads): Dash's renderer
         # fetches the new layout in place (the document stays: no page reload), the
         # typed value is kept in it, and the new app's callback answers it.
-        page.evaluate("() => { window.__sameDocument = true; }")
+        _mark_document(page)
         helper = app.parent / "helper.py"
         save_in_place(helper, helper.read_text().replace("Hello", "Hi"))
         page.wait_for_selector("text=Hi from Dash", timeout=30_000)
-        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        assert _same_document(page), "the page was reloaded"
         assert page.input_value("#name") == "abc"
         page.wait_for_selector("text=Now typed abc", timeout=30_000)
         page.fill("#name", "def")
@@ -60,18 +78,15 @@ def test_shiny_page_is_patched_in_place_and_its_output_runs_the_new_code(
     tmp_path: Path, page: Any
 ) -> None:
     app = _copy(tmp_path, "shiny_app")
-    with devreload(app) as process:
-        process.wait_ready()
-        page.goto(process.url + "/")
-        page.wait_for_selector("text=You typed x", timeout=30_000)
+    with _opened(app, page, "You typed x"):
         page.fill("#name", "abc")
         page.wait_for_selector("text=You typed abc", timeout=30_000)
-        page.evaluate("() => { window.__sameDocument = true; }")
+        _mark_document(page)
         # The server function changed: the page is patched in place (no reload, the
         # typed value kept) and a new session on the new app renders the output.
         save_atomic(app, app.read_text().replace("You typed", "Now typed"))
         page.wait_for_selector("text=Now typed abc", timeout=30_000)
-        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        assert _same_document(page), "the page was reloaded"
         assert page.input_value("#name") == "abc"
         page.fill("#name", "abcd")
         page.wait_for_selector("text=Now typed abcd", timeout=30_000)  # reactive output, new app
@@ -79,7 +94,7 @@ def test_shiny_page_is_patched_in_place_and_its_output_runs_the_new_code(
         helper = app.parent / "helper.py"
         save_in_place(helper, helper.read_text().replace("Hello", "Hi"))
         page.wait_for_selector("h1:has-text('Hi')", timeout=30_000)
-        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        assert _same_document(page), "the page was reloaded"
         page.fill("#name", "e")
         page.wait_for_selector("text=Now typed e", timeout=30_000)
 
@@ -109,17 +124,14 @@ def test_a_shiny_page_with_bslib_cards_is_patched_in_place_too(tmp_path: Path, p
     then differ from the served HTML's, which must not force a page reload."""
     app = tmp_path / "app.py"
     app.write_text(CARD_APP)
-    with devreload(app) as process:
-        process.wait_ready()
-        page.goto(process.url + "/")
-        page.wait_for_selector("text=You typed x", timeout=30_000)
+    with _opened(app, page, "You typed x"):
         page.fill("#name", "abc")
         page.wait_for_selector("text=You typed abc", timeout=30_000)
-        page.evaluate("() => { window.__sameDocument = true; }")
+        _mark_document(page)
         save_in_place(app, CARD_APP.replace("Greeting v1", "Greeting v2").replace("You", "Now"))
         page.wait_for_selector("text=Greeting v2", timeout=30_000)
         page.wait_for_selector("text=Now typed abc", timeout=30_000)
-        assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
+        assert _same_document(page), "the page was reloaded"
 
 
 def test_fasthtml_htmx_request_runs_the_new_code_after_a_save(tmp_path: Path) -> None:
@@ -176,10 +188,7 @@ def test_a_shiny_express_app_is_served_and_follows_each_save(tmp_path: Path, pag
     copy of the file in every session, so a patch would leave the page on old code."""
     app = tmp_path / "app.py"
     app.write_text(EXPRESS_APP.format(version="v1", greeting="Hello"))
-    with devreload(app) as process:
-        process.wait_ready()
-        page.goto(process.url + "/")
-        page.wait_for_selector("text=Hello X", timeout=30_000)
+    with _opened(app, page, "Hello X") as process:
         page.fill("#name", "abc")
         page.wait_for_selector("text=Hello ABC", timeout=30_000)
         save_atomic(app, EXPRESS_APP.format(version="v2", greeting="Howdy"))

@@ -59,10 +59,15 @@ def _keeper(state: dict[str, Any], route: _Route) -> KeptConfigAnswers:
     return KeptConfigAnswers(route, lambda: state["config"], lambda: state["login"])
 
 
-def test_the_same_request_is_answered_once_per_served_config() -> None:
-    state: dict[str, Any] = {"config": {"v": 1}, "login": False}
+def _served(login: bool = False) -> tuple[dict[str, Any], _Route, KeptConfigAnswers]:
+    """The served state (config ``{'v': 1}``), a route answering from it, and its keeper."""
+    state: dict[str, Any] = {"config": {"v": 1}, "login": login}
     route = _Route(state)
-    kept = _keeper(state, route)
+    return state, route, _keeper(state, route)
+
+
+def test_the_same_request_is_answered_once_per_served_config() -> None:
+    state, route, kept = _served()
     assert _get(kept) == _get(kept) == b"{'v': 1}"
     assert route.answered == 1
     assert _get(kept, host=b"example.org") == b"{'v': 1}"  # another request: its own answer
@@ -73,9 +78,7 @@ def test_the_same_request_is_answered_once_per_served_config() -> None:
 
 
 def test_a_config_changed_in_place_is_answered_afresh_once_forgotten() -> None:
-    state: dict[str, Any] = {"config": {"v": 1}, "login": False}
-    route = _Route(state)
-    kept = _keeper(state, route)
+    state, route, kept = _served()
     _get(kept)
     state["config"]["v"] = 3  # devreload stamps the served version into the config
     kept.forget()
@@ -84,9 +87,7 @@ def test_a_config_changed_in_place_is_answered_afresh_once_forgotten() -> None:
 
 
 def test_nothing_is_kept_behind_a_login_with_a_query_for_other_methods_or_failures() -> None:
-    state: dict[str, Any] = {"config": {"v": 1}, "login": True}
-    route = _Route(state)
-    kept = _keeper(state, route)
+    state, route, kept = _served(login=True)
     _get(kept), _get(kept)
     assert route.answered == 2  # Gradio checks the login on each request
     state["login"] = False

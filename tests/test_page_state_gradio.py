@@ -95,10 +95,27 @@ def values(page: Any) -> dict[str, Any]:
     }
 
 
-def save_and_wait(app: Path, pages: list[Any], old: str, new: str) -> None:
-    save_in_place(app, app.read_text().replace(old, new))
+def wait_for_values(page: Any, expected: dict[str, Any]) -> None:
+    wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+
+
+def open_served(served: DevreloadProcess, page: Any, source: str) -> DevreloadProcess:
+    """Serve ``source`` on the module's process and open it in ``page``."""
+    server = serve_source(served, source)
+    open_app_page(page, server.url)
+    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    return server
+
+
+def save_and_wait(app: Path, pages: list[Any], *edits: tuple[str, str], version: int = 2) -> None:
+    """Save ``app`` with its header raised to ``version`` and each (old, new) of ``edits``
+    replaced, in that order; wait until every page shows the new header."""
+    source = app.read_text().replace(f"# Header v{version - 1}", f"# Header v{version}")
+    for old, new in edits:
+        source = source.replace(old, new)
+    save_in_place(app, source)
     for page in pages:
-        page.get_by_text("Header v2").wait_for(timeout=20_000)
+        page.get_by_text(f"Header v{version}").wait_for(timeout=20_000)
 
 
 def test_every_value_survives_a_save_of_an_unrelated_part(
@@ -108,22 +125,17 @@ def test_every_value_survives_a_save_of_an_unrelated_part(
     out = work_page(page, "Ada", 42, "green")
     before = values(page)
     assert before == {"name": "Ada", "level": "42", "agree": True, "color": "green", "out": out}
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
-    wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
+    save_and_wait(server.app, [page])
+    wait_for_values(page, before)
 
 
 def test_a_changed_default_takes_the_new_value(server: DevreloadProcess, page: Any) -> None:
     open_app_page(page, server.url)
     out = work_page(page, "Ada", 42, "green")
-    save_in_place(
-        server.app,
-        server.app.read_text()
-        .replace("# Header v1", "# Header v2")
-        .replace("value=10, step=1", "value=77, step=1"),
+    save_and_wait(server.app, [page], ("value=10, step=1", "value=77, step=1"))
+    wait_for_values(
+        page, {"name": "Ada", "level": "77", "agree": True, "color": "green", "out": out}
     )
-    page.get_by_text("Header v2").wait_for(timeout=20_000)
-    expected = {"name": "Ada", "level": "77", "agree": True, "color": "green", "out": out}
-    wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
 
 
 def test_two_tabs_keep_their_own_values(server: DevreloadProcess, browser: Any) -> None:
@@ -136,7 +148,7 @@ def test_two_tabs_keep_their_own_values(server: DevreloadProcess, browser: Any) 
         work_page(second, "Grace", 7, "blue")
         before = [values(first), values(second)]
         assert before[0] != before[1]
-        save_and_wait(server.app, [first, second], "# Header v1", "# Header v2")
+        save_and_wait(server.app, [first, second])
         wait_for(lambda: [values(first), values(second)] == before, 10, what="both tabs")
     finally:
         for context in contexts:
@@ -172,7 +184,7 @@ def test_chat_history_survives_a_save(served: DevreloadProcess, page: Any) -> No
         page.get_by_label("Ask", exact=True).fill(message)
         page.get_by_label("Ask", exact=True).press("Enter")
         page.get_by_text(f"echo {message}").wait_for(timeout=20_000)
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    save_and_wait(server.app, [page])
     for text in ("first question", "echo first question", "echo second question"):
         page.get_by_text(text, exact=True).wait_for(timeout=10_000)
 
@@ -181,19 +193,17 @@ def test_components_inserted_above_do_not_reset_it(server: DevreloadProcess, pag
     open_app_page(page, server.url)
     work_page(page, "Ada", 42, "green")
     before = values(page)
-    save_in_place(
+    save_and_wait(
         server.app,
-        server.app.read_text()
-        .replace("# Header v1", "# Header v2")
-        .replace(
+        [page],
+        (
             '    name = gr.Textbox(label="Name")',
             '    gr.Slider(0, 5, label="Other")\n'
             '    gr.Dropdown(["x", "y"], label="Pick")\n'
             '    name = gr.Textbox(label="Name")',
         ),
     )
-    page.get_by_text("Header v2").wait_for(timeout=20_000)
-    wait_for(lambda: values(page) == before, 10, what=f"the values {before}")
+    wait_for_values(page, before)
 
 
 def test_a_renamed_label_keeps_the_value_a_moved_one_does_not(
@@ -204,14 +214,12 @@ def test_a_renamed_label_keeps_the_value_a_moved_one_does_not(
     same save do not share a value: the new one starts empty."""
     open_app_page(page, server.url)
     out = work_page(page, "Ada", 42, "green")
-    save_in_place(
+    save_and_wait(
         server.app,
-        server.app.read_text()
-        .replace("# Header v1", "# Header v2")
-        .replace('label="Name"', 'label="Full name"')
-        .replace('label="Level"', 'label="Level (0-100)"'),
+        [page],
+        ('label="Name"', 'label="Full name"'),
+        ('label="Level"', 'label="Level (0-100)"'),
     )
-    page.get_by_text("Header v2").wait_for(timeout=20_000)
     wait_for(
         lambda: (
             page.get_by_label("Full name").input_value() == "Ada"
@@ -223,17 +231,16 @@ def test_a_renamed_label_keeps_the_value_a_moved_one_does_not(
     )
     # "Out" removed below the button and "Notes" added above the first field:
     # not a rename.
-    save_in_place(
+    save_and_wait(
         server.app,
-        server.app.read_text()
-        .replace("# Header v2", "# Header v3")
-        .replace('    out = gr.Textbox(label="Out")\n', "")
-        .replace(
+        [page],
+        ('    out = gr.Textbox(label="Out")\n', ""),
+        (
             '    name = gr.Textbox(label="Full name")',
             '    out = gr.Textbox(label="Notes")\n    name = gr.Textbox(label="Full name")',
         ),
+        version=3,
     )
-    page.get_by_text("Header v3").wait_for(timeout=20_000)
     page.get_by_label("Notes").wait_for(timeout=10_000)
     assert page.get_by_label("Notes").input_value() == ""
     assert page.get_by_label("Full name").input_value() == "Ada"
@@ -260,24 +267,20 @@ def test_components_added_above_filled_ones_start_empty(
     """Gradio reuses the mounted components by position: a Textbox and a Number
     added above filled ones must show their own (empty) values, not the text and the
     number the page's components held there, which move down with their owners."""
-    server = serve_source(served, NUMBERS_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    server = open_served(served, page, NUMBERS_APP)
     page.get_by_label("Text").fill("kept text")
     page.get_by_label("Count").fill("42")
     page.get_by_label("Count").press("Tab")
-    save_in_place(
+    save_and_wait(
         server.app,
-        server.app.read_text()
-        .replace("# Header v1", "# Header v2")
-        .replace(
+        [page],
+        (
             '    text = gr.Textbox(label="Text")',
             '    gr.Textbox(label="New text")\n'
             '    gr.Number(label="New count")\n'
             '    text = gr.Textbox(label="Text")',
         ),
     )
-    page.get_by_text("Header v2").wait_for(timeout=20_000)
     wait_for(
         lambda: (
             page.get_by_label("Text", exact=True).input_value() == "kept text"
@@ -296,9 +299,10 @@ def test_devreload_reset_class_opts_a_component_out(served: DevreloadProcess, pa
     )
     open_app_page(page, server.url)
     out = work_page(page, "Ada", 42, "green")
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
-    expected = {"name": "Ada", "level": "10", "agree": True, "color": "green", "out": out}
-    wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+    save_and_wait(server.app, [page])
+    wait_for_values(
+        page, {"name": "Ada", "level": "10", "agree": True, "color": "green", "out": out}
+    )
 
 
 def test_values_changed_by_hand_after_the_last_event_are_kept(
@@ -313,15 +317,11 @@ def test_values_changed_by_hand_after_the_last_event_are_kept(
     page.get_by_label("Agree").uncheck()
     page.locator("#message textarea").fill("typed, not sent")
     page.get_by_placeholder("No label").fill("typed without a label")
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
-    expected = {
-        "name": "Ada typed later",
-        "level": "55",
-        "agree": False,
-        "color": "green",
-        "out": out,
-    }
-    wait_for(lambda: values(page) == expected, 10, what=f"the values {expected}")
+    save_and_wait(server.app, [page])
+    wait_for_values(
+        page,
+        {"name": "Ada typed later", "level": "55", "agree": False, "color": "green", "out": out},
+    )
     assert page.locator("#message textarea").input_value() == "typed, not sent"
     assert page.get_by_placeholder("No label").input_value() == "typed without a label"
 
@@ -381,9 +381,7 @@ def accordion_open(page: Any, label: str) -> bool:
 def test_selected_tab_accordions_and_scroll_survive_a_save(
     served: DevreloadProcess, page: Any
 ) -> None:
-    server = serve_source(served, PLACE_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    server = open_served(served, page, PLACE_APP)
     page.get_by_role("tab", name="Second").click()
     page.get_by_text("More", exact=True).click()
     page.get_by_text("Less", exact=True).click()
@@ -391,7 +389,7 @@ def test_selected_tab_accordions_and_scroll_survive_a_save(
     page.evaluate("() => window.scrollTo(0, 600)")
     wait_for(lambda: page.evaluate("() => window.scrollY") == 600, 10, what="scrolled")
     scrolled = 600
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    save_and_wait(server.app, [page])
     wait_for(
         lambda: page.get_by_role("tab", name="Second").get_attribute("aria-selected") == "true",
         10,
@@ -409,9 +407,7 @@ def test_selected_tab_accordions_and_scroll_survive_a_save(
 def test_an_accordion_opened_in_a_tab_hidden_at_the_save_stays_open(
     served: DevreloadProcess, page: Any
 ) -> None:
-    server = serve_source(served, PLACE_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    server = open_served(served, page, PLACE_APP)
     page.get_by_role("tab", name="Second").click()
     page.get_by_text("Deep", exact=True).click()
     wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep open")
@@ -420,7 +416,7 @@ def test_an_accordion_opened_in_a_tab_hidden_at_the_save_stays_open(
         lambda: page.get_by_role("tab", name="First").get_attribute("aria-selected") == "true",
         10,
     )
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    save_and_wait(server.app, [page])
     page.get_by_role("tab", name="Second").click()
     wait_for(lambda: accordion_open(page, "Deep"), 10, what="Deep still open")
 
@@ -439,9 +435,7 @@ def toppings(page: Any) -> list[str]:
 def test_dropdown_and_radio_picked_by_hand_survive_a_save(
     served: DevreloadProcess, page: Any
 ) -> None:
-    server = serve_source(served, PLACE_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    server = open_served(served, page, PLACE_APP)
     page.get_by_label("Color").click()
     page.get_by_role("option", name="blue").click()
     page.get_by_label("Large").check()
@@ -452,7 +446,7 @@ def test_dropdown_and_radio_picked_by_hand_survive_a_save(
     page.get_by_label("Toppings").press("Escape")
     page.locator(".token", has_text="Cheese").locator(".token-remove").click()
     wait_for(lambda: toppings(page) == ["Olives"], 10, what="only Olives chosen")
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    save_and_wait(server.app, [page])
     wait_for(
         lambda: (
             page.get_by_label("Color").input_value() == "blue"
@@ -464,20 +458,24 @@ def test_dropdown_and_radio_picked_by_hand_survive_a_save(
     )
 
 
+def click_and_wait(page: Any, button: str, number: str, count: int) -> None:
+    """Click ``button`` and wait until the Number labelled ``number`` shows ``count``."""
+    page.get_by_role("button", name=button, exact=True).click()
+    wait_for(
+        lambda: page.get_by_label(number).input_value() == str(count), 20, what=f"{count} shown"
+    )
+
+
 def test_state_and_the_number_showing_it_agree_after_a_save(
     served: DevreloadProcess, page: Any
 ) -> None:
-    server = serve_source(served, PLACE_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
-    add = page.get_by_role("button", name="Add", exact=True)
-    for expected in ("1", "2", "3"):
-        add.click()
-        wait_for(lambda e=expected: page.get_by_label("Count").input_value() == e, 20)
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    server = open_served(served, page, PLACE_APP)
+    for count in (1, 2, 3):
+        click_and_wait(page, "Add", "Count", count)
+    save_and_wait(server.app, [page])
     wait_for(lambda: page.get_by_label("Count").input_value() == "3", 10, what="3 shown")
-    add.click()  # gr.State kept 3 on the server: the next event shows 4
-    wait_for(lambda: page.get_by_label("Count").input_value() == "4", 20, what="4 shown")
+    # gr.State kept 3 on the server: the next event shows 4.
+    click_and_wait(page, "Add", "Count", 4)
 
 
 def test_no_keep_state_turns_it_off_for_the_run(app: Path, page: Any) -> None:
@@ -486,7 +484,7 @@ def test_no_keep_state_turns_it_off_for_the_run(app: Path, page: Any) -> None:
         open_app_page(page, process.url)
         out = work_page(page, "Ada", 42, "green")
         assert page.evaluate("() => window.__devreloadGradioState === undefined")
-        save_and_wait(app, [page], "# Header v1", "# Header v2")
+        save_and_wait(app, [page])
         # What Gradio's own reload keeps (the textboxes) stays; the rest starts afresh.
         expected = {"name": "Ada", "level": "10", "agree": False, "color": "red", "out": out}
         wait_for(lambda: values(page) == expected, 10, what=f"the defaults {expected}")
@@ -497,18 +495,13 @@ def test_verbose_says_which_components_kept_and_which_reset(app: Path, page: Any
         process.wait_ready()
         open_app_page(page, process.url)
         work_page(page, "Ada", 42, "green")
-        save_in_place(
+        save_and_wait(
             app,
-            app.read_text()
-            .replace("# Header v1", "# Header v2")
-            .replace('label="Level"', 'label="Level", elem_classes=["devreload-reset"]')
-            .replace('value="red"', 'value="blue"')
-            .replace(
-                '    go = gr.Button("Go")',
-                '    gr.Textbox(label="Extra")\n    go = gr.Button("Go")',
-            ),
+            [page],
+            ('label="Level"', 'label="Level", elem_classes=["devreload-reset"]'),
+            ('value="red"', 'value="blue"'),
+            ('    go = gr.Button("Go")', '    gr.Textbox(label="Extra")\n    go = gr.Button("Go")'),
         )
-        page.get_by_text("Header v2").wait_for(timeout=20_000)
         expected = (
             'page state: kept 3 components (Textbox "Name", Checkbox "Agree", Textbox "Out"); '
             'reset Slider "Level" (the devreload-reset class), '
@@ -553,9 +546,7 @@ def test_uploads_and_a_multimodal_message_survive_a_save(
     from PIL import Image
 
     Image.new("RGB", (8, 8), (255, 0, 0)).save(picture)
-    server = serve_source(served, UPLOAD_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    server = open_served(served, page, UPLOAD_APP)
     block(page, "Doc").locator("input[type=file]").set_input_files(invoice)
     wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
     block(page, "Pic").locator("input[type=file]").set_input_files(picture)
@@ -564,7 +555,7 @@ def test_uploads_and_a_multimodal_message_survive_a_save(
     message.locator("textarea").fill("what is the total?")
     message.locator("input[type=file]").set_input_files(picture)
     message.locator('img[src*="red.png"]').wait_for(timeout=10_000)
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    save_and_wait(server.app, [page])
     wait_for(lambda: shows_file(page, "Doc", "invoice.txt"), 10, what="invoice.txt in Doc")
     block(page, "Pic").locator('img[src*="red.png"]').wait_for(timeout=10_000)
     block(page, "Msg").locator('img[src*="red.png"]').wait_for(timeout=10_000)
@@ -591,12 +582,10 @@ DROP_FILE = """
 def test_a_file_dropped_onto_an_upload_area_survives_a_save(
     served: DevreloadProcess, page: Any
 ) -> None:
-    server = serve_source(served, UPLOAD_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
+    server = open_served(served, page, UPLOAD_APP)
     block(page, "Doc").locator('button[aria-dropeffect="copy"]').evaluate(DROP_FILE)
     wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt in Doc")
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    save_and_wait(server.app, [page])
     wait_for(lambda: shows_file(page, "Doc", "dropped.txt"), 10, what="dropped.txt kept")
 
 
@@ -664,14 +653,10 @@ BROWSER_STATE_APP = textwrap.dedent(
 def test_browser_state_and_the_number_showing_it_survive_a_save(
     served: DevreloadProcess, page: Any
 ) -> None:
-    server = serve_source(served, BROWSER_STATE_APP)
-    open_app_page(page, server.url)
-    page.get_by_text("Header v1").wait_for(timeout=20_000)
-    click = page.get_by_role("button", name="Click", exact=True)
-    for expected in ("1", "2"):
-        click.click()
-        wait_for(lambda e=expected: page.get_by_label("Clicks").input_value() == e, 20)
-    save_and_wait(server.app, [page], "# Header v1", "# Header v2")
+    server = open_served(served, page, BROWSER_STATE_APP)
+    for count in (1, 2):
+        click_and_wait(page, "Click", "Clicks", count)
+    save_and_wait(server.app, [page])
     wait_for(lambda: page.get_by_label("Clicks").input_value() == "2", 10, what="2 shown")
-    click.click()  # the BrowserState kept 2 in the page: the next event shows 3
-    wait_for(lambda: page.get_by_label("Clicks").input_value() == "3", 20, what="3 shown")
+    # The BrowserState kept 2 in the page: the next event shows 3.
+    click_and_wait(page, "Click", "Clicks", 3)

@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,16 @@ def project(tmp_path: Path) -> Path:
     return tmp_path.resolve()
 
 
+@contextmanager
+def running(stream: ChangeStream) -> Iterator[None]:
+    """``stream`` started for the block, and stopped after it whatever happened."""
+    stream.start()
+    try:
+        yield
+    finally:
+        stream.stop()
+
+
 def take(stream: ChangeStream, timeout: float = 10.0) -> Batch:
     batch = stream.next_batch(timeout=timeout)
     assert batch is not None, "no batch came"
@@ -92,13 +103,10 @@ def test_a_no_op_save_is_dropped_and_a_real_one_kept(project: Path) -> None:
     )
     stream = stream_for([project], fake, [])
     stream.remember({app: app.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         batch = take(stream)
         assert batch.paths == {app} and app.read_text() == "v = 2\n"
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()
 
 
 def test_renamed_away_and_back_is_one_change_not_a_deletion(project: Path) -> None:
@@ -119,13 +127,10 @@ def test_renamed_away_and_back_is_one_change_not_a_deletion(project: Path) -> No
     )
     stream = stream_for([project], fake, [], reappear_seconds=10)
     stream.remember({app: app.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         batch = take(stream, timeout=8)  # well before the 10 s reappear window ends
         assert batch.paths == {app} and app.exists()
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()
 
 
 def test_a_save_caught_between_truncate_and_write_comes_once_complete(project: Path) -> None:
@@ -141,13 +146,10 @@ def test_a_save_caught_between_truncate_and_write_comes_once_complete(project: P
     )
     stream = stream_for([project], fake, [], reappear_seconds=10)
     stream.remember({app: app.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         batch = take(stream, timeout=8)  # well before the 10 s settle time ends
         assert batch.paths == {app} and app.read_text() == "v = 2\n"
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()
 
 
 def test_a_file_emptied_on_purpose_is_handed_over_after_the_settle_time(project: Path) -> None:
@@ -161,22 +163,16 @@ def test_a_file_emptied_on_purpose_is_handed_over_after_the_settle_time(project:
     )
     stream = stream_for([project], fake, [], reappear_seconds=0.2)
     stream.remember({path: path.read_bytes() for path in (app, package)})
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {app} and app.read_text() == ""
-    finally:
-        stream.stop()
 
 
 def test_a_new_empty_file_is_not_waited_for(project: Path) -> None:
     helper = project / "helper.py"
     fake = ScriptedWatch([lambda: helper.write_text(""), {(Change.added, str(helper))}])
     stream = stream_for([project], fake, [], reappear_seconds=30)
-    stream.start()
-    try:  # handed over long before the 30 s an emptied file would get
+    with running(stream):  # handed over long before the 30 s an emptied file would get
         assert take(stream, timeout=10).paths == {helper}
-    finally:
-        stream.stop()
 
 
 def test_a_git_checkout_is_one_batch_however_long_git_pauses(project: Path) -> None:
@@ -193,11 +189,8 @@ def test_a_git_checkout_is_one_batch_however_long_git_pauses(project: Path) -> N
     script.append(lock.unlink)
     fake = ScriptedWatch(script)
     stream = stream_for([project], fake, [])
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == set(mods)
-    finally:
-        stream.stop()
 
 
 def test_a_save_without_git_at_work_is_not_held(project: Path) -> None:
@@ -209,12 +202,9 @@ def test_a_save_without_git_at_work_is_not_held(project: Path) -> None:
     fake = ScriptedWatch([lambda: app.write_text("v = 2\n"), {(Change.modified, str(app))}])
     stream = stream_for([project], fake, [])
     stream.remember({app: app.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {app}
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()
 
 
 def test_batches_queued_during_a_reload_come_as_one(project: Path) -> None:
@@ -228,13 +218,10 @@ def test_batches_queued_during_a_reload_come_as_one(project: Path) -> None:
         ]
     )
     stream = stream_for([project], fake, [])
-    stream.start()
-    try:
+    with running(stream):
         wait_for(lambda: stream.saves_seen() == 2)  # both queued while "a reload runs"
         assert take(stream).paths == {a, b}
         assert stream.saves_seen() == 2
-    finally:
-        stream.stop()
 
 
 def test_a_watcher_that_stops_is_reported_and_restarted(project: Path) -> None:
@@ -247,29 +234,23 @@ def test_a_watcher_that_stops_is_reported_and_restarted(project: Path) -> None:
     )
     stream = stream_for([project], fake, notices)
     stream.remember({app: app.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {app}
         wait_for(lambda: stream.next_batch(timeout=0) is None and len(notices) >= 2)
         assert [n.kind for n in notices] == ["stopped", "resumed"]
         assert notices[0].deaf and not notices[1].deaf
         assert "inotify event queue overflowed" in notices[0].message
         assert len(fake.calls) == 2
-    finally:
-        stream.stop()
 
 
 def test_repeated_failures_are_said_once_and_retried(project: Path) -> None:
     notices: list[WatchNotice] = []
     fake = ScriptedWatch(*[[OSError(f"failure {n}")] for n in range(3)])
     stream = stream_for([project], fake, notices)
-    stream.start()
-    try:
+    with running(stream):
         wait_for(lambda: len(fake.calls) >= 4, what="four attempts")
         wait_for(lambda: stream.next_batch(timeout=0) is None and len(notices) >= 2)
         assert [n.kind for n in notices] == ["stopped", "resumed"]
-    finally:
-        stream.stop()
 
 
 def test_an_unreadable_folder_is_named_and_skipped(project: Path) -> None:
@@ -281,23 +262,27 @@ def test_an_unreadable_folder_is_named_and_skipped(project: Path) -> None:
         [lambda: app.write_text("v = 2\n"), {(Change.modified, str(app))}],
     )
     stream = stream_for([project], fake, notices)
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {app}
         assert [n.kind for n in notices] == ["unreadable"]
         assert "permission denied" in notices[0].message
         assert fake.calls[0]["ignore_permission_denied"] is False
         assert fake.calls[1]["ignore_permission_denied"] is True
-    finally:
-        stream.stop()
 
 
-def test_a_deleted_root_is_watched_again_when_it_comes_back(tmp_path: Path) -> None:
-    """Issue 10 item 4: the folder goes, devreload says so, and reloads once it is back."""
+@pytest.fixture
+def generated(tmp_path: Path) -> Path:
+    """A generated module (``X = 1``) in a folder of its own, the watched root."""
     root = tmp_path.resolve() / "gen"
     root.mkdir()
     module = root / "generated.py"
     module.write_text("X = 1\n")
+    return module
+
+
+def test_a_deleted_root_is_watched_again_when_it_comes_back(generated: Path) -> None:
+    """Issue 10 item 4: the folder goes, devreload says so, and reloads once it is back."""
+    module, root = generated, generated.parent
     notices: list[WatchNotice] = []
 
     def regenerate(notice: WatchNotice) -> None:
@@ -311,24 +296,18 @@ def test_a_deleted_root_is_watched_again_when_it_comes_back(tmp_path: Path) -> N
     fake.watcher = watcher
     stream = ChangeStream(watcher, on_notice=regenerate)
     stream.remember({module: module.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         regenerated = take(stream)  # the deletion is not handed over: the notice says it
         assert regenerated.paths == {module} and module.read_text() == "X = 2\n"
         assert [n.kind for n in notices] == ["root_gone", "root_back"]
         assert notices[0].deaf and not notices[1].deaf
         assert len(fake.calls) == 2  # a new watch on the new folder
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()
 
 
-def test_a_replaced_root_is_watched_anew_without_a_gap(tmp_path: Path) -> None:
+def test_a_replaced_root_is_watched_anew_without_a_gap(generated: Path) -> None:
     """Deleted and re-created between two checks: no "gone" notice, one batch, a new watch."""
-    root = tmp_path.resolve() / "gen"
-    root.mkdir()
-    module = root / "generated.py"
-    module.write_text("X = 1\n")
+    module, root = generated, generated.parent
     notices: list[WatchNotice] = []
 
     def replace() -> None:
@@ -340,14 +319,11 @@ def test_a_replaced_root_is_watched_anew_without_a_gap(tmp_path: Path) -> None:
     fake = ScriptedWatch([replace, {(Change.deleted, str(module)), (Change.deleted, str(root))}])
     stream = stream_for([root], fake, notices)
     stream.remember({module: module.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {module}
         wait_for(lambda: len(fake.calls) == 2, what="the watch set up again")
         assert notices == []
         assert stream.next_batch(timeout=0.3) is None  # unchanged content is not handed over twice
-    finally:
-        stream.stop()
 
 
 def test_a_new_folder_counts_with_the_files_already_in_it(project: Path) -> None:
@@ -369,12 +345,9 @@ def test_a_new_folder_counts_with_the_files_already_in_it(project: Path) -> None
         ]
     )
     stream = stream_for([project], fake, [])
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {package / "__init__.py", package / "views.py"}
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()
 
 
 def test_a_save_made_while_the_watcher_was_down_is_not_lost(project: Path) -> None:
@@ -383,13 +356,10 @@ def test_a_save_made_while_the_watcher_was_down_is_not_lost(project: Path) -> No
     fake = ScriptedWatch([lambda: app.write_text("v = 2\n"), RuntimeError("lost the watch")])
     stream = stream_for([project], fake, notices)
     stream.remember({app: app.read_bytes()})
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {app}
         assert [n.kind for n in notices] == ["stopped", "resumed"]
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()
 
 
 def test_a_save_made_during_the_load_is_a_change_from_what_was_loaded(project: Path) -> None:
@@ -402,9 +372,6 @@ def test_a_save_made_during_the_load_is_a_change_from_what_was_loaded(project: P
     fake = ScriptedWatch([])  # nothing happens once the watch is set up
     stream = stream_for([project], fake, [])
     stream.remember(loaded)
-    stream.start()
-    try:
+    with running(stream):
         assert take(stream).paths == {app}
         assert stream.next_batch(timeout=0.3) is None
-    finally:
-        stream.stop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import gc
+import weakref
 from pathlib import Path
 from types import ModuleType
 
@@ -102,6 +104,13 @@ def test_local_modules_follow_modules_coming_going_and_moving(tmp_path: Path) ->
     moved = make_tree(tmp_path, {"json": "Z = 3\n"})["json"]  # same name, now a local file
     modules["json"] = moved
     assert names() == ["models", "json", "helpers"]
+    modules["odd"] = 42  # type: ignore[assignment]  # not a module, and takes no weak reference
+    assert names() == ["models", "json", "helpers"]
+    # A module taken out is not kept alive by what the planner remembers of it.
+    unloaded = weakref.ref(modules.pop("helpers"))
+    assert names() == ["models", "json"]
+    gc.collect()
+    assert unloaded() is None
 
 
 def test_local_modules_seen_through_symlinks_are_local(tmp_path: Path) -> None:

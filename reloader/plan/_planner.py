@@ -12,7 +12,8 @@ import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -83,6 +84,15 @@ def imported_names(tree: ast.Module, module_name: str, is_package: bool) -> set[
     return found
 
 
+def _weakly(module: ModuleType) -> Callable[[], object]:
+    """A weak reference to ``module``; for what sys.modules holds that takes none (an
+    object put there in a module's place), one that is never the module again."""
+    try:
+        return weakref.ref(module)
+    except TypeError:
+        return object
+
+
 class Planner:
     """Knows the local modules and their imports; turns changed paths into a Plan."""
 
@@ -95,6 +105,9 @@ class Planner:
         self._folders: dict[str, Path] = {}
         #: The loaded modules at the last look, and the local ones among them.
         self._last_local: tuple[list[tuple[str, ModuleType]], list[LocalModule]] | None = None
+        #: Per module name: the module last seen under it (weakly: a module taken out of
+        #: sys.modules, and what its globals hold, must not be kept), and whether it is local.
+        self._seen: dict[str, tuple[Callable[[], object], LocalModule | None]] = {}
 
     def is_local(self, path: Path) -> bool:
         root = containing_root(path, self._roots)
@@ -109,20 +122,31 @@ class Planner:
         last = self._last_local
         if last is not None and last[0] == loaded:
             return list(last[1])
+        # Each reload replaces __main__ at least: what else is loaded is looked at again
+        # only if its module is not the one seen last under that name.
         found: list[LocalModule] = []
+        seen = self._seen
         for name, module in loaded:
-            file = getattr(module, "__file__", None)
-            if not file or name == "__main__" or not file.endswith(".py"):
-                continue
-            if file not in self._local_files:
-                resolved = self._resolve(file)
-                self._local_files[file] = resolved if self.is_local(resolved) else None
-            path = self._local_files[file]
-            if path is None or path == self.app.path:
-                continue
-            found.append(LocalModule(name, path))
+            known = seen.get(name)
+            if known is None or known[0]() is not module:
+                known = (_weakly(module), self._as_local(name, module))
+                seen[name] = known
+            if known[1] is not None:
+                found.append(known[1])
         self._last_local = (loaded, found)
         return list(found)
+
+    def _as_local(self, name: str, module: ModuleType) -> LocalModule | None:
+        file = getattr(module, "__file__", None)
+        if not file or name == "__main__" or not file.endswith(".py"):
+            return None
+        if file not in self._local_files:
+            resolved = self._resolve(file)
+            self._local_files[file] = resolved if self.is_local(resolved) else None
+        path = self._local_files[file]
+        if path is None or path == self.app.path:
+            return None
+        return LocalModule(name, path)
 
     def _resolve(self, file: str) -> Path:
         """``Path(file).resolve()``, the folder resolved once for all its modules (the

@@ -310,6 +310,24 @@ class Tab:
             return None
         return float(value) / 1000 if value else None
 
+    def rerender_ms(self) -> float | None:
+        """How long the tab's Gradio frontend takes to re-render the config it already
+        shows (devreload's page script fetches it and hands it over; no save): the
+        browser's share of any save that re-renders, whatever the reloader. None where
+        the page has no devreload page script."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            value: Any = self.page.evaluate(
+                "async () => { const page = window.__devreloadGradio;"
+                " if (!page || !page.rerender) return null;"
+                " const started = performance.now(); await page.rerender();"
+                " return performance.now() - started; }"
+            )
+        except PlaywrightError:
+            return None
+        return float(value) if value is not None else None
+
     def reload(self, timeout: float) -> None:
         """What a developer does when the tab does not refresh: press F5."""
         from playwright.sync_api import Error as PlaywrightError

@@ -172,6 +172,9 @@ class Runner:
                     break
             if variant.idle_rest_seconds and variant.idle_cpu_seconds:
                 self._idle_rest_cpu(lives, variant.idle_rest_seconds, variant.idle_cpu_seconds)
+            if variant.spec.edit == "insert":
+                for live in lives:
+                    self._rerender_floor(live)
         finally:
             for live in lives:
                 self._stop(live, tree)
@@ -414,6 +417,21 @@ class Runner:
             f"{variant.key}: {live.tool.key} save {round_}{' (warm-up)' if warmup else ''}: "
             f"served {served * 1000:.0f} ms, tab {_fmt(tab_s)}"
         )
+
+    def _rerender_floor(self, live: _Live, times: int = 5) -> None:
+        """The tab re-rendering, with no save, the config it shows: what a structure
+        edit's tab figure cannot go below while Gradio's frontend re-renders every
+        component (devreload's tabs only: the measure goes through its page script)."""
+        if live.tab is None or not live.active:
+            return
+        taken = [ms for ms in (live.tab.rerender_ms() for _ in range(times)) if ms is not None]
+        if taken:
+            median = statistics.median(taken)
+            live.run.internal["rerender_unchanged_median_ms"] = round(median, 1)
+            live.run.notes.append(
+                f"the tab re-rendering the config it already shows (no save), median of "
+                f"{len(taken)}: {median:.0f} ms, the browser's share of a re-render"
+            )
 
     def _take_out_inserted(self, variant: Variant, live: _Live) -> None:
         """A structure edit's preparing save, not measured: the component the last save

@@ -103,8 +103,6 @@ class Planner:
         #: module __file__ -> resolved path if local, else None (sys.modules is large)
         self._local_files: dict[str, Path | None] = {}
         self._folders: dict[str, Path] = {}
-        #: The loaded modules at the last look, and the local ones among them.
-        self._last_local: tuple[list[tuple[str, ModuleType]], list[LocalModule]] | None = None
         #: Per module name: the module last seen under it (weakly: a module taken out of
         #: sys.modules, and what its globals hold, must not be kept), and whether it is local.
         self._seen: dict[str, tuple[Callable[[], object], LocalModule | None]] = {}
@@ -117,13 +115,8 @@ class Planner:
         """Local modules currently loaded, in the order they were imported."""
         loaded = list((modules if modules is not None else sys.modules).items())
         # Going through every loaded module takes milliseconds (thousands with Gradio),
-        # twice per reload; the answer only changes when the loaded modules do (the
-        # comparison is by identity, in C).
-        last = self._last_local
-        if last is not None and last[0] == loaded:
-            return list(last[1])
-        # Each reload replaces __main__ at least: what else is loaded is looked at again
-        # only if its module is not the one seen last under that name.
+        # twice per reload; only the names whose module is not the one seen last under
+        # them (each reload replaces __main__, at least) are looked at again.
         found: list[LocalModule] = []
         seen = self._seen
         for name, module in loaded:
@@ -133,8 +126,7 @@ class Planner:
                 seen[name] = known
             if known[1] is not None:
                 found.append(known[1])
-        self._last_local = (loaded, found)
-        return list(found)
+        return found
 
     def _as_local(self, name: str, module: ModuleType) -> LocalModule | None:
         file = getattr(module, "__file__", None)

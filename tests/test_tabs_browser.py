@@ -118,7 +118,6 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
         page.get_by_label("a", exact=True).check()
         page.get_by_label("a", exact=True).check()
         page.get_by_label("Bee", exact=True).check()
-        blocks = page.evaluate(HOLDS_PICTURES)
         before = counters(page)
         edit(
             server,
@@ -126,16 +125,8 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
             '    gr.Markdown("## Banner")\n    gr.Markdown("# Title v1")',
         )
         page.get_by_text("Banner").wait_for(timeout=20_000)
-        # A component inserted is a structure change: the tab re-renders from the config,
-        # in two steps (the Chatbot's place goes to a Markdown), shown as one: the picture
-        # the browser holds meanwhile is the whole page as it was, and is let go once the
-        # whole new page is there.
-        assert counters(page) == {
-            **before,
-            "rerenders": before["rerenders"] + 1,
-            "held": before["held"] + 1,
-        }
-        assert page.evaluate("window.__heldPictures") == [[blocks, blocks + 1]]
+        # A component inserted is a structure change: the tab re-renders from the config.
+        assert counters(page) == {**before, "rerenders": before["rerenders"] + 1}
         assert page.get_by_text("echo hello").count() == 1
         # The CheckboxGroup's ticks, read from the page (no event carried them).
         ticked = [page.get_by_label(name, exact=True).is_checked() for name in ("a", "Bee", "c")]
@@ -150,32 +141,13 @@ def test_a_header_inserted_above_a_chat_shows_and_the_chat_goes_on(
 
 
 def counters(page: Any) -> dict[str, int]:
-    """How many saves the tab took by re-rendering from a config, and in place; of the
-    re-renders in two steps, how many it showed at once (through a view transition)."""
+    """How many saves the tab took by re-rendering from a config, and in place."""
     return dict(
         page.evaluate(
             "() => ({rerenders: window.__devreloadGradio.rerenders,"
-            " propsUpdates: window.__devreloadGradio.propsUpdates,"
-            " held: window.__devreloadGradio.held})"
+            " propsUpdates: window.__devreloadGradio.propsUpdates})"
         )
     )
-
-
-#: Records, for each view transition the page starts, how many Gradio blocks the page
-#: had when the browser took its picture, and when the page let it go; returns how many
-#: it has now.
-HOLDS_PICTURES = """() => {
-    const count = () => document.querySelectorAll(".block").length;
-    const start = document.startViewTransition.bind(document);
-    window.__heldPictures = [];
-    document.startViewTransition = (update) => start(async () => {
-        const seen = [count()];
-        window.__heldPictures.push(seen);
-        await update();
-        seen.push(count());
-    });
-    return count();
-}"""
 
 
 def test_a_props_only_save_updates_the_mounted_components_and_keeps_the_page(

@@ -16,8 +16,7 @@
  * function"), leaving Svelte's tree dead. So where a re-render would hand a mounted
  * component another type's props, it goes in two steps: first a config without the
  * components from there on (their mounted instances are dropped), then the whole new
- * config (they mount afresh, with the values the state script carried over). The tab
- * shows the two steps as one: a view transition holds its picture in between.
+ * config (they mount afresh, with the values the state script carried over).
  *
  * A save that changed only properties (a label, a Markdown's text; the server compares
  * the two configs) comes with those properties: they go to the mounted components the
@@ -43,7 +42,6 @@
     tree: null, // Gradio 6's AppTree, once found (see findTree)
     rerenders: 0, // re-renders from a fetched config (for tests and tools)
     propsUpdates: 0, // saves applied as property updates (for tests and tools)
-    held: 0, // two-step re-renders shown at once, through a view transition (ditto)
   };
   window.__devreloadGradio = page;
   let listeningNow = null;
@@ -202,55 +200,6 @@
     });
   };
 
-  // Between the two steps, the components from the cut on are gone: for an insert at
-  // the top of the app, the tab would show a blank page for a few frames, scrolled to
-  // the top. A view transition holds the picture the tab showed until the re-render is
-  // done, then shows the new page at once (no animation). The browser takes the picture
-  // at its next frame, while the config is fetched; the first step waits for it. Where
-  // the browser has no view transitions (or the tab is hidden), both steps show.
-  const HOLDING = "devreload-holding";
-  let holding = 0; // view transitions under way (the class stays while any is)
-  const holdPicture = () => {
-    let release = () => {};
-    const done = new Promise((resolve) => {
-      release = resolve;
-    });
-    const hold = { captured: Promise.resolve(), release, held: false };
-    if (typeof document.startViewTransition !== "function" || document.visibilityState !== "visible") {
-      return hold;
-    }
-    if (!document.getElementById(HOLDING)) {
-      const style = document.createElement("style");
-      style.id = HOLDING;
-      style.textContent = ["group", "old", "new"]
-        .map((part) => `html.${HOLDING}::view-transition-${part}(*)`)
-        .join(",\n")
-        .concat(" { animation: none !important; }");
-      document.head.appendChild(style);
-    }
-    holding += 1;
-    document.documentElement.classList.add(HOLDING);
-    const captured = new Promise((resolve) => {
-      const transition = document.startViewTransition(() => {
-        hold.held = true;
-        resolve();
-        return done;
-      });
-      // A transition the browser skips (another one starts, the tab is hidden) rejects
-      // these: nothing for the re-render, which watches for unhandled rejections.
-      transition.ready.catch(() => {});
-      transition.updateCallbackDone.catch(() => {});
-      transition.finished
-        .catch(() => {})
-        .finally(() => {
-          holding -= 1;
-          if (!holding) document.documentElement.classList.remove(HOLDING);
-        });
-    });
-    hold.captured = within(captured, 1000, "the browser took no picture").catch(() => release());
-    return hold;
-  };
-
   window.fetch = async (input, init) => {
     const plan = page.plan;
     if (!plan || !C.pathOf(input).endsWith("/config")) return originalFetch(input, init);
@@ -267,7 +216,6 @@
     if (!first) return response;
     plan.final = fresh;
     plan.steps = 2;
-    await plan.hold.captured;
     return jsonResponse(first, response);
   };
   page.shown =
@@ -310,8 +258,7 @@
       };
       window.addEventListener("error", onError);
       window.addEventListener("unhandledrejection", onRejection);
-      // The picture is taken while the config is fetched (see holdPicture).
-      page.plan = { final: null, steps: 1, hold: holdPicture() };
+      page.plan = { final: null, steps: 1 };
       page.rerenders += 1;
       Function.prototype.bind = findTree;
       try {
@@ -323,8 +270,6 @@
         }
       } finally {
         if (Function.prototype.bind === findTree) Function.prototype.bind = nativeBind;
-        if (page.plan.steps === 2 && page.plan.hold.held) page.held += 1;
-        page.plan.hold.release();
         page.plan = null;
         console.error = consoleError;
         window.removeEventListener("error", onError);
